@@ -1,0 +1,44 @@
+package dev.briefcase.approvals;
+
+import dev.briefcase.tools.ApprovalRequest;
+import java.util.List;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Human decisions on approval requests (SPEC §4), provided by the kernel. Approval is idempotent; a
+ * token is consumed by the one call it was granted for. Thread-safe.
+ */
+@ProviderType
+public interface ApprovalService {
+
+  /** Pending requests, newest first, at most 100; stale ones are expired as a side effect. */
+  List<ApprovalRequest> pending();
+
+  /** Any request by id, in whatever state it is. */
+  Optional<ApprovalRequest> get(String id);
+
+  /**
+   * Approves a pending request from a granting surface such as {@code cli} or {@code console}.
+   *
+   * @throws ApprovalException {@code not_found} when unknown or expired, {@code signer_required}
+   *     when only a paired signer may grant it, {@code already_decided} when it was rejected
+   */
+  ApprovalRequest approve(String id, String surface) throws ApprovalException;
+
+  /**
+   * Rejects a pending request.
+   *
+   * @throws ApprovalException {@code not_found} or {@code already_decided}
+   */
+  ApprovalRequest deny(String id, String surface) throws ApprovalException;
+
+  /** Events with a sequence number greater than {@code afterSeq}, oldest first. */
+  List<ApprovalEvent> eventsAfter(long afterSeq);
+
+  /**
+   * Registers a listener for new events until the returned handle is closed. The listener is called
+   * on a kernel thread and must not block.
+   */
+  AutoCloseable subscribe(ApprovalListener listener);
+}

@@ -1,0 +1,33 @@
+package dev.briefcase.connector;
+
+import dev.briefcase.tools.ToolSpec;
+import java.util.List;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A plugin that contributes tools and executes calls to them. Register it as an OSGi service with
+ * the property {@value #ID}; when two connectors claim one tool id, the higher service ranking
+ * wins.
+ *
+ * <p>The kernel looks connectors up for each call and only calls {@link #execute} after every check
+ * of the pipeline passed. A connector never reads the secret store itself and must honour the
+ * manifest it is handed. Implementations are thread-safe; after deactivation they fail fast with
+ * {@link ToolException#unavailable(String)}.
+ */
+@ConsumerType
+public interface Connector {
+
+  /** Service property naming the connector, e.g. {@code builtin}. */
+  String ID = "connector.id";
+
+  /** The tools this connector contributes; stable for the life of the service. */
+  List<ToolSpec> tools();
+
+  /**
+   * Executes one authorised call.
+   *
+   * @throws SandboxViolationException when the call tried to leave what its manifest allows
+   * @throws ToolException for any other failure, with a secret-free one-line message
+   */
+  ToolResult execute(ToolInvocation invocation) throws ToolException;
+}

@@ -1,0 +1,10 @@
+/**
+ * Connector plugins: bundles that contribute tools and execute calls the kernel has already
+ * authorised.
+ */
+@Export
+@Version("1.0.0")
+package dev.briefcase.connector;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,7 @@
+/** Signer plugins: keys held by a backend and used only through handles. */
+@Export
+@Version("1.0.0")
+package dev.briefcase.signer;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

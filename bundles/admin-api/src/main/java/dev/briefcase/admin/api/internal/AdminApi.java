@@ -1,0 +1,608 @@
+package dev.briefcase.admin.api.internal;
+
+import static org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL;
+import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
+import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalService;
+import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.policy.ActivePolicy;
+import dev.briefcase.policy.PolicyEngine;
+import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.receipts.VerifyResult;
+import dev.briefcase.secrets.Sensitive;
+import dev.briefcase.tools.ApprovalRequest;
+import dev.briefcase.tools.CallContext;
+import dev.briefcase.tools.ToolCallRequest;
+import dev.briefcase.tools.ToolCallService;
+import dev.briefcase.tools.ToolSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API of SPEC §18 on its own loopback listener. Every {@code /v1} route needs the bearer
+ * token from {@code <data_dir>/auth_token}; {@code /health}, {@code /ready} and {@code
+ * /openapi.json} are open. Kernel services are looked up per request, so a missing one answers 503
+ * {@code backend_unavailable} and shows in {@code /ready}, never a hang. Bad input is a 400 with a
+ * stable code and changes nothing.
+ */
+@Component(immediate = true)
+@Designate(ocd = AdminApi.Config.class)
+public final class AdminApi {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+  static final int MAX_BODY = 1 << 20;
+  static final int MAX_STREAMS = 16;
+
+  @ObjectClassDefinition(name = "Briefcase admin API", description = "The operator API listener.")
+  public @interface Config {
+    @AttributeDefinition(
+        name = "Bind address",
+        description =
+            "host:port to listen on; loopback only. Port 0 picks a free port, written to"
+                + " <data_dir>/admin.url.")
+    String bind() default "127.0.0.1:0";
+
+    @AttributeDefinition(name = "Worker threads", description = "Threads serving requests.")
+    int threads() default 16;
+  }
+
+  private static final ObjectMapper STRICT =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private final HttpServer server;
+  private final ExecutorService workers;
+  private final Sensitive<byte[]> token;
+  private final Path urlFile;
+  private final String openApi;
+  private final SseStreams streams;
+
+  private volatile ToolCallService tools;
+  private volatile ApprovalService approvals;
+  private volatile BudgetService budgets;
+  private volatile ReceiptLog receipts;
+  private volatile PolicyEngine policy;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindTools(ToolCallService s) {
+    tools = s;
+  }
+
+  void unbindTools(ToolCallService s) {
+    if (tools == s) {
+      tools = null;
+    }
+  }
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindApprovals(ApprovalService s) {
+    approvals = s;
+  }
+
+  void unbindApprovals(ApprovalService s) {
+    if (approvals == s) {
+      approvals = null;
+    }
+  }
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindBudgets(BudgetService s) {
+    budgets = s;
+  }
+
+  void unbindBudgets(BudgetService s) {
+    if (budgets == s) {
+      budgets = null;
+    }
+  }
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindReceipts(ReceiptLog s) {
+    receipts = s;
+  }
+
+  void unbindReceipts(ReceiptLog s) {
+    if (receipts == s) {
+      receipts = null;
+    }
+  }
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindPolicy(PolicyEngine s) {
+    policy = s;
+  }
+
+  void unbindPolicy(PolicyEngine s) {
+    if (policy == s) {
+      policy = null;
+    }
+  }
+
+  @Activate
+  public AdminApi(BundleContext context, Config config) throws IOException {
+    String dataDir = context.getProperty("briefcase.data.dir");
+    if (dataDir == null || dataDir.isBlank()) {
+      throw new IllegalStateException("briefcase.data.dir is not set; the admin API cannot start");
+    }
+    Path dir = Path.of(dataDir);
+    Files.createDirectories(dir);
+    this.token = TokenFile.loadOrCreate(dir.resolve("auth_token"));
+    this.urlFile = dir.resolve("admin.url");
+    this.openApi = loadOpenApi();
+    InetSocketAddress bind = parseBind(config.bind());
+    if (!bind.getAddress().isLoopbackAddress()) {
+      throw new IllegalStateException("admin API bind address must be loopback: " + config.bind());
+    }
+    this.workers = Executors.newFixedThreadPool(Math.max(2, config.threads()), threads());
+    this.streams = new SseStreams(MAX_STREAMS);
+    this.server = HttpServer.create(bind, 128);
+    server.setExecutor(workers);
+    server.createContext("/", this::handle);
+    server.start();
+    InetSocketAddress bound = server.getAddress();
+    String host = bound.getAddress().getHostAddress();
+    String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort();
+    writeUrlFile(url);
+    LOG.info("admin API listening on {}", url);
+  }
+
+  @Deactivate
+  void deactivate() {
+    streams.closeAll();
+    server.stop(0);
+    workers.shutdownNow();
+    try {
+      Files.deleteIfExists(urlFile);
+    } catch (IOException e) {
+      LOG.warn("could not remove {}", urlFile);
+    }
+    token.wipe();
+    LOG.info("admin API stopped");
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex) {
+      String path = ex.getRequestURI().getRawPath();
+      String method = ex.getRequestMethod();
+      try {
+        if (path.equals("/health")) {
+          requireMethod(method, "GET");
+          ObjectNode o = Views.JSON.createObjectNode();
+          o.put("status", "ok");
+          o.put("ts", Instant.now().toString());
+          send(ex, 200, o);
+          return;
+        }
+        if (path.equals("/ready")) {
+          requireMethod(method, "GET");
+          ready(ex);
+          return;
+        }
+        if (path.equals("/openapi.json")) {
+          requireMethod(method, "GET");
+          sendRaw(ex, 200, "application/json", openApi.getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        if (!path.startsWith("/v1/")) {
+          throw HttpError.notFound("not_found", "no such route");
+        }
+        if (!TokenFile.matches(token, ex.getRequestHeaders().getFirst("Authorization"))) {
+          throw new HttpError(401, "unauthorized", "missing or wrong bearer token");
+        }
+        route(ex, method, path.substring(3));
+      } catch (HttpError e) {
+        send(ex, e.status, Views.error(e.code, e.getMessage()));
+      } catch (IOException e) {
+        LOG.debug("client went away", e);
+      } catch (RuntimeException e) {
+        LOG.error("admin API request failed", e);
+        send(ex, 500, Views.error("internal_error", "internal_error"));
+      }
+    }
+  }
+
+  private void route(HttpExchange ex, String method, String path) throws IOException, HttpError {
+    String[] p = path.split("/", -1); // "", "tools", ...
+    String head = p.length > 1 ? p[1] : "";
+    switch (head) {
+      case "tools" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ArrayNode arr = Views.JSON.createArrayNode();
+          for (ToolSpec t : need(tools, "tool pipeline").listTools()) {
+            arr.add(Views.tool(t));
+          }
+          send(ex, 200, wrap("tools", arr));
+          return;
+        }
+        if (p.length == 3 && p[2].equals("call")) {
+          requireMethod(method, "POST");
+          callTool(ex);
+          return;
+        }
+      }
+      case "approvals" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ArrayNode arr = Views.JSON.createArrayNode();
+          for (ApprovalRequest a : need(approvals, "approvals").pending()) {
+            arr.add(Views.approval(a));
+          }
+          send(ex, 200, wrap("approvals", arr));
+          return;
+        }
+        if (p.length == 3 && p[2].equals("stream")) {
+          requireMethod(method, "GET");
+          streams.serve(ex, need(approvals, "approvals"));
+          return;
+        }
+        if (p.length == 4 && (p[3].equals("approve") || p[3].equals("deny"))) {
+          requireMethod(method, "POST");
+          decide(ex, p[2], p[3].equals("approve"));
+          return;
+        }
+      }
+      case "receipts" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          Map<String, String> q = query(ex);
+          int limit = (int) intParam(q, "limit", 50, 1, 500);
+          long offset = intParam(q, "offset", 0, 0, Long.MAX_VALUE);
+          ArrayNode arr = Views.JSON.createArrayNode();
+          need(receipts, "receipts").list(limit, offset).forEach(r -> arr.add(Views.receipt(r)));
+          send(ex, 200, wrap("receipts", arr));
+          return;
+        }
+        if (p.length == 3 && p[2].equals("verify")) {
+          requireMethod(method, "POST");
+          VerifyResult v = need(receipts, "receipts").verify();
+          send(ex, v.ok() ? 200 : 409, Views.verify(v));
+          return;
+        }
+        if (p.length == 3 && p[2].equals("export")) {
+          requireMethod(method, "GET");
+          long after = intParam(query(ex), "after_id", 0, 0, Long.MAX_VALUE);
+          ReceiptLog log = need(receipts, "receipts");
+          ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+          ex.sendResponseHeaders(200, 0);
+          try (Writer w = new OutputStreamWriter(ex.getResponseBody(), StandardCharsets.UTF_8)) {
+            log.export(after, w);
+          }
+          return;
+        }
+      }
+      case "budgets" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ArrayNode arr = Views.JSON.createArrayNode();
+          need(budgets, "budgets").list().forEach(b -> arr.add(Views.budget(b)));
+          send(ex, 200, wrap("budgets", arr));
+          return;
+        }
+        if (p.length == 3) {
+          requireMethod(method, "POST");
+          setBudget(ex, p[2]);
+          return;
+        }
+      }
+      case "policy" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ActivePolicy a = need(policy, "policy engine").active();
+          ObjectNode o = Views.JSON.createObjectNode();
+          o.put("policy_text", a.policyText());
+          o.put("policy_hash_hex", a.policyHashHex());
+          o.put("updated_at", a.updatedAt().toString());
+          send(ex, 200, o);
+          return;
+        }
+      }
+      default -> {}
+    }
+    throw HttpError.notFound("not_found", "no such route");
+  }
+
+  private void callTool(HttpExchange ex) throws IOException, HttpError {
+    ToolCallService pipeline = need(tools, "tool pipeline");
+    byte[] body = readBody(ex);
+    String argsDefect = null;
+    JsonNode root;
+    try {
+      root = STRICT.readTree(body);
+    } catch (JsonProcessingException strictFailure) {
+      // Duplicate keys inside the arguments have no canonical form: parse leniently so the kernel
+      // denies (and receipts) the call as invalid_args instead of dropping it unrecorded.
+      if (!duplicateInArgs(strictFailure)) {
+        throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+      }
+      try {
+        root = Views.JSON.readTree(body);
+      } catch (JsonProcessingException e) {
+        throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+      }
+      argsDefect = "$: duplicate keys are not allowed";
+    }
+    JsonNode call = root == null ? null : root.get("call");
+    if (call == null || !call.isObject()) {
+      throw HttpError.badRequest("invalid_request", "body must be {\"call\":{...}}");
+    }
+    JsonNode toolId = call.get("tool_id");
+    if (toolId == null || !toolId.isTextual() || toolId.textValue().isEmpty()) {
+      throw HttpError.badRequest("invalid_request", "call.tool_id must be a non-empty string");
+    }
+    if (toolId.textValue().length() > 256) {
+      throw HttpError.badRequest("invalid_request", "call.tool_id is too long");
+    }
+    JsonNode args = call.has("args") ? call.get("args") : Views.JSON.createObjectNode();
+    JsonNode ctx = call.path("context");
+    String requestId = text(ctx, "request_id", 64);
+    if (requestId == null) {
+      requestId = UUID.randomUUID().toString();
+    }
+    JsonNode tokenNode = call.get("approval_token");
+    String approvalToken = null;
+    if (tokenNode != null && !tokenNode.isNull()) {
+      if (!tokenNode.isTextual()) {
+        throw HttpError.badRequest("invalid_request", "call.approval_token must be a string");
+      }
+      approvalToken = tokenNode.textValue();
+    }
+    CallContext context =
+        new CallContext(
+            requestId, text(ctx, "agent_id", 128), text(ctx, "session_id", 128), "admin-api");
+    send(
+        ex,
+        200,
+        Views.outcome(
+            pipeline.call(
+                new ToolCallRequest(
+                    toolId.textValue(), args, context, approvalToken, argsDefect))));
+  }
+
+  /** Whether strict parsing failed only because of a duplicate key inside {@code call.args}. */
+  private static boolean duplicateInArgs(JsonProcessingException e) {
+    if (!(e instanceof StreamReadException sre)
+        || sre.getProcessor() == null
+        || e.getOriginalMessage() == null
+        || !e.getOriginalMessage().startsWith("Duplicate field")) {
+      return false;
+    }
+    return sre.getProcessor()
+        .getParsingContext()
+        .pathAsPointer()
+        .toString()
+        .startsWith("/call/args/");
+  }
+
+  private void decide(HttpExchange ex, String id, boolean approve) throws IOException, HttpError {
+    ApprovalService service = need(approvals, "approvals");
+    drain(ex);
+    try {
+      ApprovalRequest r =
+          approve ? service.approve(id, "admin-api") : service.deny(id, "admin-api");
+      ObjectNode o = Views.JSON.createObjectNode();
+      o.put("approval_id", r.id());
+      if (approve) {
+        o.put("approval_token", r.id());
+      }
+      o.put("state", r.state());
+      send(ex, 200, o);
+    } catch (ApprovalException e) {
+      int status =
+          switch (e.code()) {
+            case "signer_required" -> 403;
+            case "not_found" -> 404;
+            default -> 409;
+          };
+      throw new HttpError(status, e.code(), e.getMessage());
+    }
+  }
+
+  private void setBudget(HttpExchange ex, String category) throws IOException, HttpError {
+    BudgetService service = need(budgets, "budgets");
+    JsonNode body;
+    try {
+      body = STRICT.readTree(readBody(ex));
+    } catch (JsonProcessingException e) {
+      throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+    }
+    JsonNode limit = body == null ? null : body.get("daily_limit_microusd");
+    if (limit == null || !limit.isIntegralNumber() || !limit.canConvertToLong()) {
+      throw HttpError.badRequest("invalid_budget", "daily_limit_microusd must be an integer");
+    }
+    try {
+      send(ex, 200, Views.budget(service.set(category, limit.longValue())));
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest(e.getMessage(), "budget refused: " + e.getMessage());
+    }
+  }
+
+  private void ready(HttpExchange ex) throws IOException {
+    Map<String, Boolean> parts = new LinkedHashMap<>();
+    parts.put("tool_pipeline", tools != null);
+    parts.put("approvals", approvals != null);
+    parts.put("budgets", budgets != null);
+    parts.put("receipts", receipts != null);
+    parts.put("policy", policy != null);
+    ToolCallService t = tools;
+    int toolCount = t == null ? 0 : t.listTools().size();
+    parts.put("tools", toolCount > 0);
+    boolean ready = !parts.containsValue(false);
+    ObjectNode o = Views.JSON.createObjectNode();
+    o.put("ready", ready);
+    o.put("tool_count", toolCount);
+    ObjectNode services = o.putObject("services");
+    parts.forEach(services::put);
+    send(ex, ready ? 200 : 503, o);
+  }
+
+  private static <T> T need(T service, String what) throws HttpError {
+    if (service == null) {
+      throw HttpError.unavailable(what);
+    }
+    return service;
+  }
+
+  private static void requireMethod(String method, String expected) throws HttpError {
+    if (!expected.equals(method)) {
+      throw new HttpError(405, "method_not_allowed", "use " + expected);
+    }
+  }
+
+  private static String text(JsonNode o, String field, int max) throws HttpError {
+    JsonNode v = o.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual() || v.textValue().length() > max) {
+      throw HttpError.badRequest("invalid_request", field + " must be a string of ≤" + max);
+    }
+    return v.textValue();
+  }
+
+  private static long intParam(Map<String, String> q, String name, long dflt, long min, long max)
+      throws HttpError {
+    String v = q.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      return Math.max(min, Math.min(max, Long.parseLong(v)));
+    } catch (NumberFormatException e) {
+      throw HttpError.badRequest("invalid_request", name + " must be an integer");
+    }
+  }
+
+  private static Map<String, String> query(HttpExchange ex) {
+    Map<String, String> out = new LinkedHashMap<>();
+    String raw = ex.getRequestURI().getRawQuery();
+    if (raw == null) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        out.put(
+            java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  private static byte[] readBody(HttpExchange ex) throws IOException, HttpError {
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] body = in.readNBytes(MAX_BODY + 1);
+      if (body.length > MAX_BODY) {
+        throw new HttpError(413, "body_too_large", "request body exceeds 1 MiB");
+      }
+      return body;
+    }
+  }
+
+  private static void drain(HttpExchange ex) throws IOException, HttpError {
+    readBody(ex);
+  }
+
+  private static ObjectNode wrap(String field, JsonNode value) {
+    ObjectNode o = Views.JSON.createObjectNode();
+    o.set(field, value);
+    return o;
+  }
+
+  static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
+    sendRaw(ex, status, "application/json", Views.JSON.writeValueAsBytes(body));
+  }
+
+  private static void sendRaw(HttpExchange ex, int status, String type, byte[] bytes)
+      throws IOException {
+    ex.getResponseHeaders().set("Content-Type", type);
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private void writeUrlFile(String url) throws IOException {
+    Path tmp = urlFile.resolveSibling("admin.url.tmp");
+    Files.deleteIfExists(tmp);
+    try {
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(tmp);
+    }
+    Files.writeString(tmp, url + "\n");
+    Files.move(tmp, urlFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static InetSocketAddress parseBind(String bind) {
+    int colon = bind.lastIndexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("bind must be host:port: " + bind);
+    }
+    String host = bind.substring(0, colon).replace("[", "").replace("]", "");
+    int port = Integer.parseInt(bind.substring(colon + 1));
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("unknown bind host: " + host, e);
+    }
+  }
+
+  private static String loadOpenApi() throws IOException {
+    try (InputStream in = AdminApi.class.getResourceAsStream("openapi.json")) {
+      if (in == null) {
+        throw new IOException("openapi.json is missing from the bundle");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static ThreadFactory threads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "briefcase-admin-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,103 @@
+package dev.briefcase.admin.api.internal;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.briefcase.approvals.ApprovalEvent;
+import dev.briefcase.approvals.ApprovalService;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The approval event stream of SPEC §4 ({@code GET /v1/approvals/stream}): server-sent events with
+ * {@code id:} = sequence number, replay after {@code Last-Event-ID}, and a keep-alive comment every
+ * 15 s. The number of open streams is capped, since each holds a worker thread.
+ */
+final class SseStreams {
+  static final long KEEP_ALIVE_MS = 15_000;
+  private static final int QUEUE = 1024;
+
+  private final int max;
+  private final AtomicInteger open = new AtomicInteger();
+  private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  SseStreams(int max) {
+    this.max = max;
+  }
+
+  void serve(HttpExchange ex, ApprovalService approvals) throws IOException, HttpError {
+    if (closed) {
+      throw HttpError.unavailable("approval stream");
+    }
+    if (open.incrementAndGet() > max) {
+      open.decrementAndGet();
+      throw new HttpError(503, "too_many_streams", "too many open approval streams");
+    }
+    String lastEventId = ex.getRequestHeaders().getFirst("Last-Event-ID");
+    LinkedBlockingQueue<ApprovalEvent> queue = new LinkedBlockingQueue<>(QUEUE);
+    serving.add(Thread.currentThread());
+    try (AutoCloseable sub = approvals.subscribe(e -> queue.offer(e))) {
+      ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+      ex.getResponseHeaders().set("Cache-Control", "no-store");
+      ex.sendResponseHeaders(200, 0);
+      OutputStream out = ex.getResponseBody();
+      out.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
+      // Subscribed before reading the history, so nothing falls between; seq numbers dedupe.
+      long lastSeen = lastEventId == null ? 0 : parseLastEventId(lastEventId);
+      for (ApprovalEvent e : approvals.eventsAfter(lastSeen)) {
+        // a client without Last-Event-ID starts from now; one with it gets what it missed
+        lastSeen = lastEventId == null ? e.seq() : write(out, e, lastSeen);
+      }
+      out.flush();
+      while (!closed) {
+        ApprovalEvent e = queue.poll(KEEP_ALIVE_MS, TimeUnit.MILLISECONDS);
+        if (e == null) {
+          out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+        } else {
+          lastSeen = write(out, e, lastSeen);
+        }
+        out.flush();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      // the client closed the stream
+    } catch (Exception e) {
+      throw new IOException("approval stream failed", e);
+    } finally {
+      serving.remove(Thread.currentThread());
+      open.decrementAndGet();
+    }
+  }
+
+  private static long write(OutputStream out, ApprovalEvent e, long lastSeen) throws IOException {
+    if (e.seq() <= lastSeen) {
+      return lastSeen; // already sent during the replay
+    }
+    String data = Views.JSON.writeValueAsString(Views.approval(e.request()));
+    String frame = "id: " + e.seq() + "\nevent: " + e.type() + "\ndata: " + data + "\n\n";
+    out.write(frame.getBytes(StandardCharsets.UTF_8));
+    return e.seq();
+  }
+
+  private static long parseLastEventId(String header) {
+    if (header == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Long.parseLong(header.strip()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  void closeAll() {
+    closed = true;
+    serving.forEach(Thread::interrupt);
+  }
+}

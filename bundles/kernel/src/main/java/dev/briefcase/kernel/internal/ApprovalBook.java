@@ -1,0 +1,379 @@
+package dev.briefcase.kernel.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.approvals.ApprovalEvent;
+import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalListener;
+import dev.briefcase.approvals.ApprovalService;
+import dev.briefcase.store.Store;
+import dev.briefcase.tools.ApprovalRequest;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Approval requests (SPEC §4), kept in the store so an approval survives a restart. A request binds
+ * one tool id and call hash; it is approved or rejected once, and an approved request is consumed
+ * by exactly one call before it expires.
+ */
+@Component(service = {ApprovalService.class, ApprovalBook.class})
+@Designate(ocd = ApprovalBook.Config.class)
+public final class ApprovalBook implements ApprovalService {
+  private static final Logger LOG = LoggerFactory.getLogger(ApprovalBook.class);
+  private static final int EVENT_HISTORY = 1000;
+  private static final int PENDING_LIMIT = 100;
+
+  @ObjectClassDefinition(
+      name = "Briefcase approvals",
+      description = "How long a human has to approve a tool call.")
+  public @interface Config {
+    @AttributeDefinition(
+        name = "Approval TTL (seconds)",
+        description = "An approval request expires this long after it was created (SPEC: 600).")
+    long ttl_seconds() default 600;
+  }
+
+  static final List<String> MIGRATIONS =
+      List.of(
+          "CREATE TABLE approvals (id TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL,"
+              + " expires_at_ms INTEGER NOT NULL, tool_id TEXT NOT NULL, reason TEXT NOT NULL,"
+              + " kind TEXT NOT NULL, state TEXT NOT NULL, call_hash TEXT NOT NULL,"
+              + " summary_json TEXT NOT NULL, decided_by TEXT, decided_at_ms INTEGER);"
+              + " CREATE INDEX approvals_state ON approvals(state, created_at_ms)");
+
+  private final Store store;
+  private final Duration ttl;
+  private final Clock clock;
+  private final List<ApprovalListener> listeners = new CopyOnWriteArrayList<>();
+  private final Deque<ApprovalEvent> history = new ArrayDeque<>();
+  private long seq;
+
+  @Activate
+  public ApprovalBook(@Reference Store store, Config config) {
+    this(store, Duration.ofSeconds(config.ttl_seconds()), Clock.systemUTC());
+  }
+
+  ApprovalBook(Store store, Duration ttl, Clock clock) {
+    this.store = store;
+    this.ttl = ttl;
+    this.clock = clock;
+    store.migrate("approvals", MIGRATIONS);
+  }
+
+  /** Records a new pending request and announces it. */
+  ApprovalRequest create(
+      String toolId, String callHash, String reason, String kind, ObjectNode summary) {
+    Instant now = clock.instant();
+    ApprovalRequest r =
+        new ApprovalRequest(
+            UUID.randomUUID().toString(),
+            now,
+            now.plus(ttl),
+            toolId,
+            reason,
+            kind,
+            ApprovalRequest.PENDING,
+            callHash,
+            summary,
+            null);
+    String summaryJson;
+    try {
+      summaryJson = CanonicalJson.MAPPER.writeValueAsString(summary);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("summary is not serialisable", e);
+    }
+    store.write(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO approvals (id, created_at_ms, expires_at_ms, tool_id, reason, kind,"
+                      + " state, call_hash, summary_json) VALUES (?,?,?,?,?,?,?,?,?)")) {
+            ps.setString(1, r.id());
+            ps.setLong(2, r.createdAt().toEpochMilli());
+            ps.setLong(3, r.expiresAt().toEpochMilli());
+            ps.setString(4, toolId);
+            ps.setString(5, reason);
+            ps.setString(6, kind);
+            ps.setString(7, r.state());
+            ps.setString(8, callHash);
+            ps.setString(9, summaryJson);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+    publish("approval.created", r);
+    return r;
+  }
+
+  /**
+   * The approved, unexpired request this token names, if it binds exactly this tool and call hash;
+   * otherwise {@code null}. Does not consume it.
+   */
+  ApprovalRequest usableToken(String token, String toolId, String callHash) {
+    if (!isUuid(token)) {
+      return null;
+    }
+    ApprovalRequest r = get(token).orElse(null);
+    if (r == null
+        || !ApprovalRequest.APPROVED.equals(r.state())
+        || !r.expiresAt().isAfter(clock.instant())
+        || !r.toolId().equals(toolId)
+        || !r.callHash().equals(callHash)) {
+      return null;
+    }
+    return r;
+  }
+
+  /** Marks an approved request used; true for exactly one caller, and only before expiry. */
+  boolean consume(String id) {
+    long now = clock.millis();
+    int rows =
+        store.write(
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "UPDATE approvals SET state = 'consumed' WHERE id = ? AND state = 'approved'"
+                          + " AND expires_at_ms > ?")) {
+                ps.setString(1, id);
+                ps.setLong(2, now);
+                return ps.executeUpdate();
+              }
+            });
+    return rows == 1;
+  }
+
+  @Override
+  public List<ApprovalRequest> pending() {
+    expireStale();
+    return store.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT * FROM approvals WHERE state = 'pending' ORDER BY created_at_ms DESC,"
+                      + " rowid DESC LIMIT "
+                      + PENDING_LIMIT)) {
+            return readAll(ps);
+          }
+        });
+  }
+
+  @Override
+  public Optional<ApprovalRequest> get(String id) {
+    if (!isUuid(id)) {
+      return Optional.empty();
+    }
+    return store.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("SELECT * FROM approvals WHERE id = ?")) {
+            ps.setString(1, id);
+            List<ApprovalRequest> rows = readAll(ps);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(withExpiry(rows.get(0)));
+          }
+        });
+  }
+
+  @Override
+  public ApprovalRequest approve(String id, String surface) throws ApprovalException {
+    ApprovalRequest r = decidable(id);
+    if (ApprovalRequest.APPROVED.equals(r.state())) {
+      return r; // idempotent
+    }
+    if (ApprovalRequest.MOBILE_SIGNER.equals(r.kind())) {
+      throw new ApprovalException(
+          "signer_required", "this approval must be granted on the paired signer");
+    }
+    return decide(r, ApprovalRequest.APPROVED, surface, "approval.approved");
+  }
+
+  @Override
+  public ApprovalRequest deny(String id, String surface) throws ApprovalException {
+    ApprovalRequest r = decidable(id);
+    if (ApprovalRequest.REJECTED.equals(r.state())) {
+      return r;
+    }
+    return decide(r, ApprovalRequest.REJECTED, surface, "approval.rejected");
+  }
+
+  private ApprovalRequest decidable(String id) throws ApprovalException {
+    ApprovalRequest r = get(id).orElse(null);
+    if (r == null || ApprovalRequest.EXPIRED.equals(r.state())) {
+      throw new ApprovalException("not_found", "no such approval, or it has expired");
+    }
+    if (ApprovalRequest.CONSUMED.equals(r.state())) {
+      throw new ApprovalException("already_decided", "this approval has already been used");
+    }
+    return r;
+  }
+
+  private ApprovalRequest decide(ApprovalRequest r, String state, String surface, String event)
+      throws ApprovalException {
+    long now = clock.millis();
+    int rows =
+        store.write(
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id"
+                          + " = ? AND state = 'pending' AND expires_at_ms > ?")) {
+                ps.setString(1, state);
+                ps.setString(2, surface);
+                ps.setLong(3, now);
+                ps.setString(4, r.id());
+                ps.setLong(5, now);
+                return ps.executeUpdate();
+              }
+            });
+    if (rows != 1) {
+      throw new ApprovalException("already_decided", "this approval was decided or has expired");
+    }
+    ApprovalRequest decided = get(r.id()).orElseThrow();
+    LOG.info("approval {} for {} {} by {}", r.id(), r.toolId(), state, surface);
+    publish(event, decided);
+    return decided;
+  }
+
+  private void expireStale() {
+    long now = clock.millis();
+    List<ApprovalRequest> stale =
+        store.read(
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT * FROM approvals WHERE state IN ('pending','approved') AND"
+                          + " expires_at_ms <= ?")) {
+                ps.setLong(1, now);
+                return readAll(ps);
+              }
+            });
+    if (stale.isEmpty()) {
+      return;
+    }
+    store.write(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE approvals SET state = 'expired' WHERE state IN ('pending','approved')"
+                      + " AND expires_at_ms <= ?")) {
+            ps.setLong(1, now);
+            return ps.executeUpdate();
+          }
+        });
+    for (ApprovalRequest r : stale) {
+      publish("approval.expired", withState(r, ApprovalRequest.EXPIRED));
+    }
+  }
+
+  @Override
+  public synchronized List<ApprovalEvent> eventsAfter(long afterSeq) {
+    List<ApprovalEvent> out = new ArrayList<>();
+    for (ApprovalEvent e : history) {
+      if (e.seq() > afterSeq) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public AutoCloseable subscribe(ApprovalListener listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  private void publish(String type, ApprovalRequest r) {
+    ApprovalEvent event;
+    synchronized (this) {
+      event = new ApprovalEvent(++seq, type, r);
+      history.addLast(event);
+      if (history.size() > EVENT_HISTORY) {
+        history.removeFirst();
+      }
+    }
+    for (ApprovalListener l : listeners) {
+      try {
+        l.onEvent(event);
+      } catch (RuntimeException e) {
+        LOG.warn("approval listener failed", e);
+      }
+    }
+  }
+
+  private ApprovalRequest withExpiry(ApprovalRequest r) {
+    boolean open =
+        ApprovalRequest.PENDING.equals(r.state()) || ApprovalRequest.APPROVED.equals(r.state());
+    return open && !r.expiresAt().isAfter(clock.instant())
+        ? withState(r, ApprovalRequest.EXPIRED)
+        : r;
+  }
+
+  private static ApprovalRequest withState(ApprovalRequest r, String state) {
+    return new ApprovalRequest(
+        r.id(),
+        r.createdAt(),
+        r.expiresAt(),
+        r.toolId(),
+        r.reason(),
+        r.kind(),
+        state,
+        r.callHash(),
+        r.summary(),
+        r.decidedBy());
+  }
+
+  private static List<ApprovalRequest> readAll(PreparedStatement ps) throws SQLException {
+    List<ApprovalRequest> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        ObjectNode summary;
+        try {
+          summary = (ObjectNode) CanonicalJson.MAPPER.readTree(rs.getString("summary_json"));
+        } catch (JsonProcessingException e) {
+          throw new SQLException("corrupt approval summary", e);
+        }
+        out.add(
+            new ApprovalRequest(
+                rs.getString("id"),
+                Instant.ofEpochMilli(rs.getLong("created_at_ms")),
+                Instant.ofEpochMilli(rs.getLong("expires_at_ms")),
+                rs.getString("tool_id"),
+                rs.getString("reason"),
+                rs.getString("kind"),
+                rs.getString("state"),
+                rs.getString("call_hash"),
+                summary,
+                rs.getString("decided_by")));
+      }
+    }
+    return out;
+  }
+
+  static boolean isUuid(String s) {
+    if (s == null || s.length() != 36) {
+      return false;
+    }
+    try {
+      return UUID.fromString(s).toString().equalsIgnoreCase(s);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.briefcase.kernel.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.briefcase.tools.ToolSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Validates call arguments against the tool's JSON Schema 2020-12 (SPEC §2 step 3) and checks that
+ * they are I-JSON. Compiled schemas are cached per {@link ToolSpec} instance, so a replaced
+ * connector's new schema is compiled on first use and the old one is dropped with it.
+ */
+final class ArgsValidator {
+  /** SPEC §2: at most five messages, joined with "; ". */
+  static final int MAX_MESSAGES = 5;
+
+  private static final int MAX_MESSAGE_CHARS = 120;
+
+  private final JsonSchemaFactory factory =
+      JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+  private final Map<ToolSpec, JsonSchema> compiled = new ConcurrentHashMap<>();
+
+  /** Problems with {@code args}, empty when they are valid. */
+  List<String> problems(ToolSpec spec, JsonNode args) {
+    List<String> problems = CanonicalJson.iJsonProblems(args, MAX_MESSAGES);
+    if (!problems.isEmpty()) {
+      return problems;
+    }
+    if (!args.isObject()) {
+      return List.of("$: arguments must be a JSON object");
+    }
+    JsonSchema schema = compiled.computeIfAbsent(spec, s -> factory.getSchema(s.inputSchema()));
+    Set<ValidationMessage> messages = schema.validate(args);
+    List<String> out = new ArrayList<>();
+    for (ValidationMessage m : messages) {
+      if (out.size() == MAX_MESSAGES) {
+        break;
+      }
+      out.add(oneLine(m.getMessage()));
+    }
+    return out;
+  }
+
+  /** Forgets schemas of tools that are no longer offered. */
+  void retainOnly(java.util.Collection<ToolSpec> current) {
+    compiled.keySet().retainAll(new java.util.HashSet<>(current));
+  }
+
+  private static String oneLine(String message) {
+    String s = message.replaceAll("[\\r\\n\\t]+", " ").strip();
+    return s.length() <= MAX_MESSAGE_CHARS ? s : s.substring(0, MAX_MESSAGE_CHARS);
+  }
+}

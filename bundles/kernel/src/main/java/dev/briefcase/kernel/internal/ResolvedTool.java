@@ -1,0 +1,13 @@
+package dev.briefcase.kernel.internal;
+
+import dev.briefcase.connector.Connector;
+import dev.briefcase.tools.ToolSpec;
+
+/**
+ * A tool and the connector that serves it, as found for one call.
+ *
+ * @param spec the tool
+ * @param connector the highest-ranked connector that contributes it
+ * @param connectorId the connector's {@code connector.id}
+ */
+record ResolvedTool(ToolSpec spec, Connector connector, String connectorId) {}

@@ -1,0 +1,440 @@
+package dev.briefcase.kernel.internal;
+
+import static org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE;
+import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
+import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.connector.SandboxViolationException;
+import dev.briefcase.connector.ToolException;
+import dev.briefcase.connector.ToolInvocation;
+import dev.briefcase.connector.ToolResult;
+import dev.briefcase.policy.PolicyDecision;
+import dev.briefcase.policy.PolicyEngine;
+import dev.briefcase.policy.PolicyQuery;
+import dev.briefcase.receipts.Receipt;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.risk.RiskAssessor;
+import dev.briefcase.risk.RiskVerdict;
+import dev.briefcase.tools.ApprovalRequest;
+import dev.briefcase.tools.CallContext;
+import dev.briefcase.tools.Provenance;
+import dev.briefcase.tools.ToolCallOutcome;
+import dev.briefcase.tools.ToolCallRequest;
+import dev.briefcase.tools.ToolCallService;
+import dev.briefcase.tools.ToolManifest;
+import dev.briefcase.tools.ToolSpec;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tool-call pipeline of SPEC §2, in order, in one place: resolve → manifest → schema → approval
+ * token → policy → risk (tighten only) → budget → execute → record spend → output firewall and
+ * analysis → receipt. Every step can end the call, and every ending writes exactly one {@code
+ * tool_call} receipt before the caller hears the outcome.
+ */
+@Component(service = ToolCallService.class)
+public final class ToolCallPipeline implements ToolCallService {
+  private static final Logger LOG = LoggerFactory.getLogger(ToolCallPipeline.class);
+  static final int MAX_MESSAGE = 200;
+  static final int MAX_RISK_CSV = 160;
+
+  private final ToolRegistry registry;
+  private final ManifestBook manifests;
+  private final ApprovalBook approvals;
+  private final BudgetLedger budgets;
+  private final PolicyEngine policy;
+  private final ReceiptLog receipts;
+  private final Clock clock;
+  private final ArgsValidator validator = new ArgsValidator();
+  private final List<RiskAssessor> assessors = new CopyOnWriteArrayList<>();
+
+  @Activate
+  public ToolCallPipeline(
+      @Reference ToolRegistry registry,
+      @Reference ManifestBook manifests,
+      @Reference ApprovalBook approvals,
+      @Reference BudgetLedger budgets,
+      @Reference PolicyEngine policy,
+      @Reference ReceiptLog receipts) {
+    this(registry, manifests, approvals, budgets, policy, receipts, Clock.systemUTC());
+  }
+
+  ToolCallPipeline(
+      ToolRegistry registry,
+      ManifestBook manifests,
+      ApprovalBook approvals,
+      BudgetLedger budgets,
+      PolicyEngine policy,
+      ReceiptLog receipts,
+      Clock clock) {
+    this.registry = registry;
+    this.manifests = manifests;
+    this.approvals = approvals;
+    this.budgets = budgets;
+    this.policy = policy;
+    this.receipts = receipts;
+    this.clock = clock;
+  }
+
+  @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
+  void bindRiskAssessor(RiskAssessor assessor) {
+    assessors.add(assessor);
+  }
+
+  void unbindRiskAssessor(RiskAssessor assessor) {
+    assessors.remove(assessor);
+  }
+
+  @Override
+  public List<ToolSpec> listTools() {
+    List<ToolSpec> tools = registry.tools();
+    validator.retainOnly(tools);
+    return tools;
+  }
+
+  @Override
+  public ToolCallOutcome call(ToolCallRequest request) {
+    Attempt attempt = new Attempt(request);
+    try {
+      return run(request, attempt);
+    } catch (ReceiptException e) {
+      LOG.error("receipt could not be written; failing the call closed", e);
+      return ToolCallOutcome.error("internal_error: receipt_unavailable", 0);
+    } catch (RuntimeException e) {
+      LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
+      return finish(attempt.error("internal_error"), () -> 0L, "internal_error");
+    }
+  }
+
+  private ToolCallOutcome run(ToolCallRequest request, Attempt attempt) {
+    // 1. Resolve.
+    ResolvedTool tool = registry.resolve(request.toolId());
+    if (tool == null) {
+      return deny(attempt, "unknown_tool");
+    }
+    ToolSpec spec = tool.spec();
+    attempt.runtime = "builtin".equals(tool.connectorId()) ? "builtin" : "connector";
+
+    // 2. Manifest → context.
+    ToolManifest manifest = manifests.forTool(spec.id(), attempt.runtime);
+    attempt.runtime = manifest.runtime();
+
+    // 3. Schema (and I-JSON, so the call hash below is well defined).
+    List<String> problems =
+        request.argsDefect() != null
+            ? List.of(request.argsDefect())
+            : validator.problems(spec, request.args());
+    if (!problems.isEmpty()) {
+      return deny(attempt, clip("invalid_args: " + String.join("; ", problems)));
+    }
+    JsonNode args = request.args();
+    String callHash = CanonicalJson.callHash(spec.id(), args);
+    attempt.callHash = callHash;
+
+    // 4. Approval token: approved, unexpired, bound to exactly this tool and call.
+    ApprovalRequest granted = null;
+    if (request.approvalToken() != null) {
+      granted = approvals.usableToken(request.approvalToken(), spec.id(), callHash);
+      if (granted == null) {
+        return deny(attempt, "invalid_or_expired_approval");
+      }
+      attempt.approval = granted;
+    }
+
+    // 5. Policy.
+    Instant now = clock.instant();
+    long spentToday = budgets.spentToday(spec.category());
+    PolicyDecision decision =
+        policy.decide(
+            new PolicyQuery(
+                request.context().agentId(),
+                request.context().sessionId(),
+                spec.id(),
+                spec.category(),
+                spec.costMicroUsd(),
+                ToolSpec.WRITE.equals(spec.category()),
+                manifest.netAccess(),
+                manifest.fsAccess(),
+                now.atZone(ZoneOffset.UTC).getHour(),
+                spentToday));
+    if (decision.effect() == PolicyDecision.Effect.DENY) {
+      return deny(attempt, "policy_denied");
+    }
+    if (decision.effect() == PolicyDecision.Effect.REQUIRE_APPROVAL) {
+      if (granted == null) {
+        return requireApproval(
+            attempt,
+            spec,
+            manifest,
+            callHash,
+            args,
+            "policy_requires_approval",
+            decision.approvalKind());
+      }
+      // A local approval never satisfies a policy that now wants the signer.
+      if (ApprovalRequest.MOBILE_SIGNER.equals(decision.approvalKind())
+          && !ApprovalRequest.MOBILE_SIGNER.equals(granted.kind())) {
+        return deny(attempt, "invalid_or_expired_approval");
+      }
+    }
+
+    // 6. Risk: advisory, may only add a local approval, skipped when a human already approved.
+    if (granted == null) {
+      Set<String> reasons = riskReasons(spec, args);
+      if (!reasons.isEmpty()) {
+        String reason = clipTo("risk:" + String.join(",", reasons), 5 + MAX_RISK_CSV);
+        return requireApproval(
+            attempt, spec, manifest, callHash, args, reason, ApprovalRequest.LOCAL);
+      }
+    }
+
+    // 7. Budget: an overrun asks a human, it is never a hard deny.
+    if (granted == null
+        && spec.costMicroUsd() > 0
+        && !budgets.fits(spec.category(), spec.costMicroUsd())) {
+      return requireApproval(
+          attempt, spec, manifest, callHash, args, "budget_exceeded", ApprovalRequest.LOCAL);
+    }
+
+    // 8. Credential strategy and VC status pre-flight arrive with the provider work (SPEC §8).
+
+    // 9. Execute. The approval is consumed first, so it is good for exactly one execution.
+    if (granted != null && !approvals.consume(granted.id())) {
+      return deny(attempt, "invalid_or_expired_approval");
+    }
+    ToolResult result;
+    try {
+      result =
+          tool.connector()
+              .execute(new ToolInvocation(spec.id(), args.deepCopy(), manifest, request.context()));
+    } catch (SandboxViolationException e) {
+      return deny(attempt, clip("sandbox_violation:" + oneLine(e.getMessage())));
+    } catch (ToolException e) {
+      return error(attempt, oneLine(e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.warn("connector {} failed on {}", tool.connectorId(), spec.id(), e);
+      return error(attempt, "tool_failed");
+    }
+    if (result == null || result.content() == null) {
+      return error(attempt, "tool_failed: empty result");
+    }
+    if (serializedSize(result.content()) > manifest.maxOutputBytes()) {
+      return deny(attempt, "sandbox_violation:output_too_large");
+    }
+
+    // 10. Record spend from the actual cost, else the estimate.
+    long cost =
+        result.actualCostMicroUsd() != null ? result.actualCostMicroUsd() : spec.costMicroUsd();
+    budgets.record(spec.category(), cost);
+
+    // 11. Output firewall, then analysis of what passed it.
+    JsonNode output = OutputFilter.apply(spec.outputFirewall(), result.content());
+    OutputAnalysis analysis = OutputAnalysis.of(output);
+
+    // 12. Finish: the allow receipt, then the answer.
+    attempt.decision = "allow";
+    attempt.source = result.source();
+    attempt.costMicroUsd = cost;
+    attempt.analysis = analysis;
+    Receipt receipt = receipts.append(attempt.event(clock.instant()));
+    BigDecimal costUsd = cost > 0 ? usd(cost) : null;
+    return ToolCallOutcome.ok(
+        output, new Provenance(result.source(), costUsd, clock.instant(), receipt.id()));
+  }
+
+  private Set<String> riskReasons(ToolSpec spec, JsonNode args) {
+    Set<String> reasons = new LinkedHashSet<>();
+    for (RiskAssessor a : assessors) {
+      try {
+        RiskVerdict v = a.assess(spec, args);
+        if (v != null && v.requireApproval()) {
+          reasons.addAll(v.reasons().isEmpty() ? List.of("risk_high") : v.reasons());
+        }
+      } catch (RuntimeException e) {
+        // Advisory layers fail open: they can only tighten, so ignoring one loosens nothing.
+        LOG.debug("risk assessor failed; ignored", e);
+      }
+    }
+    return reasons;
+  }
+
+  private ToolCallOutcome requireApproval(
+      Attempt attempt,
+      ToolSpec spec,
+      ToolManifest manifest,
+      String callHash,
+      JsonNode args,
+      String reason,
+      String kind) {
+    ObjectNode summary = CanonicalJson.MAPPER.createObjectNode();
+    summary.put("tool_id", spec.id());
+    summary.put("reason", reason);
+    summary.put("kind", kind);
+    summary.put("category", spec.category());
+    summary.put("net_access", manifest.netAccess());
+    summary.put("fs_access", manifest.fsAccess());
+    if (spec.costMicroUsd() > 0) {
+      summary.put("estimated_cost_usd", usd(spec.costMicroUsd()));
+    } else {
+      summary.putNull("estimated_cost_usd");
+    }
+    summary.put("args_hash", CanonicalJson.hash(args));
+    summary.put(
+        "copilot_summary",
+        CopilotSummary.of(
+            spec.category(),
+            spec.id(),
+            reason,
+            kind,
+            manifest.netAccess(),
+            manifest.fsAccess(),
+            spec.costMicroUsd()));
+    ApprovalRequest approval = approvals.create(spec.id(), callHash, reason, kind, summary);
+    attempt.decision = "approval_required";
+    attempt.reason = reason;
+    attempt.approval = approval;
+    Receipt receipt = receipts.append(attempt.event(clock.instant()));
+    return ToolCallOutcome.approvalRequired(approval, receipt.id());
+  }
+
+  private ToolCallOutcome deny(Attempt attempt, String reason) {
+    attempt.decision = "deny";
+    attempt.reason = reason;
+    Receipt receipt = receipts.append(attempt.event(clock.instant()));
+    return ToolCallOutcome.denied(reason, receipt.id());
+  }
+
+  private ToolCallOutcome error(Attempt attempt, String message) {
+    return finish(
+        attempt.error(message),
+        () -> receipts.append(attempt.event(clock.instant())).id(),
+        message);
+  }
+
+  private static ToolCallOutcome finish(
+      Attempt attempt, java.util.function.LongSupplier receipt, String message) {
+    long id;
+    try {
+      id = receipt.getAsLong();
+    } catch (ReceiptException e) {
+      LOG.error("receipt could not be written for a failed call", e);
+      id = 0;
+    }
+    return ToolCallOutcome.error(clip(message), id);
+  }
+
+  private static long serializedSize(JsonNode node) {
+    try {
+      return CanonicalJson.MAPPER.writeValueAsBytes(node).length;
+    } catch (JsonProcessingException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  static BigDecimal usd(long microUsd) {
+    return BigDecimal.valueOf(microUsd, 6).stripTrailingZeros();
+  }
+
+  static String oneLine(String s) {
+    return s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
+  }
+
+  static String clip(String s) {
+    return clipTo(oneLine(s), MAX_MESSAGE);
+  }
+
+  private static String clipTo(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  private static String safeId(String id) {
+    return id == null ? "null" : clipTo(id.replaceAll("[^A-Za-z0-9._:-]", "?"), 64);
+  }
+
+  /** What is known about one attempt so far: the fields of its receipt. */
+  private static final class Attempt {
+    final String toolId;
+    final CallContext context;
+    String runtime = "unknown";
+    String decision;
+    String reason;
+    String message;
+    String source;
+    String callHash;
+    long costMicroUsd;
+    ApprovalRequest approval;
+    OutputAnalysis analysis;
+
+    Attempt(ToolCallRequest request) {
+      this.toolId = request.toolId();
+      this.context = request.context();
+    }
+
+    Attempt error(String message) {
+      this.decision = "error";
+      this.message = clip(message);
+      return this;
+    }
+
+    ObjectNode event(Instant ts) {
+      ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
+      e.put("type", "tool_call");
+      // An agent-chosen id is recorded, but clipped: a receipt is not a place to store payloads.
+      e.put("tool_id", clipTo(toolId, 128));
+      e.put("runtime", runtime);
+      e.put("decision", decision);
+      if (reason != null) {
+        e.put("reason", reason);
+      }
+      if (approval != null) {
+        e.put("approval_id", approval.id());
+        e.put("approval_kind", approval.kind());
+      }
+      e.put("auth_method", "none");
+      if (costMicroUsd > 0) {
+        e.put("cost_usd", usd(costMicroUsd));
+      }
+      if (source != null) {
+        e.put("source", source);
+      }
+      ArrayNode signals = e.putArray("output_signals");
+      ArrayNode domains = e.putArray("output_domains");
+      if (analysis != null) {
+        analysis.signals().forEach(signals::add);
+        analysis.domains().forEach(domains::add);
+      }
+      if (message != null) {
+        e.put("message", message);
+      }
+      if (callHash != null) {
+        e.put("call_hash", callHash);
+      }
+      e.put("request_id", clipTo(context.requestId(), 64));
+      e.put("surface", context.surface());
+      if (context.agentId() != null) {
+        e.put("agent_id", clipTo(context.agentId(), 128));
+      }
+      if (context.sessionId() != null) {
+        e.put("session_id", clipTo(context.sessionId(), 128));
+      }
+      e.put("ts", ts.toString());
+      return e;
+    }
+  }
+}

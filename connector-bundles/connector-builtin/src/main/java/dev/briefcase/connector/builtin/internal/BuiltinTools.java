@@ -1,0 +1,259 @@
+package dev.briefcase.connector.builtin.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.connector.Connector;
+import dev.briefcase.connector.SandboxViolationException;
+import dev.briefcase.connector.ToolException;
+import dev.briefcase.connector.ToolInvocation;
+import dev.briefcase.connector.ToolResult;
+import dev.briefcase.store.Store;
+import dev.briefcase.tools.OutputFirewall;
+import dev.briefcase.tools.ToolSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The built-in tools of SPEC §3 — {@code echo}, {@code note_add}, {@code notes_list} and {@code
+ * file_read} — as an ordinary connector plugin: the kernel itself ships no tool.
+ */
+@Component(property = Connector.ID + "=builtin")
+public final class BuiltinTools implements Connector {
+  static final int MAX_NOTES_LISTED = 50;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<ToolSpec> TOOLS =
+      List.of(
+          new ToolSpec(
+              "echo",
+              "Echo",
+              "Returns the text it is given.",
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\","
+                      + "\"maxLength\":4096}},\"required\":[\"text\"],"
+                      + "\"additionalProperties\":false}"),
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"echo\":{\"type\":\"string\"}},"
+                      + "\"required\":[\"echo\"]}"),
+              ToolSpec.READ,
+              0,
+              OutputFirewall.allowAll()),
+          new ToolSpec(
+              "note_add",
+              "Add note",
+              "Stores a short note and returns its id.",
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\","
+                      + "\"minLength\":1,\"maxLength\":4096}},\"required\":[\"text\"],"
+                      + "\"additionalProperties\":false}"),
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"note_id\":{\"type\":\"string\"}},"
+                      + "\"required\":[\"note_id\"]}"),
+              ToolSpec.WRITE,
+              0,
+              OutputFirewall.allowAll()),
+          new ToolSpec(
+              "notes_list",
+              "List notes",
+              "Lists the ids of the newest notes (at most 50).",
+              schema("{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"note_ids\":{\"type\":\"array\","
+                      + "\"items\":{\"type\":\"string\"},\"maxItems\":50}},"
+                      + "\"required\":[\"note_ids\"]}"),
+              ToolSpec.READ,
+              0,
+              OutputFirewall.allowAll()),
+          new ToolSpec(
+              "file_read",
+              "Read file",
+              "Reads a file inside the directories its manifest allows.",
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\","
+                      + "\"minLength\":1,\"maxLength\":4096}},\"required\":[\"path\"],"
+                      + "\"additionalProperties\":false}"),
+              schema(
+                  "{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"},"
+                      + "\"bytes\":{\"type\":\"integer\"},\"data_b64\":{\"type\":\"string\"}}}"),
+              ToolSpec.WRITE,
+              0,
+              OutputFirewall.allowPaths("ok", "bytes", "data_b64")));
+
+  static final List<String> MIGRATIONS =
+      List.of(
+          "CREATE TABLE notes (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, text TEXT NOT"
+              + " NULL)");
+
+  private final Store store;
+  private volatile boolean active = true;
+
+  @Activate
+  public BuiltinTools(@Reference Store store) {
+    this.store = store;
+    store.migrate("connector.builtin.notes", MIGRATIONS);
+  }
+
+  @Deactivate
+  void deactivate() {
+    active = false;
+  }
+
+  @Override
+  public List<ToolSpec> tools() {
+    return TOOLS;
+  }
+
+  @Override
+  public ToolResult execute(ToolInvocation call) throws ToolException {
+    if (!active) {
+      throw ToolException.unavailable("builtin tools are stopping");
+    }
+    JsonNode args = call.args();
+    switch (call.toolId()) {
+      case "echo":
+        {
+          ObjectNode out = JSON.createObjectNode();
+          out.put("echo", args.path("text").asText());
+          return ToolResult.of(out, "local:echo");
+        }
+      case "note_add":
+        return ToolResult.of(addNote(args.path("text").asText()), "local:notes");
+      case "notes_list":
+        return ToolResult.of(listNotes(), "local:notes");
+      case "file_read":
+        return ToolResult.of(
+            readFile(
+                args.path("path").asText(),
+                call.manifest().allowedPathPrefixes(),
+                call.manifest().maxOutputBytes()),
+            "local:file_read");
+      default:
+        throw new ToolException("unknown_tool", "unknown_tool");
+    }
+  }
+
+  private ObjectNode addNote(String text) {
+    String id = UUID.randomUUID().toString();
+    String now = Instant.now().toString();
+    store.write(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("INSERT INTO notes (id, created_at, text) VALUES (?,?,?)")) {
+            ps.setString(1, id);
+            ps.setString(2, now);
+            ps.setString(3, text);
+            return ps.executeUpdate();
+          }
+        });
+    ObjectNode out = JSON.createObjectNode();
+    out.put("note_id", id);
+    return out;
+  }
+
+  private ObjectNode listNotes() {
+    List<String> ids =
+        store.read(
+            c -> {
+              List<String> out = new ArrayList<>();
+              try (PreparedStatement ps =
+                      c.prepareStatement(
+                          "SELECT id FROM notes ORDER BY created_at DESC, rowid DESC LIMIT "
+                              + MAX_NOTES_LISTED);
+                  ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  out.add(rs.getString(1));
+                }
+              }
+              return out;
+            });
+    ObjectNode out = JSON.createObjectNode();
+    ArrayNode arr = out.putArray("note_ids");
+    ids.forEach(arr::add);
+    return out;
+  }
+
+  /**
+   * Reads a file only when its real path — symlinks resolved — lies under one of the manifest's
+   * prefixes (also resolved), so neither {@code ..} nor a symlink can leave an allowed directory.
+   */
+  static ObjectNode readFile(String requested, List<String> allowedPrefixes, long maxBytes)
+      throws ToolException {
+    if (allowedPrefixes.isEmpty()) {
+      throw new SandboxViolationException("filesystem access is not allowed for file_read");
+    }
+    Path real;
+    try {
+      Path p = Path.of(requested);
+      if (!p.isAbsolute()) {
+        throw new SandboxViolationException("path must be absolute");
+      }
+      real = p.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw new ToolException("not_found", "file not found");
+    } catch (InvalidPathException e) {
+      throw new SandboxViolationException("invalid path");
+    } catch (IOException e) {
+      throw new ToolException("io_error", "file could not be opened");
+    }
+    boolean allowed = false;
+    for (String prefix : allowedPrefixes) {
+      try {
+        Path root = Path.of(prefix).toRealPath();
+        if (real.startsWith(root)) {
+          allowed = true;
+          break;
+        }
+      } catch (IOException | InvalidPathException e) {
+        // a prefix that does not exist allows nothing
+      }
+    }
+    if (!allowed) {
+      throw new SandboxViolationException("path is outside the allowed directories");
+    }
+    if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ToolException("not_a_file", "not a regular file");
+    }
+    // base64 grows 4/3: read no more than the output limit can carry
+    long limit = Math.max(0, maxBytes * 3 / 4 - 64);
+    byte[] data;
+    try (InputStream in = Files.newInputStream(real)) {
+      data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+    } catch (IOException e) {
+      throw new ToolException("io_error", "file could not be read");
+    }
+    if (data.length > limit) {
+      throw new SandboxViolationException("output_too_large");
+    }
+    ObjectNode out = JSON.createObjectNode();
+    out.put("ok", true);
+    out.put("bytes", data.length);
+    out.put("data_b64", Base64.getEncoder().encodeToString(data));
+    return out;
+  }
+
+  private static JsonNode schema(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalStateException("built-in schema does not parse", e);
+    }
+  }
+}

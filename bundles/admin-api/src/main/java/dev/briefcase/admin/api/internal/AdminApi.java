@@ -20,6 +20,8 @@ import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.receipts.VerifyResult;
+import dev.briefcase.secrets.SecretStore;
+import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.CallContext;
@@ -99,6 +101,7 @@ public final class AdminApi {
   private volatile BudgetService budgets;
   private volatile ReceiptLog receipts;
   private volatile PolicyEngine policy;
+  private volatile SecretStore secrets;
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   void bindTools(ToolCallService s) {
@@ -152,6 +155,17 @@ public final class AdminApi {
   void unbindPolicy(PolicyEngine s) {
     if (policy == s) {
       policy = null;
+    }
+  }
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  void bindSecrets(SecretStore s) {
+    secrets = s;
+  }
+
+  void unbindSecrets(SecretStore s) {
+    if (secrets == s) {
+      secrets = null;
     }
   }
 
@@ -322,6 +336,20 @@ public final class AdminApi {
           return;
         }
       }
+      case "secrets" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ArrayNode arr = Views.JSON.createArrayNode();
+          secretCall(() -> need(secrets, "secret store").ids()).forEach(arr::add);
+          send(ex, 200, wrap("ids", arr));
+          return;
+        }
+        if (p.length == 3 || (p.length == 4 && p[3].equals("delete"))) {
+          requireMethod(method, "POST");
+          writeSecret(ex, p[2], p.length == 4);
+          return;
+        }
+      }
       case "policy" -> {
         if (p.length == 2) {
           requireMethod(method, "GET");
@@ -451,6 +479,69 @@ public final class AdminApi {
       send(ex, 200, Views.budget(service.set(category, limit.longValue())));
     } catch (IllegalArgumentException e) {
       throw HttpError.badRequest(e.getMessage(), "budget refused: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Stores or deletes a secret. Values only ever go in: no route returns one, and the receipt
+   * records the id and the action, never the value.
+   */
+  private void writeSecret(HttpExchange ex, String id, boolean delete)
+      throws IOException, HttpError {
+    SecretStore store = need(secrets, "secret store");
+    ReceiptLog log = need(receipts, "receipts");
+    byte[] value = null;
+    if (!delete) {
+      JsonNode body;
+      try {
+        body = STRICT.readTree(readBody(ex));
+      } catch (JsonProcessingException e) {
+        throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+      }
+      JsonNode b64 = body == null ? null : body.get("value_b64");
+      if (b64 == null || !b64.isTextual()) {
+        throw HttpError.badRequest("invalid_secret_value", "value_b64 must be a base64 string");
+      }
+      try {
+        value = java.util.Base64.getDecoder().decode(b64.textValue());
+      } catch (IllegalArgumentException e) {
+        throw HttpError.badRequest("invalid_secret_value", "value_b64 is not base64");
+      }
+    } else {
+      drain(ex);
+    }
+    byte[] v = value;
+    boolean existed =
+        secretCall(
+            () -> {
+              if (delete) {
+                return store.delete(id);
+              }
+              store.put(id, Sensitive.of(v));
+              return true;
+            });
+    ObjectNode event = Views.JSON.createObjectNode();
+    event.put("type", "secret_update");
+    event.put("secret_id", id);
+    event.put("action", delete ? "delete" : "put");
+    event.put("ts", Instant.now().toString());
+    log.append(event);
+    ObjectNode o = Views.JSON.createObjectNode();
+    o.put("id", id);
+    o.put(delete ? "deleted" : "stored", existed);
+    send(ex, 200, o);
+  }
+
+  private interface SecretWork<T> {
+    T run() throws HttpError;
+  }
+
+  private static <T> T secretCall(SecretWork<T> work) throws HttpError {
+    try {
+      return work.run();
+    } catch (SecretStoreException e) {
+      int status = "invalid_secret_id".equals(e.code()) ? 400 : 503;
+      throw new HttpError(status, e.code(), e.getMessage());
     }
   }
 

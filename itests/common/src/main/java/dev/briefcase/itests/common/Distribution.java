@@ -1,0 +1,180 @@
+package dev.briefcase.itests.common;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the built distribution as an operator would: {@code bin/briefcase start} in a fresh data
+ * directory, the admin API over loopback with the token from the data directory, the CLI, and
+ * {@code kill -9}.
+ */
+public final class Distribution implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public final Path dataDir;
+  public final Path logFile;
+  private final Map<String, String> env = new HashMap<>();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private Process process;
+  private String baseUrl;
+  private String token;
+
+  public Distribution(Path dataDir) throws IOException {
+    this.dataDir = Files.createDirectories(dataDir);
+    this.logFile = dataDir.resolveSibling(dataDir.getFileName() + "-runtime.log");
+    env.put("BRIEFCASE_DATA_DIR", dataDir.toString());
+  }
+
+  public static Path home() {
+    return FeatureBundles.distribution();
+  }
+
+  public Distribution env(String key, String value) {
+    env.put(key, value);
+    return this;
+  }
+
+  /** Starts the runtime in the foreground as a child process and waits until it is ready. */
+  public Distribution start() throws IOException, InterruptedException {
+    Files.deleteIfExists(dataDir.resolve("admin.url"));
+    ProcessBuilder pb =
+        new ProcessBuilder("sh", home().resolve("bin/briefcase").toString(), "start")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    pb.environment().putAll(env);
+    process = pb.start();
+    awaitReady(Duration.ofSeconds(60));
+    return this;
+  }
+
+  /** Waits for admin.url and a 200 from /ready. */
+  public void awaitReady(Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Path urlFile = dataDir.resolve("admin.url");
+    while (true) {
+      if (process != null && !process.isAlive()) {
+        throw new IOException("runtime exited with " + process.exitValue() + "; see " + logFile);
+      }
+      if (Files.exists(urlFile)) {
+        baseUrl = Files.readString(urlFile).strip();
+        token = Files.readString(dataDir.resolve("auth_token")).strip();
+        try {
+          if (get("/ready").status == 200) {
+            return;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("runtime not ready within " + timeout + "; see " + logFile);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush. */
+  public void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM and wait for a clean exit. */
+  public int stop() throws InterruptedException {
+    if (process == null || !process.isAlive()) {
+      return process == null ? 0 : process.exitValue();
+    }
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    return process.exitValue();
+  }
+
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public String token() {
+    return token;
+  }
+
+  /** An HTTP answer. */
+  public record Answer(int status, String body) {
+    public JsonNode json() throws IOException {
+      return JSON.readTree(body);
+    }
+  }
+
+  public Answer get(String path) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET(), true);
+  }
+
+  public Answer post(String path, String body) throws IOException, InterruptedException {
+    return send(
+        HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)),
+        true);
+  }
+
+  public Answer send(HttpRequest.Builder request, boolean withToken)
+      throws IOException, InterruptedException {
+    if (withToken) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> r =
+        http.send(
+            request.timeout(Duration.ofSeconds(30)).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    return new Answer(r.statusCode(), r.body());
+  }
+
+  /** Runs {@code bin/briefcase <args>} against this data directory. */
+  public CliResult cli(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("sh", home().resolve("bin/briefcase").toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("briefcase-cli", ".out");
+    Path err = Files.createTempFile("briefcase-cli", ".err");
+    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("CLI did not finish: " + cmd);
+    }
+    CliResult r = new CliResult(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
+  }
+
+  /** What a CLI run printed. */
+  public record CliResult(int exit, String stdout, String stderr) {}
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}

@@ -1,0 +1,232 @@
+package dev.briefcase.itests.distribution;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.itests.common.Distribution;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The admin API against its own OpenAPI document: every documented operation is called, answers
+ * with a documented status and carries the documented required fields; bad input gets a 400 with a
+ * stable code and changes nothing.
+ */
+public class AdminApiIT {
+  private static Distribution d;
+  private static JsonNode openApi;
+
+  @BeforeClass
+  public static void start() throws Exception {
+    d = new Distribution(Files.createTempDirectory("briefcase-api")).start();
+    openApi = d.get("/openapi.json").json();
+  }
+
+  @AfterClass
+  public static void stop() throws Exception {
+    d.close();
+  }
+
+  /** One example request per documented operation. */
+  private Map<String, Distribution.Answer> exercise() throws Exception {
+    Map<String, Distribution.Answer> out = new LinkedHashMap<>();
+    String approvalId =
+        d.post("/v1/tools/call", "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"x\"}}}")
+            .json()
+            .path("approval")
+            .path("id")
+            .asText();
+    String denyId =
+        d.post("/v1/tools/call", "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"y\"}}}")
+            .json()
+            .path("approval")
+            .path("id")
+            .asText();
+    out.put("GET /health", d.get("/health"));
+    out.put("GET /ready", d.get("/ready"));
+    out.put("GET /openapi.json", d.get("/openapi.json"));
+    out.put("GET /v1/tools", d.get("/v1/tools"));
+    out.put(
+        "POST /v1/tools/call",
+        d.post("/v1/tools/call", "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"hi\"}}}"));
+    out.put("GET /v1/approvals", d.get("/v1/approvals"));
+    out.put(
+        "POST /v1/approvals/{id}/approve", d.post("/v1/approvals/" + approvalId + "/approve", ""));
+    out.put("POST /v1/approvals/{id}/deny", d.post("/v1/approvals/" + denyId + "/deny", ""));
+    out.put("GET /v1/approvals/stream", streamHead());
+    out.put("GET /v1/receipts", d.get("/v1/receipts?limit=5"));
+    out.put("POST /v1/receipts/verify", d.post("/v1/receipts/verify", ""));
+    out.put("GET /v1/receipts/export", d.get("/v1/receipts/export?after_id=0"));
+    out.put("GET /v1/budgets", d.get("/v1/budgets"));
+    out.put(
+        "POST /v1/budgets/{category}",
+        d.post("/v1/budgets/read", "{\"daily_limit_microusd\":3000000}"));
+    out.put("GET /v1/policy", d.get("/v1/policy"));
+    out.put("POST /v1/secrets/{id}", d.post("/v1/secrets/contract", "{\"value_b64\":\"AAEC\"}"));
+    out.put("GET /v1/secrets", d.get("/v1/secrets"));
+    out.put("POST /v1/secrets/{id}/delete", d.post("/v1/secrets/contract/delete", ""));
+    return out;
+  }
+
+  @Test
+  public void everyDocumentedOperationIsExercisedAndMatchesItsSchema() throws Exception {
+    Map<String, Distribution.Answer> answers = exercise();
+    Set<String> documented = new HashSet<>();
+    Iterator<Map.Entry<String, JsonNode>> paths = openApi.get("paths").fields();
+    while (paths.hasNext()) {
+      Map.Entry<String, JsonNode> p = paths.next();
+      Iterator<Map.Entry<String, JsonNode>> ops = p.getValue().fields();
+      while (ops.hasNext()) {
+        Map.Entry<String, JsonNode> op = ops.next();
+        String key = op.getKey().toUpperCase() + " " + p.getKey();
+        documented.add(key);
+        Distribution.Answer a = answers.get(key);
+        assertTrue("no contract test for " + key, a != null);
+        JsonNode response = op.getValue().path("responses").path(String.valueOf(a.status()));
+        assertFalse(
+            key + " answered undocumented " + a.status() + ": " + a.body(),
+            response.isMissingNode());
+        JsonNode schema = response.path("content").path("application/json").path("schema");
+        if (!schema.isMissingNode()) {
+          checkRequired(key, resolve(schema), a.json());
+        }
+      }
+    }
+    assertEquals("tests for undocumented operations", documented, answers.keySet());
+  }
+
+  @Test
+  public void missingOrWrongTokenIs401() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (String auth : new String[] {null, "Bearer wrong", "Basic abc", "Bearer "}) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(d.baseUrl() + "/v1/tools"));
+      if (auth != null) {
+        b.header("Authorization", auth);
+      }
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, r.statusCode());
+      assertTrue(r.body().contains("\"code\":\"unauthorized\""));
+    }
+  }
+
+  @Test
+  public void badInputIs400WithStableCodesAndChangesNothing() throws Exception {
+    long before = d.get("/v1/receipts?limit=1").json().path("receipts").path(0).path("id").asLong();
+    assertCode(d.post("/v1/tools/call", "{not json"), 400, "invalid_json");
+    assertCode(d.post("/v1/tools/call", "[1,2]"), 400, "invalid_request");
+    assertCode(d.post("/v1/tools/call", "{\"call\":{}}"), 400, "invalid_request");
+    assertCode(d.post("/v1/tools/call", "{\"call\":{\"tool_id\":5}}"), 400, "invalid_request");
+    assertCode(
+        d.post("/v1/tools/call", "{\"call\":{\"tool_id\":\"echo\",\"tool_id\":\"x\"}}"),
+        400,
+        "invalid_json");
+    assertCode(d.post("/v1/budgets/read", "{\"daily_limit_microusd\":-1}"), 400, "invalid_budget");
+    assertCode(
+        d.post("/v1/budgets/read", "{\"daily_limit_microusd\":\"x\"}"), 400, "invalid_budget");
+    assertCode(
+        d.post("/v1/budgets/bad%20name", "{\"daily_limit_microusd\":1}"), 400, "invalid_category");
+    assertCode(d.get("/v1/receipts?limit=abc"), 400, "invalid_request");
+    assertCode(d.post("/v1/approvals/nope/approve", ""), 404, "not_found");
+    assertCode(d.get("/v1/nothing"), 404, "not_found");
+    assertCode(d.post("/v1/tools", ""), 405, "method_not_allowed");
+    StringBuilder big = new StringBuilder("{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"");
+    big.append("a".repeat(1 << 20)).append("\"}}}");
+    assertCode(d.post("/v1/tools/call", big.toString()), 413, "body_too_large");
+    long after = d.get("/v1/receipts?limit=1").json().path("receipts").path(0).path("id").asLong();
+    assertEquals("bad requests must not write receipts", before, after);
+    assertEquals(
+        3_000_000,
+        d.get("/v1/budgets").json().path("budgets").findValue("daily_limit_microusd").asLong());
+  }
+
+  @Test
+  public void duplicateKeysInArgsAreDeniedAndReceipted() throws Exception {
+    Distribution.Answer a =
+        d.post(
+            "/v1/tools/call",
+            "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"a\",\"text\":\"b\"}}}");
+    assertEquals(200, a.status());
+    assertEquals("denied", a.json().get("status").asText());
+    assertTrue(a.json().get("reason").asText().startsWith("invalid_args:"));
+    assertTrue(a.json().get("receipt_id").asLong() > 0);
+  }
+
+  @Test
+  public void approvalStreamAnnouncesCreatedApprovals() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(d.baseUrl() + "/v1/approvals/stream"))
+            .header("Authorization", "Bearer " + d.token())
+            .build();
+    HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, r.statusCode());
+    try (InputStream in = r.body()) {
+      long t0 = System.nanoTime();
+      String id =
+          d.post(
+                  "/v1/tools/call",
+                  "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"s\"}}}")
+              .json()
+              .path("approval")
+              .path("id")
+              .asText();
+      StringBuilder seen = new StringBuilder();
+      byte[] buf = new byte[4096];
+      while (!seen.toString().contains(id)) {
+        int n = in.read(buf);
+        assertTrue("stream closed before the event", n > 0);
+        seen.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(seen.toString().contains("event: approval.created"));
+      System.out.println("approval.created reached the stream after " + ms + " ms");
+    }
+  }
+
+  private Distribution.Answer streamHead() throws Exception {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(d.baseUrl() + "/v1/approvals/stream"))
+            .header("Authorization", "Bearer " + d.token())
+            .timeout(Duration.ofSeconds(10))
+            .build();
+    HttpResponse<InputStream> r =
+        HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofInputStream());
+    r.body().close();
+    return new Distribution.Answer(r.statusCode(), "");
+  }
+
+  private JsonNode resolve(JsonNode schema) {
+    if (schema.has("$ref")) {
+      String name = schema.get("$ref").asText().replace("#/components/schemas/", "");
+      return openApi.path("components").path("schemas").path(name);
+    }
+    return schema;
+  }
+
+  private void checkRequired(String key, JsonNode schema, JsonNode body) {
+    for (JsonNode field : schema.path("required")) {
+      assertTrue(
+          key + " lacks required field " + field.asText() + ": " + body, body.has(field.asText()));
+    }
+  }
+
+  private static void assertCode(Distribution.Answer a, int status, String code) throws Exception {
+    assertEquals(a.body(), status, a.status());
+    assertEquals(a.body(), code, a.json().path("code").asText());
+  }
+}

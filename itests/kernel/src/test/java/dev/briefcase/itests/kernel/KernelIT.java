@@ -1,0 +1,79 @@
+package dev.briefcase.itests.kernel;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.tools.CallContext;
+import dev.briefcase.tools.ToolCallOutcome;
+import dev.briefcase.tools.ToolCallRequest;
+import dev.briefcase.tools.ToolCallService;
+import dev.briefcase.tools.ToolSpec;
+import java.util.List;
+import java.util.UUID;
+import javax.inject.Inject;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/** Boots the runtime's real bundles and calls tools through the kernel service. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class KernelIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Inject ToolCallService tools;
+  @Inject ReceiptLog receipts;
+  @Inject BundleContext context;
+
+  @Configuration
+  public Option[] config() {
+    return RuntimeOptions.core();
+  }
+
+  @Test
+  public void everyFeatureBundleIsActive() {
+    for (Bundle b : context.getBundles()) {
+      if (b.getHeaders().get("Fragment-Host") == null) {
+        assertEquals(b.getSymbolicName() + " is not active", Bundle.ACTIVE, b.getState());
+      }
+    }
+  }
+
+  @Test
+  public void builtinToolsAreListed() {
+    List<String> ids = tools.listTools().stream().map(ToolSpec::id).toList();
+    assertTrue(
+        ids.toString(), ids.containsAll(List.of("echo", "file_read", "note_add", "notes_list")));
+  }
+
+  @Test
+  public void echoThroughTheKernelWithRealCedarAndReceipts() throws Exception {
+    ToolCallOutcome r = call("echo", "{\"text\":\"hi\"}");
+    assertEquals(ToolCallOutcome.Status.OK, r.status());
+    assertEquals("{\"echo\":\"hi\"}", r.content().toString());
+    assertEquals("local:echo", r.provenance().source());
+    // the real Cedar default policy: write tools need a local approval
+    ToolCallOutcome note = call("note_add", "{\"text\":\"a\"}");
+    assertEquals(ToolCallOutcome.Status.APPROVAL_REQUIRED, note.status());
+    assertEquals("local", note.approval().kind());
+    assertTrue(receipts.verify().ok());
+    assertTrue(receipts.verify().count() >= 2);
+  }
+
+  private ToolCallOutcome call(String tool, String args) throws Exception {
+    return tools.call(
+        new ToolCallRequest(
+            tool,
+            JSON.readTree(args),
+            new CallContext(UUID.randomUUID().toString(), null, null, "itest"),
+            null));
+  }
+}

@@ -1,0 +1,183 @@
+package dev.briefcase.runtime.launcher;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Where and how the kernel runs, resolved from the environment. Every {@code BRIEFCASE_*} variable
+ * is honoured (SPEC.md, configuration): the launcher validates the four it owns and passes every
+ * other one to the framework as the property {@code briefcase.<name in lower case, _ as .>} (for
+ * example {@code BRIEFCASE_STRICT_HOST=1} becomes {@code briefcase.strict.host=1}). Variables whose
+ * name says they hold a secret (passphrase, password, token, seed, PIN) are never copied, because
+ * framework properties are readable by every bundle and shown by diagnostics; a bundle that needs
+ * one reads the environment itself.
+ *
+ * @param home the distribution directory ({@code bin/ lib/ bundle/ features/}), may be null
+ * @param bundleDir where feature bundles are looked up
+ * @param dataDir the data directory
+ * @param profileMode {@code reference}, {@code staging} or {@code ga}
+ * @param tcpAddr the admin API bind address, {@code host:port}
+ * @param logLevel slf4j-simple level: trace, debug, info, warn, error or off
+ * @param extraProperties framework properties from the other {@code BRIEFCASE_*} variables
+ */
+public record LaunchSettings(
+    Path home,
+    Path bundleDir,
+    Path dataDir,
+    String profileMode,
+    String tcpAddr,
+    String logLevel,
+    Map<String, String> extraProperties) {
+
+  /** The data directory name under the platform's local data directory. */
+  public static final String APP_DIR = "credential-briefcase";
+
+  private static final Set<String> MODES = Set.of("reference", "staging", "ga");
+  private static final Set<String> LEVELS =
+      Set.of("trace", "debug", "info", "warn", "error", "off");
+  private static final Set<String> OWN =
+      Set.of(
+          "BRIEFCASE_DATA_DIR",
+          "BRIEFCASE_PROFILE_MODE",
+          "BRIEFCASE_TCP_ADDR",
+          "BRIEFCASE_LOG_LEVEL",
+          "BRIEFCASE_HOME",
+          "BRIEFCASE_JAVA_OPTS");
+  private static final String[] SECRET_WORDS = {
+    "PASSPHRASE", "PASSWORD", "TOKEN", "SEED", "_PIN", "API_KEY", "PRIVATE_KEY", "SECRET_KEY"
+  };
+
+  /** Copies the map so the record stays immutable. */
+  public LaunchSettings {
+    extraProperties = Collections.unmodifiableMap(new TreeMap<>(extraProperties));
+  }
+
+  /**
+   * Resolves the settings.
+   *
+   * @param env the process environment
+   * @param userHome the user's home directory (for the default data directory)
+   * @param home the distribution directory or null
+   * @param dataDirOverride {@code --data-dir}, or null
+   * @throws LaunchException on an invalid value, naming the variable
+   */
+  public static LaunchSettings resolve(
+      Map<String, String> env, Path userHome, Path home, Path dataDirOverride)
+      throws LaunchException {
+    Path dataDir =
+        (dataDirOverride != null ? dataDirOverride : defaultDataDir(env, userHome))
+            .toAbsolutePath()
+            .normalize();
+
+    String mode = env.getOrDefault("BRIEFCASE_PROFILE_MODE", "").trim();
+    if (mode.isEmpty()) {
+      mode = "reference";
+    }
+    if (!MODES.contains(mode)) {
+      throw new LaunchException(
+          "invalid BRIEFCASE_PROFILE_MODE '" + mode + "' (expected reference, staging or ga)");
+    }
+
+    String tcpAddr = env.getOrDefault("BRIEFCASE_TCP_ADDR", "").trim();
+    if (tcpAddr.isEmpty()) {
+      tcpAddr = "127.0.0.1:0";
+    }
+    checkHostPort(tcpAddr);
+
+    String level = env.getOrDefault("BRIEFCASE_LOG_LEVEL", "").trim().toLowerCase(Locale.ROOT);
+    if (level.isEmpty()) {
+      level = "info";
+    }
+    if (!LEVELS.contains(level)) {
+      throw new LaunchException(
+          "invalid BRIEFCASE_LOG_LEVEL '"
+              + level
+              + "' (expected trace, debug, info, warn, error"
+              + " or off)");
+    }
+
+    Map<String, String> extra = new TreeMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith("BRIEFCASE_")
+              && name.length() > "BRIEFCASE_".length()
+              && !OWN.contains(name)
+              && !looksSecret(name)) {
+            extra.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+          }
+        });
+
+    Path bundleDir = home == null ? null : home.resolve("bundle");
+    return new LaunchSettings(home, bundleDir, dataDir, mode, tcpAddr, level, extra);
+  }
+
+  /** {@code $XDG_DATA_HOME/credential-briefcase}, or the platform's local data directory. */
+  public static Path defaultDataDir(Map<String, String> env, Path userHome) {
+    String explicit = env.get("BRIEFCASE_DATA_DIR");
+    if (explicit != null && !explicit.isBlank()) {
+      return Path.of(explicit.trim());
+    }
+    String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+    if (os.contains("mac")) {
+      return userHome.resolve("Library/Application Support").resolve(APP_DIR);
+    }
+    if (os.contains("win")) {
+      String local = env.get("LOCALAPPDATA");
+      return (local != null ? Path.of(local) : userHome.resolve("AppData/Local")).resolve(APP_DIR);
+    }
+    String xdg = env.get("XDG_DATA_HOME");
+    if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+      return Path.of(xdg).resolve(APP_DIR);
+    }
+    return userHome.resolve(".local/share").resolve(APP_DIR);
+  }
+
+  /** {@code <data_dir>/deploy}: the File Install folder. */
+  public Path deployDir() {
+    return dataDir.resolve("deploy");
+  }
+
+  /** The framework properties the launcher contributes (before the feature's own). */
+  public Map<String, String> frameworkProperties() {
+    Map<String, String> props = new TreeMap<>(extraProperties);
+    props.put("briefcase.data.dir", dataDir.toString());
+    props.put("briefcase.deploy.dir", deployDir().toString());
+    props.put("briefcase.profile.mode", profileMode);
+    props.put("briefcase.tcp.addr", tcpAddr);
+    props.put("briefcase.log.level", logLevel);
+    if (home != null) {
+      props.put("briefcase.home", home.toString());
+    }
+    props.put("org.osgi.framework.storage", dataDir.resolve("felix-cache").toString());
+    return props;
+  }
+
+  private static boolean looksSecret(String name) {
+    for (String word : SECRET_WORDS) {
+      if (name.contains(word)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void checkHostPort(String addr) throws LaunchException {
+    try {
+      java.net.URI uri = new java.net.URI("tcp://" + addr);
+      if (uri.getHost() == null || uri.getPort() < 0 || uri.getPort() > 65535) {
+        throw new URISyntaxException(addr, "no host or port");
+      }
+      if (uri.getPath() != null && !uri.getPath().isEmpty()) {
+        throw new URISyntaxException(addr, "path");
+      }
+    } catch (URISyntaxException e) {
+      throw new LaunchException(
+          "invalid BRIEFCASE_TCP_ADDR '" + addr + "' (expected host:port, e.g. 127.0.0.1:0)");
+    }
+  }
+}

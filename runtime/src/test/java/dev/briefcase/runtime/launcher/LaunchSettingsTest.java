@@ -1,0 +1,111 @@
+package dev.briefcase.runtime.launcher;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.Test;
+
+public class LaunchSettingsTest {
+  private static final Path USER_HOME = Path.of("/home/u");
+
+  private static LaunchSettings resolve(Map<String, String> env) throws LaunchException {
+    return LaunchSettings.resolve(env, USER_HOME, Path.of("/opt/briefcase"), null);
+  }
+
+  @Test
+  public void defaults() throws Exception {
+    LaunchSettings s = resolve(Map.of());
+    if (!System.getProperty("os.name").toLowerCase().contains("mac")
+        && !System.getProperty("os.name").toLowerCase().contains("win")) {
+      assertEquals(Path.of("/home/u/.local/share/credential-briefcase"), s.dataDir());
+    }
+    assertEquals("reference", s.profileMode());
+    assertEquals("127.0.0.1:0", s.tcpAddr());
+    assertEquals("info", s.logLevel());
+    assertEquals(Path.of("/opt/briefcase/bundle"), s.bundleDir());
+    Map<String, String> props = s.frameworkProperties();
+    assertEquals(s.dataDir().resolve("deploy").toString(), props.get("briefcase.deploy.dir"));
+    assertEquals(
+        s.dataDir().resolve("felix-cache").toString(), props.get("org.osgi.framework.storage"));
+    assertEquals("/opt/briefcase", props.get("briefcase.home"));
+  }
+
+  @Test
+  public void environmentOverrides() throws Exception {
+    LaunchSettings s =
+        resolve(
+            Map.of(
+                "BRIEFCASE_DATA_DIR", "/data/bc",
+                "BRIEFCASE_PROFILE_MODE", "ga",
+                "BRIEFCASE_TCP_ADDR", "127.0.0.1:8787",
+                "BRIEFCASE_LOG_LEVEL", "DEBUG",
+                "XDG_DATA_HOME", "/xdg"));
+    assertEquals(Path.of("/data/bc"), s.dataDir());
+    assertEquals("ga", s.profileMode());
+    assertEquals("127.0.0.1:8787", s.tcpAddr());
+    assertEquals("debug", s.logLevel());
+    assertEquals("ga", s.frameworkProperties().get("briefcase.profile.mode"));
+    assertEquals("127.0.0.1:8787", s.frameworkProperties().get("briefcase.tcp.addr"));
+  }
+
+  @Test
+  public void xdgDataHome() throws Exception {
+    if (System.getProperty("os.name").toLowerCase().contains("linux")) {
+      assertEquals(
+          Path.of("/xdg/credential-briefcase"), resolve(Map.of("XDG_DATA_HOME", "/xdg")).dataDir());
+    }
+  }
+
+  @Test
+  public void dataDirOptionWinsOverEnvironment() throws Exception {
+    LaunchSettings s =
+        LaunchSettings.resolve(
+            Map.of("BRIEFCASE_DATA_DIR", "/data/bc"), USER_HOME, null, Path.of("/other"));
+    assertEquals(Path.of("/other"), s.dataDir());
+  }
+
+  @Test
+  public void badProfileModeIsAnError() {
+    LaunchException e =
+        assertThrows(
+            LaunchException.class, () -> resolve(Map.of("BRIEFCASE_PROFILE_MODE", "prod")));
+    assertEquals(
+        "invalid BRIEFCASE_PROFILE_MODE 'prod' (expected reference, staging or ga)",
+        e.getMessage());
+    assertEquals(1, e.exitCode());
+  }
+
+  @Test
+  public void badAddressAndLevelAreErrors() {
+    assertThrows(LaunchException.class, () -> resolve(Map.of("BRIEFCASE_TCP_ADDR", "8080")));
+    assertThrows(LaunchException.class, () -> resolve(Map.of("BRIEFCASE_TCP_ADDR", "h:99999")));
+    assertThrows(LaunchException.class, () -> resolve(Map.of("BRIEFCASE_LOG_LEVEL", "loud")));
+  }
+
+  @Test
+  public void otherVariablesBecomeFrameworkPropertiesButSecretsDoNot() throws Exception {
+    LaunchSettings s =
+        resolve(
+            Map.of(
+                "BRIEFCASE_STRICT_HOST", "1",
+                "BRIEFCASE_SECRET_BACKEND", "file",
+                "BRIEFCASE_MASTER_PASSPHRASE", "hunter2",
+                "BRIEFCASE_AUTH_TOKEN", "tok",
+                "BRIEFCASE_REMOTE_SIGNER_SEED_B64", "seed",
+                "OTHER", "x"));
+    Map<String, String> props = s.frameworkProperties();
+    assertEquals("1", props.get("briefcase.strict.host"));
+    assertEquals("file", props.get("briefcase.secret.backend"));
+    assertFalse(props.containsKey("briefcase.master.passphrase"));
+    assertFalse(props.containsKey("briefcase.auth.token"));
+    assertFalse(props.containsKey("briefcase.remote.signer.seed.b64"));
+    assertFalse(props.values().contains("hunter2"));
+    assertTrue(
+        props.keySet().stream()
+            .allMatch(k -> k.startsWith("briefcase.") || k.startsWith("org.osgi.")));
+  }
+}

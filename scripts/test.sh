@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, the format check, OSGi integration tests (Pax Exam)
+# and end-to-end tests of the built distribution. Installs the toolchain first if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-toolchain.sh
+start=$(date +%s)
+status=0
+mvn -B install 2>&1 | tee target-test.log || status=$?
+echo
+echo "== test summary =="
+grep -E "Tests run: [0-9]+, Failures" target-test.log | grep -v " -- in " | tail -n 40 || true
+total=$(grep -E "^\[(INFO|WARNING|ERROR)\] Tests run:" target-test.log | grep -v " -- in " \
+  | sed -E 's/.*Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+).*/\1 \2 \3 \4/' \
+  | awk '{r+=$1; f+=$2+$3; s+=$4} END {printf "%d %d %d", r-f-s, f, s}')
+read -r passed failed skipped <<<"${total:-0 0 0}"
+echo "$passed passed, $failed failed, $skipped skipped"
+echo "(took $(( $(date +%s) - start )) s)"
+exit $status

@@ -8,6 +8,7 @@ import dev.briefcase.approvals.ApprovalListener;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.store.Store;
 import dev.briefcase.tools.ApprovalRequest;
+import dev.briefcase.tools.ApprovalWatch;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * one tool id and call hash; it is approved or rejected once, and an approved request is consumed
  * by exactly one call before it expires.
  */
-@Component(service = {ApprovalService.class, ApprovalBook.class})
+@Component(service = {ApprovalService.class, ApprovalWatch.class, ApprovalBook.class})
 @Designate(ocd = ApprovalBook.Config.class)
-public final class ApprovalBook implements ApprovalService {
+public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalBook.class);
   private static final int EVENT_HISTORY = 1000;
   private static final int PENDING_LIMIT = 100;
@@ -58,7 +59,10 @@ public final class ApprovalBook implements ApprovalService {
               + " expires_at_ms INTEGER NOT NULL, tool_id TEXT NOT NULL, reason TEXT NOT NULL,"
               + " kind TEXT NOT NULL, state TEXT NOT NULL, call_hash TEXT NOT NULL,"
               + " summary_json TEXT NOT NULL, decided_by TEXT, decided_at_ms INTEGER);"
-              + " CREATE INDEX approvals_state ON approvals(state, created_at_ms)");
+              + " CREATE INDEX approvals_state ON approvals(state, created_at_ms)",
+          // who asked: a retry from the same principal may use an approval without its token
+          "ALTER TABLE approvals ADD COLUMN principal TEXT;"
+              + " CREATE INDEX approvals_match ON approvals(call_hash, principal, state)");
 
   private final Store store;
   private final Duration ttl;
@@ -82,6 +86,22 @@ public final class ApprovalBook implements ApprovalService {
   /** Records a new pending request and announces it. */
   ApprovalRequest create(
       String toolId, String callHash, String reason, String kind, ObjectNode summary) {
+    return create(toolId, callHash, reason, kind, summary, null);
+  }
+
+  /**
+   * Records a new pending request and announces it.
+   *
+   * @param principal the agent or session that asked, or {@code null}; only that principal may
+   *     later use the approval without presenting its token
+   */
+  ApprovalRequest create(
+      String toolId,
+      String callHash,
+      String reason,
+      String kind,
+      ObjectNode summary,
+      String principal) {
     Instant now = clock.instant();
     ApprovalRequest r =
         new ApprovalRequest(
@@ -106,7 +126,7 @@ public final class ApprovalBook implements ApprovalService {
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO approvals (id, created_at_ms, expires_at_ms, tool_id, reason, kind,"
-                      + " state, call_hash, summary_json) VALUES (?,?,?,?,?,?,?,?,?)")) {
+                      + " state, call_hash, summary_json, principal) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
             ps.setString(1, r.id());
             ps.setLong(2, r.createdAt().toEpochMilli());
             ps.setLong(3, r.expiresAt().toEpochMilli());
@@ -116,6 +136,7 @@ public final class ApprovalBook implements ApprovalService {
             ps.setString(7, r.state());
             ps.setString(8, callHash);
             ps.setString(9, summaryJson);
+            ps.setString(10, principal);
             ps.executeUpdate();
           }
           return null;
@@ -141,6 +162,61 @@ public final class ApprovalBook implements ApprovalService {
       return null;
     }
     return r;
+  }
+
+  /**
+   * An approved, unexpired, unused request that the same principal made for exactly this call, the
+   * oldest first; {@code null} when there is none. SPEC §10: ordinary MCP clients cannot send a
+   * token, so a retry of the same call by the same principal finds its approval this way.
+   */
+  ApprovalRequest approvedFor(String toolId, String callHash, String principal) {
+    if (principal == null) {
+      return null;
+    }
+    long now = clock.millis();
+    List<ApprovalRequest> rows =
+        store.read(
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT * FROM approvals WHERE call_hash = ? AND principal = ? AND tool_id = ?"
+                          + " AND state = 'approved' AND expires_at_ms > ? ORDER BY created_at_ms"
+                          + " LIMIT 1")) {
+                ps.setString(1, callHash);
+                ps.setString(2, principal);
+                ps.setString(3, toolId);
+                ps.setLong(4, now);
+                return readAll(ps);
+              }
+            });
+    return rows.isEmpty() ? null : rows.get(0);
+  }
+
+  @Override
+  public Optional<ApprovalRequest> await(String approvalId, Duration timeout)
+      throws InterruptedException {
+    java.util.concurrent.CountDownLatch decided = new java.util.concurrent.CountDownLatch(1);
+    ApprovalListener listener =
+        e -> {
+          if (e.request().id().equals(approvalId)
+              && !ApprovalRequest.PENDING.equals(e.request().state())) {
+            decided.countDown();
+          }
+        };
+    listeners.add(listener);
+    try {
+      Optional<ApprovalRequest> now = get(approvalId);
+      if (now.isEmpty() || !ApprovalRequest.PENDING.equals(now.get().state())) {
+        return now;
+      }
+      // wake at the expiry at the latest, so an expired approval is reported as expired
+      Duration untilExpiry = Duration.between(clock.instant(), now.get().expiresAt());
+      Duration wait = timeout.compareTo(untilExpiry) < 0 ? timeout : untilExpiry;
+      decided.await(Math.max(0, wait.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return get(approvalId);
+    } finally {
+      listeners.remove(listener);
+    }
   }
 
   /** Marks an approved request used; true for exactly one caller, and only before expiry. */

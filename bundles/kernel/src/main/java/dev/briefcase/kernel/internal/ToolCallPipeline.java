@@ -147,15 +147,19 @@ public final class ToolCallPipeline implements ToolCallService {
     String callHash = CanonicalJson.callHash(spec.id(), args);
     attempt.callHash = callHash;
 
-    // 4. Approval token: approved, unexpired, bound to exactly this tool and call.
+    // 4. Approval token: approved, unexpired, bound to exactly this tool and call. Without a
+    // token, an approval the same principal obtained for exactly this call counts (SPEC §10).
     ApprovalRequest granted = null;
+    String principal = principal(request.context());
     if (request.approvalToken() != null) {
       granted = approvals.usableToken(request.approvalToken(), spec.id(), callHash);
       if (granted == null) {
         return deny(attempt, "invalid_or_expired_approval");
       }
-      attempt.approval = granted;
+    } else {
+      granted = approvals.approvedFor(spec.id(), callHash, principal);
     }
+    attempt.approval = granted;
 
     // 5. Policy.
     Instant now = clock.instant();
@@ -258,6 +262,17 @@ public final class ToolCallPipeline implements ToolCallService {
         output, new Provenance(result.source(), costUsd, clock.instant(), receipt.id()));
   }
 
+  /** Who asked: the agent when it is known, else the session; {@code null} for neither. */
+  static String principal(CallContext context) {
+    if (context.agentId() != null && !context.agentId().isEmpty()) {
+      return "agent:" + context.agentId();
+    }
+    if (context.sessionId() != null && !context.sessionId().isEmpty()) {
+      return "session:" + context.sessionId();
+    }
+    return null;
+  }
+
   private Set<String> riskReasons(ToolSpec spec, JsonNode args) {
     Set<String> reasons = new LinkedHashSet<>();
     for (RiskAssessor a : assessors) {
@@ -305,7 +320,8 @@ public final class ToolCallPipeline implements ToolCallService {
             manifest.netAccess(),
             manifest.fsAccess(),
             spec.costMicroUsd()));
-    ApprovalRequest approval = approvals.create(spec.id(), callHash, reason, kind, summary);
+    ApprovalRequest approval =
+        approvals.create(spec.id(), callHash, reason, kind, summary, attempt.principal);
     attempt.decision = "approval_required";
     attempt.reason = reason;
     attempt.approval = approval;
@@ -371,6 +387,7 @@ public final class ToolCallPipeline implements ToolCallService {
   private static final class Attempt {
     final String toolId;
     final CallContext context;
+    final String principal;
     String runtime = "unknown";
     String decision;
     String reason;
@@ -384,6 +401,7 @@ public final class ToolCallPipeline implements ToolCallService {
     Attempt(ToolCallRequest request) {
       this.toolId = request.toolId();
       this.context = request.context();
+      this.principal = principal(request.context());
     }
 
     Attempt error(String message) {

@@ -358,6 +358,53 @@ public class ToolCallPipelineTest {
     assertEquals(8, k.receipts.toolCalls().size());
   }
 
+  private ToolCallOutcome callAs(String session, String tool, String args) {
+    return k.pipeline.call(
+        new ToolCallRequest(
+            tool, Fixture.json(args), new CallContext("r", null, session, "mcp"), null));
+  }
+
+  @Test
+  public void sameSessionRetryUsesTheApprovalExactlyOnce() throws Exception {
+    ToolCallOutcome first = callAs("s1", "note_add", "{\"text\":\"a\"}");
+    assertEquals(Status.APPROVAL_REQUIRED, first.status());
+    k.approvals.approve(first.approval().id(), "cli");
+    // another session, or other arguments, do not match
+    assertEquals(Status.APPROVAL_REQUIRED, callAs("s2", "note_add", "{\"text\":\"a\"}").status());
+    assertEquals(Status.APPROVAL_REQUIRED, callAs("s1", "note_add", "{\"text\":\"b\"}").status());
+    // the same session and JCS-equal arguments do, once
+    ToolCallOutcome retry = callAs("s1", "note_add", "{ \"text\" : \"a\" }");
+    assertEquals(Status.OK, retry.status());
+    assertEquals(first.approval().id(), lastReceipt().get("approval_id").asText());
+    assertEquals(Status.APPROVAL_REQUIRED, callAs("s1", "note_add", "{\"text\":\"a\"}").status());
+  }
+
+  @Test
+  public void awaitReturnsOnDecisionOrTimeout() throws Exception {
+    ToolCallOutcome first = callAs("s1", "note_add", "{\"text\":\"w\"}");
+    String id = first.approval().id();
+    assertEquals(
+        ApprovalRequest.PENDING,
+        k.approvals.await(id, Duration.ofMillis(50)).orElseThrow().state());
+    Thread approver =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(100);
+                k.approvals.approve(id, "cli");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    approver.start();
+    assertEquals(
+        ApprovalRequest.APPROVED,
+        k.approvals.await(id, Duration.ofSeconds(20)).orElseThrow().state());
+    approver.join();
+    assertTrue(
+        k.approvals.await("00000000-0000-0000-0000-000000000000", Duration.ofMillis(1)).isEmpty());
+  }
+
   private static ObjectNode summary() {
     return CanonicalJson.MAPPER.createObjectNode();
   }

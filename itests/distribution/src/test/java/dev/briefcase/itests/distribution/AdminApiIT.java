@@ -76,7 +76,12 @@ public class AdminApiIT {
     out.put(
         "POST /v1/budgets/{category}",
         d.post("/v1/budgets/read", "{\"daily_limit_microusd\":3000000}"));
-    out.put("GET /v1/policy", d.get("/v1/policy"));
+    Distribution.Answer policy = d.get("/v1/policy");
+    out.put("GET /v1/policy", policy);
+    com.fasterxml.jackson.databind.node.ObjectNode same =
+        new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    same.put("policy_text", policy.json().get("policy_text").asText());
+    out.put("POST /v1/policy", d.post("/v1/policy", same.toString()));
     out.put("POST /v1/secrets/{id}", d.post("/v1/secrets/contract", "{\"value_b64\":\"AAEC\"}"));
     out.put("GET /v1/secrets", d.get("/v1/secrets"));
     out.put("POST /v1/secrets/{id}/delete", d.post("/v1/secrets/contract/delete", ""));
@@ -143,6 +148,8 @@ public class AdminApiIT {
     assertCode(d.get("/v1/receipts?limit=abc"), 400, "invalid_request");
     assertCode(d.post("/v1/approvals/nope/approve", ""), 404, "not_found");
     assertCode(d.get("/v1/nothing"), 404, "not_found");
+    assertCode(d.post("/v1/policy", "{\"policy_text\":\"\"}"), 400, "invalid_policy_text");
+    assertCode(d.post("/v1/policy", "{\"policy_text\":\"permit(\"}"), 400, "invalid_cedar");
     assertCode(d.post("/v1/tools", ""), 405, "method_not_allowed");
     StringBuilder big = new StringBuilder("{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"");
     big.append("a".repeat(1 << 20)).append("\"}}}");

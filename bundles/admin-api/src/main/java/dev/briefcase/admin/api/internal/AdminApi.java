@@ -18,6 +18,7 @@ import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
 import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyEngine;
+import dev.briefcase.policy.PolicyException;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.secrets.SecretStore;
@@ -351,6 +352,10 @@ public final class AdminApi {
         }
       }
       case "policy" -> {
+        if (p.length == 2 && method.equals("POST")) {
+          applyPolicy(ex);
+          return;
+        }
         if (p.length == 2) {
           requireMethod(method, "GET");
           ActivePolicy a = need(policy, "policy engine").active();
@@ -542,6 +547,38 @@ public final class AdminApi {
     } catch (SecretStoreException e) {
       int status = "invalid_secret_id".equals(e.code()) ? 400 : 503;
       throw new HttpError(status, e.code(), e.getMessage());
+    }
+  }
+
+  /**
+   * Replaces the active policy (an operator action with the admin token): validated against the
+   * Cedar schema, swapped atomically, persisted and receipted by the engine. Invalid text → 400
+   * {@code invalid_cedar} and the old policy stays.
+   */
+  private void applyPolicy(HttpExchange ex) throws IOException, HttpError {
+    PolicyEngine engine = need(policy, "policy engine");
+    JsonNode body;
+    try {
+      body = STRICT.readTree(readBody(ex));
+    } catch (JsonProcessingException e) {
+      throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+    }
+    JsonNode text = body == null ? null : body.get("policy_text");
+    if (text == null || !text.isTextual() || text.textValue().isBlank()) {
+      throw HttpError.badRequest("invalid_policy_text", "policy_text must be a non-empty string");
+    }
+    if (text.textValue().length() > 200_000) {
+      throw HttpError.badRequest("invalid_policy_text", "policy_text exceeds 200,000 characters");
+    }
+    try {
+      ActivePolicy a = engine.apply(text.textValue(), "admin-api");
+      ObjectNode o = Views.JSON.createObjectNode();
+      o.put("status", "applied");
+      o.put("policy_hash_hex", a.policyHashHex());
+      o.put("updated_at", a.updatedAt().toString());
+      send(ex, 200, o);
+    } catch (PolicyException e) {
+      throw HttpError.badRequest(e.code(), e.getMessage());
     }
   }
 

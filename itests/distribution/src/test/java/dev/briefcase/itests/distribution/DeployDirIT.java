@@ -1,0 +1,63 @@
+package dev.briefcase.itests.distribution;
+
+import static org.junit.Assert.assertTrue;
+
+import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.itests.common.FeatureBundles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.BooleanSupplier;
+import org.junit.Test;
+
+/**
+ * File Install watches {@code <data_dir>/deploy}: a connector bundle dropped there starts serving
+ * its tools without a restart, and removing the file removes them. Prints the time from the file
+ * landing to the first served call.
+ */
+public class DeployDirIT {
+  private static final String PING = "{\"call\":{\"tool_id\":\"extra_ping\",\"args\":{}}}";
+
+  @Test
+  public void droppedConnectorServesAndRemovedOneLeaves() throws Exception {
+    Path jar =
+        FeatureBundles.root()
+            .resolve(
+                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
+    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    try (Distribution d = new Distribution(Files.createTempDirectory("briefcase-deploy")).start()) {
+      Path deploy = d.dataDir.resolve("deploy");
+      Path tmp = d.dataDir.resolve("extra.jar.tmp");
+      Files.copy(jar, tmp, StandardCopyOption.REPLACE_EXISTING);
+      long t0 = System.nanoTime();
+      // an atomic move, as operators are told to do, so File Install never sees half a jar
+      Files.move(tmp, deploy.resolve("extra-connector.jar"), StandardCopyOption.ATOMIC_MOVE);
+      waitFor(() -> status(d, PING).equals("ok"), "extra_ping to be served");
+      System.out.printf(
+          "deploy/: file landed → first served call in %d ms%n",
+          (System.nanoTime() - t0) / 1_000_000);
+
+      Files.delete(deploy.resolve("extra-connector.jar"));
+      waitFor(() -> status(d, PING).equals("denied"), "extra_ping to leave");
+      assertTrue(d.get("/v1/tools").body().contains("\"echo\""));
+    }
+  }
+
+  private static String status(Distribution d, String call) {
+    try {
+      return d.post("/v1/tools/call", call).json().path("status").asText();
+    } catch (Exception e) {
+      return "unreachable";
+    }
+  }
+
+  private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+}

@@ -121,26 +121,19 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("summary is not serialisable", e);
     }
-    store.write(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO approvals (id, created_at_ms, expires_at_ms, tool_id, reason, kind,"
-                      + " state, call_hash, summary_json, principal) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
-            ps.setString(1, r.id());
-            ps.setLong(2, r.createdAt().toEpochMilli());
-            ps.setLong(3, r.expiresAt().toEpochMilli());
-            ps.setString(4, toolId);
-            ps.setString(5, reason);
-            ps.setString(6, kind);
-            ps.setString(7, r.state());
-            ps.setString(8, callHash);
-            ps.setString(9, summaryJson);
-            ps.setString(10, principal);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    update(
+        "INSERT INTO approvals (id, created_at_ms, expires_at_ms, tool_id, reason, kind, state,"
+            + " call_hash, summary_json, principal) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        r.id(),
+        r.createdAt().toEpochMilli(),
+        r.expiresAt().toEpochMilli(),
+        toolId,
+        reason,
+        kind,
+        r.state(),
+        callHash,
+        summaryJson,
+        principal);
     publish("approval.created", r);
     return r;
   }
@@ -175,20 +168,13 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     }
     long now = clock.millis();
     List<ApprovalRequest> rows =
-        store.read(
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT * FROM approvals WHERE call_hash = ? AND principal = ? AND tool_id = ?"
-                          + " AND state = 'approved' AND expires_at_ms > ? ORDER BY created_at_ms"
-                          + " LIMIT 1")) {
-                ps.setString(1, callHash);
-                ps.setString(2, principal);
-                ps.setString(3, toolId);
-                ps.setLong(4, now);
-                return readAll(ps);
-              }
-            });
+        query(
+            "SELECT * FROM approvals WHERE call_hash = ? AND principal = ? AND tool_id = ? AND"
+                + " state = 'approved' AND expires_at_ms > ? ORDER BY created_at_ms LIMIT 1",
+            callHash,
+            principal,
+            toolId,
+            now);
     return rows.isEmpty() ? null : rows.get(0);
   }
 
@@ -222,34 +208,21 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   /** Marks an approved request used; true for exactly one caller, and only before expiry. */
   boolean consume(String id) {
     long now = clock.millis();
-    int rows =
-        store.write(
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "UPDATE approvals SET state = 'consumed' WHERE id = ? AND state = 'approved'"
-                          + " AND expires_at_ms > ?")) {
-                ps.setString(1, id);
-                ps.setLong(2, now);
-                return ps.executeUpdate();
-              }
-            });
-    return rows == 1;
+    return update(
+            "UPDATE approvals SET state = 'consumed' WHERE id = ? AND state = 'approved' AND"
+                + " expires_at_ms > ?",
+            id,
+            now)
+        == 1;
   }
 
   @Override
   public List<ApprovalRequest> pending() {
     expireStale();
-    return store.read(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT * FROM approvals WHERE state = 'pending' ORDER BY created_at_ms DESC,"
-                      + " rowid DESC LIMIT "
-                      + PENDING_LIMIT)) {
-            return readAll(ps);
-          }
-        });
+    return query(
+        "SELECT * FROM approvals WHERE state = 'pending' ORDER BY created_at_ms DESC, rowid DESC"
+            + " LIMIT "
+            + PENDING_LIMIT);
   }
 
   @Override
@@ -257,14 +230,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     if (!isUuid(id)) {
       return Optional.empty();
     }
-    return store.read(
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement("SELECT * FROM approvals WHERE id = ?")) {
-            ps.setString(1, id);
-            List<ApprovalRequest> rows = readAll(ps);
-            return rows.isEmpty() ? Optional.empty() : Optional.of(withExpiry(rows.get(0)));
-          }
-        });
+    List<ApprovalRequest> rows = query("SELECT * FROM approvals WHERE id = ?", id);
+    return rows.isEmpty() ? Optional.empty() : Optional.of(withExpiry(rows.get(0)));
   }
 
   @Override
@@ -304,20 +271,14 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       throws ApprovalException {
     long now = clock.millis();
     int rows =
-        store.write(
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id"
-                          + " = ? AND state = 'pending' AND expires_at_ms > ?")) {
-                ps.setString(1, state);
-                ps.setString(2, surface);
-                ps.setLong(3, now);
-                ps.setString(4, r.id());
-                ps.setLong(5, now);
-                return ps.executeUpdate();
-              }
-            });
+        update(
+            "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id = ? AND"
+                + " state = 'pending' AND expires_at_ms > ?",
+            state,
+            surface,
+            now,
+            r.id(),
+            now);
     if (rows != 1) {
       throw new ApprovalException("already_decided", "this approval was decided or has expired");
     }
@@ -330,29 +291,16 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private void expireStale() {
     long now = clock.millis();
     List<ApprovalRequest> stale =
-        store.read(
-            c -> {
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT * FROM approvals WHERE state IN ('pending','approved') AND"
-                          + " expires_at_ms <= ?")) {
-                ps.setLong(1, now);
-                return readAll(ps);
-              }
-            });
+        query(
+            "SELECT * FROM approvals WHERE state IN ('pending','approved') AND expires_at_ms <= ?",
+            now);
     if (stale.isEmpty()) {
       return;
     }
-    store.write(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE approvals SET state = 'expired' WHERE state IN ('pending','approved')"
-                      + " AND expires_at_ms <= ?")) {
-            ps.setLong(1, now);
-            return ps.executeUpdate();
-          }
-        });
+    update(
+        "UPDATE approvals SET state = 'expired' WHERE state IN ('pending','approved') AND"
+            + " expires_at_ms <= ?",
+        now);
     for (ApprovalRequest r : stale) {
       publish("approval.expired", withState(r, ApprovalRequest.EXPIRED));
     }
@@ -413,6 +361,32 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         r.callHash(),
         r.summary(),
         r.decidedBy());
+  }
+
+  private int update(String sql, Object... params) {
+    return store.write(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, params);
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  private List<ApprovalRequest> query(String sql, Object... params) {
+    return store.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, params);
+            return readAll(ps);
+          }
+        });
+  }
+
+  private static void bind(PreparedStatement ps, Object[] params) throws SQLException {
+    for (int i = 0; i < params.length; i++) {
+      ps.setObject(i + 1, params[i]);
+    }
   }
 
   private static List<ApprovalRequest> readAll(PreparedStatement ps) throws SQLException {

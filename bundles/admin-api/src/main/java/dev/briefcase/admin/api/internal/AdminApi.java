@@ -97,78 +97,25 @@ public final class AdminApi {
   private final String openApi;
   private final SseStreams streams;
 
+  // Kernel services are optional, dynamic and greedy: a missing one answers 503 and shows in /ready
+  // instead of taking the whole listener down, and a replacement is picked up for the next request.
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ToolCallService tools;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ApprovalService approvals;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile BudgetService budgets;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ReceiptLog receipts;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile PolicyEngine policy;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile SecretStore secrets;
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindTools(ToolCallService s) {
-    tools = s;
-  }
-
-  void unbindTools(ToolCallService s) {
-    if (tools == s) {
-      tools = null;
-    }
-  }
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindApprovals(ApprovalService s) {
-    approvals = s;
-  }
-
-  void unbindApprovals(ApprovalService s) {
-    if (approvals == s) {
-      approvals = null;
-    }
-  }
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindBudgets(BudgetService s) {
-    budgets = s;
-  }
-
-  void unbindBudgets(BudgetService s) {
-    if (budgets == s) {
-      budgets = null;
-    }
-  }
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindReceipts(ReceiptLog s) {
-    receipts = s;
-  }
-
-  void unbindReceipts(ReceiptLog s) {
-    if (receipts == s) {
-      receipts = null;
-    }
-  }
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindPolicy(PolicyEngine s) {
-    policy = s;
-  }
-
-  void unbindPolicy(PolicyEngine s) {
-    if (policy == s) {
-      policy = null;
-    }
-  }
-
-  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  void bindSecrets(SecretStore s) {
-    secrets = s;
-  }
-
-  void unbindSecrets(SecretStore s) {
-    if (secrets == s) {
-      secrets = null;
-    }
-  }
 
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {

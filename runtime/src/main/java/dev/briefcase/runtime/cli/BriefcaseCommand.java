@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
       ApprovalsCommand.class,
       ReceiptsCommand.class,
       BudgetsCommand.class,
+      PolicyCommand.class,
+      McpCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -50,6 +50,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -114,8 +115,10 @@ public final class AdminApi {
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile PolicyEngine policy;
 
+  // Held as service objects, not the service, so the secret store (whose key derivation is slow
+  // on purpose) is activated on its first use rather than on the kernel's start-up path.
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
-  private volatile SecretStore secrets;
+  private volatile ComponentServiceObjects<SecretStore> secrets;
 
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {
@@ -288,7 +291,7 @@ public final class AdminApi {
         if (p.length == 2) {
           requireMethod(method, "GET");
           ArrayNode arr = Views.JSON.createArrayNode();
-          secretCall(() -> need(secrets, "secret store").ids()).forEach(arr::add);
+          withSecretStore(SecretStore::ids).forEach(arr::add);
           send(ex, 200, wrap("ids", arr));
           return;
         }
@@ -440,7 +443,6 @@ public final class AdminApi {
    */
   private void writeSecret(HttpExchange ex, String id, boolean delete)
       throws IOException, HttpError {
-    SecretStore store = need(secrets, "secret store");
     ReceiptLog log = need(receipts, "receipts");
     byte[] value = null;
     if (!delete) {
@@ -464,8 +466,8 @@ public final class AdminApi {
     }
     byte[] v = value;
     boolean existed =
-        secretCall(
-            () -> {
+        withSecretStore(
+            store -> {
               if (delete) {
                 return store.delete(id);
               }
@@ -485,15 +487,23 @@ public final class AdminApi {
   }
 
   private interface SecretWork<T> {
-    T run() throws HttpError;
+    T run(SecretStore store);
   }
 
-  private static <T> T secretCall(SecretWork<T> work) throws HttpError {
+  /** Runs work on the secret store looked up for this request; store errors keep their code. */
+  private <T> T withSecretStore(SecretWork<T> work) throws HttpError {
+    ComponentServiceObjects<SecretStore> objects = need(secrets, "secret store");
+    SecretStore store = objects.getService();
+    if (store == null) {
+      throw HttpError.unavailable("secret store");
+    }
     try {
-      return work.run();
+      return work.run(store);
     } catch (SecretStoreException e) {
       int status = "invalid_secret_id".equals(e.code()) ? 400 : 503;
       throw new HttpError(status, e.code(), e.getMessage());
+    } finally {
+      objects.ungetService(store);
     }
   }
 

@@ -112,6 +112,17 @@ public record LaunchSettings(
           }
         });
 
+    // Felix HTTP takes host and port apart: derive them for features/core.json
+    String mcpAddr = extra.get("briefcase.mcp.http.addr");
+    if (mcpAddr != null && !mcpAddr.isBlank()) {
+      java.net.URI mcp = hostPort(mcpAddr.trim(), "BRIEFCASE_MCP_HTTP_ADDR");
+      String host = mcp.getHost();
+      extra.put(
+          "briefcase.mcp.http.host",
+          host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+      extra.put("briefcase.mcp.http.port", Integer.toString(mcp.getPort()));
+    }
+
     Path bundleDir = home == null ? null : home.resolve("bundle");
     return new LaunchSettings(home, bundleDir, dataDir, mode, tcpAddr, level, extra);
   }
@@ -167,6 +178,10 @@ public record LaunchSettings(
   }
 
   private static void checkHostPort(String addr) throws LaunchException {
+    hostPort(addr, "BRIEFCASE_TCP_ADDR");
+  }
+
+  private static java.net.URI hostPort(String addr, String variable) throws LaunchException {
     try {
       java.net.URI uri = new java.net.URI("tcp://" + addr);
       if (uri.getHost() == null || uri.getPort() < 0 || uri.getPort() > 65535) {
@@ -175,9 +190,10 @@ public record LaunchSettings(
       if (uri.getPath() != null && !uri.getPath().isEmpty()) {
         throw new URISyntaxException(addr, "path");
       }
+      return uri;
     } catch (URISyntaxException e) {
       throw new LaunchException(
-          "invalid BRIEFCASE_TCP_ADDR '" + addr + "' (expected host:port, e.g. 127.0.0.1:0)");
+          "invalid " + variable + " '" + addr + "' (expected host:port, e.g. 127.0.0.1:0)");
     }
   }
 }

@@ -38,6 +38,8 @@ public final class Distribution implements AutoCloseable {
     this.dataDir = Files.createDirectories(dataDir);
     this.logFile = dataDir.resolveSibling(dataDir.getFileName() + "-runtime.log");
     env.put("BRIEFCASE_DATA_DIR", dataDir.toString());
+    // a free port for the MCP listener, so tests never collide with each other or a real instance
+    env.put("BRIEFCASE_MCP_HTTP_ADDR", "127.0.0.1:0");
   }
 
   public static Path home() {

@@ -1,0 +1,57 @@
+package dev.briefcase.gateway.mcp.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import org.junit.Test;
+
+public class GuardTest {
+
+  @Test
+  public void loopbackNames() {
+    for (String h : List.of("localhost", "127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1")) {
+      assertTrue(h, Guard.isLoopbackName(h));
+    }
+    for (String h :
+        List.of("127.0.0.1.evil", "127.0.0", "127.0.0.256", "localhost.evil", "10.0.0.1", "")) {
+      assertFalse(h, Guard.isLoopbackName(h));
+    }
+  }
+
+  @Test
+  public void hostHeaderWithoutPort() {
+    assertEquals("127.0.0.1", Guard.hostOnly("127.0.0.1:8765"));
+    assertEquals("::1", Guard.hostOnly("[::1]:8765"));
+    assertEquals("::1", Guard.hostOnly("[::1]"));
+    assertEquals("example.com", Guard.hostOnly("example.com"));
+  }
+
+  @Test
+  public void addressLiteralsCompareByValue() {
+    assertTrue(Guard.sameAddress("fd00::2", "fd00:0:0:0:0:0:0:2%eth0"));
+    assertTrue(Guard.sameAddress("192.168.1.5", "192.168.1.5"));
+    assertFalse(Guard.sameAddress("192.168.1.5", "192.168.1.6"));
+    assertFalse(Guard.sameAddress("999.1.1.1", "999.1.1.1"));
+    assertFalse(Guard.sameAddress("example.com", "example.com"));
+  }
+
+  @Test
+  public void preferredEndpointIsIpv4WithoutZone() {
+    assertEquals(
+        "http://10.0.0.2:80/",
+        McpGateway.preferred(List.of("http://[fd00::2%eth0]:80/", "http://10.0.0.2:80/")));
+    assertEquals(
+        "http://[fd00::2]:80/", McpGateway.preferred(List.of("http://[fd00::2%eth0]:80/")));
+  }
+
+  @Test
+  public void waitOverrideFromTheFrameworkProperty() {
+    assertEquals(25, McpGateway.waitSeconds(25, null));
+    assertEquals(0, McpGateway.waitSeconds(25, "0"));
+    assertEquals(3, McpGateway.waitSeconds(25, " 3 "));
+    assertEquals(25, McpGateway.waitSeconds(25, "soon"));
+    assertEquals(600, McpGateway.waitSeconds(25, "100000"));
+  }
+}

@@ -12,17 +12,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * is kept in a preallocated per-thread array. Both windows end by the clock, so every phase stops
  * by itself.
  */
-final class Load {
+public final class Load {
   /** Calls after which a phase gives up: a broken target should not spin for the whole window. */
-  static final int MAX_ERRORS = 1_000;
+  public static final int MAX_ERRORS = 1_000;
 
   /** One call; {@code false} (or an exception) counts as an error. */
-  interface Call {
+  public interface Call {
     boolean run() throws Exception;
   }
 
   /** The outcome of one measured window. */
-  record Result(
+  public record Result(
       String label,
       long calls,
       long errors,
@@ -32,7 +32,7 @@ final class Load {
       long maxNanos,
       boolean sampled,
       String firstError) {
-    double callsPerSecond() {
+    public double callsPerSecond() {
       return calls / seconds;
     }
   }
@@ -45,13 +45,13 @@ final class Load {
    * @param totalSamples latency samples kept per phase across all threads; beyond a thread's share
    *     its samples are a uniform reservoir of all its calls
    */
-  Load(int threads, int totalSamples) {
+  public Load(int threads, int totalSamples) {
     this.threads = threads;
     int perThread = Math.max(65_536, totalSamples / threads);
     this.samples = new long[threads][perThread];
   }
 
-  Result run(String label, Call call, double warmupSeconds, double measureSeconds)
+  public Result run(String label, Call call, double warmupSeconds, double measureSeconds)
       throws InterruptedException {
     long warmNanos = (long) (warmupSeconds * 1e9);
     long measureNanos = (long) (measureSeconds * 1e9);
@@ -180,7 +180,7 @@ final class Load {
   }
 
   /** Nearest-rank percentile of a sorted array. */
-  static long percentile(long[] sorted, double q) {
+  public static long percentile(long[] sorted, double q) {
     if (sorted.length == 0) {
       return 0;
     }

@@ -409,8 +409,9 @@ final class McpEndpoint implements AutoCloseable {
 
   private void toolsList(Exchange ex, JsonNode id, JsonNode params) throws IOException {
     JsonNode cursor = params == null ? null : params.get("cursor");
-    if (cursor != null && !cursor.isNull() && !cursor.isTextual()) {
-      rpcError(ex, 200, id, INVALID_PARAMS, "Invalid params: cursor must be a string");
+    if (cursor != null && !cursor.isNull()) {
+      // the whole list fits one page, so this server never issues a cursor: any cursor is unknown
+      rpcError(ex, 200, id, INVALID_PARAMS, "Invalid params: unknown cursor");
       return;
     }
     ToolCallService service = tools.get();
@@ -879,7 +880,13 @@ final class McpEndpoint implements AutoCloseable {
     send(ex, status, errorMessage(id, code, message));
   }
 
+  /**
+   * Rejects a request at the transport level. Such a request's body may not have been read, so the
+   * connection is closed after the answer: a keep-alive client must not send its next request into
+   * a stream the server is about to drop.
+   */
   private static void transportError(Exchange ex, int status, String message) throws IOException {
+    ex.setHeader("Connection", "close");
     rpcError(ex, status, NullNode.instance, TRANSPORT_ERROR, message);
   }
 

@@ -197,6 +197,59 @@ public class JavaSdkIT {
     }
   }
 
+  /**
+   * A connector bundle dropped into {@code deploy/} while the agent is connected: the agent is told
+   * the tool list changed, sees the new tools, and its call to the new admin tool is a tool error
+   * {@code Denied: policy_denied} under the default policy.
+   */
+  @Test
+  public void hotDeployedAdminToolIsDeniedAsAToolError() throws Exception {
+    java.nio.file.Path jar =
+        dev.briefcase.itests.common.FeatureBundles.root()
+            .resolve(
+                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
+    assertTrue("test connector not built: " + jar, java.nio.file.Files.isRegularFile(jar));
+    CountDownLatchHolder changed = new CountDownLatchHolder();
+    try (Gateway g =
+            Gateway.start("java-admin", Map.of("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0"));
+        McpSyncClient client =
+            client(
+                g,
+                Duration.ofSeconds(30),
+                b -> b.toolsChangeConsumer(tools -> changed.latch.countDown()))) {
+      client.initialize();
+      java.nio.file.Path tmp = g.dist.dataDir.resolve("extra.jar.tmp");
+      java.nio.file.Files.copy(jar, tmp);
+      java.nio.file.Files.move(
+          tmp,
+          g.dist.dataDir.resolve("deploy/extra-connector.jar"),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      assertTrue(
+          "notifications/tools/list_changed reached the agent",
+          changed.latch.await(30, TimeUnit.SECONDS));
+      List<String> names =
+          client.listTools().tools().stream()
+              .map(McpSchema.Tool::name)
+              .collect(Collectors.toList());
+      assertTrue(
+          "new tools listed: " + names, names.containsAll(List.of("extra_ping", "extra_wipe")));
+
+      McpSchema.CallToolResult denied = call(client, "extra_wipe", Map.of());
+      assertEquals("denied is a tool error: " + denied, Boolean.TRUE, denied.isError());
+      assertEquals("Denied: policy_denied", text(denied));
+      assertEquals(Boolean.FALSE, call(client, "extra_ping", Map.of()).isError());
+
+      List<JsonNode> receipts = g.toolCallReceipts();
+      assertEquals("one deny receipt: " + receipts, 1, g.count(receipts, "extra_wipe", "deny"));
+      assertTrue("receipts verify", g.verify().path("ok").asBoolean());
+    }
+  }
+
+  /** A latch the tools-changed consumer can count down. */
+  private static final class CountDownLatchHolder {
+    final java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+  }
+
   private static McpSyncClient client(Gateway g, Duration timeout) throws Exception {
     return client(g, timeout, b -> b);
   }

@@ -13,7 +13,11 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 
-/** One read tool, {@code extra_ping}, that answers with the version of the bundle serving it. */
+/**
+ * A second connector for the hot-swap and deployment tests: {@code extra_ping} (read) answers with
+ * the version of the bundle serving it; {@code extra_wipe} (admin) exists so tests can see the
+ * default policy deny an administrative tool.
+ */
 @Component(property = Connector.ID + "=extra")
 public final class ExtraTools implements Connector {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,6 +38,16 @@ public final class ExtraTools implements Connector {
                 null,
                 ToolSpec.READ,
                 0,
+                OutputFirewall.allowAll()),
+            new ToolSpec(
+                "extra_wipe",
+                "Extra wipe",
+                "An administrative tool; the default policy never lets it run.",
+                JSON.readTree(
+                    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
+                null,
+                ToolSpec.ADMIN,
+                0,
                 OutputFirewall.allowAll()));
   }
 
@@ -45,6 +59,10 @@ public final class ExtraTools implements Connector {
   @Override
   public ToolResult execute(ToolInvocation invocation) {
     ObjectNode out = JSON.createObjectNode();
+    if (!"extra_ping".equals(invocation.toolId())) {
+      out.put("wiped", true); // never reached under the default policy
+      return ToolResult.of(out, "local:extra");
+    }
     out.put("pong", true);
     out.put("version", version);
     return ToolResult.of(out, "local:extra");

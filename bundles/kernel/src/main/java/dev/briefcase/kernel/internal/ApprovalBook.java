@@ -20,7 +20,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -69,6 +71,14 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private final Clock clock;
   private final List<ApprovalListener> listeners = new CopyOnWriteArrayList<>();
   private final Deque<ApprovalEvent> history = new ArrayDeque<>();
+
+  /**
+   * principal + call hash of every approval that may still be approved and unused: lets the
+   * per-call retry match skip the database on the common path where there is nothing to find. A
+   * superset is harmless (the query decides); a key is dropped only when the query finds nothing.
+   */
+  private final Set<String> approvedKeys = ConcurrentHashMap.newKeySet();
+
   private long seq;
 
   @Activate
@@ -81,6 +91,19 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     this.ttl = ttl;
     this.clock = clock;
     store.migrate("approvals", MIGRATIONS);
+    store.read(
+        c -> {
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT principal, call_hash FROM approvals WHERE state = 'approved' AND"
+                          + " principal IS NOT NULL");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              approvedKeys.add(matchKey(rs.getString(1), rs.getString(2)));
+            }
+          }
+          return null;
+        });
   }
 
   /** Records a new pending request and announces it. */
@@ -163,19 +186,25 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
    * token, so a retry of the same call by the same principal finds its approval this way.
    */
   ApprovalRequest approvedFor(String toolId, String callHash, String principal) {
-    if (principal == null) {
+    String key = matchKey(principal, callHash);
+    if (principal == null || !approvedKeys.contains(key)) {
       return null;
     }
-    long now = clock.millis();
-    List<ApprovalRequest> rows =
-        query(
-            "SELECT * FROM approvals WHERE call_hash = ? AND principal = ? AND tool_id = ? AND"
-                + " state = 'approved' AND expires_at_ms > ? ORDER BY created_at_ms LIMIT 1",
-            callHash,
-            principal,
-            toolId,
-            now);
-    return rows.isEmpty() ? null : rows.get(0);
+    synchronized (approvedKeys) {
+      List<ApprovalRequest> rows =
+          query(
+              "SELECT * FROM approvals WHERE call_hash = ? AND principal = ? AND tool_id = ? AND"
+                  + " state = 'approved' AND expires_at_ms > ? ORDER BY created_at_ms LIMIT 1",
+              callHash,
+              principal,
+              toolId,
+              clock.millis());
+      if (rows.isEmpty()) {
+        approvedKeys.remove(key);
+        return null;
+      }
+      return rows.get(0);
+    }
   }
 
   @Override
@@ -270,15 +299,26 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private ApprovalRequest decide(ApprovalRequest r, String state, String surface, String event)
       throws ApprovalException {
     long now = clock.millis();
-    int rows =
-        update(
-            "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id = ? AND"
-                + " state = 'pending' AND expires_at_ms > ?",
-            state,
-            surface,
-            now,
-            r.id(),
-            now);
+    int rows;
+    // under the same lock as the retry match, so a fresh approval's key is never dropped by a
+    // match that looked just before it
+    synchronized (approvedKeys) {
+      rows =
+          update(
+              "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id = ? AND"
+                  + " state = 'pending' AND expires_at_ms > ?",
+              state,
+              surface,
+              now,
+              r.id(),
+              now);
+      if (rows == 1 && ApprovalRequest.APPROVED.equals(state)) {
+        String principal = principalOf(r.id());
+        if (principal != null) {
+          approvedKeys.add(matchKey(principal, r.callHash()));
+        }
+      }
+    }
     if (rows != 1) {
       throw new ApprovalException("already_decided", "this approval was decided or has expired");
     }
@@ -414,6 +454,23 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       }
     }
     return out;
+  }
+
+  private String principalOf(String id) {
+    return store.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT principal FROM approvals WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? rs.getString(1) : null;
+            }
+          }
+        });
+  }
+
+  private static String matchKey(String principal, String callHash) {
+    return principal + "\n" + callHash;
   }
 
   static boolean isUuid(String s) {

@@ -202,6 +202,9 @@ final class StartCommand implements Callable<Integer> {
     }
   }
 
+  /** Heap bounds of the kernel JVM: keeps its footprint under 256 MiB (see bin/briefcase). */
+  static final List<String> KERNEL_HEAP = List.of("-Xms64m", "-Xmx192m");
+
   private List<String> daemonCommand(LaunchSettings settings, List<Path> files) {
     List<String> cmd = new ArrayList<>();
     // a new session: the kernel survives the terminal that started it
@@ -217,6 +220,8 @@ final class StartCommand implements Callable<Integer> {
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add(java);
+    // the same bounded heap as bin/briefcase gives a foreground kernel; BRIEFCASE_JAVA_OPTS wins
+    cmd.addAll(KERNEL_HEAP);
     String opts = root().env.getOrDefault("BRIEFCASE_JAVA_OPTS", "").strip();
     if (!opts.isEmpty()) {
       cmd.addAll(List.of(opts.split("\\s+")));

@@ -1,0 +1,15 @@
+/**
+ * The egress API: the only way Briefcase code (the sandbox's {@code http_request}, connectors)
+ * makes an outbound HTTP call. An {@link dev.briefcase.egress.EgressClient} enforces SPEC §1
+ * invariant 5 and §11 network rules against an {@link dev.briefcase.egress.EgressPolicy}: https
+ * only (http for loopback in dev mode), no redirects, no userinfo or fragment, host and path
+ * allow-lists, DNS resolved once with every address checked against the refused ranges, the
+ * connection made to the validated address, response size caps and timeouts. New and not yet
+ * stable: 0.x.
+ */
+@Export
+@Version("0.1.0")
+package dev.briefcase.egress;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -64,6 +64,19 @@ final class AdminClient {
             .build());
   }
 
+  /** Uploads a file as the request body (a plugin jar). */
+  Response postFile(String path, java.nio.file.Path file, String contentType) {
+    try {
+      return send(
+          request(path)
+              .header("Content-Type", contentType)
+              .POST(HttpRequest.BodyPublishers.ofFile(file))
+              .build());
+    } catch (java.io.FileNotFoundException e) {
+      throw new CliException(ExitCodes.ERROR, "no such file: " + file);
+    }
+  }
+
   /** A streamed GET (SSE or NDJSON) without a request timeout. */
   HttpResponse<Stream<String>> getLines(String path, String accept) {
     HttpRequest req = request(path, null).header("Accept", accept).GET().build();

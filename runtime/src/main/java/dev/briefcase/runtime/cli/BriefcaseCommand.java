@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
       ReceiptsCommand.class,
       BudgetsCommand.class,
       PolicyCommand.class,
+      PluginsCommand.class,
       McpCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -140,6 +140,15 @@ public final class Distribution implements AutoCloseable {
         true);
   }
 
+  public Answer postBytes(String path, byte[] body, String contentType)
+      throws IOException, InterruptedException {
+    return send(
+        HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)),
+        true);
+  }
+
   public Answer send(HttpRequest.Builder request, boolean withToken)
       throws IOException, InterruptedException {
     if (withToken) {

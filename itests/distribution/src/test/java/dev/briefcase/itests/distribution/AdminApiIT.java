@@ -85,6 +85,21 @@ public class AdminApiIT {
     out.put("POST /v1/secrets/{id}", d.post("/v1/secrets/contract", "{\"value_b64\":\"AAEC\"}"));
     out.put("GET /v1/secrets", d.get("/v1/secrets"));
     out.put("POST /v1/secrets/{id}/delete", d.post("/v1/secrets/contract/delete", ""));
+    byte[] jar =
+        java.nio.file.Files.readAllBytes(
+            dev.briefcase.itests.common.FeatureBundles.root()
+                .resolve(
+                    "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar"));
+    Distribution.Answer installed = d.postBytes("/v1/plugins", jar, "application/java-archive");
+    out.put("POST /v1/plugins", installed);
+    long bundle = installed.json().path("bundle_id").asLong();
+    out.put("GET /v1/plugins", d.get("/v1/plugins"));
+    out.put(
+        "POST /v1/plugins/{id}/update",
+        d.postBytes("/v1/plugins/" + bundle + "/update", jar, "application/java-archive"));
+    out.put("POST /v1/plugins/{id}/stop", d.post("/v1/plugins/" + bundle + "/stop", ""));
+    out.put("POST /v1/plugins/{id}/start", d.post("/v1/plugins/" + bundle + "/start", ""));
+    out.put("POST /v1/plugins/{id}/uninstall", d.post("/v1/plugins/" + bundle + "/uninstall", ""));
     return out;
   }
 

@@ -40,6 +40,9 @@ public class DeployDirIT {
       Files.delete(deploy.resolve("extra-connector.jar"));
       waitFor(() -> status(d, PING).equals("denied"), "extra_ping to leave");
       assertTrue(d.get("/v1/tools").body().contains("\"echo\""));
+      String receipts = d.get("/v1/receipts?limit=50").body();
+      assertTrue(receipts, receipts.contains("\"actor\":\"deploy-dir\""));
+      assertTrue(receipts, receipts.contains("\"action\":\"uninstall\""));
     }
   }
 

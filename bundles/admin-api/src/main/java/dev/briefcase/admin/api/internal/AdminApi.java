@@ -16,6 +16,8 @@ import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.plugins.PluginException;
+import dev.briefcase.plugins.PluginService;
 import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.policy.PolicyException;
@@ -74,6 +76,7 @@ public final class AdminApi {
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
   static final int MAX_BODY = 1 << 20;
   static final int MAX_STREAMS = 16;
+  static final int MAX_PLUGIN_BODY = 64 << 20;
 
   @ObjectClassDefinition(name = "Briefcase admin API", description = "The operator API listener.")
   public @interface Config {
@@ -114,6 +117,9 @@ public final class AdminApi {
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile PolicyEngine policy;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile PluginService plugins;
 
   // Held as service objects, not the service, so the secret store (whose key derivation is slow
   // on purpose) is activated on its first use rather than on the kernel's start-up path.
@@ -298,6 +304,24 @@ public final class AdminApi {
         if (p.length == 3 || (p.length == 4 && p[3].equals("delete"))) {
           requireMethod(method, "POST");
           writeSecret(ex, p[2], p.length == 4);
+          return;
+        }
+      }
+      case "plugins" -> {
+        if (p.length == 2 && method.equals("GET")) {
+          ArrayNode arr = Views.JSON.createArrayNode();
+          need(plugins, "plugin service").list().forEach(i -> arr.add(Views.plugin(i)));
+          send(ex, 200, wrap("plugins", arr));
+          return;
+        }
+        if (p.length == 2) {
+          requireMethod(method, "POST");
+          pluginChange(ex, null, "install");
+          return;
+        }
+        if (p.length == 4) {
+          requireMethod(method, "POST");
+          pluginChange(ex, p[2], p[3]);
           return;
         }
       }
@@ -537,6 +561,71 @@ public final class AdminApi {
     } catch (PolicyException e) {
       throw HttpError.badRequest(e.code(), e.getMessage());
     }
+  }
+
+  /**
+   * Installs (no id) or changes a plugin bundle. Install and update take the jar as the request
+   * body ({@code application/java-archive}); the kernel's plugin service receipts every change and
+   * refusal.
+   */
+  private void pluginChange(HttpExchange ex, String idText, String action)
+      throws IOException, HttpError {
+    PluginService service = need(plugins, "plugin service");
+    long id = -1;
+    if (idText != null) {
+      try {
+        id = Long.parseLong(idText);
+      } catch (NumberFormatException e) {
+        throw HttpError.badRequest("invalid_request", "plugin id must be a bundle id");
+      }
+    }
+    try {
+      switch (action) {
+        case "install" -> send(ex, 200, Views.plugin(service.install(jarBody(ex), "admin-api")));
+        case "update" -> send(ex, 200, Views.plugin(service.update(id, jarBody(ex), "admin-api")));
+        case "start" -> {
+          drain(ex);
+          send(ex, 200, Views.plugin(service.start(id, "admin-api")));
+        }
+        case "stop" -> {
+          drain(ex);
+          send(ex, 200, Views.plugin(service.stop(id, "admin-api")));
+        }
+        case "uninstall" -> {
+          drain(ex);
+          service.uninstall(id, "admin-api");
+          ObjectNode o = Views.JSON.createObjectNode();
+          o.put("bundle_id", id);
+          o.put("state", "uninstalled");
+          send(ex, 200, o);
+        }
+        default -> throw HttpError.notFound("not_found", "no such route");
+      }
+    } catch (PluginException e) {
+      int status =
+          switch (e.code()) {
+            case "not_found" -> 404;
+            case "core_bundle" -> 403;
+            case "already_installed", "name_mismatch" -> 409;
+            default -> 400;
+          };
+      throw new HttpError(status, e.code(), e.getMessage());
+    }
+  }
+
+  /** A bundle upload: up to 64 MiB, checked to be non-empty. */
+  private static java.io.InputStream jarBody(HttpExchange ex) throws IOException, HttpError {
+    byte[] bytes;
+    try (InputStream in = ex.getRequestBody()) {
+      bytes = in.readNBytes(MAX_PLUGIN_BODY + 1);
+    }
+    if (bytes.length > MAX_PLUGIN_BODY) {
+      throw new HttpError(413, "body_too_large", "a plugin bundle may be at most 64 MiB");
+    }
+    if (bytes.length == 0) {
+      throw HttpError.badRequest("invalid_bundle", "send the bundle jar as the request body");
+    }
+    return new java.io.ByteArrayInputStream(bytes);
   }
 
   private void ready(HttpExchange ex) throws IOException {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.budgets.Budget;
+import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.receipts.Receipt;
 import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.tools.ApprovalRequest;
@@ -121,6 +122,21 @@ final class Views {
     o.put("category", b.category());
     o.put("daily_limit_microusd", b.dailyLimitMicroUsd());
     o.put("spent_today_microusd", b.spentTodayMicroUsd());
+    return o;
+  }
+
+  static ObjectNode plugin(PluginInfo p) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("bundle_id", p.bundleId());
+    o.put("symbolic_name", p.symbolicName());
+    o.put("version", p.version());
+    o.put("state", p.state());
+    ArrayNode families = o.putArray("families");
+    p.families().forEach(families::add);
+    ArrayNode ids = o.putArray("plugin_ids");
+    p.pluginIds().forEach(ids::add);
+    o.put("core", p.core());
+    o.put("location", p.location());
     return o;
   }
 

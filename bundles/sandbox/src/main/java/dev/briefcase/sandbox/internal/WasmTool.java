@@ -1,0 +1,284 @@
+package dev.briefcase.sandbox.internal;
+
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExportSection;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.ImportSection;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.MemorySection;
+import com.dylibso.chicory.wasm.types.ValType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.connector.SandboxViolationException;
+import dev.briefcase.connector.ToolException;
+import dev.briefcase.egress.EgressClient;
+import dev.briefcase.egress.EgressPolicy;
+import dev.briefcase.tools.ToolManifest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * Runs one WebAssembly tool under its {@link ToolManifest} (SPEC §11). The module is parsed and
+ * checked once; each {@link #run} takes a warm instance from a small pool (or makes one), writes
+ * the args at {@code 0x1000}, calls {@code run(ptr, len) -> i64} and reads the packed {@code (len
+ * << 32) | ptr} JSON result. No WASI: the module may import only the {@code host} functions of
+ * {@link HostCalls#NAMES}, each {@code (i32, i32) -> i64}; anything else refuses instantiation.
+ *
+ * <p>Every breach (fuel, wall clock, memory, sizes, out-of-bounds pointers, traps, refused egress
+ * or paths) is a {@link SandboxViolationException} with a one-line message, and the instance that
+ * breached is discarded. Thread-safe: each call holds its own instance.
+ */
+public final class WasmTool {
+
+  private static final FunctionType IMPORT_TYPE =
+      FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I64));
+
+  private static final FunctionType RUN_TYPE = IMPORT_TYPE;
+
+  private final WasmModule module;
+  private final ToolManifest manifest;
+  private final SandboxLimits limits;
+  private final EgressClient egress;
+  private final EgressPolicy policy;
+  private final Set<String> allowedHosts;
+  private final FsGuard fs;
+  private final KvStore kv;
+  private final long maxResultBytes;
+  private final ObjectMapper json = new ObjectMapper();
+  private final BlockingQueue<Slot> pool;
+
+  /**
+   * Parses and checks the module.
+   *
+   * @param wasm the binary module
+   * @param manifest what the tool may reach; its {@code maxOutputBytes} caps output and each host
+   *     result (clamped to 4 MiB)
+   * @param limits memory, fuel, wall clock, dev loopback, pool size
+   * @param egress the client {@code http_request} goes through
+   * @throws SandboxViolationException the module imports something not allowed, or declares more
+   *     memory than the cap
+   * @throws ToolException {@code wasm_module_invalid}: not a valid module or not the ABI
+   */
+  public WasmTool(byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress)
+      throws ToolException {
+    this.manifest = Objects.requireNonNull(manifest, "manifest");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.egress = Objects.requireNonNull(egress, "egress");
+    this.maxResultBytes =
+        Math.min(manifest.maxOutputBytes(), SandboxLimits.MAX_RESULT_BYTES_CEILING);
+    this.allowedHosts = HostCalls.lowerCase(manifest.allowedHosts());
+    this.policy =
+        EgressPolicy.of(allowedHosts, manifest.allowedHttpPathPrefixes())
+            .withDevLoopback(limits.devLoopback())
+            .withMaxResponseBytes(maxResultBytes);
+    this.fs = new FsGuard(manifest.allowedPathPrefixes());
+    this.kv = new KvStore(KvStore.DEFAULT_QUOTA);
+    this.pool = new ArrayBlockingQueue<>(Math.max(1, limits.poolSize()));
+    try {
+      this.module = Parser.parse(wasm);
+    } catch (ChicoryException | IllegalArgumentException e) {
+      throw new ToolException("wasm_module_invalid", "wasm_module_invalid: not a valid module");
+    }
+    checkImports(module);
+    checkMemory(module.memorySection().orElse(null));
+    checkExports(module.exportSection());
+    // Instantiate once now: a start function that breaches a limit, or a run export of the wrong
+    // type, fails here rather than on the first call; the instance becomes the first warm one.
+    Slot first;
+    try {
+      first = newSlot(System.nanoTime() + limits.wallClock().toNanos());
+    } catch (Violation v) {
+      throw new SandboxViolationException(v.getMessage());
+    } catch (RuntimeException | StackOverflowError e) {
+      throw translate(e);
+    }
+    if (limits.poolSize() > 0) {
+      pool.offer(first);
+    }
+  }
+
+  /** The manifest this tool runs under. */
+  public ToolManifest manifest() {
+    return manifest;
+  }
+
+  /**
+   * Runs the tool once.
+   *
+   * @param argsJson the arguments, a JSON document
+   * @return the tool's result, a JSON document (re-serialised by the host)
+   * @throws SandboxViolationException any limit breach or refused access
+   * @throws ToolException {@code wasm_output_invalid} when the result is not JSON
+   */
+  public String run(String argsJson) throws ToolException {
+    byte[] input = argsJson.getBytes(StandardCharsets.UTF_8);
+    if (input.length > maxResultBytes) {
+      throw new SandboxViolationException("input too large");
+    }
+    long deadline = System.nanoTime() + limits.wallClock().toNanos();
+    Slot slot = pool.poll();
+    boolean healthy = false;
+    try {
+      if (slot == null) {
+        slot = newSlot(deadline);
+      }
+      slot.meter.start(limits.fuel(), deadline);
+      slot.memory.writeInput(input);
+      slot.host.attach(slot.memory);
+      long packed = slot.run.apply(GuestMemory.INPUT_BASE, input.length)[0];
+      long len = packed >>> 32;
+      long ptr = packed & 0xffffffffL;
+      if (len > maxResultBytes) {
+        throw new Violation("output too large");
+      }
+      byte[] out = slot.memory.read(ptr, len);
+      String result = normalise(out);
+      healthy = true;
+      return result;
+    } catch (Violation v) {
+      throw new SandboxViolationException(v.getMessage());
+    } catch (RuntimeException | StackOverflowError e) {
+      throw translate(e);
+    } finally {
+      if (healthy && limits.poolSize() > 0) {
+        slot.host.attach(null);
+        pool.offer(slot);
+      }
+    }
+  }
+
+  private Slot newSlot(long deadline) {
+    Meter meter = new Meter(limits.maxMemoryPages());
+    meter.start(limits.fuel(), deadline);
+    HostCalls host =
+        new HostCalls(json, meter, egress, policy, allowedHosts, fs, kv, maxResultBytes);
+    List<ImportFunction> functions = new ArrayList<>();
+    for (String name : HostCalls.NAMES) {
+      functions.add(
+          new HostFunction(
+              HostCalls.MODULE,
+              name,
+              IMPORT_TYPE,
+              (instance, args) -> new long[] {host.call(name, args[0], args[1])}));
+    }
+    Instance instance =
+        Instance.builder(module)
+            .withImportValues(ImportValues.builder().withFunctions(functions).build())
+            .withMemoryFactory(
+                declared -> {
+                  // Clamp the declared maximum so the runtime itself also stops at the cap.
+                  int max = Math.min(declared.maximumPages(), limits.maxMemoryPages());
+                  ByteArrayMemory m =
+                      new ByteArrayMemory(new MemoryLimits(declared.initialPages(), max));
+                  meter.attach(m);
+                  return m;
+                })
+            .withUnsafeExecutionListener(meter)
+            .build();
+    if (!RUN_TYPE.equals(instance.exportType("run"))) {
+      throw new Violation("run must be (i32, i32) -> i64");
+    }
+    GuestMemory memory = new GuestMemory(instance.memory(), limits.maxMemoryPages());
+    return new Slot(instance.export("run"), meter, host, memory);
+  }
+
+  private String normalise(byte[] out) throws ToolException {
+    try {
+      JsonNode node = json.readTree(out);
+      if (node == null || node.isMissingNode()) {
+        throw new IOException("empty");
+      }
+      return json.writeValueAsString(node);
+    } catch (IOException e) {
+      throw new ToolException("wasm_output_invalid", "wasm_output_invalid: result is not JSON");
+    }
+  }
+
+  private static ToolException translate(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof Violation v) {
+        return new SandboxViolationException(v.getMessage());
+      }
+      if (t instanceof ChicoryInterruptedException) {
+        Thread.currentThread().interrupt();
+        return new SandboxViolationException("interrupted");
+      }
+      if (t instanceof StackOverflowError) {
+        return new SandboxViolationException("call stack exhausted");
+      }
+    }
+    if (e instanceof ChicoryException) {
+      return new SandboxViolationException("trap: " + oneLine(e.getMessage()));
+    }
+    // A host-side bug, not the guest's doing: keep it out of the sandbox_violation code.
+    return new ToolException("wasm_runtime_error", "wasm_runtime_error: " + e.getClass().getName());
+  }
+
+  private static String oneLine(String s) {
+    if (s == null) {
+      return "unknown";
+    }
+    String line = s.replaceAll("[\\r\\n]+", " ");
+    return line.length() > 120 ? line.substring(0, 120) : line;
+  }
+
+  private static void checkImports(WasmModule module) throws SandboxViolationException {
+    ImportSection imports = module.importSection();
+    for (int i = 0; i < imports.importCount(); i++) {
+      Import imp = imports.getImport(i);
+      boolean ok =
+          imp instanceof FunctionImport f
+              && HostCalls.MODULE.equals(imp.module())
+              && HostCalls.NAMES.contains(imp.name())
+              && IMPORT_TYPE.equals(module.typeSection().getType(f.typeIndex()));
+      if (!ok) {
+        throw new SandboxViolationException("import not allowed");
+      }
+    }
+  }
+
+  private void checkMemory(MemorySection memories) throws ToolException {
+    if (memories == null || memories.memoryCount() != 1) {
+      throw new ToolException("wasm_module_invalid", "wasm_module_invalid: needs one memory");
+    }
+    if (memories.getMemory(0).limits().initialPages() > limits.maxMemoryPages()) {
+      throw new SandboxViolationException("memory limit exceeded");
+    }
+  }
+
+  private static void checkExports(ExportSection exports) throws ToolException {
+    boolean memory = false;
+    boolean run = false;
+    for (int i = 0; i < exports.exportCount(); i++) {
+      Export e = exports.getExport(i);
+      memory |= "memory".equals(e.name()) && e.exportType() == ExternalType.MEMORY;
+      run |= "run".equals(e.name()) && e.exportType() == ExternalType.FUNCTION;
+    }
+    if (!memory || !run) {
+      throw new ToolException(
+          "wasm_module_invalid", "wasm_module_invalid: must export memory and run");
+    }
+  }
+
+  /** One warm instance with its meter, host side and memory view. */
+  private record Slot(ExportFunction run, Meter meter, HostCalls host, GuestMemory memory) {}
+}

@@ -1,6 +1,7 @@
 package dev.briefcase.kernel.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.kernel.internal.PluginTrust.Verdict;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
@@ -29,6 +30,8 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -40,7 +43,10 @@ import org.slf4j.LoggerFactory;
  * The plugin lifecycle behind the admin API and the CLI. Bundles the launcher installed from the
  * core feature are core and cannot be stopped or removed here. Every change made here, and every
  * bundle change made through another door (File Install's {@code deploy/}, a console), writes a
- * {@code plugin_lifecycle} receipt.
+ * {@code plugin_lifecycle} receipt naming the signer and trust verdict. In the strict profile
+ * ({@code ga}) bytes that are not signed by a trusted vendor are refused before they are installed
+ * ({@code untrusted_plugin}); bundles arriving through other doors are kept from resolving by
+ * {@link TrustGate} and receipted as refused.
  */
 @Component(service = PluginService.class)
 public final class PluginManager implements PluginService {
@@ -60,12 +66,15 @@ public final class PluginManager implements PluginService {
 
   private final BundleContext context;
   private final ReceiptLog receipts;
+  private final TrustGate gate;
   private final SynchronousBundleListener others = this::bundleChanged;
 
   @Activate
-  public PluginManager(BundleContext context, @Reference ReceiptLog receipts) {
+  public PluginManager(
+      BundleContext context, @Reference ReceiptLog receipts, @Reference TrustGate gate) {
     this.context = context;
     this.receipts = receipts;
+    this.gate = gate;
     context.addBundleListener(others);
   }
 
@@ -87,9 +96,10 @@ public final class PluginManager implements PluginService {
   public synchronized PluginInfo install(InputStream jar, String actor) throws PluginException {
     byte[] bytes = read(jar);
     String[] nameVersion = nameAndVersion(bytes);
+    Verdict verdict = checkTrust("install", nameVersion, bytes, actor);
     for (Bundle b : context.getBundles()) {
       if (nameVersion[0].equals(b.getSymbolicName())) {
-        refuse("install", nameVersion, bytes, actor, "already_installed");
+        refuse("install", nameVersion, bytes, actor, "already_installed", verdict);
         throw new PluginException(
             "already_installed", nameVersion[0] + " is installed; update it instead");
       }
@@ -99,22 +109,30 @@ public final class PluginManager implements PluginService {
       bundle =
           context.installBundle(LOCATION_PREFIX + nameVersion[0], new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
-      refuse("install", nameVersion, bytes, actor, "invalid_bundle");
+      refuse("install", nameVersion, bytes, actor, "invalid_bundle", verdict);
       throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
     }
+    gate.remember(bundle.getBundleId(), verdict);
+    afterTheKernel(bundle);
     try {
       bundle.start();
     } catch (BundleException e) {
+      gate.forget(bundle.getBundleId());
       try {
         bundle.uninstall();
       } catch (BundleException ignored) {
         // it never started; the framework drops it on refresh
       }
-      refuse("install", nameVersion, bytes, actor, "start_failed");
+      refuse("install", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
-    receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null);
-    LOG.info("plugin {} {} installed by {}", nameVersion[0], nameVersion[1], actor);
+    receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
+    LOG.info(
+        "plugin {} {} installed by {} ({})",
+        nameVersion[0],
+        nameVersion[1],
+        actor,
+        verdict.trust().wire());
     return info(bundle);
   }
 
@@ -125,30 +143,53 @@ public final class PluginManager implements PluginService {
     byte[] bytes = read(jar);
     String[] nameVersion = nameAndVersion(bytes);
     if (!nameVersion[0].equals(bundle.getSymbolicName())) {
-      refuse("update", nameVersion, bytes, actor, "name_mismatch");
+      refuse("update", nameVersion, bytes, actor, "name_mismatch", null);
       throw new PluginException(
           "name_mismatch",
           "the new bundle is " + nameVersion[0] + ", not " + bundle.getSymbolicName());
     }
+    Verdict verdict = checkTrust("update", nameVersion, bytes, actor);
+    // the update resolves the new revision at once: the gate must know its verdict first
+    Verdict previous = gate.remember(bundleId, verdict);
     try {
       bundle.update(new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
-      refuse("update", nameVersion, bytes, actor, "start_failed");
+      gate.remember(bundleId, previous);
+      refuse("update", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
-    receipt("update", nameVersion[0], nameVersion[1], sha256(bytes), actor, null);
+    receipt("update", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
     return info(bundle);
   }
 
   @Override
   public synchronized PluginInfo start(long bundleId, String actor) throws PluginException {
     Bundle bundle = plugin(bundleId);
+    Verdict verdict = gate.verdict(bundle);
+    if (gate.strict() && !verdict.trusted()) {
+      receipt(
+          "refused_start",
+          bundle.getSymbolicName(),
+          bundle.getVersion().toString(),
+          null,
+          actor,
+          verdict.trust().wire(),
+          verdict);
+      throw untrusted(bundle.getSymbolicName(), verdict);
+    }
     try {
       bundle.start();
     } catch (BundleException e) {
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
-    receipt("start", bundle.getSymbolicName(), bundle.getVersion().toString(), null, actor, null);
+    receipt(
+        "start",
+        bundle.getSymbolicName(),
+        bundle.getVersion().toString(),
+        null,
+        actor,
+        null,
+        verdict);
     return info(bundle);
   }
 
@@ -160,7 +201,14 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       throw new PluginException("stop_failed", oneLine(e.getMessage()));
     }
-    receipt("stop", bundle.getSymbolicName(), bundle.getVersion().toString(), null, actor, null);
+    receipt(
+        "stop",
+        bundle.getSymbolicName(),
+        bundle.getVersion().toString(),
+        null,
+        actor,
+        null,
+        gate.known(bundle));
     return info(bundle);
   }
 
@@ -169,12 +217,14 @@ public final class PluginManager implements PluginService {
     Bundle bundle = plugin(bundleId);
     String name = bundle.getSymbolicName();
     String version = bundle.getVersion().toString();
+    Verdict verdict = gate.known(bundle);
     try {
       bundle.uninstall();
     } catch (BundleException e) {
       throw new PluginException("stop_failed", oneLine(e.getMessage()));
     }
-    receipt("uninstall", name, version, null, actor, null);
+    gate.forget(bundleId);
+    receipt("uninstall", name, version, null, actor, null, verdict);
   }
 
   /** A non-core bundle by id. */
@@ -219,7 +269,35 @@ public final class PluginManager implements PluginService {
     }
     String actor = location.startsWith("file:") ? "deploy-dir" : "framework";
     try {
-      receipt(action, b.getSymbolicName(), b.getVersion().toString(), sha, actor, null);
+      Verdict verdict;
+      String reason = null;
+      if ("uninstall".equals(action)) {
+        verdict = gate.known(b);
+        gate.forget(b.getBundleId());
+      } else {
+        verdict = gate.verdict(b);
+      }
+      if (verdict != null && !verdict.trusted()) {
+        if (gate.strict() && ("install".equals(action) || "update".equals(action))) {
+          // the gate keeps it from resolving: it is installed but can never start
+          action = "refused_" + action;
+          reason = verdict.trust().wire();
+          LOG.warn(
+              "plugin {} from {} refused: {} ({})",
+              b.getSymbolicName(),
+              actor,
+              reason,
+              verdict.detail());
+        } else if (!gate.strict() && "install".equals(action)) {
+          LOG.warn(
+              "plugin {} from {} is {}: allowed in the {} profile, refused in ga",
+              b.getSymbolicName(),
+              actor,
+              verdict.trust().wire(),
+              context.getProperty("briefcase.profile.mode"));
+        }
+      }
+      receipt(action, b.getSymbolicName(), b.getVersion().toString(), sha, actor, reason, verdict);
     } catch (RuntimeException e) {
       LOG.error("could not receipt {} of {}", action, b.getSymbolicName(), e);
     }
@@ -269,18 +347,86 @@ public final class PluginManager implements PluginService {
     };
   }
 
-  private void refuse(String action, String[] nameVersion, byte[] bytes, String actor, String why) {
+  /**
+   * Verifies uploaded bytes. In the strict profile anything but {@code trusted} is refused and
+   * receipted; otherwise it goes ahead with a warning.
+   */
+  private Verdict checkTrust(String action, String[] nameVersion, byte[] bytes, String actor)
+      throws PluginException {
+    Verdict verdict = gate.verify(bytes);
+    if (verdict.trusted()) {
+      return verdict;
+    }
+    if (gate.strict()) {
+      refuse(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict);
+      LOG.warn(
+          "plugin {} {} refused ({}): {}",
+          nameVersion[0],
+          action,
+          verdict.trust().wire(),
+          verdict.detail());
+      throw untrusted(nameVersion[0], verdict);
+    }
+    LOG.warn(
+        "plugin {} is {}: allowed in the {} profile, refused in ga",
+        nameVersion[0],
+        verdict.trust().wire(),
+        context.getProperty("briefcase.profile.mode"));
+    return verdict;
+  }
+
+  private static PluginException untrusted(String name, Verdict verdict) {
+    return new PluginException(
+        "untrusted_plugin",
+        name
+            + " is "
+            + verdict.trust().wire()
+            + " ("
+            + oneLine(verdict.detail())
+            + "); the strict profile runs only bundles signed by a trusted vendor");
+  }
+
+  /**
+   * Puts a plugin after the kernel in start order, so after a restart the trust gate is in place
+   * before the plugin is started again; never above the framework's level, or it would not start.
+   */
+  private void afterTheKernel(Bundle bundle) {
+    try {
+      int kernel = context.getBundle().adapt(BundleStartLevel.class).getStartLevel();
+      int framework = context.getBundle(0).adapt(FrameworkStartLevel.class).getStartLevel();
+      bundle
+          .adapt(BundleStartLevel.class)
+          .setStartLevel(Math.max(kernel, Math.min(kernel + 1, framework)));
+    } catch (RuntimeException e) {
+      LOG.debug("start level of {} left as is", bundle.getSymbolicName(), e);
+    }
+  }
+
+  private void refuse(
+      String action,
+      String[] nameVersion,
+      byte[] bytes,
+      String actor,
+      String why,
+      Verdict verdict) {
     receipt(
         "refused_" + action,
         nameVersion == null ? "unknown" : nameVersion[0],
         nameVersion == null ? "unknown" : nameVersion[1],
         sha256(bytes),
         actor,
-        why);
+        why,
+        verdict);
   }
 
   private void receipt(
-      String action, String name, String version, String sha256, String actor, String reason) {
+      String action,
+      String name,
+      String version,
+      String sha256,
+      String actor,
+      String reason,
+      Verdict verdict) {
     ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
     e.put("type", "plugin_lifecycle");
     e.put("action", action);
@@ -292,6 +438,15 @@ public final class PluginManager implements PluginService {
     e.put("actor", actor);
     if (reason != null) {
       e.put("reason", reason);
+    }
+    if (verdict != null) {
+      e.put("trust", verdict.trust().wire());
+      if (verdict.signer() == null) {
+        e.putNull("signer");
+      } else {
+        e.put("signer", verdict.signer());
+        e.put("signer_sha256", verdict.fingerprint());
+      }
     }
     e.put("ts", Instant.now().toString());
     receipts.append(e);
@@ -322,7 +477,7 @@ public final class PluginManager implements PluginService {
             ? null
             : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
     if (name == null || name.isBlank()) {
-      refuse("install", null, bytes, "unknown", "invalid_bundle");
+      refuse("install", null, bytes, "unknown", "invalid_bundle", null);
       throw new PluginException("invalid_bundle", "not an OSGi bundle: no Bundle-SymbolicName");
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);

@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * ({@code untrusted_plugin}); bundles arriving through other doors are kept from resolving by
  * {@link TrustGate} and receipted as refused.
  */
-@Component(service = PluginService.class)
+@Component(service = PluginService.class, immediate = true)
 public final class PluginManager implements PluginService {
   private static final Logger LOG = LoggerFactory.getLogger(PluginManager.class);
   static final String LOCATION_PREFIX = "briefcase-plugin:";
@@ -68,6 +68,7 @@ public final class PluginManager implements PluginService {
   private final ReceiptLog receipts;
   private final TrustGate gate;
   private final SynchronousBundleListener others = this::bundleChanged;
+  private final PluginShelf shelf;
 
   @Activate
   public PluginManager(
@@ -75,7 +76,57 @@ public final class PluginManager implements PluginService {
     this.context = context;
     this.receipts = receipts;
     this.gate = gate;
+    String dataDir = context.getProperty("briefcase.data.dir");
+    this.shelf = dataDir == null ? null : new PluginShelf(Path.of(dataDir, "plugins"));
     context.addBundleListener(others);
+    restore();
+  }
+
+  /**
+   * Reinstalls the plugins kept on the shelf: the framework cache starts clean at every start, so
+   * this is what makes an installed plugin survive a restart. Each goes through the same trust
+   * check as a new install, and is receipted with actor {@code restore}.
+   */
+  private synchronized void restore() {
+    if (shelf == null) {
+      return;
+    }
+    List<Path> jars;
+    try {
+      jars = shelf.jars();
+    } catch (IOException e) {
+      LOG.error("cannot read the plugin shelf; installed plugins were not restored", e);
+      return;
+    }
+    for (Path jar : jars) {
+      try (InputStream in = Files.newInputStream(jar)) {
+        PluginInfo restored = install(in, "restore");
+        if (shelf.stopped(restored.symbolicName())) {
+          context.getBundle(restored.bundleId()).stop();
+        }
+      } catch (PluginException e) {
+        LOG.error("plugin {} not restored: {}: {}", jar.getFileName(), e.code(), e.getMessage());
+      } catch (IOException | BundleException e) {
+        LOG.error("plugin {} not restored", jar.getFileName(), e);
+      }
+    }
+  }
+
+  private void shelve(ShelfWork work) throws PluginException {
+    if (shelf == null) {
+      return;
+    }
+    try {
+      work.run(shelf);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new PluginException(
+          "storage_failed",
+          "the plugin could not be kept for restarts: " + oneLine(e.getMessage()));
+    }
+  }
+
+  private interface ShelfWork {
+    void run(PluginShelf shelf) throws IOException;
   }
 
   @Deactivate
@@ -126,6 +177,19 @@ public final class PluginManager implements PluginService {
       refuse("install", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
+    try {
+      shelve(s -> s.put(nameVersion[0], bytes));
+    } catch (PluginException e) {
+      // not kept, not installed: a plugin that would vanish at the next restart is refused now
+      gate.forget(bundle.getBundleId());
+      try {
+        bundle.uninstall();
+      } catch (BundleException ignored) {
+        // it is being removed anyway
+      }
+      refuse("install", nameVersion, bytes, actor, e.code(), verdict);
+      throw e;
+    }
     receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
     LOG.info(
         "plugin {} {} installed by {} ({})",
@@ -158,6 +222,7 @@ public final class PluginManager implements PluginService {
       refuse("update", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
+    shelve(s -> s.put(nameVersion[0], bytes));
     receipt("update", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
     return info(bundle);
   }
@@ -182,6 +247,7 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
+    shelve(s -> s.markStopped(bundle.getSymbolicName(), false));
     receipt(
         "start",
         bundle.getSymbolicName(),
@@ -201,6 +267,7 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       throw new PluginException("stop_failed", oneLine(e.getMessage()));
     }
+    shelve(s -> s.markStopped(bundle.getSymbolicName(), true));
     receipt(
         "stop",
         bundle.getSymbolicName(),
@@ -224,6 +291,7 @@ public final class PluginManager implements PluginService {
       throw new PluginException("stop_failed", oneLine(e.getMessage()));
     }
     gate.forget(bundleId);
+    shelve(s -> s.remove(name));
     receipt("uninstall", name, version, null, actor, null, verdict);
   }
 

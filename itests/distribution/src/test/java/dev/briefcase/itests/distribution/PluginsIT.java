@@ -31,8 +31,8 @@ public class PluginsIT {
     String sha =
         HexFormat.of()
             .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(jar)));
-    try (Distribution d =
-        new Distribution(Files.createTempDirectory("briefcase-plugins")).start()) {
+    Path data = Files.createTempDirectory("briefcase-plugins");
+    try (Distribution d = new Distribution(data).start()) {
       Distribution.CliResult installed = d.cli("plugins", "install", jar.toString(), "--json");
       assertEquals(installed.stderr(), 0, installed.exit());
       JsonNode info = JSON.readTree(installed.stdout());
@@ -50,6 +50,18 @@ public class PluginsIT {
       assertEquals(0, d.cli("plugins", "start", String.valueOf(id)).exit());
       assertEquals("ok", status(d, PING));
       assertEquals(0, d.cli("plugins", "update", String.valueOf(id), jar.toString()).exit());
+      assertEquals("ok", status(d, PING));
+    }
+    // an installed plugin survives a restart, and so does an operator's stop
+    try (Distribution d = new Distribution(data).start()) {
+      assertEquals("installed plugin served after a restart", "ok", status(d, PING));
+      long id = bundleId(d, "dev.briefcase.itests.connector");
+      assertEquals(0, d.cli("plugins", "stop", String.valueOf(id)).exit());
+    }
+    try (Distribution d = new Distribution(data).start()) {
+      long id = bundleId(d, "dev.briefcase.itests.connector");
+      assertEquals("a stopped plugin stays stopped", "denied", status(d, PING));
+      assertEquals(0, d.cli("plugins", "start", String.valueOf(id)).exit());
       assertEquals("ok", status(d, PING));
       assertEquals(0, d.cli("plugins", "uninstall", String.valueOf(id)).exit());
       assertEquals("denied", status(d, PING));
@@ -76,6 +88,15 @@ public class PluginsIT {
       assertTrue(receipts.contains("\"actor\":\"admin-api\""));
       assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
     }
+  }
+
+  private static long bundleId(Distribution d, String symbolicName) throws Exception {
+    for (JsonNode p : JSON.readTree(d.cli("plugins", "list", "--json").stdout()).get("plugins")) {
+      if (symbolicName.equals(p.get("symbolic_name").asText())) {
+        return p.get("bundle_id").asLong();
+      }
+    }
+    throw new AssertionError(symbolicName + " is not installed");
   }
 
   private static String status(Distribution d, String call) throws Exception {

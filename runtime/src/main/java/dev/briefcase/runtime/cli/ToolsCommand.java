@@ -11,11 +11,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code briefcase tools list|call}. */
+/** {@code briefcase tools list|call|manifest}. */
 @Command(
     name = "tools",
     description = "List and call tools through the kernel's full pipeline.",
-    subcommands = {ToolsCommand.ListTools.class, ToolsCommand.CallTool.class})
+    subcommands = {
+      ToolsCommand.ListTools.class,
+      ToolsCommand.CallTool.class,
+      ManifestCommand.class
+    })
 final class ToolsCommand {
 
   /** {@code GET /v1/tools}. */

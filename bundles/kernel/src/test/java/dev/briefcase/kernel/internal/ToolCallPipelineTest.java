@@ -247,7 +247,8 @@ public class ToolCallPipelineTest {
     Path dir = Files.createTempDirectory(k.dir, "files");
     k.manifests.put(
         new ToolManifest(
-            "file_read", "builtin", List.of(), List.of(), List.of(dir.toString()), 1 << 20));
+            "file_read", "builtin", List.of(), List.of(), List.of(dir.toString()), 1 << 20),
+        "test");
     ToolCallOutcome r = k.call("file_read", "{\"path\":\"" + dir.resolve("x") + "\"}");
     assertEquals(Status.APPROVAL_REQUIRED, r.status());
     assertEquals("mobile_signer", r.approval().kind());

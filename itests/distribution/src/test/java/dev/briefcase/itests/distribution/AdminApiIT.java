@@ -64,6 +64,12 @@ public class AdminApiIT {
     out.put(
         "POST /v1/tools/call",
         d.post("/v1/tools/call", "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"hi\"}}}"));
+    out.put("GET /v1/tools/{id}/manifest", d.get("/v1/tools/file_read/manifest"));
+    out.put(
+        "POST /v1/tools/{id}/manifest",
+        d.post(
+            "/v1/tools/notes_list/manifest",
+            "{\"egress\":{\"allowed_hosts\":[]},\"limits\":{\"max_output_bytes\":65536}}"));
     out.put("GET /v1/approvals", d.get("/v1/approvals"));
     out.put(
         "POST /v1/approvals/{id}/approve", d.post("/v1/approvals/" + approvalId + "/approve", ""));
@@ -164,6 +170,17 @@ public class AdminApiIT {
     assertCode(d.post("/v1/approvals/nope/approve", ""), 404, "not_found");
     assertCode(d.get("/v1/nothing"), 404, "not_found");
     assertCode(d.post("/v1/policy", "{\"policy_text\":\"\"}"), 400, "invalid_policy_text");
+    assertCode(
+        d.post("/v1/tools/echo/manifest", "{\"egress\":{\"allowed_hosts\":[\"http://x\"]}}"),
+        400,
+        "invalid_manifest");
+    assertCode(
+        d.post(
+            "/v1/tools/echo/manifest", "{\"filesystem\":{\"allowed_path_prefixes\":[\"../etc\"]}}"),
+        400,
+        "invalid_manifest");
+    assertCode(
+        d.post("/v1/tools/echo/manifest", "{\"tool_id\":\"other\"}"), 400, "invalid_manifest");
     assertCode(d.post("/v1/policy", "{\"policy_text\":\"permit(\"}"), 400, "invalid_cedar");
     assertCode(d.post("/v1/tools", ""), 405, "method_not_allowed");
     StringBuilder big = new StringBuilder("{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"");

@@ -16,6 +16,8 @@ import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.manifests.ManifestCodec;
+import dev.briefcase.manifests.ManifestService;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.policy.ActivePolicy;
@@ -120,6 +122,9 @@ public final class AdminApi {
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile PluginService plugins;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile ManifestService manifests;
 
   // Held as service objects, not the service, so the secret store (whose key derivation is slow
   // on purpose) is activated on its first use rather than on the kernel's start-up path.
@@ -226,6 +231,10 @@ public final class AdminApi {
         if (p.length == 3 && p[2].equals("call")) {
           requireMethod(method, "POST");
           callTool(ex);
+          return;
+        }
+        if (p.length == 4 && p[3].equals("manifest")) {
+          manifest(ex, method, p[2]);
           return;
         }
       }
@@ -610,6 +619,46 @@ public final class AdminApi {
             default -> 400;
           };
       throw new HttpError(status, e.code(), e.getMessage());
+    }
+  }
+
+  /**
+   * {@code GET} the manifest in force for a tool (deny-all when none is stored) or {@code POST} a
+   * new one (SPEC §3 Δ: receipted CRUD). The body's {@code tool_id}, if present, must match the
+   * path.
+   */
+  private void manifest(HttpExchange ex, String method, String toolId)
+      throws IOException, HttpError {
+    ManifestService service = need(manifests, "manifests");
+    if (method.equals("GET")) {
+      ObjectNode o = ManifestCodec.toJson(service.effective(toolId));
+      o.put("stored", service.stored(toolId));
+      send(ex, 200, o);
+      return;
+    }
+    requireMethod(method, "POST");
+    JsonNode body;
+    try {
+      body = STRICT.readTree(readBody(ex));
+    } catch (JsonProcessingException e) {
+      throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+    }
+    if (body == null || !body.isObject()) {
+      throw HttpError.badRequest("invalid_manifest", "manifest must be a JSON object");
+    }
+    ObjectNode manifest = ((ObjectNode) body).deepCopy();
+    JsonNode named = manifest.get("tool_id");
+    if (named != null && !toolId.equals(named.asText())) {
+      throw HttpError.badRequest("invalid_manifest", "tool_id in the body differs from the path");
+    }
+    manifest.put("tool_id", toolId);
+    try {
+      ObjectNode o =
+          ManifestCodec.toJson(service.put(ManifestCodec.fromJson(manifest), "admin-api"));
+      o.put("stored", true);
+      send(ex, 200, o);
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest("invalid_manifest", e.getMessage());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.briefcase.signer.pkcs11.internal;
 
+import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.SignerException;
 import java.math.BigInteger;
 import java.util.Arrays;
@@ -29,8 +30,8 @@ final class Ecdsa {
       }
       byte[] s = Arrays.copyOfRange(sig, o + 2, o + 2 + sLen);
       byte[] out = new byte[64];
-      System.arraycopy(Jwk.fixed(new BigInteger(1, r), 32), 0, out, 0, 32);
-      System.arraycopy(Jwk.fixed(new BigInteger(1, s), 32), 0, out, 32, 32);
+      System.arraycopy(PublicJwks.fixed(new BigInteger(1, r), 32), 0, out, 0, 32);
+      System.arraycopy(PublicJwks.fixed(new BigInteger(1, s), 32), 0, out, 32, 32);
       return out;
     } catch (RuntimeException e) {
       throw new SignerException("token_error", "the token returned a malformed ECDSA signature");

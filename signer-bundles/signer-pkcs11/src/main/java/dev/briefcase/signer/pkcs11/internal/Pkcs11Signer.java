@@ -5,6 +5,7 @@ import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
+import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.Signer;
 import dev.briefcase.signer.SignerException;
 import java.nio.ByteBuffer;
@@ -168,13 +169,13 @@ public final class Pkcs11Signer implements Signer {
   @Override
   public String publicJwk(KeyHandle handle) throws SignerException {
     Pkcs11Token.KeyObjects k = find(handle);
-    return Jwk.json(k.algorithm(), token.publicKey(k));
+    return PublicJwks.json(k.algorithm(), token.publicKey(k));
   }
 
   /** The RFC 7638 thumbprint of a key's public JWK. */
   String thumbprint(KeyHandle handle) throws SignerException {
     Pkcs11Token.KeyObjects k = find(handle);
-    return Jwk.thumbprint(k.algorithm(), token.publicKey(k));
+    return PublicJwks.thumbprint(k.algorithm(), token.publicKey(k));
   }
 
   @Override

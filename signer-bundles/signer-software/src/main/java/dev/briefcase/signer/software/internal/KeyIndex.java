@@ -1,6 +1,7 @@
 package dev.briefcase.signer.software.internal;
 
 import dev.briefcase.signer.KeyAlgorithm;
+import dev.briefcase.signer.PublicJwks;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -62,7 +63,7 @@ final class KeyIndex {
       byte[] pub = B64D.decode(parts[2]);
       String label = new String(B64D.decode(parts[3]), StandardCharsets.UTF_8);
       // validates the public key shape
-      Jwk.members(alg, pub);
+      PublicJwks.members(alg, pub);
       out.put(parts[0], new Entry(parts[0], alg, pub, label));
     }
     return out;

@@ -5,6 +5,7 @@ import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
+import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.Signer;
 import dev.briefcase.signer.SignerException;
 import java.security.GeneralSecurityException;
@@ -160,13 +161,13 @@ public final class SoftwareSigner implements Signer {
   @Override
   public String publicJwk(KeyHandle handle) throws SignerException {
     KeyIndex.Entry e = entry(handle);
-    return Jwk.json(e.algorithm(), e.publicKey());
+    return PublicJwks.json(e.algorithm(), e.publicKey());
   }
 
   /** The RFC 7638 thumbprint of a key's public JWK. */
   String thumbprint(KeyHandle handle) throws SignerException {
     KeyIndex.Entry e = entry(handle);
-    return Jwk.thumbprint(e.algorithm(), e.publicKey());
+    return PublicJwks.thumbprint(e.algorithm(), e.publicKey());
   }
 
   @Override
@@ -299,8 +300,8 @@ public final class SoftwareSigner implements Signer {
     ECPublicKey pub = (ECPublicKey) pair.getPublic();
     byte[] out = new byte[65];
     out[0] = 0x04;
-    System.arraycopy(Jwk.fixed(pub.getW().getAffineX(), 32), 0, out, 1, 32);
-    System.arraycopy(Jwk.fixed(pub.getW().getAffineY(), 32), 0, out, 33, 32);
+    System.arraycopy(PublicJwks.fixed(pub.getW().getAffineX(), 32), 0, out, 1, 32);
+    System.arraycopy(PublicJwks.fixed(pub.getW().getAffineY(), 32), 0, out, 33, 32);
     return out;
   }
 

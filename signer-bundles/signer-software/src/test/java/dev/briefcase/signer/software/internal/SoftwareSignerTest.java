@@ -14,6 +14,7 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
+import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.SignerException;
 import java.nio.charset.StandardCharsets;
 import java.security.Signature;
@@ -272,7 +273,7 @@ public class SoftwareSignerTest {
     byte[] pkcs8 = store.values.get("signer.software." + h.keyId());
     assertArrayEquals(
         Arrays.copyOfRange(ecScalar(pkcs8), 0, 32),
-        Jwk.fixed(
+        PublicJwks.fixed(
             ((java.security.interfaces.ECPrivateKey)
                     java.security.KeyFactory.getInstance("EC")
                         .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(pkcs8)))

@@ -5,6 +5,7 @@ import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
+import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.Signer;
 import dev.briefcase.signer.SignerException;
 import java.security.MessageDigest;
@@ -145,12 +146,12 @@ public final class Tpm2Signer implements Signer {
 
   @Override
   public String publicJwk(KeyHandle handle) throws SignerException {
-    return Jwk.json(KeyAlgorithm.P256, blob(handle).sec1());
+    return PublicJwks.json(KeyAlgorithm.P256, blob(handle).sec1());
   }
 
   /** The RFC 7638 thumbprint of a key's public JWK. */
   String thumbprint(KeyHandle handle) throws SignerException {
-    return Jwk.thumbprint(KeyAlgorithm.P256, blob(handle).sec1());
+    return PublicJwks.thumbprint(KeyAlgorithm.P256, blob(handle).sec1());
   }
 
   @Override

@@ -1,6 +1,5 @@
-package dev.briefcase.signer.software.internal;
+package dev.briefcase.signer;
 
-import dev.briefcase.signer.KeyAlgorithm;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -12,16 +11,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Public JWKs (RFC 7517/8037) for the two key types and their RFC 7638 thumbprints. Only public
- * members are ever produced here.
+ * Public JWKs (RFC 7517/8037) for the two key types and their RFC 7638 thumbprints, shared by every
+ * signer backend so they publish identical JWKs. Only public members are ever produced here.
  */
-final class Jwk {
+public final class PublicJwks {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-  private Jwk() {}
+  private PublicJwks() {}
 
   /** The required members of the public JWK, in RFC 7638 (lexicographic) order. */
-  static Map<String, String> members(KeyAlgorithm algorithm, byte[] publicKey) {
+  public static Map<String, String> members(KeyAlgorithm algorithm, byte[] publicKey) {
     Map<String, String> m = new LinkedHashMap<>();
     switch (algorithm) {
       case ED25519 -> {
@@ -47,12 +46,12 @@ final class Jwk {
   }
 
   /** The public JWK as compact JSON. */
-  static String json(KeyAlgorithm algorithm, byte[] publicKey) {
+  public static String json(KeyAlgorithm algorithm, byte[] publicKey) {
     return toJson(members(algorithm, publicKey));
   }
 
   /** The RFC 7638 SHA-256 thumbprint, base64url without padding. */
-  static String thumbprint(KeyAlgorithm algorithm, byte[] publicKey) {
+  public static String thumbprint(KeyAlgorithm algorithm, byte[] publicKey) {
     return thumbprint(members(algorithm, publicKey));
   }
 
@@ -60,7 +59,7 @@ final class Jwk {
    * The RFC 7638 SHA-256 thumbprint over the given required members (any key type): members are
    * sorted by name and serialized without whitespace.
    */
-  static String thumbprint(Map<String, String> requiredMembers) {
+  public static String thumbprint(Map<String, String> requiredMembers) {
     String canonical = toJson(new TreeMap<>(requiredMembers));
     try {
       byte[] digest =
@@ -72,7 +71,7 @@ final class Jwk {
   }
 
   /** An unsigned big-endian integer left-padded to {@code length} bytes. */
-  static byte[] fixed(BigInteger value, int length) {
+  public static byte[] fixed(BigInteger value, int length) {
     byte[] raw = value.toByteArray();
     if (raw.length == length) {
       return raw;
@@ -88,7 +87,7 @@ final class Jwk {
     return out;
   }
 
-  static String b64(byte[] bytes) {
+  public static String b64(byte[] bytes) {
     return B64.encodeToString(bytes);
   }
 

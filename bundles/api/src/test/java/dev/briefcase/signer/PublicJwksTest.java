@@ -1,4 +1,4 @@
-package dev.briefcase.signer.software.internal;
+package dev.briefcase.signer;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.Test;
 
-public class JwkTest {
+public class PublicJwksTest {
 
   /** RFC 7638 §3.1: the example RSA key and its SHA-256 thumbprint. */
   @Test
@@ -18,7 +18,7 @@ public class JwkTest {
     members.put("n", RFC7638_N);
     members.put("kty", "RSA");
     members.put("e", "AQAB");
-    assertEquals("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", Jwk.thumbprint(members));
+    assertEquals("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", PublicJwks.thumbprint(members));
   }
 
   @Test
@@ -27,15 +27,15 @@ public class JwkTest {
     members.put("e", "AQAB");
     members.put("kty", "RSA");
     members.put("n", RFC7638_N.replace('0', '1'));
-    assertNotEquals("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", Jwk.thumbprint(members));
+    assertNotEquals("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", PublicJwks.thumbprint(members));
   }
 
   @Test
   public void fixedLeftPadsAndStripsSignByte() {
-    assertEquals(32, Jwk.fixed(BigInteger.ONE, 32).length);
-    assertEquals(1, Jwk.fixed(BigInteger.ONE, 32)[31]);
+    assertEquals(32, PublicJwks.fixed(BigInteger.ONE, 32).length);
+    assertEquals(1, PublicJwks.fixed(BigInteger.ONE, 32)[31]);
     BigInteger high = BigInteger.ONE.shiftLeft(255); // needs a 0x00 sign byte in toByteArray
-    byte[] f = Jwk.fixed(high, 32);
+    byte[] f = PublicJwks.fixed(high, 32);
     assertEquals(32, f.length);
     assertEquals((byte) 0x80, f[0]);
   }

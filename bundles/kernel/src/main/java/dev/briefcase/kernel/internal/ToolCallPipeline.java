@@ -118,7 +118,7 @@ public final class ToolCallPipeline implements ToolCallService {
       return ToolCallOutcome.error("internal_error: receipt_unavailable", 0);
     } catch (RuntimeException e) {
       LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
-      return finish(attempt.error("internal_error"), () -> 0L, "internal_error");
+      return error(attempt, "internal_error");
     }
   }
 
@@ -336,18 +336,12 @@ public final class ToolCallPipeline implements ToolCallService {
     return ToolCallOutcome.denied(reason, receipt.id());
   }
 
+  /** Ends the call with an error; its receipt is written if the log can take it. */
   private ToolCallOutcome error(Attempt attempt, String message) {
-    return finish(
-        attempt.error(message),
-        () -> receipts.append(attempt.event(clock.instant())).id(),
-        message);
-  }
-
-  private static ToolCallOutcome finish(
-      Attempt attempt, java.util.function.LongSupplier receipt, String message) {
+    attempt.error(message);
     long id;
     try {
-      id = receipt.getAsLong();
+      id = receipts.append(attempt.event(clock.instant())).id();
     } catch (ReceiptException e) {
       LOG.error("receipt could not be written for a failed call", e);
       id = 0;
@@ -404,10 +398,9 @@ public final class ToolCallPipeline implements ToolCallService {
       this.principal = principal(request.context());
     }
 
-    Attempt error(String message) {
+    void error(String message) {
       this.decision = "error";
       this.message = clip(message);
-      return this;
     }
 
     ObjectNode event(Instant ts) {

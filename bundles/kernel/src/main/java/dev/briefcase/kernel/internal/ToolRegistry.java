@@ -8,6 +8,7 @@ import dev.briefcase.connector.Connector;
 import dev.briefcase.tools.ToolCatalogListener;
 import dev.briefcase.tools.ToolSpec;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,7 @@ public final class ToolRegistry {
       }
     }
     boolean changed = !next.keySet().equals(table.keySet()) || !sameServers(next);
-    table = java.util.Collections.unmodifiableMap(next);
+    table = Collections.unmodifiableMap(next);
     if (changed) {
       for (ToolCatalogListener l : listeners) {
         try {

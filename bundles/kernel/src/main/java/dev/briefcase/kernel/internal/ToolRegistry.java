@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
@@ -104,7 +105,8 @@ public final class ToolRegistry {
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
   void bindConnector(ServiceReference<Connector> ref, Connector connector) {
     Object id = ref.getProperty(Connector.ID);
-    connectors.put(ref, new Slot(connector, id == null ? "unnamed" : id.toString()));
+    connectors.put(
+        ref, new Slot(connector, id == null ? "unnamed" : id.toString(), ref.getBundle()));
     LOG.info("connector {} arrived", id);
     rebuild();
   }
@@ -178,12 +180,13 @@ public final class ToolRegistry {
           graceDeadline = gone.atNanos + graceNanos;
         }
         long left = graceDeadline - System.nanoTime();
-        if (left <= 0) {
+        if (left <= 0 || gone.gone()) {
           return new Lease(null, gone.connectorId, null);
         }
         // a bundle update stops the old revision before the new one registers: wait for it
+        // (polling a little, since an uninstall ends the wait without an event here)
         try {
-          wait(Math.max(1, left / 1_000_000));
+          wait(Math.max(1, Math.min(20, left / 1_000_000)));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return new Lease(null, gone.connectorId, null);
@@ -255,7 +258,8 @@ public final class ToolRegistry {
     for (Map.Entry<String, ResolvedTool> e : previous.entrySet()) {
       if (!next.containsKey(e.getKey())) {
         departed.remove(e.getKey());
-        departed.put(e.getKey(), new Departed(e.getValue().connectorId(), now));
+        departed.put(
+            e.getKey(), new Departed(e.getValue().connectorId(), e.getValue().slot().bundle, now));
       }
     }
     for (String id : next.keySet()) {
@@ -289,18 +293,28 @@ public final class ToolRegistry {
     return true;
   }
 
-  private record Departed(String connectorId, long atNanos) {}
+  /**
+   * A tool that left with its connector. An uninstalled bundle is not coming back, so its tools
+   * fail at once; otherwise (stop, or the first half of an update) calls wait out the grace.
+   */
+  private record Departed(String connectorId, Bundle bundle, long atNanos) {
+    boolean gone() {
+      return bundle != null && bundle.getState() == Bundle.UNINSTALLED;
+    }
+  }
 
   /** One bound connector and the calls running on it. */
   static final class Slot {
     final Connector connector;
     final String connectorId;
+    final Bundle bundle; // may be null (tests)
     final AtomicInteger inFlight = new AtomicInteger();
     volatile boolean draining;
 
-    Slot(Connector connector, String connectorId) {
+    Slot(Connector connector, String connectorId, Bundle bundle) {
       this.connector = connector;
       this.connectorId = connectorId;
+      this.bundle = bundle;
     }
 
     /**

@@ -180,6 +180,42 @@ final class McpSession implements AutoCloseable {
     }
   }
 
+  /**
+   * One {@code tools/call} of {@code tool} with {@code argumentsJson}: the JSON-RPC {@code result}
+   * (which may carry {@code isError}), or {@code null} when the exchange failed at the HTTP or
+   * JSON-RPC level (the first such exchange is kept, see {@link #firstFailure()}).
+   */
+  JsonNode toolCall(String tool, String argumentsJson) throws IOException {
+    long id = ids.getAndIncrement();
+    String body =
+        "{\"jsonrpc\":\"2.0\",\"id\":"
+            + id
+            + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
+            + tool
+            + "\",\"arguments\":"
+            + argumentsJson
+            + "}}";
+    Channel c = idle.poll();
+    if (c == null) {
+      throw new IllegalStateException("more callers than connections");
+    }
+    HttpConnection.Response r = null;
+    try {
+      r = c.post(headers, utf8(body));
+      JsonNode msg = status200(r) ? response(r, id) : null;
+      if (msg == null || !msg.hasNonNull("result")) {
+        firstFailure.compareAndSet(null, "no result\n" + exchange(headers, body, r, null));
+        return null;
+      }
+      return msg.get("result");
+    } catch (IOException | RuntimeException e) {
+      firstFailure.compareAndSet(null, "exception\n" + exchange(headers, body, r, e));
+      throw e;
+    } finally {
+      idle.add(c);
+    }
+  }
+
   /** {@code null} when the answer is a correct echo of {@code text}, else what is wrong. */
   private static String check(HttpConnection.Response r, long id, String text) {
     if (!status200(r)) {

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code briefcase plugins list|install|update|start|stop|uninstall}. */
+/** {@code briefcase plugins list|install|update|start|stop|uninstall|sign|trust}. */
 @Command(
     name = "plugins",
     description = "Install, update, start, stop and remove plugin bundles while Briefcase runs.",
@@ -17,7 +17,9 @@ import picocli.CommandLine.Parameters;
       PluginsCommand.Update.class,
       PluginsCommand.Start.class,
       PluginsCommand.Stop.class,
-      PluginsCommand.Uninstall.class
+      PluginsCommand.Uninstall.class,
+      PluginSigning.Sign.class,
+      PluginSigning.Trust.class
     })
 final class PluginsCommand {
   static final String JAR = "application/java-archive";

@@ -41,9 +41,11 @@ final class StartCommand implements Callable<Integer> {
 
   @Option(
       names = "--feature",
-      paramLabel = "FILE",
-      description = "An extra feature file (repeatable).")
-  List<Path> features = new ArrayList<>();
+      paramLabel = "NAME|FILE",
+      description =
+          "An extra feature (repeatable): a name from <home>/features, e.g. connectors, or the"
+              + " path of a feature file.")
+  List<String> features = new ArrayList<>();
 
   @Option(
       names = "--core-feature",
@@ -67,7 +69,12 @@ final class StartCommand implements Callable<Integer> {
     }
     List<Path> files = new ArrayList<>();
     files.add(coreFeature());
-    features.forEach(f -> files.add(f.toAbsolutePath()));
+    for (String f : features) {
+      Path file = resolveFeature(f, root.home);
+      if (!files.contains(file)) {
+        files.add(file);
+      }
+    }
     return daemon ? spawn(settings, files) : foreground(settings, files);
   }
 
@@ -81,6 +88,46 @@ final class StartCommand implements Callable<Integer> {
           "briefcase: cannot find the distribution (set BRIEFCASE_HOME or -Dbriefcase.home)");
     }
     return root().home.resolve("features").resolve("core.json");
+  }
+
+  /**
+   * A feature argument: a path (it names a directory or ends in {@code .json}) is taken as it is; a
+   * bare name is {@code <home>/features/<name>.json}, and an unknown name is a usage error that
+   * lists the features the distribution has.
+   */
+  static Path resolveFeature(String arg, Path home) {
+    if (arg.contains("/") || arg.contains(java.io.File.separator) || arg.endsWith(".json")) {
+      return Path.of(arg).toAbsolutePath().normalize();
+    }
+    List<String> available = availableFeatures(home);
+    if (!arg.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") || !available.contains(arg)) {
+      String shown = arg.length() > 64 ? arg.substring(0, 64) + "…" : arg;
+      throw new CliException(
+          ExitCodes.USAGE,
+          "briefcase: unknown feature '"
+              + shown.replaceAll("[\\p{Cntrl}]", "?")
+              + "'; available: "
+              + (available.isEmpty() ? "(none)" : String.join(", ", available))
+              + (home == null ? " (cannot find the distribution: set BRIEFCASE_HOME)" : ""));
+    }
+    return home.resolve("features").resolve(arg + ".json").toAbsolutePath().normalize();
+  }
+
+  /** The names of {@code <home>/features/*.json}, sorted. */
+  static List<String> availableFeatures(Path home) {
+    if (home == null) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(home.resolve("features"))) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".json"))
+          .map(n -> n.substring(0, n.length() - ".json".length()))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   private int foreground(LaunchSettings settings, List<Path> files) throws InterruptedException {

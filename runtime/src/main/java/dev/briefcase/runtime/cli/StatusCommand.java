@@ -36,6 +36,8 @@ final class StatusCommand extends AdminCommand implements Callable<Integer> {
     report.put("data_dir", dataDir.toString());
     report.put("deploy_dir", dataDir.resolve("deploy").toString());
     report.put("admin_url", url.orElse(null));
+    JsonNode features = running ? activeFeatures(dataDir) : null;
+    report.set("features", features);
 
     String health = null;
     boolean ready = false;
@@ -69,6 +71,11 @@ final class StatusCommand extends AdminCommand implements Callable<Integer> {
       out().println("data dir:   " + dataDir);
       out().println("deploy dir: " + dataDir.resolve("deploy"));
       out().println("admin URL:  " + url.orElse("-"));
+      if (features != null && features.isArray()) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        features.forEach(f -> names.add(f.path("name").asText()));
+        out().println("features:   " + String.join(", ", names));
+      }
       if (running) {
         out().println("health:     " + (health == null ? "-" : health));
         out().println("ready:      " + (ready ? "yes" : "no"));
@@ -78,6 +85,22 @@ final class StatusCommand extends AdminCommand implements Callable<Integer> {
       return ExitCodes.NOT_RUNNING;
     }
     return ready ? ExitCodes.OK : ExitCodes.ERROR;
+  }
+
+  /** {@code <data_dir>/features.json}, written by the running kernel at start; null if absent. */
+  private JsonNode activeFeatures(Path dataDir) {
+    try {
+      JsonNode f =
+          root()
+              .mapper
+              .readTree(
+                  dataDir
+                      .resolve(dev.briefcase.runtime.launcher.BriefcaseKernel.FEATURES_FILE)
+                      .toFile());
+      return f != null && f.isArray() ? f : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private JsonNode parse(String body) {

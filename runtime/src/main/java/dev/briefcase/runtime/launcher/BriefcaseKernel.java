@@ -20,6 +20,9 @@ public final class BriefcaseKernel {
   /** Written by the admin API bundle: {@code http://127.0.0.1:PORT}. */
   public static final String ADMIN_URL_FILE = "admin.url";
 
+  /** The features the running kernel was launched with, in its data directory (JSON array). */
+  public static final String FEATURES_FILE = "features.json";
+
   private final Framework framework;
   private final InstanceLock lock;
   private final LaunchSettings settings;

@@ -93,6 +93,7 @@ public final class FeatureLauncher {
     try {
       // only the kernel we are about to start may publish an admin URL
       Files.deleteIfExists(settings.dataDir().resolve(BriefcaseKernel.ADMIN_URL_FILE));
+      writeActiveFeatures(featureFiles);
       configureLogging();
       framework = newFramework(frameworkProperties);
       framework.init();
@@ -120,6 +121,32 @@ public final class FeatureLauncher {
       lock.close();
       throw new LaunchException("start interrupted", e);
     }
+  }
+
+  /**
+   * Records which features this kernel runs in {@code <data_dir>/}{@value
+   * BriefcaseKernel#FEATURES_FILE} ({@code briefcase status} shows them): a JSON array of {@code
+   * {name, id, file}}, the core feature first.
+   */
+  private void writeActiveFeatures(List<Path> featureFiles) throws LaunchException, IOException {
+    com.fasterxml.jackson.databind.ObjectMapper mapper =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ArrayNode active = mapper.createArrayNode();
+    for (Path file : featureFiles) {
+      String name = file.getFileName().toString();
+      ObjectNode f = active.addObject();
+      f.put("name", name.endsWith(".json") ? name.substring(0, name.length() - 5) : name);
+      f.put("id", new FeatureReader().read(file).id());
+      f.put("file", file.toAbsolutePath().toString());
+    }
+    Path target = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE);
+    Path tmp = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE + ".tmp");
+    Files.write(tmp, mapper.writeValueAsBytes(active));
+    Files.move(
+        tmp,
+        target,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   /**

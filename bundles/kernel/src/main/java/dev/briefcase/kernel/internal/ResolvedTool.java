@@ -9,5 +9,7 @@ import dev.briefcase.tools.ToolSpec;
  * @param spec the tool
  * @param connector the highest-ranked connector that contributes it
  * @param connectorId the connector's {@code connector.id}
+ * @param slot the registry's bookkeeping of calls running on that connector
  */
-record ResolvedTool(ToolSpec spec, Connector connector, String connectorId) {}
+record ResolvedTool(
+    ToolSpec spec, Connector connector, String connectorId, ToolRegistry.Slot slot) {}

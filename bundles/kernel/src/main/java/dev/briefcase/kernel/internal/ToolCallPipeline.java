@@ -111,8 +111,9 @@ public final class ToolCallPipeline implements ToolCallService {
   @Override
   public ToolCallOutcome call(ToolCallRequest request) {
     Attempt attempt = new Attempt(request);
-    try {
-      return run(request, attempt);
+    // The lease keeps the connector from being stopped under this call; see ToolRegistry.
+    try (ToolRegistry.Lease lease = registry.acquire(request.toolId())) {
+      return run(request, attempt, lease);
     } catch (ReceiptException e) {
       LOG.error("receipt could not be written; failing the call closed", e);
       return ToolCallOutcome.error("internal_error: receipt_unavailable", 0);
@@ -122,9 +123,18 @@ public final class ToolCallPipeline implements ToolCallService {
     }
   }
 
-  private ToolCallOutcome run(ToolCallRequest request, Attempt attempt) {
-    // 1. Resolve.
-    ResolvedTool tool = registry.resolve(request.toolId());
+  private ToolCallOutcome run(ToolCallRequest request, Attempt attempt, ToolRegistry.Lease lease) {
+    // 1. Resolve. A tool whose connector left (uninstalled, stopped) is a backend that is gone.
+    ResolvedTool tool = lease.tool();
+    if (lease.unavailable()) {
+      attempt.runtime = "connector";
+      return error(
+          attempt,
+          ToolException.BACKEND_UNAVAILABLE
+              + ": connector "
+              + safeId(lease.departedConnector())
+              + " is not available");
+    }
     if (tool == null) {
       return deny(attempt, "unknown_tool");
     }

@@ -7,45 +7,130 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 import dev.briefcase.connector.Connector;
 import dev.briefcase.tools.ToolCatalogListener;
 import dev.briefcase.tools.ToolSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tracks every bound {@link Connector} and answers, for each call, which connector serves a tool
- * id. The table is rebuilt whenever a connector comes or goes, so a lookup is one map read and a
+ * Tracks every bound {@link Connector} and hands each call a lease on the connector that serves its
+ * tool. The table is rebuilt whenever a connector comes or goes, so a lookup is one map read and a
  * call never sees half of a change. When two connectors claim one tool id, the higher service
  * ranking wins (then the older service).
+ *
+ * <p>Drain and swap: a call holds a {@link Lease} from resolution until its result is in. When a
+ * connector service goes away, DS calls {@link #unbindConnector} before it deactivates the
+ * connector's component. Unbind first marks the connector as draining (no new lease is granted on
+ * it), rebuilds the table (the next call resolves to the replacement, if any), and then waits — at
+ * most the drain timeout — for the calls already running on it to finish. So a call that is running
+ * finishes on the old connector, the next call uses the new one, and no call is handed to a
+ * connector that is being stopped.
+ *
+ * <p>A tool whose connector left without a replacement is remembered: calls to it end with {@code
+ * backend_unavailable} instead of {@code unknown_tool}. During the short swap grace after the
+ * departure (a bundle update stops the old revision before the new one registers), a call waits for
+ * a replacement at most that long, then fails; afterwards it fails at once. Never a hang.
+ *
+ * <p>Thread-safe. Framework properties {@value #DRAIN_PROPERTY} and {@value #GRACE_PROPERTY}
+ * (milliseconds) tune the two bounds.
  */
 @Component(service = ToolRegistry.class)
 public final class ToolRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(ToolRegistry.class);
 
-  private final Map<ServiceReference<Connector>, Connector> connectors = new ConcurrentHashMap<>();
+  /** Framework property: how long unbinding a connector waits for its running calls (ms). */
+  static final String DRAIN_PROPERTY = "briefcase.plugin.drain.ms";
+
+  /** Framework property: how long a call to a just-departed tool waits for a replacement (ms). */
+  static final String GRACE_PROPERTY = "briefcase.plugin.swap.grace.ms";
+
+  static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+  static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
+
+  /** Departed tool ids remembered at most; the oldest is forgotten first. */
+  static final int MAX_DEPARTED = 10_000;
+
+  private final Map<ServiceReference<Connector>, Slot> connectors = new ConcurrentHashMap<>();
   private final List<ToolCatalogListener> listeners = new CopyOnWriteArrayList<>();
   private volatile Map<String, ResolvedTool> table = Map.of();
+  // guarded by this: tool id → the connector that served it last and when it left
+  private final Map<String, Departed> departed = new LinkedHashMap<>();
+  private volatile long drainNanos;
+  private volatile long graceNanos;
+
+  /** A registry with the default drain timeout and swap grace. */
+  public ToolRegistry() {
+    this(DEFAULT_DRAIN, DEFAULT_GRACE);
+  }
+
+  ToolRegistry(Duration drain, Duration grace) {
+    this.drainNanos = drain.toNanos();
+    this.graceNanos = grace.toNanos();
+  }
+
+  @Activate
+  void activate(BundleContext context) {
+    drainNanos = millis(context.getProperty(DRAIN_PROPERTY), drainNanos);
+    graceNanos = millis(context.getProperty(GRACE_PROPERTY), graceNanos);
+  }
+
+  private static long millis(String value, long fallbackNanos) {
+    if (value == null || value.isBlank()) {
+      return fallbackNanos;
+    }
+    try {
+      long ms = Long.parseLong(value.strip());
+      return ms >= 0 ? Duration.ofMillis(ms).toNanos() : fallbackNanos;
+    } catch (NumberFormatException e) {
+      LOG.warn("ignoring a malformed plugin timing property: {}", value.strip());
+      return fallbackNanos;
+    }
+  }
 
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
   void bindConnector(ServiceReference<Connector> ref, Connector connector) {
-    connectors.put(ref, connector);
-    LOG.info("connector {} arrived", ref.getProperty(Connector.ID));
+    Object id = ref.getProperty(Connector.ID);
+    connectors.put(
+        ref, new Slot(connector, id == null ? "unnamed" : id.toString(), ref.getBundle()));
+    LOG.info("connector {} arrived", id);
     rebuild();
   }
 
+  /**
+   * Takes the connector out of service: no new call is handed to it, and this returns once its
+   * running calls are done (or the drain timeout passed). DS calls this before it deactivates the
+   * connector's component, so the wait keeps the old component alive for its last calls.
+   */
   void unbindConnector(ServiceReference<Connector> ref) {
+    Slot slot = connectors.get(ref);
+    if (slot == null) {
+      return;
+    }
+    slot.draining = true; // before the table changes: a racing call sees one or the other
     connectors.remove(ref);
-    LOG.info("connector {} left", ref.getProperty(Connector.ID));
+    LOG.info("connector {} left", slot.connectorId);
     rebuild();
+    if (!slot.awaitIdle(drainNanos)) {
+      LOG.warn(
+          "connector {} still had {} running call(s) after the drain timeout; stopping it anyway",
+          slot.connectorId,
+          slot.inFlight.get());
+    }
   }
 
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
@@ -62,6 +147,74 @@ public final class ToolRegistry {
     return table.get(toolId);
   }
 
+  /**
+   * A lease on the connector serving this tool, to be closed when the call is done. The lease is
+   * {@link Lease#unknown() unknown} when no connector ever offered the tool since start, and {@link
+   * Lease#unavailable() unavailable} when its connector left without a replacement.
+   */
+  Lease acquire(String toolId) {
+    long graceDeadline = 0;
+    while (true) {
+      ResolvedTool tool = table.get(toolId);
+      if (tool != null) {
+        Slot slot = tool.slot();
+        if (slot.enter()) {
+          return new Lease(tool, null, slot);
+        }
+        // It started draining under us. Unbind rebuilds the table right after raising the flag;
+        // wait for that table, which names the replacement (or none).
+        if (!awaitTableWithout(toolId, slot)) {
+          return new Lease(null, slot.connectorId, null);
+        }
+        continue;
+      }
+      synchronized (this) {
+        if (table.containsKey(toolId)) {
+          continue;
+        }
+        Departed gone = departed.get(toolId);
+        if (gone == null) {
+          return new Lease(null, null, null);
+        }
+        if (graceDeadline == 0) {
+          graceDeadline = gone.atNanos + graceNanos;
+        }
+        long left = graceDeadline - System.nanoTime();
+        if (left <= 0 || gone.gone()) {
+          return new Lease(null, gone.connectorId, null);
+        }
+        // a bundle update stops the old revision before the new one registers: wait for it
+        // (polling a little, since an uninstall ends the wait without an event here)
+        try {
+          wait(Math.max(1, Math.min(20, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new Lease(null, gone.connectorId, null);
+        }
+      }
+    }
+  }
+
+  private synchronized boolean awaitTableWithout(String toolId, Slot slot) {
+    long deadline = System.nanoTime() + drainNanos;
+    while (true) {
+      ResolvedTool now = table.get(toolId);
+      if (now == null || now.slot() != slot) {
+        return true;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        wait(Math.max(1, Math.min(10, left / 1_000_000)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
   /** Every tool, sorted by id. */
   List<ToolSpec> tools() {
     List<ToolSpec> specs = new ArrayList<>();
@@ -71,28 +224,53 @@ public final class ToolRegistry {
     return specs;
   }
 
+  /** Calls running on connectors right now (for tests and diagnostics). */
+  int inFlight() {
+    int n = 0;
+    for (Slot s : connectors.values()) {
+      n += s.inFlight.get();
+    }
+    return n;
+  }
+
   private synchronized void rebuild() {
     Map<String, ResolvedTool> next = new TreeMap<>();
-    List<Map.Entry<ServiceReference<Connector>, Connector>> ranked =
+    List<Map.Entry<ServiceReference<Connector>, Slot>> ranked =
         new ArrayList<>(connectors.entrySet());
     // ascending by ranking, so a higher-ranked connector overwrites a lower one's tool id
     ranked.sort(Comparator.comparing(Map.Entry::getKey));
-    for (Map.Entry<ServiceReference<Connector>, Connector> e : ranked) {
-      Object id = e.getKey().getProperty(Connector.ID);
-      String connectorId = id == null ? "unnamed" : id.toString();
+    for (Map.Entry<ServiceReference<Connector>, Slot> e : ranked) {
+      Slot slot = e.getValue();
       List<ToolSpec> specs;
       try {
-        specs = e.getValue().tools();
+        specs = slot.connector.tools();
       } catch (RuntimeException ex) {
-        LOG.warn("connector {} failed to list its tools; its tools are not offered", connectorId);
+        LOG.warn(
+            "connector {} failed to list its tools; its tools are not offered", slot.connectorId);
         continue;
       }
       for (ToolSpec spec : specs) {
-        next.put(spec.id(), new ResolvedTool(spec, e.getValue(), connectorId));
+        next.put(spec.id(), new ResolvedTool(spec, slot.connector, slot.connectorId, slot));
       }
     }
-    boolean changed = !next.keySet().equals(table.keySet()) || !sameServers(next);
+    Map<String, ResolvedTool> previous = table;
+    long now = System.nanoTime();
+    for (Map.Entry<String, ResolvedTool> e : previous.entrySet()) {
+      if (!next.containsKey(e.getKey())) {
+        departed.remove(e.getKey());
+        departed.put(
+            e.getKey(), new Departed(e.getValue().connectorId(), e.getValue().slot().bundle, now));
+      }
+    }
+    for (String id : next.keySet()) {
+      departed.remove(id);
+    }
+    while (departed.size() > MAX_DEPARTED) {
+      departed.remove(departed.keySet().iterator().next());
+    }
+    boolean changed = !next.keySet().equals(previous.keySet()) || !sameServers(previous, next);
     table = Collections.unmodifiableMap(next);
+    notifyAll(); // calls waiting out a swap grace look again
     if (changed) {
       for (ToolCatalogListener l : listeners) {
         try {
@@ -104,13 +282,129 @@ public final class ToolRegistry {
     }
   }
 
-  private boolean sameServers(Map<String, ResolvedTool> next) {
+  private static boolean sameServers(
+      Map<String, ResolvedTool> previous, Map<String, ResolvedTool> next) {
     for (Map.Entry<String, ResolvedTool> e : next.entrySet()) {
-      ResolvedTool old = table.get(e.getKey());
+      ResolvedTool old = previous.get(e.getKey());
       if (old == null || old.connector() != e.getValue().connector()) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * A tool that left with its connector. An uninstalled bundle is not coming back, so its tools
+   * fail at once; otherwise (stop, or the first half of an update) calls wait out the grace.
+   */
+  private record Departed(String connectorId, Bundle bundle, long atNanos) {
+    boolean gone() {
+      return bundle != null && bundle.getState() == Bundle.UNINSTALLED;
+    }
+  }
+
+  /** One bound connector and the calls running on it. */
+  static final class Slot {
+    final Connector connector;
+    final String connectorId;
+    final Bundle bundle; // may be null (tests)
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile boolean draining;
+
+    Slot(Connector connector, String connectorId, Bundle bundle) {
+      this.connector = connector;
+      this.connectorId = connectorId;
+      this.bundle = bundle;
+    }
+
+    /**
+     * Counts a call in, unless the connector is draining. The count goes up before the flag is
+     * read, and unbind sets the flag before it reads the count: one of the two always sees the
+     * other, so a call either backs off or is waited for.
+     */
+    boolean enter() {
+      inFlight.incrementAndGet();
+      if (draining) {
+        exit();
+        return false;
+      }
+      return true;
+    }
+
+    void exit() {
+      if (inFlight.decrementAndGet() == 0 && draining) {
+        synchronized (this) {
+          notifyAll();
+        }
+      }
+    }
+
+    synchronized boolean awaitIdle(long timeoutNanos) {
+      long deadline = System.nanoTime() + timeoutNanos;
+      boolean interrupted = false;
+      try {
+        while (inFlight.get() > 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            wait(Math.max(1, left / 1_000_000));
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+        return true;
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * What one call got: a tool and its connector, held until {@link #close()}, or the reason there
+   * is none. Closing twice is harmless.
+   */
+  static final class Lease implements AutoCloseable {
+    private final ResolvedTool tool;
+    private final String departedConnector;
+    private Slot slot;
+
+    Lease(ResolvedTool tool, String departedConnector, Slot slot) {
+      this.tool = tool;
+      this.departedConnector = departedConnector;
+      this.slot = slot;
+    }
+
+    /** The tool and the connector to run it on, or {@code null}. */
+    ResolvedTool tool() {
+      return tool;
+    }
+
+    /** True when no connector serves the tool and none ever did since start. */
+    boolean unknown() {
+      return tool == null && departedConnector == null;
+    }
+
+    /** True when the connector that served the tool left and nothing replaced it. */
+    boolean unavailable() {
+      return tool == null && departedConnector != null;
+    }
+
+    /** The connector that served the tool last, for an unavailable tool. */
+    String departedConnector() {
+      return departedConnector;
+    }
+
+    @Override
+    public void close() {
+      Slot s = slot;
+      slot = null;
+      if (s != null) {
+        s.exit();
+      }
+    }
   }
 }

@@ -42,11 +42,16 @@ final class Fixture implements AutoCloseable {
   final ApprovalBook approvals;
   final BudgetLedger budgets;
   final ManifestBook manifests;
-  final ToolRegistry registry = new ToolRegistry();
+  final ToolRegistry registry;
   final ToolCallPipeline pipeline;
   private long serviceIds;
 
   Fixture() throws IOException {
+    this(new ToolRegistry());
+  }
+
+  Fixture(ToolRegistry registry) throws IOException {
+    this.registry = registry;
     dir = Files.createTempDirectory("briefcase-kernel-test");
     store = new SqliteStore(dir.resolve("briefcase.db"));
     approvals = new ApprovalBook(store, Duration.ofMinutes(10), clock);

@@ -1,5 +1,6 @@
 package dev.briefcase.itests.distribution;
 
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import dev.briefcase.itests.common.Distribution;
@@ -38,7 +39,11 @@ public class DeployDirIT {
           (System.nanoTime() - t0) / 1_000_000);
 
       Files.delete(deploy.resolve("extra-connector.jar"));
-      waitFor(() -> status(d, PING).equals("denied"), "extra_ping to leave");
+      // gone: an error with the stable backend_unavailable code, no longer listed
+      waitFor(() -> status(d, PING).equals("error"), "extra_ping to leave");
+      String message = d.post("/v1/tools/call", PING).json().path("message").asText();
+      assertTrue(message, message.startsWith("backend_unavailable"));
+      assertFalse(d.get("/v1/tools").body().contains("\"extra_ping\""));
       assertTrue(d.get("/v1/tools").body().contains("\"echo\""));
       String receipts = d.get("/v1/receipts?limit=50").body();
       assertTrue(receipts, receipts.contains("\"actor\":\"deploy-dir\""));

@@ -99,7 +99,10 @@ public class HotSwapIT {
 
       extra.uninstall();
       waitFor(() -> !hasTool("extra_ping"), "extra_ping to disappear after uninstall");
-      assertEquals("unknown_tool", call("extra_ping", "{}").reason());
+      // a tool whose connector left is a backend that is gone: a fast error, never unknown_tool
+      ToolCallOutcome gone = call("extra_ping", "{}");
+      assertEquals(ToolCallOutcome.Status.ERROR, gone.status());
+      assertTrue(gone.message(), gone.message().startsWith("backend_unavailable"));
       waitFor(() -> ok.get() > afterUpdate + 200, "echo calls to continue after uninstall");
 
       System.out.printf(
@@ -113,6 +116,42 @@ public class HotSwapIT {
     }
     assertEquals("failed echo calls during the swap", 0, failed.get());
     assertFalse(hasTool("extra_ping"));
+  }
+
+  /**
+   * The drain guarantee with the real Felix SCR: a slow call is running on the connector when its
+   * bundle is uninstalled. The uninstall waits for it (DS unbinds the kernel's reference before it
+   * deactivates the component, and the kernel's unbind drains), so the call finishes on a live
+   * component; the next call fails fast with backend_unavailable.
+   */
+  @Test
+  public void uninstallWaitsForTheRunningCallAndTheNextFailsFast() throws Exception {
+    Path jar = Path.of(System.getProperty(EXTRA_JAR));
+    Bundle extra;
+    try (InputStream in = Files.newInputStream(jar)) {
+      extra = context.installBundle("itest:extra-connector-drain", in);
+    }
+    extra.start();
+    waitFor(() -> hasTool("extra_slow"), "extra_slow to appear");
+    java.util.concurrent.atomic.AtomicReference<ToolCallOutcome> slow =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread caller = new Thread(() -> slow.set(call("extra_slow", "{\"ms\":1500}")), "slow-call");
+    caller.start();
+    Thread.sleep(300); // the call is inside the connector now (it sleeps 1500 ms there)
+    long t0 = System.nanoTime();
+    extra.uninstall();
+    long uninstallMs = (System.nanoTime() - t0) / 1_000_000;
+    caller.join(30_000);
+    ToolCallOutcome r = slow.get();
+    assertEquals(
+        "the running call finished on the old, still active component: " + r,
+        ToolCallOutcome.Status.OK,
+        r.status());
+    ToolCallOutcome next = call("extra_slow", "{\"ms\":0}");
+    assertEquals(ToolCallOutcome.Status.ERROR, next.status());
+    assertTrue(next.message(), next.message().startsWith("backend_unavailable"));
+    System.out.printf(
+        "drain: uninstall returned after %d ms, once the running call was done%n", uninstallMs);
   }
 
   private boolean hasTool(String id) {

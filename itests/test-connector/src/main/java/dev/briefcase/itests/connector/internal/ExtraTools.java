@@ -3,6 +3,7 @@ package dev.briefcase.itests.connector.internal;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
+import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
 import dev.briefcase.tools.OutputFirewall;
@@ -12,17 +13,20 @@ import java.util.List;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 
 /**
  * A second connector for the hot-swap and deployment tests: {@code extra_ping} (read) answers with
  * the version of the bundle serving it; {@code extra_wipe} (admin) exists so tests can see the
- * default policy deny an administrative tool.
+ * default policy deny an administrative tool; {@code extra_slow} (read) answers after a delay and
+ * fails if its component was deactivated before or during the call (the drain tests).
  */
 @Component(property = Connector.ID + "=extra")
 public final class ExtraTools implements Connector {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final String version;
   private final List<ToolSpec> tools;
+  private volatile boolean active = true;
 
   @Activate
   public ExtraTools(BundleContext context) throws IOException {
@@ -48,7 +52,25 @@ public final class ExtraTools implements Connector {
                 null,
                 ToolSpec.ADMIN,
                 0,
+                OutputFirewall.allowAll()),
+            new ToolSpec(
+                "extra_slow",
+                "Extra slow",
+                "Answers after ms milliseconds; reports whether it was deactivated meanwhile.",
+                JSON.readTree(
+                    "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
+                        + "\"minimum\":0,\"maximum\":10000}},\"required\":[\"ms\"],"
+                        + "\"additionalProperties\":false}"),
+                null,
+                ToolSpec.READ,
+                0,
                 OutputFirewall.allowAll()));
+  }
+
+  /** The kernel must never hand a call to a deactivated component, nor stop one under a call. */
+  @Deactivate
+  void deactivate() {
+    active = false;
   }
 
   @Override
@@ -57,8 +79,24 @@ public final class ExtraTools implements Connector {
   }
 
   @Override
-  public ToolResult execute(ToolInvocation invocation) {
+  public ToolResult execute(ToolInvocation invocation) throws ToolException {
+    if (!active) {
+      throw new ToolException("called_after_deactivation", "extra connector is deactivated");
+    }
     ObjectNode out = JSON.createObjectNode();
+    if ("extra_slow".equals(invocation.toolId())) {
+      try {
+        Thread.sleep(invocation.args().path("ms").asLong());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (!active) {
+        throw new ToolException("deactivated_during_call", "extra connector stopped under a call");
+      }
+      out.put("slept", true);
+      out.put("version", version);
+      return ToolResult.of(out, "local:extra");
+    }
     if (!"extra_ping".equals(invocation.toolId())) {
       out.put("wiped", true); // never reached under the default policy
       return ToolResult.of(out, "local:extra");

@@ -70,6 +70,14 @@ public final class BriefcaseCommands {
 
   /** {@code briefcase:plugin start|stop|uninstall <bundle id>}. */
   public String plugin(String action, long bundleId) throws ConsoleException {
+    try {
+      return pluginAction(action, bundleId);
+    } catch (ConsoleException e) {
+      throw coded(e);
+    }
+  }
+
+  private String pluginAction(String action, long bundleId) throws ConsoleException {
     return switch (action) {
       case "start" -> line("started", actions.start(bundleId, actor));
       case "stop" -> line("stopped", actions.stop(bundleId, actor));
@@ -88,10 +96,12 @@ public final class BriefcaseCommands {
   public String plugin(String action, long bundleId, String jar)
       throws ConsoleException, IOException {
     if (!"update".equals(action)) {
-      throw new ConsoleException("invalid_request", "invalid_request: only update takes a jar");
+      throw coded(new ConsoleException("invalid_request", "only update takes a jar"));
     }
     try (InputStream in = Files.newInputStream(Path.of(jar))) {
       return line("updated", actions.update(bundleId, in, actor));
+    } catch (ConsoleException e) {
+      throw coded(e);
     }
   }
 
@@ -131,8 +141,13 @@ public final class BriefcaseCommands {
     try {
       return actions.decide(id, approve, actor);
     } catch (ConsoleException e) {
-      throw new ConsoleException(e.code(), e.code() + ": " + e.getMessage());
+      throw coded(e);
     }
+  }
+
+  /** The same refusal with its stable code in front of the message, as Gogo prints only that. */
+  private static ConsoleException coded(ConsoleException e) {
+    return new ConsoleException(e.code(), e.code() + ": " + e.getMessage());
   }
 
   /** {@code briefcase:receipts}: the 20 newest receipts. */

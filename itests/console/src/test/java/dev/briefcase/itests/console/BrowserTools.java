@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the browser test needs on the machine, installed by the test itself: Debian's {@code
  * chromium} (apt-get, as root, non-interactive; Playwright cannot download browsers here) and
- * {@code playwright-core} from {@code js/package-lock.json} ({@code npm ci}, once per lock change).
+ * {@code playwright-core} plus Node 22 (the {@code node} package: a real binary under {@code
+ * node_modules/node/bin}, so the machine's Node version does not matter; the machine's {@code npm}
+ * only installs) from {@code js/package-lock.json} ({@code npm ci}, once per lock change).
  */
 final class BrowserTools {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -56,7 +58,8 @@ final class BrowserTools {
     boolean fresh =
         Files.exists(hidden)
             && Files.getLastModifiedTime(hidden).compareTo(Files.getLastModifiedTime(lock)) >= 0
-            && Files.isDirectory(js.resolve("node_modules/playwright-core"));
+            && Files.isDirectory(js.resolve("node_modules/playwright-core"))
+            && Files.isExecutable(js.resolve("node_modules/node/bin/node"));
     if (fresh) {
       return;
     }
@@ -72,10 +75,14 @@ final class BrowserTools {
     }
   }
 
-  /** Runs {@code node <script>} in {@code js/}. */
+  /** Runs {@code node <script>} in {@code js/} on the Node 22 from {@code node_modules}. */
   static Result node(String script, Map<String, String> env, Duration timeout)
       throws IOException, InterruptedException {
-    return exec(List.of("node", script), jsDir(), env, timeout);
+    Path node = jsDir().resolve("node_modules/node/bin/node");
+    if (!Files.isExecutable(node)) {
+      throw new IOException("npm installed no Node binary at " + node);
+    }
+    return exec(List.of(node.toString(), script), jsDir(), env, timeout);
   }
 
   static Result exec(List<String> cmd, Path dir, Map<String, String> env, Duration timeout)

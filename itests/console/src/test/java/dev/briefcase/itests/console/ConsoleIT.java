@@ -84,6 +84,9 @@ public class ConsoleIT {
       String approval = c.callTool("note_add", "{\"text\":\"console test\"}");
       assertNotNull(approval);
       c.callTool(EVIL, "{}");
+      // markup in argument names and values (schema errors may quote them into a receipt)
+      c.callTool("echo", "{\"<img src=y onerror=alert(2)>\":\"<script>alert(3)</script>\"}");
+      c.callTool("echo", "{\"text\":\"<script>alert(4)</script>\"}");
       HttpResponse<String> page = c.get("/briefcase-approvals", user, pw);
       assertTrue(page.body().contains("approve-" + approval));
       String token = Console.csrf(page.body());
@@ -166,6 +169,8 @@ public class ConsoleIT {
           body.contains(
               "id=\"chain-status\" class=\"statline ui-state-highlight\" data-ok=\"true\""));
       assertFalse("raw markup from a tool id reached the page", body.contains("<img src=x"));
+      assertFalse("raw markup from tool args reached the page", body.contains("<img src=y"));
+      assertFalse("a script from tool args reached the page", body.contains("<script>alert("));
       assertTrue(body.contains("&lt;img src=x onerror=alert(1)&gt;"));
       assertFalse(
           "template variable expanded",

@@ -39,7 +39,7 @@ final class BrowserTools {
                 "sh",
                 "-c",
                 "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq"
-                    + " --no-install-recommends chromium"),
+                    + " chromium"),
             Path.of("/"),
             Map.of("DEBIAN_FRONTEND", "noninteractive"),
             Duration.ofMinutes(15));

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * missing, and the web console's own admin/admin fallback is never used.
  *
  * <p>In the {@code ga} profile the default password ({@code admin}, or no password file) is
- * refused: every request gets 403 and the log says so once at start.
+ * refused: every request gets 403 and the log says so once at start. Only loopback clients are
+ * served, whatever address the listener is bound to.
  */
 @Component(
     service = SecurityProvider.class,

@@ -36,6 +36,7 @@ public final class ConsoleUrl {
   static final String LISTENER = "briefcase-console";
 
   private final Path file;
+  private final String root;
   private volatile ServiceReference<HttpServiceRuntime> runtime;
 
   @Activate
@@ -46,8 +47,6 @@ public final class ConsoleUrl {
     this.root = root == null || root.isBlank() ? "/system/console" : root;
     publish();
   }
-
-  private final String root;
 
   @Reference(
       service = HttpServiceRuntime.class,

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = {Servlet.class, ToolCatalogListener.class},
     immediate = true,
-    configurationPid = McpGateway.PID)
+    configurationPid = McpGateway.PID,
+    property = "osgi.http.whiteboard.target=" + McpGateway.AGENT_LISTENER)
 @Designate(ocd = McpGateway.Config.class)
 @HttpWhiteboardServletName("briefcase-mcp")
 @HttpWhiteboardServletPattern("/mcp")
@@ -62,6 +63,13 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
 
   /** The configuration PID. */
   public static final String PID = "dev.briefcase.gateway.mcp";
+
+  /**
+   * The HTTP runtimes the gateway binds to: every Felix HTTP instance except the operator console's
+   * own listener ({@code org.apache.felix.http.name=briefcase-console}, see features/console.json),
+   * so admin pages and the agent endpoint never share a port.
+   */
+  public static final String AGENT_LISTENER = "(!(org.apache.felix.http.name=briefcase-console))";
 
   /** Framework property (from {@code BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS}) that overrides. */
   static final String WAIT_OVERRIDE = "briefcase.mcp.approval.wait.seconds";
@@ -152,6 +160,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
       cardinality = OPTIONAL,
       policy = DYNAMIC,
       policyOption = GREEDY,
+      target = AGENT_LISTENER,
       updated = "updatedRuntime")
   void bindRuntime(ServiceReference<HttpServiceRuntime> ref) {
     runtime = ref;

@@ -15,7 +15,9 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
  * listener serves no admin route, and this keeps the container's HTML error page (and its version)
  * out of the answer.
  */
-@Component(service = Servlet.class)
+@Component(
+    service = Servlet.class,
+    property = "osgi.http.whiteboard.target=" + McpGateway.AGENT_LISTENER)
 @HttpWhiteboardServletName("briefcase-mcp-not-found")
 @HttpWhiteboardServletPattern("/")
 public final class NotFoundServlet extends HttpServlet {

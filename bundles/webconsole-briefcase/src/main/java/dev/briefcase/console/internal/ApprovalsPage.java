@@ -1,0 +1,103 @@
+package dev.briefcase.console.internal;
+
+import dev.briefcase.tools.ApprovalRequest;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** Pending approvals with approve and deny buttons. */
+@Component(
+    service = Servlet.class,
+    property = {
+      "felix.webconsole.label=" + ApprovalsPage.LABEL,
+      "felix.webconsole.title=Approvals",
+      "felix.webconsole.category=" + Page.CATEGORY
+    })
+public final class ApprovalsPage extends Page {
+  private static final long serialVersionUID = 1L;
+  static final String LABEL = "briefcase-approvals";
+
+  @Activate
+  public ApprovalsPage(@Reference ConsoleActions actions) {
+    this.actions = actions;
+  }
+
+  @Override
+  void render(HttpServletRequest req, PrintWriter out, String user) throws ConsoleException {
+    List<ApprovalRequest> pending = actions.pendingApprovals();
+    out.println("<h2>Pending approvals</h2>");
+    if (pending.isEmpty()) {
+      out.println("<p id=\"no-pending\" class=\"statline\">No pending approvals.</p>");
+      return;
+    }
+    out.println(
+        "<table id=\"approvals\" class=\"tablesorter nicetable\"><thead><tr><th>Created</th>"
+            + "<th>Tool</th><th>Category</th><th>Reason</th><th>Arguments</th><th>Access</th>"
+            + "<th>Expires</th><th>Id</th><th>Decision</th></tr></thead><tbody>");
+    for (ApprovalRequest a : pending) {
+      var s = a.summary();
+      String access =
+          "net:"
+              + (s.path("net_access").asBoolean() ? "yes" : "no")
+              + " fs:"
+              + (s.path("fs_access").asBoolean() ? "yes" : "no")
+              + (s.path("estimated_cost_usd").isNull()
+                      || s.path("estimated_cost_usd").isMissingNode()
+                  ? ""
+                  : " cost:$" + s.path("estimated_cost_usd").asText());
+      String argsHash = s.path("args_hash").asText("");
+      out.println(
+          "<tr data-approval-id=\""
+              + Html.attr(a.id())
+              + "\"><td>"
+              + Html.text(a.createdAt())
+              + "</td><td class=\"tool\">"
+              + Html.text(a.toolId())
+              + "</td><td>"
+              + Html.text(s.path("category").asText(""))
+              + "</td><td>"
+              + Html.text(a.reason())
+              + "</td><td title=\"SHA-256 of the JCS arguments; the approval binds exactly these\">"
+              + "args_hash "
+              + Html.text(argsHash.length() > 16 ? argsHash.substring(0, 16) + "…" : argsHash)
+              + "</td><td>"
+              + Html.text(access)
+              + "</td><td>"
+              + Html.text(a.expiresAt())
+              + "</td><td><code>"
+              + Html.text(a.id())
+              + "</code></td><td>"
+              + form(
+                  req,
+                  user,
+                  Map.of("id", a.id(), "action", "approve"),
+                  "Approve",
+                  "approve-" + a.id())
+              + " "
+              + form(req, user, Map.of("id", a.id(), "action", "deny"), "Deny", "deny-" + a.id())
+              + "</td></tr>");
+    }
+    out.println("</tbody></table>");
+  }
+
+  @Override
+  String act(HttpServletRequest req, String actor) throws ConsoleException {
+    String action = req.getParameter("action");
+    String id = req.getParameter("id");
+    boolean approve;
+    if ("approve".equals(action)) {
+      approve = true;
+    } else if ("deny".equals(action)) {
+      approve = false;
+    } else {
+      throw new ConsoleException("invalid_request", "action must be approve or deny");
+    }
+    ApprovalRequest r = actions.decide(id, approve, actor);
+    return (approve ? "Approved " : "Denied ") + r.id() + " (" + r.toolId() + ")";
+  }
+}

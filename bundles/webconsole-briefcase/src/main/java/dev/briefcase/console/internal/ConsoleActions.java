@@ -1,0 +1,188 @@
+package dev.briefcase.console.internal;
+
+import static org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL;
+import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
+import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalService;
+import dev.briefcase.budgets.Budget;
+import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.plugins.PluginException;
+import dev.briefcase.plugins.PluginInfo;
+import dev.briefcase.plugins.PluginService;
+import dev.briefcase.receipts.Receipt;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.receipts.VerifyResult;
+import dev.briefcase.tools.ApprovalRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Writer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every action of the console pages and the Gogo commands, each through a kernel service with the
+ * operator as actor ({@code console:<user>}, {@code gogo:<user>}). The kernel services are looked
+ * up per call (optional, dynamic): a missing one is {@code unavailable}, never a stale instance.
+ * Plugin changes are receipted by the plugin service; approval decisions are receipted here ({@code
+ * approval_decision}), because the approval service records only who decided.
+ */
+@Component(service = ConsoleActions.class)
+public final class ConsoleActions {
+  private static final Logger LOG = LoggerFactory.getLogger(ConsoleActions.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile PluginService plugins;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile ApprovalService approvals;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile ReceiptLog receipts;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile BudgetService budgets;
+
+  /** A plugin as the console shows it: the bundle plus the trust verdict of its last change. */
+  record PluginRow(PluginInfo info, String trust, String signer) {}
+
+  /** Every installed bundle, with signer and trust from its newest lifecycle receipt. */
+  List<PluginRow> plugins() throws ConsoleException {
+    List<PluginInfo> list = need(plugins, "plugin service").list();
+    Map<String, String[]> verdicts = new HashMap<>();
+    ReceiptLog log = receipts;
+    if (log != null) {
+      for (Receipt r : log.list(500, 0)) {
+        ObjectNode e = r.event();
+        if (!"plugin_lifecycle".equals(e.path("type").asText())
+            || e.path("action").asText().startsWith("refused_")
+            || !e.has("trust")) {
+          continue;
+        }
+        verdicts.putIfAbsent(
+            e.path("bundle").asText(),
+            new String[] {e.path("trust").asText(), e.path("signer").asText(null)});
+      }
+    }
+    List<PluginRow> out = new ArrayList<>();
+    for (PluginInfo p : list) {
+      String[] v = verdicts.get(p.symbolicName());
+      out.add(
+          new PluginRow(
+              p, v == null ? (p.core() ? "core" : "unknown") : v[0], v == null ? null : v[1]));
+    }
+    return out;
+  }
+
+  PluginInfo start(long bundleId, String actor) throws ConsoleException {
+    try {
+      return need(plugins, "plugin service").start(bundleId, actor);
+    } catch (PluginException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+  }
+
+  PluginInfo stop(long bundleId, String actor) throws ConsoleException {
+    try {
+      return need(plugins, "plugin service").stop(bundleId, actor);
+    } catch (PluginException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+  }
+
+  PluginInfo update(long bundleId, InputStream jar, String actor) throws ConsoleException {
+    try {
+      return need(plugins, "plugin service").update(bundleId, jar, actor);
+    } catch (PluginException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+  }
+
+  void uninstall(long bundleId, String actor) throws ConsoleException {
+    try {
+      need(plugins, "plugin service").uninstall(bundleId, actor);
+    } catch (PluginException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+  }
+
+  List<ApprovalRequest> pendingApprovals() throws ConsoleException {
+    return need(approvals, "approval service").pending();
+  }
+
+  /** Approves or denies, then writes an {@code approval_decision} receipt naming the actor. */
+  ApprovalRequest decide(String approvalId, boolean approve, String actor) throws ConsoleException {
+    if (approvalId == null || approvalId.isBlank() || approvalId.length() > 64) {
+      throw new ConsoleException("invalid_request", "an approval id is required");
+    }
+    ApprovalService service = need(approvals, "approval service");
+    ReceiptLog log = need(receipts, "receipt log");
+    ApprovalRequest r;
+    try {
+      r = approve ? service.approve(approvalId, actor) : service.deny(approvalId, actor);
+    } catch (ApprovalException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+    ObjectNode e = JSON.createObjectNode();
+    e.put("type", "approval_decision");
+    e.put("approval_id", r.id());
+    e.put("tool_id", r.toolId());
+    e.put("decision", approve ? "approved" : "rejected");
+    e.put("call_hash", r.callHash());
+    e.put("actor", actor);
+    e.put("ts", Instant.now().toString());
+    try {
+      log.append(e);
+    } catch (ReceiptException ex) {
+      LOG.error("approval {} was {} but its receipt failed", r.id(), e.get("decision").asText());
+      throw new ConsoleException(
+          "receipt_failed", "the decision was recorded but its receipt could not be written");
+    }
+    return r;
+  }
+
+  List<Receipt> receipts(int limit) throws ConsoleException {
+    return need(receipts, "receipt log").list(Math.max(1, Math.min(limit, 500)), 0);
+  }
+
+  VerifyResult verify() throws ConsoleException {
+    return need(receipts, "receipt log").verify();
+  }
+
+  long export(Writer out) throws ConsoleException, IOException {
+    return need(receipts, "receipt log").export(0, out);
+  }
+
+  List<Budget> budgets() throws ConsoleException {
+    return need(budgets, "budget service").list();
+  }
+
+  /** A receipt event as one line of compact JSON. */
+  static String compact(JsonNode event) {
+    try {
+      return JSON.writeValueAsString(event);
+    } catch (IOException e) {
+      return "{}";
+    }
+  }
+
+  private static <T> T need(T service, String name) throws ConsoleException {
+    if (service == null) {
+      throw new ConsoleException("unavailable", "the " + name + " is not available");
+    }
+    return service;
+  }
+}

@@ -79,7 +79,18 @@ public final class HttpEgressClient implements EgressClient {
         name = "Overall timeout ceiling",
         description = "Longest overall time in milliseconds any policy may allow for one call.")
     long max_total_timeout_millis() default 60_000L;
+
+    @AttributeDefinition(
+        name = "DNS server",
+        description =
+            "ip:port of the DNS server egress asks (UDP) instead of the system resolver; empty"
+                + " for the system resolver. The framework property briefcase.egress.dns.server"
+                + " (env BRIEFCASE_EGRESS_DNS_SERVER) overrides it.")
+    String dns_server() default "";
   }
+
+  /** Framework property naming the DNS server (env {@code BRIEFCASE_EGRESS_DNS_SERVER}). */
+  static final String DNS_SERVER_PROPERTY = "briefcase.egress.dns.server";
 
   private final long maxResponseCeiling;
   private final long maxTotalMillis;
@@ -90,17 +101,30 @@ public final class HttpEgressClient implements EgressClient {
   private volatile boolean closed;
 
   @Activate
-  public HttpEgressClient(Config config) {
+  public HttpEgressClient(Config config, org.osgi.framework.BundleContext context) {
     this(
         config.max_response_bytes_ceiling(),
         config.max_total_timeout_millis(),
-        Resolver.SYSTEM,
+        resolver(config, context),
         Dialer.SYSTEM,
         (SSLSocketFactory) SSLSocketFactory.getDefault());
     LOG.info(
-        "egress client active (response ceiling {} B, overall timeout ceiling {} ms)",
+        "egress client active (response ceiling {} B, overall timeout ceiling {} ms, {})",
         maxResponseCeiling,
-        maxTotalMillis);
+        maxTotalMillis,
+        resolver instanceof DnsResolver ? "own DNS server" : "system resolver");
+  }
+
+  private static Resolver resolver(Config config, org.osgi.framework.BundleContext context) {
+    String spec = context == null ? null : context.getProperty(DNS_SERVER_PROPERTY);
+    if (spec == null || spec.isBlank()) {
+      spec = config.dns_server();
+    }
+    if (spec == null || spec.isBlank()) {
+      return Resolver.SYSTEM;
+    }
+    // A bad setting fails activation: egress never silently falls back to another resolver.
+    return new DnsResolver(DnsResolver.parseServer(spec), 3_000);
   }
 
   HttpEgressClient(

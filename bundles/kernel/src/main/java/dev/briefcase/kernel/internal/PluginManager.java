@@ -393,6 +393,11 @@ public final class PluginManager implements PluginService {
         }
       }
     }
+    if (b.getHeaders("").get("Briefcase-Wasm-Tools") != null) {
+      // its connector is registered by the sandbox extender on its behalf
+      families.add("connector");
+      ids.add("connector:wasm:" + b.getSymbolicName());
+    }
     return new PluginInfo(
         b.getBundleId(),
         b.getSymbolicName(),

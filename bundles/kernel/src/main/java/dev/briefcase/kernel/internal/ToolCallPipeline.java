@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
@@ -236,7 +237,28 @@ public final class ToolCallPipeline implements ToolCallService {
     try {
       result =
           tool.connector()
-              .execute(new ToolInvocation(spec.id(), args.deepCopy(), manifest, request.context()));
+              .execute(
+                  new ToolInvocation(
+                      spec.id(),
+                      args.deepCopy(),
+                      manifest,
+                      request.context(),
+                      granted == null ? null : granted.id()));
+    } catch (ApprovalRequiredException e) {
+      if (granted != null) {
+        // The call already carries a human approval: a tool asking again is a tool bug, and the
+        // consumed approval must not be turned into a second request.
+        return error(attempt, "tool_failed: approval requested after approval");
+      }
+      return requireApproval(
+          attempt,
+          spec,
+          manifest,
+          callHash,
+          args,
+          ApprovalRequiredException.REASON,
+          ApprovalRequest.LOCAL,
+          e.summary());
     } catch (SandboxViolationException e) {
       return deny(attempt, clip("sandbox_violation:" + oneLine(e.getMessage())));
     } catch (ToolException e) {
@@ -307,6 +329,18 @@ public final class ToolCallPipeline implements ToolCallService {
       JsonNode args,
       String reason,
       String kind) {
+    return requireApproval(attempt, spec, manifest, callHash, args, reason, kind, null);
+  }
+
+  private ToolCallOutcome requireApproval(
+      Attempt attempt,
+      ToolSpec spec,
+      ToolManifest manifest,
+      String callHash,
+      JsonNode args,
+      String reason,
+      String kind,
+      String toolSummary) {
     ObjectNode summary = CanonicalJson.MAPPER.createObjectNode();
     summary.put("tool_id", spec.id());
     summary.put("reason", reason);
@@ -330,6 +364,10 @@ public final class ToolCallPipeline implements ToolCallService {
             manifest.netAccess(),
             manifest.fsAccess(),
             spec.costMicroUsd()));
+    if (toolSummary != null) {
+      // what the tool itself asked the approver (request_approval), clipped to one line
+      summary.put("tool_summary", clip(toolSummary));
+    }
     ApprovalRequest approval =
         approvals.create(spec.id(), callHash, reason, kind, summary, attempt.principal);
     attempt.decision = "approval_required";

@@ -33,7 +33,8 @@ class FakeConnector implements Connector {
             OutputFirewall.allowPaths("symbol", "price", "ts")),
         spec("boom", ToolSpec.READ, 0, OPEN, OutputFirewall.allowAll()),
         spec("escape", ToolSpec.READ, 0, OPEN, OutputFirewall.allowAll()),
-        spec("mutate", ToolSpec.READ, 0, OPEN, OutputFirewall.allowAll()));
+        spec("mutate", ToolSpec.READ, 0, OPEN, OutputFirewall.allowAll()),
+        spec("gated", ToolSpec.READ, 0, OPEN, OutputFirewall.allowAll()));
   }
 
   private static ToolSpec spec(
@@ -56,6 +57,13 @@ class FakeConnector implements Connector {
       }
       case "boom" -> throw new IllegalStateException("kaboom with details nobody should see");
       case "escape" -> throw new SandboxViolationException("egress to 169.254.169.254 refused");
+      case "gated" -> {
+        if (!call.approved()) {
+          throw new dev.briefcase.connector.ApprovalRequiredException("send the report to bob");
+        }
+        out.put("approval_id", call.approvalId());
+        return ToolResult.of(out, "local:gated");
+      }
       case "mutate" -> {
         ((ObjectNode) call.args()).put("injected", true);
         out.put("ok", true);

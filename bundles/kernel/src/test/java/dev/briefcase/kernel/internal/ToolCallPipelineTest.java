@@ -173,6 +173,29 @@ public class ToolCallPipelineTest {
   }
 
   @Test
+  public void toolRequestedApprovalIsBoundToTheCallAndNeverSelfGranted() throws Exception {
+    ToolCallOutcome first = k.call("gated", "{\"to\":\"bob\"}");
+    assertEquals(Status.APPROVAL_REQUIRED, first.status());
+    assertEquals("tool_requested_approval", first.approval().reason());
+    assertEquals("send the report to bob", first.approval().summary().get("tool_summary").asText());
+    assertEquals("approval_required", lastReceipt().get("decision").asText());
+    String token = first.approval().id();
+    // not approved yet: asking again creates another request, never runs past the gate
+    assertEquals(Status.APPROVAL_REQUIRED, k.call("gated", "{\"to\":\"bob\"}").status());
+    assertEquals(
+        "invalid_or_expired_approval", k.call("gated", "{\"to\":\"bob\"}", token).reason());
+    k.approvals.approve(token, "cli");
+    // bound to the exact call: other args do not ride on it
+    assertEquals(
+        "invalid_or_expired_approval", k.call("gated", "{\"to\":\"eve\"}", token).reason());
+    ToolCallOutcome ok = k.call("gated", "{\"to\":\"bob\"}", token);
+    assertEquals(Status.OK, ok.status());
+    assertEquals(token, ok.content().get("approval_id").asText());
+    assertEquals(
+        "invalid_or_expired_approval", k.call("gated", "{\"to\":\"bob\"}", token).reason());
+  }
+
+  @Test
   public void tokenIsBoundToTheExactArguments() throws Exception {
     String token = k.call("note_add", "{\"text\":\"a\"}").approval().id();
     k.approvals.approve(token, "cli");

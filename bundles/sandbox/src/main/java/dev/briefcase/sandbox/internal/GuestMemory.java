@@ -44,6 +44,31 @@ final class GuestMemory {
     return memory.readBytes((int) p, (int) n);
   }
 
+  /** Whether the bytes at {@code base} are exactly {@code expected}. */
+  boolean matches(int base, byte[] expected) {
+    if (base + (long) expected.length > size()) {
+      return false;
+    }
+    return java.util.Arrays.equals(memory.readBytes(base, expected.length), expected);
+  }
+
+  /** The whole memory, as a snapshot for {@link #restore}. */
+  byte[] snapshot() {
+    return memory.readBytes(0, (int) size());
+  }
+
+  /**
+   * Puts a {@link #snapshot} back; false (and nothing written) when the memory no longer has the
+   * snapshot's size, because a grown memory cannot shrink.
+   */
+  boolean restore(byte[] snapshot) {
+    if (size() != snapshot.length) {
+      return false;
+    }
+    memory.write(0, snapshot);
+    return true;
+  }
+
   /** Writes the input at {@link #INPUT_BASE} and resets the bump allocator behind it. */
   void writeInput(byte[] input) {
     ensure(INPUT_BASE + (long) input.length);

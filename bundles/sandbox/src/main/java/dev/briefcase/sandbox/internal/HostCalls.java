@@ -56,34 +56,40 @@ final class HostCalls {
   private final ObjectMapper json;
   private final Meter meter;
   private final EgressClient egress;
-  private final EgressPolicy basePolicy;
-  private final Set<String> allowedHosts;
-  private final FsGuard fs;
   private final KvStore kv;
-  private final long maxResultBytes;
   private GuestMemory memory;
+  private CallRules rules;
+  private byte[] input;
+  private String approvalId;
 
-  HostCalls(
-      ObjectMapper json,
-      Meter meter,
-      EgressClient egress,
-      EgressPolicy basePolicy,
-      Set<String> allowedHosts,
-      FsGuard fs,
-      KvStore kv,
-      long maxResultBytes) {
+  HostCalls(ObjectMapper json, Meter meter, EgressClient egress, KvStore kv) {
     this.json = json;
     this.meter = meter;
     this.egress = egress;
-    this.basePolicy = basePolicy;
-    this.allowedHosts = allowedHosts;
-    this.fs = fs;
     this.kv = kv;
-    this.maxResultBytes = maxResultBytes;
   }
 
-  void attach(GuestMemory m) {
+  /**
+   * Wires one call: its memory, the rules of the manifest in force, the validated input (which must
+   * stay unchanged in guest memory) and the approval consumed for it, if any. {@code null} memory
+   * detaches.
+   */
+  void attach(GuestMemory m, CallRules r, byte[] in, String approval) {
     this.memory = m;
+    this.rules = r;
+    this.input = in;
+    this.approvalId = approval;
+  }
+
+  /**
+   * SPEC §11 args binding: the validated arguments written at {@code 0x1000} are read-only for the
+   * guest. Checked before every host call and on return, so nothing the host does for the call can
+   * derive from arguments other than the validated ones.
+   */
+  void checkArgs() {
+    if (memory != null && input != null && !memory.matches(GuestMemory.INPUT_BASE, input)) {
+      throw new Violation("args mismatch");
+    }
   }
 
   /** Runs import {@code name} on the guest's {@code (ptr, len)} and returns the packed result. */
@@ -93,6 +99,8 @@ final class HostCalls {
       // An import called from the start function, before the call's memory is wired.
       throw new Violation("host call before run");
     }
+    checkArgs();
+    long maxResultBytes = rules.maxResultBytes;
     if ((len & 0xffffffffL) > maxResultBytes) {
       throw new Violation("host request too large");
     }
@@ -114,7 +122,7 @@ final class HostCalls {
             case "fs_write" -> fsWrite(req);
             case "kv_get" -> kvGet(req);
             case "kv_put" -> kvPut(req);
-            case "request_approval" -> error("not_available");
+            case "request_approval" -> approval(req);
             default -> throw new Violation("import not allowed");
           };
     }
@@ -140,7 +148,7 @@ final class HostCalls {
       host = null;
     }
     // SPEC §11: exact, case-insensitive host match before the egress client is even asked.
-    if (host == null || !allowedHosts.contains(host.toLowerCase(Locale.ROOT))) {
+    if (host == null || !rules.allowedHosts.contains(host.toLowerCase(Locale.ROOT))) {
       throw new Violation("egress denied");
     }
     Map<String, String> headers = new LinkedHashMap<>();
@@ -154,7 +162,7 @@ final class HostCalls {
     Duration left = Duration.ofNanos(Math.max(1, meter.deadlineNanos() - System.nanoTime()));
     Duration connect = left.compareTo(EgressPolicy.DEFAULT_CONNECT_TIMEOUT) < 0 ? left : null;
     EgressPolicy policy =
-        basePolicy.withTimeouts(
+        rules.policy.withTimeouts(
             connect == null ? EgressPolicy.DEFAULT_CONNECT_TIMEOUT : connect, left, left);
     EgressResponse resp;
     try {
@@ -175,7 +183,7 @@ final class HostCalls {
   private ObjectNode fsRead(JsonNode req) {
     byte[] data;
     try {
-      data = fs.read(req.path("path").asText(""), maxResultBytes);
+      data = rules.fs.read(req.path("path").asText(""), rules.maxResultBytes);
     } catch (NoSuchFileException e) {
       return error("not_found");
     } catch (IOException e) {
@@ -195,11 +203,11 @@ final class HostCalls {
     } catch (IllegalArgumentException e) {
       return error("bad_request");
     }
-    if (data.length > maxResultBytes) {
+    if (data.length > rules.maxResultBytes) {
       throw new Violation("file too large");
     }
     try {
-      fs.write(req.path("path").asText(""), data);
+      rules.fs.write(req.path("path").asText(""), data);
     } catch (NoSuchFileException e) {
       return error("not_found");
     } catch (IOException e) {
@@ -238,6 +246,25 @@ final class HostCalls {
     kv.put(key, req.get("value").toString());
     ObjectNode r = json.createObjectNode();
     r.put("ok", true);
+    return r;
+  }
+
+  /**
+   * {@code request_approval({summary})}: answers {@code {ok, approved:true}} only when the kernel
+   * consumed a human approval for exactly this call; otherwise the call ends and the kernel asks a
+   * human (the guest never sees a "no", it is simply not run past this point unapproved).
+   */
+  private ObjectNode approval(JsonNode req) {
+    JsonNode summary = req.get("summary");
+    if (summary == null || !summary.isTextual() || summary.asText().isBlank()) {
+      return error("bad_request");
+    }
+    if (approvalId == null) {
+      throw new ApprovalNeeded(summary.asText());
+    }
+    ObjectNode r = json.createObjectNode();
+    r.put("ok", true);
+    r.put("approved", true);
     return r;
   }
 

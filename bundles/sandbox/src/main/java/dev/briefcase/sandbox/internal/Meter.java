@@ -23,6 +23,7 @@ final class Meter implements ExecutionListener {
   private long fuelLeft;
   private long deadlineNanos;
   private int tick;
+  private boolean dirty;
   private Memory memory;
 
   Meter(int maxPages) {
@@ -34,6 +35,15 @@ final class Meter implements ExecutionListener {
     this.fuelLeft = fuel;
     this.deadlineNanos = deadlineNanos;
     this.tick = 0;
+    this.dirty = false;
+  }
+
+  /**
+   * True when the last call changed state that a memory and globals snapshot cannot restore (memory
+   * or table growth, table writes, dropped segments): the instance must not be reused.
+   */
+  boolean dirty() {
+    return dirty;
   }
 
   /** The memory created for this instance, so growth can be checked against the cap. */
@@ -61,6 +71,20 @@ final class Meter implements ExecutionListener {
       checkClock();
     }
     OpCode op = instruction.opcode();
+    switch (op) {
+      case TABLE_SET,
+              TABLE_FILL,
+              TABLE_COPY,
+              TABLE_INIT,
+              ELEM_DROP,
+              DATA_DROP,
+              TABLE_GROW,
+              MEMORY_GROW ->
+          dirty = true;
+      default -> {
+        return;
+      }
+    }
     if (op == OpCode.MEMORY_GROW) {
       long delta = stack.peek() & 0xffffffffL;
       int current = memory == null ? 0 : memory.pages();

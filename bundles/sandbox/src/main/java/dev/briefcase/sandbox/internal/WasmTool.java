@@ -3,6 +3,7 @@ package dev.briefcase.sandbox.internal;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportFunction;
 import com.dylibso.chicory.runtime.ImportValues;
@@ -19,20 +20,20 @@ import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.ImportSection;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.MemorySection;
+import com.dylibso.chicory.wasm.types.MutabilityType;
 import com.dylibso.chicory.wasm.types.ValType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.egress.EgressClient;
-import dev.briefcase.egress.EgressPolicy;
 import dev.briefcase.tools.ToolManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -42,6 +43,12 @@ import java.util.concurrent.BlockingQueue;
  * the args at {@code 0x1000}, calls {@code run(ptr, len) -> i64} and reads the packed {@code (len
  * << 32) | ptr} JSON result. No WASI: the module may import only the {@code host} functions of
  * {@link HostCalls#NAMES}, each {@code (i32, i32) -> i64}; anything else refuses instantiation.
+ *
+ * <p>Pooled instances are reset between calls: right after instantiation the whole linear memory
+ * and every global are snapshotted, and after each call they are written back, so nothing one call
+ * leaves in memory or globals is visible to the next. An instance whose call changed what a
+ * snapshot cannot restore (memory or table growth, table writes, dropped segments) is discarded.
+ * The validated args at {@code 0x1000} are read-only for the guest ({@code args mismatch}).
  *
  * <p>Every breach (fuel, wall clock, memory, sizes, out-of-bounds pointers, traps, refused egress
  * or paths) is a {@link SandboxViolationException} with a one-line message, and the instance that
@@ -58,40 +65,43 @@ public final class WasmTool {
   private final ToolManifest manifest;
   private final SandboxLimits limits;
   private final EgressClient egress;
-  private final EgressPolicy policy;
-  private final Set<String> allowedHosts;
-  private final FsGuard fs;
   private final KvStore kv;
-  private final long maxResultBytes;
   private final ObjectMapper json = new ObjectMapper();
   private final BlockingQueue<Slot> pool;
+  private volatile CallRules rules;
+  private volatile boolean closed;
+
+  /**
+   * Parses and checks the module, with an in-memory {@code kv} namespace.
+   *
+   * @see #WasmTool(byte[], ToolManifest, SandboxLimits, EgressClient, KvStore)
+   */
+  public WasmTool(byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress)
+      throws ToolException {
+    this(wasm, manifest, limits, egress, new MemoryKv(KvStore.DEFAULT_QUOTA));
+  }
 
   /**
    * Parses and checks the module.
    *
    * @param wasm the binary module
-   * @param manifest what the tool may reach; its {@code maxOutputBytes} caps output and each host
-   *     result (clamped to 4 MiB)
+   * @param manifest what the tool may reach when {@link #run(String)} is used; its {@code
+   *     maxOutputBytes} caps output and each host result (clamped to 4 MiB)
    * @param limits memory, fuel, wall clock, dev loopback, pool size
    * @param egress the client {@code http_request} goes through
+   * @param kv the tool's {@code kv_get}/{@code kv_put} namespace
    * @throws SandboxViolationException the module imports something not allowed, or declares more
    *     memory than the cap
    * @throws ToolException {@code wasm_module_invalid}: not a valid module or not the ABI
    */
-  public WasmTool(byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress)
+  WasmTool(
+      byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress, KvStore kv)
       throws ToolException {
     this.manifest = Objects.requireNonNull(manifest, "manifest");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.egress = Objects.requireNonNull(egress, "egress");
-    this.maxResultBytes =
-        Math.min(manifest.maxOutputBytes(), SandboxLimits.MAX_RESULT_BYTES_CEILING);
-    this.allowedHosts = HostCalls.lowerCase(manifest.allowedHosts());
-    this.policy =
-        EgressPolicy.of(allowedHosts, manifest.allowedHttpPathPrefixes())
-            .withDevLoopback(limits.devLoopback())
-            .withMaxResponseBytes(maxResultBytes);
-    this.fs = new FsGuard(manifest.allowedPathPrefixes());
-    this.kv = new KvStore(KvStore.DEFAULT_QUOTA);
+    this.kv = Objects.requireNonNull(kv, "kv");
+    this.rules = new CallRules(manifest, limits.devLoopback());
     this.pool = new ArrayBlockingQueue<>(Math.max(1, limits.poolSize()));
     try {
       this.module = Parser.parse(wasm);
@@ -116,61 +126,107 @@ public final class WasmTool {
     }
   }
 
-  /** The manifest this tool runs under. */
+  /** The manifest {@link #run(String)} runs under. */
   public ToolManifest manifest() {
     return manifest;
   }
 
   /**
-   * Runs the tool once.
+   * Drops the warm instances; later calls fail with {@code backend_unavailable}. Calls already
+   * running finish.
+   */
+  public void close() {
+    closed = true;
+    pool.clear();
+  }
+
+  /**
+   * Runs the tool once under the manifest it was built with and without an approval.
    *
-   * @param argsJson the arguments, a JSON document
-   * @return the tool's result, a JSON document (re-serialised by the host)
-   * @throws SandboxViolationException any limit breach or refused access
-   * @throws ToolException {@code wasm_output_invalid} when the result is not JSON
+   * @see #run(String, ToolManifest, String)
    */
   public String run(String argsJson) throws ToolException {
+    return run(argsJson, manifest, null);
+  }
+
+  /**
+   * Runs the tool once.
+   *
+   * @param argsJson the validated arguments, a JSON document
+   * @param inForce the manifest in force for this call
+   * @param approvalId the human approval consumed for exactly this call, or {@code null}
+   * @return the tool's result, a JSON document (re-serialised by the host)
+   * @throws SandboxViolationException any limit breach or refused access
+   * @throws ApprovalRequiredException the guest called {@code request_approval} without an approval
+   * @throws ToolException {@code wasm_output_invalid} when the result is not JSON; {@code
+   *     backend_unavailable} after {@link #close}
+   */
+  public String run(String argsJson, ToolManifest inForce, String approvalId) throws ToolException {
+    if (closed) {
+      throw ToolException.unavailable("wasm tool removed");
+    }
+    CallRules r = rulesFor(inForce);
     byte[] input = argsJson.getBytes(StandardCharsets.UTF_8);
-    if (input.length > maxResultBytes) {
+    if (input.length > r.maxResultBytes) {
       throw new SandboxViolationException("input too large");
     }
     long deadline = System.nanoTime() + limits.wallClock().toNanos();
     Slot slot = pool.poll();
-    boolean healthy = false;
+    boolean reusable = false;
     try {
       if (slot == null) {
         slot = newSlot(deadline);
       }
       slot.meter.start(limits.fuel(), deadline);
       slot.memory.writeInput(input);
-      slot.host.attach(slot.memory);
+      slot.host.attach(slot.memory, r, input, approvalId);
       long packed = slot.run.apply(GuestMemory.INPUT_BASE, input.length)[0];
+      slot.host.checkArgs();
       long len = packed >>> 32;
       long ptr = packed & 0xffffffffL;
-      if (len > maxResultBytes) {
+      if (len > r.maxResultBytes) {
         throw new Violation("output too large");
       }
       byte[] out = slot.memory.read(ptr, len);
       String result = normalise(out);
-      healthy = true;
+      reusable = true;
       return result;
     } catch (Violation v) {
       throw new SandboxViolationException(v.getMessage());
+    } catch (ApprovalNeeded a) {
+      throw new ApprovalRequiredException(a.getMessage());
     } catch (RuntimeException | StackOverflowError e) {
       throw translate(e);
     } finally {
-      if (healthy && limits.poolSize() > 0) {
-        slot.host.attach(null);
-        pool.offer(slot);
+      if (slot != null) {
+        slot.host.attach(null, null, null, null);
+        // Back to the pool only in the state it had right after instantiation: nothing one call
+        // wrote to memory or globals is visible to the next one.
+        if (reusable && limits.poolSize() > 0 && !closed && slot.reset()) {
+          pool.offer(slot);
+        }
       }
     }
+  }
+
+  private CallRules rulesFor(ToolManifest inForce) {
+    CallRules r = rules;
+    if (!r.manifest.equals(inForce)) {
+      r = new CallRules(inForce, limits.devLoopback());
+      rules = r;
+    }
+    return r;
+  }
+
+  /** Instantiates the module now and throws the instance away: the cold start, for benchmarks. */
+  void instantiateOnce() {
+    newSlot(System.nanoTime() + limits.wallClock().toNanos());
   }
 
   private Slot newSlot(long deadline) {
     Meter meter = new Meter(limits.maxMemoryPages());
     meter.start(limits.fuel(), deadline);
-    HostCalls host =
-        new HostCalls(json, meter, egress, policy, allowedHosts, fs, kv, maxResultBytes);
+    HostCalls host = new HostCalls(json, meter, egress, kv);
     List<ImportFunction> functions = new ArrayList<>();
     for (String name : HostCalls.NAMES) {
       functions.add(
@@ -198,7 +254,19 @@ public final class WasmTool {
       throw new Violation("run must be (i32, i32) -> i64");
     }
     GuestMemory memory = new GuestMemory(instance.memory(), limits.maxMemoryPages());
-    return new Slot(instance.export("run"), meter, host, memory);
+    if (meter.dirty()) {
+      // a start function that grew memory or wrote tables: usable once, never pooled
+      return new Slot(instance.export("run"), meter, host, memory, instance, null, null);
+    }
+    int globals = instance.globalCount();
+    long[] snapshotGlobals = new long[globals * 2];
+    for (int i = 0; i < globals; i++) {
+      GlobalInstance g = instance.global(i);
+      snapshotGlobals[2 * i] = g.getValueLow();
+      snapshotGlobals[2 * i + 1] = g.getValueHigh();
+    }
+    return new Slot(
+        instance.export("run"), meter, host, memory, instance, memory.snapshot(), snapshotGlobals);
   }
 
   private String normalise(byte[] out) throws ToolException {
@@ -279,6 +347,32 @@ public final class WasmTool {
     }
   }
 
-  /** One warm instance with its meter, host side and memory view. */
-  private record Slot(ExportFunction run, Meter meter, HostCalls host, GuestMemory memory) {}
+  /**
+   * One warm instance with its meter, host side, memory view and the snapshot of memory and globals
+   * taken right after instantiation.
+   */
+  private record Slot(
+      ExportFunction run,
+      Meter meter,
+      HostCalls host,
+      GuestMemory memory,
+      Instance instance,
+      byte[] memorySnapshot,
+      long[] globalsSnapshot) {
+
+    /** Restores the post-instantiation state; false when it cannot, so the slot is dropped. */
+    boolean reset() {
+      if (memorySnapshot == null || meter.dirty() || !memory.restore(memorySnapshot)) {
+        return false;
+      }
+      for (int i = 0; i < globalsSnapshot.length / 2; i++) {
+        GlobalInstance g = instance.global(i);
+        if (g.getMutabilityType() == MutabilityType.Var) {
+          g.setValueLow(globalsSnapshot[2 * i]);
+          g.setValueHigh(globalsSnapshot[2 * i + 1]);
+        }
+      }
+      return true;
+    }
+  }
 }

@@ -39,10 +39,16 @@ public class RealEgressTest {
             }
 
             @Override
+            public String dns_server() {
+              return "";
+            }
+
+            @Override
             public Class<? extends Annotation> annotationType() {
               return HttpEgressClient.Config.class;
             }
-          });
+          },
+          null);
 
   @Before
   public void start() throws Exception {

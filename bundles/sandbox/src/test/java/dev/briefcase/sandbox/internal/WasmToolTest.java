@@ -7,6 +7,7 @@ import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.tools.ToolManifest;
@@ -177,9 +178,68 @@ public class WasmToolTest {
   }
 
   @Test
-  public void requestApprovalIsNotAvailableYet() throws Exception {
-    WasmTool t = tool(hostCall("request_approval", "{\"summary\":\"s\"}"), denyAll());
-    assertEquals("{\"ok\":false,\"error\":\"not_available\"}", t.run("{}"));
+  public void requestApprovalEndsAnUnapprovedCallAndPassesAnApprovedOne() throws Exception {
+    WasmTool t = tool(hostCall("request_approval", "{\"summary\":\"pay bob 5\"}"), denyAll());
+    try {
+      t.run("{}");
+      fail("an unapproved call must not get past request_approval");
+    } catch (ApprovalRequiredException e) {
+      assertEquals("pay bob 5", e.summary());
+    }
+    assertEquals(
+        "{\"ok\":true,\"approved\":true}",
+        t.run("{}", denyAll(), "7a1c0c38-0b7e-4c1e-9d57-0d6f3c1f2b9a"));
+    assertEquals(
+        "{\"ok\":false,\"error\":\"bad_request\"}",
+        tool(hostCall("request_approval", "{\"summary\":\"\"}"), denyAll()).run("{}"));
+  }
+
+  @Test
+  public void pooledInstanceIsResetBetweenCalls() throws Exception {
+    // run: if the canary at 0x9000 or in the global is set, return "leak"; then set both and
+    // return "clean". A reused instance must answer "clean" every time.
+    String wat =
+        "(module (memory (export \"memory\") 1) (global $g (mut i32) (i32.const 0))"
+            + " (data (i32.const 36864) \"0\")"
+            + " (data (i32.const 40000) \"{\\\"r\\\":\\\"leak\\\"}\")"
+            + " (data (i32.const 40100) \"{\\\"r\\\":\\\"clean\\\"}\")"
+            + " (func (export \"run\") (param i32 i32) (result i64)"
+            + " (if (i32.or (i32.ne (i32.load8_u (i32.const 36864)) (i32.const 48))"
+            + " (i32.ne (global.get $g) (i32.const 0)))"
+            + " (then (return (i64.or (i64.shl (i64.const 12) (i64.const 32))"
+            + " (i64.const 40000)))))"
+            + " (i32.store8 (i32.const 36864) (i32.const 88))"
+            + " (global.set $g (i32.const 1))"
+            + " (i64.or (i64.shl (i64.const 13) (i64.const 32)) (i64.const 40100))))";
+    WasmTool t =
+        new WasmTool(Wat.compile(wat), denyAll(), SandboxLimits.defaults().withPoolSize(1), egress);
+    for (int i = 0; i < 5; i++) {
+      assertEquals("call " + i, "{\"r\":\"clean\"}", t.run("{}"));
+    }
+  }
+
+  @Test
+  public void validatedArgsAreReadOnly() throws Exception {
+    String wat =
+        "(module (memory (export \"memory\") 1)"
+            + " (func (export \"run\") (param $p i32) (param $l i32) (result i64)"
+            + " (i32.store8 (i32.const 4098) (i32.const 88)) "
+            + PACK
+            + "))";
+    WasmTool t = tool(wat, denyAll());
+    assertEquals("args mismatch", violation(() -> t.run("{\"symbol\":\"ABC\"}")));
+  }
+
+  @Test
+  public void closedToolIsBackendUnavailable() throws Exception {
+    WasmTool t = tool(ECHO, denyAll());
+    t.close();
+    try {
+      t.run("{}");
+      fail("closed");
+    } catch (ToolException e) {
+      assertEquals(ToolException.BACKEND_UNAVAILABLE, e.code());
+    }
   }
 
   // --- escape regressions ---

@@ -56,7 +56,9 @@ public final class FeatureLauncher {
   private final PrintStream log;
   private final long configAdminWaitMillis;
   private final long startLevelWaitMillis;
-  private final long secretStoreWaitMillis = 10_000;
+  // the backend gates decide while their start level is raised; only the service registration
+  // itself is asynchronous, so a few seconds are plenty when a store is coming
+  private final long secretStoreWaitMillis = 5_000;
 
   /**
    * @param settings where and how to run

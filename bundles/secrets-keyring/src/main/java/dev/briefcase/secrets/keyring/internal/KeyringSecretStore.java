@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = SecretStore.class,
     enabled = false,
+    // immediate: keeps one D-Bus session for the kernel's life instead of one per service use
+    immediate = true,
     configurationPid = KeyringSecretStore.PID,
     property = SecretStore.BACKEND + "=keyring")
 @Designate(ocd = KeyringSecretStore.Config.class)

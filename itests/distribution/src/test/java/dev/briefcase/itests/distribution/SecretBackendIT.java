@@ -58,6 +58,24 @@ public class SecretBackendIT {
   }
 
   @Test
+  public void memoryStoreKeepsSecretsBetweenRequestsOutsideGa() throws Exception {
+    Path data = Files.createTempDirectory("briefcase-memory");
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_SECRET_BACKEND", "memory").start()) {
+      Distribution.Answer put = d.post("/v1/secrets/test.memory", "{\"value_b64\":\"AAEC\"}");
+      assertEquals(put.body(), 200, put.status());
+      assertTrue(d.get("/v1/secrets").body().contains("test.memory"));
+      assertFalse(Files.exists(data.resolve("secrets")));
+      Distribution.Answer big =
+          d.post(
+              "/v1/secrets/too.big",
+              "{\"value_b64\":\"" + Base64.getEncoder().encodeToString(new byte[4096]) + "\"}");
+      // the memory store has no size limit of its own; only the keyring does
+      assertEquals(big.body(), 200, big.status());
+    }
+  }
+
+  @Test
   public void keyringIsTheDefaultStoreAndSecretsLiveInIt() throws Exception {
     Assume.assumeTrue("Secret Service on Linux", System.getProperty("os.name").startsWith("Linux"));
     String canary = "CANARY-keyring-" + UUID.randomUUID();
@@ -86,6 +104,12 @@ public class SecretBackendIT {
         Distribution.Answer del = d.post("/v1/secrets/provider.demo.token/delete", "");
         assertEquals(del.body(), 200, del.status());
         assertEquals("", keyring.lookup("provider.demo.token"));
+        Distribution.Answer big =
+            d.post(
+                "/v1/secrets/too.big",
+                "{\"value_b64\":\"" + Base64.getEncoder().encodeToString(new byte[2561]) + "\"}");
+        assertEquals(big.body(), 400, big.status());
+        assertTrue(big.body(), big.body().contains("secret_too_large"));
       } finally {
         d.stop();
       }

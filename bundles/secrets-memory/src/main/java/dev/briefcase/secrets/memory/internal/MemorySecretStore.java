@@ -24,7 +24,13 @@ import org.slf4j.LoggerFactory;
  * throws, so the service never appears. Thread-safe; values are copied in and out and wiped on
  * deactivation, after which every call fails with {@code secret_store_unavailable}.
  */
-@Component(service = SecretStore.class, enabled = false, property = SecretStore.BACKEND + "=memory")
+// immediate: a delayed component would be disposed (and its secrets lost) whenever no one holds
+// the service, e.g. between two admin API requests
+@Component(
+    service = SecretStore.class,
+    enabled = false,
+    immediate = true,
+    property = SecretStore.BACKEND + "=memory")
 public final class MemorySecretStore implements SecretStore {
   static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.Assume;
 import org.junit.Test;
 
 /** Platform-independent behaviour of the keyring store, with a keyring stand-in. */
@@ -213,5 +214,34 @@ public class KeyringSecretStoreTest {
   public void theStartupErrorNamesBothWaysOut() {
     assertTrue(KeyringBackendGate.WAYS_OUT.contains("BRIEFCASE_MASTER_PASSPHRASE"));
     assertTrue(KeyringBackendGate.WAYS_OUT.contains("keyring"));
+  }
+
+  /** The real macOS Keychain: runs on macOS only, reported as skipped elsewhere. */
+  @Test
+  public void macKeychainRoundTrip() {
+    Assume.assumeTrue(
+        "needs macOS", "macos".equals(KeyringBackends.platform(System.getProperty("os.name"))));
+    roundTrip(new KeyringSecretStore(MacKeychain::open));
+  }
+
+  /** The real Windows Credential Manager: runs on Windows only, reported as skipped elsewhere. */
+  @Test
+  public void windowsCredentialManagerRoundTrip() {
+    Assume.assumeTrue(
+        "needs Windows", "windows".equals(KeyringBackends.platform(System.getProperty("os.name"))));
+    roundTrip(new KeyringSecretStore(WindowsCredentials::open));
+  }
+
+  private static void roundTrip(KeyringSecretStore store) {
+    String id = "briefcase-test." + System.nanoTime();
+    byte[] value = {0, 1, 2, (byte) 0xff};
+    try {
+      store.put(id, Sensitive.of(value.clone()));
+      assertArrayEquals(value, store.get(id).get().reveal());
+      assertTrue(store.ids().contains(id));
+    } finally {
+      assertTrue(store.delete(id));
+      store.close();
+    }
   }
 }

@@ -70,6 +70,10 @@ final class DistributionProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().put("BRIEFCASE_DATA_DIR", dataDir.toString());
+    if (!pb.environment().containsKey("BRIEFCASE_MASTER_PASSPHRASE")) {
+      // a bench machine has no desktop keyring (the default store without a passphrase)
+      pb.environment().putIfAbsent("BRIEFCASE_SECRET_BACKEND", "file");
+    }
     if (extraJavaOpts != null) {
       String opts = pb.environment().getOrDefault("BRIEFCASE_JAVA_OPTS", "");
       pb.environment().put("BRIEFCASE_JAVA_OPTS", (opts + " " + extraJavaOpts).strip());

@@ -2,8 +2,8 @@ package dev.briefcase.secrets;
 
 /**
  * The secret store refused or failed. Codes: {@code secret_store_unavailable}, {@code
- * wrong_passphrase}, {@code secret_tampered}, {@code invalid_secret_id}. Messages never contain
- * secret material.
+ * wrong_passphrase}, {@code secret_tampered}, {@code invalid_secret_id}, {@code
+ * invalid_secret_backend}. Messages never contain secret material.
  */
 public class SecretStoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -46,6 +46,8 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 public final class FeatureLauncher {
   private static final String CONFIG_ADMIN = "org.osgi.service.cm.ConfigurationAdmin";
+  private static final String SECRET_STORE = "dev.briefcase.secrets.SecretStore";
+  private static final String SECRET_BUNDLE_PREFIX = "dev.briefcase.secrets.";
   private static final String CONFIGURATION = "org.osgi.service.cm.Configuration";
   private static final Set<String> CM_OWN_KEYS =
       Set.of(Constants.SERVICE_PID, "service.factoryPid", "service.bundleLocation");
@@ -54,6 +56,9 @@ public final class FeatureLauncher {
   private final PrintStream log;
   private final long configAdminWaitMillis;
   private final long startLevelWaitMillis;
+  // the backend gates decide while their start level is raised; only the service registration
+  // itself is asynchronous, so a few seconds are plenty when a store is coming
+  private final long secretStoreWaitMillis = 5_000;
 
   /**
    * @param settings where and how to run
@@ -107,6 +112,7 @@ public final class FeatureLauncher {
       int finalLevel = finalStartLevel(feature, frameworkProperties);
       raiseStartLevels(framework, installed, finalLevel, configurations);
       warnAboutInactive(installed);
+      awaitSecretStore(framework, installed);
       return new BriefcaseKernel(framework, lock, settings, log, System.nanoTime() - started);
     } catch (LaunchException | RuntimeException | IOException | BundleException e) {
       stopQuietly(framework);
@@ -530,6 +536,45 @@ public final class FeatureLauncher {
       }
     }
     return null;
+  }
+
+  /**
+   * A kernel whose feature has a secret store bundle must end up with one secret store: the
+   * selected backend's bundle registers it (SPEC §12). If none appears — the keyring was not
+   * reachable, or the selected backend refused — the start is refused rather than running a kernel
+   * that fails every credentialed call. The bundle that refused logged the reason just before.
+   */
+  private void awaitSecretStore(Framework framework, List<Bundle> installed)
+      throws LaunchException, InterruptedException {
+    boolean hasStore =
+        installed.stream()
+            .map(Bundle::getSymbolicName)
+            .anyMatch(n -> n != null && n.startsWith(SECRET_BUNDLE_PREFIX));
+    if (!hasStore) {
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(secretStoreWaitMillis);
+    while (true) {
+      try {
+        ServiceReference<?>[] refs =
+            framework.getBundleContext().getAllServiceReferences(SECRET_STORE, null);
+        if (refs != null && refs.length > 0) {
+          return;
+        }
+      } catch (org.osgi.framework.InvalidSyntaxException e) {
+        throw new IllegalStateException(e); // no filter given
+      }
+      if (System.nanoTime() > deadline) {
+        String named = settings.extraProperties().get("briefcase.secret.backend");
+        throw new LaunchException(
+            "no secret store started (backend "
+                + (named == null || named.isBlank() ? "chosen by default" : "'" + named + "'")
+                + "; see the error above). Either make the OS keyring reachable and unlocked, or"
+                + " set BRIEFCASE_MASTER_PASSPHRASE to use the encrypted file store"
+                + " (BRIEFCASE_SECRET_BACKEND=file)");
+      }
+      Thread.sleep(20);
+    }
   }
 
   private void warnAboutInactive(List<Bundle> installed) {

@@ -48,6 +48,7 @@ public record LaunchSettings(
           "BRIEFCASE_LOG_LEVEL",
           "BRIEFCASE_HOME",
           "BRIEFCASE_JAVA_OPTS");
+  private static final Set<String> SECRET_BACKENDS = Set.of("keyring", "file", "memory");
   private static final String[] SECRET_WORDS = {
     "PASSPHRASE", "PASSWORD", "TOKEN", "SEED", "_PIN", "API_KEY", "PRIVATE_KEY", "SECRET_KEY"
   };
@@ -100,6 +101,8 @@ public record LaunchSettings(
               + "' (expected trace, debug, info, warn, error"
               + " or off)");
     }
+
+    checkSecretBackend(env, mode);
 
     Map<String, String> extra = new TreeMap<>();
     env.forEach(
@@ -166,6 +169,31 @@ public record LaunchSettings(
     }
     props.put("org.osgi.framework.storage", dataDir.resolve("felix-cache").toString());
     return props;
+  }
+
+  /**
+   * {@code BRIEFCASE_SECRET_BACKEND} must name a backend, and the memory store is refused in ga
+   * (SPEC §12 Δ: secrets that vanish on restart are no production store).
+   */
+  private static void checkSecretBackend(Map<String, String> env, String mode)
+      throws LaunchException {
+    String backend =
+        env.getOrDefault("BRIEFCASE_SECRET_BACKEND", "").trim().toLowerCase(Locale.ROOT);
+    if (backend.isEmpty()) {
+      return;
+    }
+    if (!SECRET_BACKENDS.contains(backend)) {
+      throw new LaunchException(
+          "invalid BRIEFCASE_SECRET_BACKEND '"
+              + backend
+              + "' (expected keyring, file or memory; unset = file when"
+              + " BRIEFCASE_MASTER_PASSPHRASE is set, else keyring)");
+    }
+    if (backend.equals("memory") && mode.equals("ga")) {
+      throw new LaunchException(
+          "BRIEFCASE_SECRET_BACKEND=memory is refused in the ga profile (secrets would not survive"
+              + " a restart); use keyring, or file with BRIEFCASE_MASTER_PASSPHRASE");
+    }
   }
 
   private static boolean looksSecret(String name) {

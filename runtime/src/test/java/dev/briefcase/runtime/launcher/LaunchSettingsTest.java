@@ -108,4 +108,26 @@ public class LaunchSettingsTest {
         props.keySet().stream()
             .allMatch(k -> k.startsWith("briefcase.") || k.startsWith("org.osgi.")));
   }
+
+  @Test
+  public void secretBackendIsValidatedAndMemoryIsRefusedInGa() throws Exception {
+    assertEquals(
+        "memory",
+        resolve(Map.of("BRIEFCASE_SECRET_BACKEND", "memory"))
+            .frameworkProperties()
+            .get("briefcase.secret.backend"));
+    resolve(Map.of("BRIEFCASE_SECRET_BACKEND", "keyring", "BRIEFCASE_PROFILE_MODE", "ga"));
+    LaunchException bad =
+        assertThrows(
+            LaunchException.class, () -> resolve(Map.of("BRIEFCASE_SECRET_BACKEND", "vault")));
+    assertTrue(bad.getMessage().contains("BRIEFCASE_SECRET_BACKEND"));
+    LaunchException ga =
+        assertThrows(
+            LaunchException.class,
+            () ->
+                resolve(
+                    Map.of("BRIEFCASE_SECRET_BACKEND", "memory", "BRIEFCASE_PROFILE_MODE", "ga")));
+    assertTrue(ga.getMessage().contains("refused in the ga profile"));
+    assertEquals(1, ga.exitCode());
+  }
 }

@@ -35,6 +35,8 @@ final class RuntimeOptions {
       options.add(frameworkProperty("briefcase.deploy.dir").value(deploy.toString()));
       options.add(frameworkProperty("briefcase.profile.mode").value("reference"));
       options.add(frameworkProperty("briefcase.tcp.addr").value("127.0.0.1:0"));
+      // these tests do not need the OS keyring (the default without a master passphrase)
+      options.add(frameworkProperty("briefcase.secret.backend").value("file"));
       for (Map.Entry<String, String> p : FeatureBundles.frameworkProperties("core").entrySet()) {
         if (p.getKey().startsWith("org.osgi.framework.storage")
             || p.getKey().equals("org.osgi.framework.bundle.parent")

@@ -533,7 +533,8 @@ public final class AdminApi {
     try {
       return work.run(store);
     } catch (SecretStoreException e) {
-      int status = "invalid_secret_id".equals(e.code()) ? 400 : 503;
+      int status =
+          "invalid_secret_id".equals(e.code()) || "secret_too_large".equals(e.code()) ? 400 : 503;
       throw new HttpError(status, e.code(), e.getMessage());
     } finally {
       objects.ungetService(store);

@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 @Component(
     service = SecretStore.class,
+    // enabled by FileBackendGate only when the file backend is the selected one (SPEC §12)
+    enabled = false,
     configurationPid = EncryptedFileSecretStore.PID,
     property = SecretStore.BACKEND + "=file")
 @Designate(ocd = EncryptedFileSecretStore.Config.class)

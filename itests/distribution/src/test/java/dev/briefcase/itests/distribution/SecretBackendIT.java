@@ -1,0 +1,236 @@
+package dev.briefcase.itests.distribution;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import dev.briefcase.itests.common.Distribution;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.Assume;
+import org.junit.Test;
+
+/**
+ * Secret store selection of the built distribution (SPEC §12): without a master passphrase the OS
+ * keyring is the store — checked against a real Secret Service (gnome-keyring on a private D-Bus)
+ * and libsecret's {@code secret-tool}; without a reachable keyring the start is refused naming both
+ * ways out; and the memory store is refused in ga.
+ */
+public class SecretBackendIT {
+  private static final String NO_BUS = "unix:path=/nonexistent/briefcase-no-bus";
+
+  @Test
+  public void withoutKeyringOrPassphraseTheStartIsRefusedNamingBothWaysOut() throws Exception {
+    Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-nokeyring"))
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    long t0 = System.nanoTime();
+    Distribution.CliResult r = d.cli("start");
+    System.out.printf("refused start took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    assertEquals(r.stderr(), 1, r.exit());
+    assertTrue(r.stderr(), r.stderr().contains("no secret store started"));
+    assertTrue(r.stderr(), r.stderr().contains("BRIEFCASE_MASTER_PASSPHRASE"));
+    assertTrue(r.stderr(), r.stderr().contains("OS keyring"));
+    assertFalse(Files.exists(d.dataDir.resolve("admin.url")));
+  }
+
+  @Test
+  public void memoryStoreIsRefusedInGa() throws Exception {
+    Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-gamemory"))
+            .env("BRIEFCASE_PROFILE_MODE", "ga")
+            .env("BRIEFCASE_SECRET_BACKEND", "memory");
+    Distribution.CliResult r = d.cli("start");
+    assertEquals(r.stderr(), 1, r.exit());
+    assertTrue(r.stderr(), r.stderr().contains("memory is refused in the ga profile"));
+    assertFalse(Files.exists(d.dataDir.resolve("briefcase.db")));
+  }
+
+  @Test
+  public void memoryStoreKeepsSecretsBetweenRequestsOutsideGa() throws Exception {
+    Path data = Files.createTempDirectory("briefcase-memory");
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_SECRET_BACKEND", "memory").start()) {
+      Distribution.Answer put = d.post("/v1/secrets/test.memory", "{\"value_b64\":\"AAEC\"}");
+      assertEquals(put.body(), 200, put.status());
+      assertTrue(d.get("/v1/secrets").body().contains("test.memory"));
+      assertFalse(Files.exists(data.resolve("secrets")));
+      Distribution.Answer big =
+          d.post(
+              "/v1/secrets/too.big",
+              "{\"value_b64\":\"" + Base64.getEncoder().encodeToString(new byte[4096]) + "\"}");
+      // the memory store has no size limit of its own; only the keyring does
+      assertEquals(big.body(), 200, big.status());
+    }
+  }
+
+  @Test
+  public void keyringIsTheDefaultStoreAndSecretsLiveInIt() throws Exception {
+    Assume.assumeTrue("Secret Service on Linux", System.getProperty("os.name").startsWith("Linux"));
+    String canary = "CANARY-keyring-" + UUID.randomUUID();
+    Path dir = Files.createTempDirectory("briefcase-keyring-it");
+    try (SecretService keyring = SecretService.start(dir.resolve("keyring"))) {
+      Path data = dir.resolve("data");
+      Distribution d =
+          new Distribution(data)
+              .env("DBUS_SESSION_BUS_ADDRESS", keyring.address)
+              // present but empty = unset: the kernel chooses (no passphrase -> keyring)
+              .env("BRIEFCASE_SECRET_BACKEND", "");
+      try {
+        d.start();
+        String b64 = Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8));
+        Distribution.Answer put =
+            d.post("/v1/secrets/provider.demo.token", "{\"value_b64\":\"" + b64 + "\"}");
+        assertEquals(put.body(), 200, put.status());
+        assertEquals(canary, keyring.lookup("provider.demo.token"));
+        assertTrue(d.get("/v1/secrets").body().contains("provider.demo.token"));
+        assertFalse("the file store was not used", Files.exists(data.resolve("secrets")));
+        assertFalse(Files.exists(data.resolve("master.key")));
+
+        d.stop();
+        d.start(); // survives a restart: it lives in the keyring
+        assertTrue(d.get("/v1/secrets").body().contains("provider.demo.token"));
+        Distribution.Answer del = d.post("/v1/secrets/provider.demo.token/delete", "");
+        assertEquals(del.body(), 200, del.status());
+        assertEquals("", keyring.lookup("provider.demo.token"));
+        Distribution.Answer big =
+            d.post(
+                "/v1/secrets/too.big",
+                "{\"value_b64\":\"" + Base64.getEncoder().encodeToString(new byte[2561]) + "\"}");
+        assertEquals(big.body(), 400, big.status());
+        assertTrue(big.body(), big.body().contains("secret_too_large"));
+      } finally {
+        d.stop();
+      }
+      String log = Files.readString(d.logFile);
+      assertTrue(log, log.contains("Keyring secret store"));
+      assertFalse(log.contains(canary));
+    }
+  }
+
+  /** A private dbus-daemon with gnome-keyring's secrets component, unlocked, under a temp HOME. */
+  static final class SecretService implements AutoCloseable {
+    final String address;
+    private final Path dir;
+    private final Process bus;
+    private final Process daemon;
+
+    private SecretService(Path dir, String address, Process bus, Process daemon) {
+      this.dir = dir;
+      this.address = address;
+      this.bus = bus;
+      this.daemon = daemon;
+    }
+
+    static SecretService start(Path dir) throws Exception {
+      ensureInstalled();
+      Files.createDirectories(dir.resolve("home"));
+      Path run = Files.createDirectories(dir.resolve("run"));
+      run.toFile().setReadable(false, false);
+      run.toFile().setReadable(true, true);
+      Process bus =
+          new ProcessBuilder(
+                  "dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      String address =
+          new BufferedReader(new InputStreamReader(bus.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
+      ProcessBuilder kb =
+          new ProcessBuilder(
+                  "gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      kb.environment().putAll(env(dir, address));
+      Process daemon = kb.start();
+      try (OutputStream in = daemon.getOutputStream()) {
+        in.write("throw-away-test-password".getBytes(StandardCharsets.UTF_8));
+      }
+      SecretService s = new SecretService(dir, address, bus, daemon);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!s.run(
+              "dbus-send",
+              "--bus=" + address,
+              "--print-reply",
+              "--dest=org.freedesktop.DBus",
+              "/org/freedesktop/DBus",
+              "org.freedesktop.DBus.NameHasOwner",
+              "string:org.freedesktop.secrets")
+          .contains("boolean true")) {
+        if (System.nanoTime() > deadline || !daemon.isAlive()) {
+          s.close();
+          throw new IllegalStateException("the private Secret Service did not come up");
+        }
+        Thread.sleep(50);
+      }
+      return s;
+    }
+
+    String lookup(String id) throws Exception {
+      return run("secret-tool", "lookup", "service", "credential-briefcase", "id", id).strip();
+    }
+
+    private String run(String... cmd) throws Exception {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().putAll(env(dir, address));
+      Process p = pb.start();
+      p.getOutputStream().close();
+      byte[] out = p.getInputStream().readAllBytes();
+      p.waitFor(30, TimeUnit.SECONDS);
+      return new String(out, StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> env(Path dir, String address) {
+      return Map.of(
+          "DBUS_SESSION_BUS_ADDRESS", address,
+          "HOME", dir.resolve("home").toString(),
+          "XDG_RUNTIME_DIR", dir.resolve("run").toString());
+    }
+
+    private static void ensureInstalled() throws Exception {
+      List<String> missing = new ArrayList<>();
+      for (String tool :
+          new String[] {"dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"}) {
+        if (!new File("/usr/bin/" + tool).canExecute()) {
+          missing.add(tool);
+        }
+      }
+      if (missing.isEmpty()) {
+        return;
+      }
+      int rc =
+          new ProcessBuilder(
+                  "sh",
+                  "-c",
+                  "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq"
+                      + " --no-install-recommends dbus gnome-keyring libsecret-tools >/dev/null")
+              .inheritIO()
+              .start()
+              .waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException("could not install dbus gnome-keyring libsecret-tools");
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (Process p : new Process[] {daemon, bus}) {
+        p.destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+    }
+  }
+}

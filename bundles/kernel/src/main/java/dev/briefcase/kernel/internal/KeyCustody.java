@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -80,7 +81,69 @@ public final class KeyCustody implements KeyDirectory {
   private static final Pattern METHOD = Pattern.compile("[A-Z]{1,16}");
   private static final Logger LOG = LoggerFactory.getLogger(KeyCustody.class);
 
-  private record Bound(Signer signer, String id, int ranking, long serviceId) {}
+  /**
+   * One registered signer. The service object is fetched on first use, not at binding, so a signer
+   * whose activation is slow (the secret store behind it) does not slow down the kernel's start.
+   */
+  private static final class Bound {
+    final ComponentServiceObjects<Signer> objects;
+    final String id;
+    final int ranking;
+    final long serviceId;
+    private volatile Signer signer;
+
+    Bound(ComponentServiceObjects<Signer> objects, String id, int ranking, long serviceId) {
+      this.objects = objects;
+      this.id = id;
+      this.ranking = ranking;
+      this.serviceId = serviceId;
+    }
+
+    String id() {
+      return id;
+    }
+
+    int ranking() {
+      return ranking;
+    }
+
+    long serviceId() {
+      return serviceId;
+    }
+
+    Signer signer() throws KeyException {
+      Signer s = signer;
+      if (s == null) {
+        synchronized (this) {
+          s = signer;
+          if (s == null) {
+            try {
+              s = objects.getService();
+            } catch (RuntimeException e) {
+              s = null;
+            }
+            if (s == null) {
+              throw new KeyException("backend_unavailable", "signer " + id + " did not activate");
+            }
+            signer = s;
+          }
+        }
+      }
+      return s;
+    }
+
+    synchronized void release() {
+      Signer s = signer;
+      signer = null;
+      if (s != null) {
+        try {
+          objects.ungetService(s);
+        } catch (RuntimeException e) {
+          // the service is going away anyway
+        }
+      }
+    }
+  }
 
   private final Store store;
   private final ReceiptLog receipts;
@@ -157,25 +220,30 @@ public final class KeyCustody implements KeyDirectory {
 
   // --- signer tracking: looked up per call, never cached past a call ---
 
-  @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
-  void bindSigner(Signer signer, Map<String, Object> props) {
+  @Reference(
+      service = Signer.class,
+      cardinality = MULTIPLE,
+      policy = DYNAMIC,
+      policyOption = GREEDY)
+  void bindSigner(ComponentServiceObjects<Signer> objects, Map<String, Object> props) {
     Object id = props.get(Signer.ID);
     if (!(id instanceof String s) || s.isBlank()) {
       LOG.warn("ignoring a signer without {}", Signer.ID);
       return;
     }
-    Bound b = new Bound(signer, s, ranking(props), serviceId(props));
+    Bound b = new Bound(objects, s, ranking(props), serviceId(props));
     signers.put(b.serviceId(), b);
     departed.remove(s);
     synchronized (arrivals) {
       arrivals.notifyAll();
     }
-    LOG.info("signer {} arrived (hardware: {})", s, safeHardware(signer));
+    LOG.info("signer {} arrived", s);
   }
 
-  void unbindSigner(Signer signer, Map<String, Object> props) {
+  void unbindSigner(ComponentServiceObjects<Signer> objects, Map<String, Object> props) {
     Bound b = signers.remove(serviceId(props));
     if (b != null) {
+      b.release();
       if (best(b.id()) == null) {
         departed.put(b.id(), System.nanoTime());
       }
@@ -191,10 +259,36 @@ public final class KeyCustody implements KeyDirectory {
     return props.get("service.id") instanceof Long l ? l : -1L;
   }
 
-  private static boolean safeHardware(Signer s) {
+  /** Test entry point: a signer instance instead of DS service objects. */
+  void addSigner(Signer signer, Map<String, Object> props) {
+    bindSigner(objectsOf(signer), props);
+  }
+
+  void removeSigner(Signer signer, Map<String, Object> props) {
+    unbindSigner(objectsOf(signer), props);
+  }
+
+  private static ComponentServiceObjects<Signer> objectsOf(Signer signer) {
+    return new ComponentServiceObjects<>() {
+      @Override
+      public Signer getService() {
+        return signer;
+      }
+
+      @Override
+      public void ungetService(Signer service) {}
+
+      @Override
+      public org.osgi.framework.ServiceReference<Signer> getServiceReference() {
+        return null;
+      }
+    };
+  }
+
+  private static boolean safeHardware(Bound b) {
     try {
-      return s.hardwareBacked();
-    } catch (RuntimeException e) {
+      return b.signer().hardwareBacked();
+    } catch (KeyException | RuntimeException e) {
       return false;
     }
   }
@@ -503,7 +597,7 @@ public final class KeyCustody implements KeyDirectory {
     }
     KeyException last = null;
     for (Bound b : candidates) {
-      boolean hardware = safeHardware(b.signer());
+      boolean hardware = safeHardware(b);
       if (!hardware && strict && !allowSoftware) {
         last =
             new KeyException(
@@ -532,6 +626,8 @@ public final class KeyCustody implements KeyDirectory {
       } catch (SignerException e) {
         LOG.info("signer {} could not create a {} key for {}: {}", b.id(), alg, role, e.code());
         last = new KeyException(e.code(), "signer " + b.id() + ": " + e.getMessage());
+      } catch (KeyException e) {
+        last = e;
       } catch (RuntimeException e) {
         LOG.warn("signer {} failed creating a key: {}", b.id(), e.toString());
         last = new KeyException("signer_error", "signer " + b.id() + " failed");
@@ -549,7 +645,7 @@ public final class KeyCustody implements KeyDirectory {
     List<Bound> hardware = new ArrayList<>();
     List<Bound> software = new ArrayList<>();
     for (Bound b : byId.values()) {
-      (safeHardware(b.signer()) ? hardware : software).add(b);
+      (safeHardware(b) ? hardware : software).add(b);
     }
     hardware.sort(
         Comparator.comparingInt(
@@ -653,7 +749,7 @@ public final class KeyCustody implements KeyDirectory {
     }
     try {
       return b.signer().delete(old.handle());
-    } catch (SignerException | RuntimeException e) {
+    } catch (SignerException | KeyException | RuntimeException e) {
       LOG.warn("old key {} of role {} not destroyed: {}", old.handle().keyId(), old.role(), e);
       return false;
     }
@@ -663,7 +759,7 @@ public final class KeyCustody implements KeyDirectory {
   public CustodyReport check() {
     List<CustodyReport.Backend> backends = new ArrayList<>();
     for (Bound b : autoOrder()) {
-      backends.add(new CustodyReport.Backend(b.id(), safeHardware(b.signer())));
+      backends.add(new CustodyReport.Backend(b.id(), safeHardware(b)));
     }
     List<CustodyReport.RoleCustody> rs = new ArrayList<>();
     List<String> soft = new ArrayList<>();

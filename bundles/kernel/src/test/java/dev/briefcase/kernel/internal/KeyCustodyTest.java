@@ -50,7 +50,7 @@ public class KeyCustodyTest {
 
   private FakeSigner add(KeyCustody k, String id, boolean hardware, boolean ed25519) {
     FakeSigner s = new FakeSigner(id, hardware, ed25519);
-    k.bindSigner(s, s.props(++ids));
+    k.addSigner(s, s.props(++ids));
     return s;
   }
 
@@ -184,7 +184,7 @@ public class KeyCustodyTest {
 
     // an update: the signer leaves and a new instance with the same keys comes back
     first.stopped = true;
-    k.unbindSigner(first, first.props(firstId));
+    k.removeSigner(first, first.props(firstId));
     FakeSigner second = new FakeSigner("pkcs11", true, true);
     second.keys.putAll(first.keys);
     second.algs.putAll(first.algs);
@@ -196,7 +196,7 @@ public class KeyCustodyTest {
               } catch (InterruptedException e) {
                 return;
               }
-              k.bindSigner(second, second.props(++ids));
+              k.addSigner(second, second.props(++ids));
             });
     later.start();
     long t0 = System.nanoTime();
@@ -207,7 +207,7 @@ public class KeyCustodyTest {
 
     // uninstalled for good: after the grace window calls fail with backend_unavailable
     second.stopped = true;
-    k.unbindSigner(second, second.props(ids));
+    k.removeSigner(second, second.props(ids));
     t0 = System.nanoTime();
     expect("backend_unavailable", () -> k.sign("pop", msg));
     long waited = (System.nanoTime() - t0) / 1_000_000;

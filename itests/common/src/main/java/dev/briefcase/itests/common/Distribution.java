@@ -28,6 +28,7 @@ public final class Distribution implements AutoCloseable {
   public final Path dataDir;
   public final Path logFile;
   private final Map<String, String> env = new HashMap<>();
+  private final List<String> startArgs = new ArrayList<>();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private Process process;
@@ -46,6 +47,12 @@ public final class Distribution implements AutoCloseable {
     return FeatureBundles.distribution();
   }
 
+  /** Extra arguments for {@code briefcase start}, e.g. {@code --feature <file>}. */
+  public Distribution startArgs(String... args) {
+    startArgs.addAll(List.of(args));
+    return this;
+  }
+
   public Distribution env(String key, String value) {
     env.put(key, value);
     return this;
@@ -54,8 +61,11 @@ public final class Distribution implements AutoCloseable {
   /** Starts the runtime in the foreground as a child process and waits until it is ready. */
   public Distribution start() throws IOException, InterruptedException {
     Files.deleteIfExists(dataDir.resolve("admin.url"));
+    List<String> cmd =
+        new ArrayList<>(List.of("sh", home().resolve("bin/briefcase").toString(), "start"));
+    cmd.addAll(startArgs);
     ProcessBuilder pb =
-        new ProcessBuilder("sh", home().resolve("bin/briefcase").toString(), "start")
+        new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().putAll(env);

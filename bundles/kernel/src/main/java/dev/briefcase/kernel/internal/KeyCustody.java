@@ -73,6 +73,9 @@ public final class KeyCustody implements KeyDirectory {
 
   static final long DEPARTED_MS = 10_000;
 
+  /** How long a call that met a stopped signer waits for its service to be unregistered. */
+  static final long STOP_GRACE_MS = 500;
+
   /** Hardware backends in the order {@code auto} tries them. */
   private static final List<String> HARDWARE_ORDER = List.of("pkcs11", "tpm2", "apple", "windows");
 
@@ -233,7 +236,6 @@ public final class KeyCustody implements KeyDirectory {
     }
     Bound b = new Bound(objects, s, ranking(props), serviceId(props));
     signers.put(b.serviceId(), b);
-    departed.remove(s);
     synchronized (arrivals) {
       arrivals.notifyAll();
     }
@@ -241,11 +243,16 @@ public final class KeyCustody implements KeyDirectory {
   }
 
   void unbindSigner(ComponentServiceObjects<Signer> objects, Map<String, Object> props) {
+    Bound gone = signers.get(serviceId(props));
+    if (gone != null) {
+      // recorded before the removal, so a caller never sees the backend missing and not departed
+      departed.put(gone.id(), System.nanoTime());
+    }
     Bound b = signers.remove(serviceId(props));
     if (b != null) {
       b.release();
-      if (best(b.id()) == null) {
-        departed.put(b.id(), System.nanoTime());
+      synchronized (arrivals) {
+        arrivals.notifyAll();
       }
       LOG.info("signer {} left", b.id());
     }
@@ -338,6 +345,26 @@ public final class KeyCustody implements KeyDirectory {
       }
     }
     throw new KeyException("backend_unavailable", "signer backend " + id + " is not available");
+  }
+
+  /** Whether the binding {@code b} goes away within {@link #STOP_GRACE_MS}. */
+  private boolean replaced(String id, Bound b) {
+    long deadline = System.nanoTime() + STOP_GRACE_MS * 1_000_000L;
+    synchronized (arrivals) {
+      while (best(id) == b) {
+        long wait = (deadline - System.nanoTime()) / 1_000_000L;
+        if (wait <= 0) {
+          return false;
+        }
+        try {
+          arrivals.wait(Math.min(wait, 10));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   // --- roles ---
@@ -482,8 +509,10 @@ public final class KeyCustody implements KeyDirectory {
       try {
         return b.signer().sign(k.handle(), message);
       } catch (SignerException e) {
-        // a signer stopped under this call (update/replacement): retry once on its successor
-        if (attempt == 0 && "backend_unavailable".equals(e.code()) && best(id) != b) {
+        // A signer stopped under this call (update/replacement): DS may deactivate it a moment
+        // before its service is unregistered, so wait briefly for the binding to go, then retry
+        // once on the successor.
+        if (attempt == 0 && "backend_unavailable".equals(e.code()) && replaced(id, b)) {
           continue;
         }
         throw new KeyException(e.code(), e.getMessage());

@@ -80,6 +80,36 @@ public class KeysIT {
   }
 
   @Test
+  public void signersFeatureResolvesAndUnconfiguredHardwareSignersStayOut() throws Exception {
+    Path feature = Distribution.home().resolve("features/signers.json");
+    try (Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-signers"))
+            .startArgs("--feature", feature.toString())
+            .start()) {
+      JsonNode plugins = d.get("/v1/plugins").json().get("plugins");
+      for (String bsn :
+          new String[] {
+            "org.xipki.ipkcs11wrapper",
+            "dev.briefcase.signer.software",
+            "dev.briefcase.signer.pkcs11",
+            "dev.briefcase.signer.tpm2"
+          }) {
+        boolean active = false;
+        for (JsonNode p : plugins) {
+          if (bsn.equals(p.path("symbolic_name").asText())) {
+            active = "active".equals(p.path("state").asText());
+          }
+        }
+        assertTrue(bsn + " active: " + plugins, active);
+      }
+      // without a factory configuration the hardware signers register nothing
+      JsonNode custody = d.get("/v1/diagnostics/security").json().path("key_custody");
+      assertEquals(custody.toString(), 1, custody.path("backends").size());
+      assertEquals("software", custody.path("backends").path(0).path("id").asText());
+    }
+  }
+
+  @Test
   public void gaRefusesToStartWithSoftwareKeys() throws Exception {
     Path data = Files.createTempDirectory("briefcase-keys-ga");
     Distribution d =

@@ -617,7 +617,13 @@ public final class KeyCustody implements KeyDirectory {
     String want = backend != null ? backend : configured;
     List<Bound> candidates = new ArrayList<>();
     if (!"auto".equals(want)) {
-      candidates.add(find(want));
+      if (best(want) == null) {
+        // a backend family (pkcs11) also matches signers configured as pkcs11-<name>
+        autoOrder().stream().filter(b -> family(b.id()).equals(want)).forEach(candidates::add);
+      }
+      if (candidates.isEmpty()) {
+        candidates.add(find(want));
+      }
     } else {
       candidates.addAll(autoOrder());
       if (candidates.isEmpty()) {

@@ -222,6 +222,15 @@ public class KeyCustodyTest {
   }
 
   @Test
+  public void aBackendFamilyMatchesNamedSigners() throws Exception {
+    KeyCustody k = custody(Map.of("briefcase.key.backend", "pkcs11"));
+    add(k, "software", false, true);
+    add(k, "pkcs11-hsm2", true, true);
+    assertEquals("pkcs11-hsm2", k.ensure("pop").handle().signerId());
+    assertEquals("pkcs11", KeyCustody.family("pkcs11-hsm2"));
+  }
+
+  @Test
   public void gaRefusesSoftwareKeysUnlessAllowed() throws Exception {
     try {
       custody(Map.of("briefcase.profile.mode", "ga", "briefcase.key.backend", "software"));

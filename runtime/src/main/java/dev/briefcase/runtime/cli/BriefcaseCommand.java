@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
       BudgetsCommand.class,
       PolicyCommand.class,
       PluginsCommand.class,
+      KeysCommand.class,
       McpCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -49,6 +49,8 @@ public record LaunchSettings(
           "BRIEFCASE_HOME",
           "BRIEFCASE_JAVA_OPTS");
   private static final Set<String> SECRET_BACKENDS = Set.of("keyring", "file", "memory");
+  private static final Set<String> KEY_BACKENDS =
+      Set.of("auto", "software", "pkcs11", "tpm2", "apple", "windows", "remote");
   private static final String[] SECRET_WORDS = {
     "PASSPHRASE", "PASSWORD", "TOKEN", "SEED", "_PIN", "API_KEY", "PRIVATE_KEY", "SECRET_KEY"
   };
@@ -114,6 +116,8 @@ public record LaunchSettings(
             extra.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
           }
         });
+
+    checkKeyCustody(env, mode);
 
     // Felix HTTP takes host and port apart: derive them for features/core.json
     String mcpAddr = extra.get("briefcase.mcp.http.addr");
@@ -193,6 +197,32 @@ public record LaunchSettings(
       throw new LaunchException(
           "BRIEFCASE_SECRET_BACKEND=memory is refused in the ga profile (secrets would not survive"
               + " a restart); use keyring, or file with BRIEFCASE_MASTER_PASSPHRASE");
+    }
+  }
+
+  /**
+   * SPEC §12 Δ: {@code BRIEFCASE_KEY_BACKEND} must name a known backend, and the {@code ga} profile
+   * refuses to start with software keys chosen explicitly unless {@code
+   * BRIEFCASE_ALLOW_SOFTWARE_KEYS=1}. (With {@code auto}, the kernel's key directory refuses a
+   * software fallback in {@code ga} and the software signer does not activate there.)
+   */
+  private static void checkKeyCustody(Map<String, String> env, String mode) throws LaunchException {
+    String backend = env.getOrDefault("BRIEFCASE_KEY_BACKEND", "").trim().toLowerCase(Locale.ROOT);
+    if (backend.isEmpty()) {
+      backend = "auto";
+    }
+    if (!KEY_BACKENDS.contains(backend)) {
+      throw new LaunchException(
+          "invalid BRIEFCASE_KEY_BACKEND '"
+              + backend
+              + "' (expected auto, software, pkcs11, tpm2, apple or windows)");
+    }
+    String allow = env.getOrDefault("BRIEFCASE_ALLOW_SOFTWARE_KEYS", "").trim();
+    boolean allowed = allow.equals("1") || allow.equalsIgnoreCase("true");
+    if ("ga".equals(mode) && backend.equals("software") && !allowed) {
+      throw new LaunchException(
+          "the ga profile refuses software keys (BRIEFCASE_KEY_BACKEND=software);"
+              + " set BRIEFCASE_ALLOW_SOFTWARE_KEYS=1 to accept them");
     }
   }
 

@@ -130,4 +130,34 @@ public class LaunchSettingsTest {
     assertTrue(ga.getMessage().contains("refused in the ga profile"));
     assertEquals(1, ga.exitCode());
   }
+
+  @Test
+  public void keyCustodyVariablesReachTheFramework() throws Exception {
+    Map<String, String> props =
+        resolve(
+                Map.of(
+                    "BRIEFCASE_KEY_BACKEND", "pkcs11",
+                    "BRIEFCASE_ALLOW_SOFTWARE_KEYS", "1"))
+            .frameworkProperties();
+    assertEquals("pkcs11", props.get("briefcase.key.backend"));
+    assertEquals("1", props.get("briefcase.allow.software.keys"));
+  }
+
+  @Test
+  public void gaRefusesSoftwareKeysUnlessAllowed() throws Exception {
+    LaunchException e =
+        assertThrows(
+            LaunchException.class,
+            () ->
+                resolve(
+                    Map.of("BRIEFCASE_PROFILE_MODE", "ga", "BRIEFCASE_KEY_BACKEND", "software")));
+    assertTrue(e.getMessage(), e.getMessage().contains("BRIEFCASE_ALLOW_SOFTWARE_KEYS=1"));
+    resolve(
+        Map.of(
+            "BRIEFCASE_PROFILE_MODE", "ga",
+            "BRIEFCASE_KEY_BACKEND", "software",
+            "BRIEFCASE_ALLOW_SOFTWARE_KEYS", "1"));
+    resolve(Map.of("BRIEFCASE_KEY_BACKEND", "software"));
+    assertThrows(LaunchException.class, () -> resolve(Map.of("BRIEFCASE_KEY_BACKEND", "floppy")));
+  }
 }

@@ -47,6 +47,12 @@ public final class Distribution implements AutoCloseable {
     return FeatureBundles.distribution();
   }
 
+  /** Extra arguments for {@code briefcase start}, e.g. {@code --feature <file>}. */
+  public Distribution startArgs(String... args) {
+    startArgs.addAll(List.of(args));
+    return this;
+  }
+
   public Distribution env(String key, String value) {
     env.put(key, value);
     return this;

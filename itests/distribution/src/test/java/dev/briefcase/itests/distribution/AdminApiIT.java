@@ -106,6 +106,11 @@ public class AdminApiIT {
     out.put("POST /v1/plugins/{id}/stop", d.post("/v1/plugins/" + bundle + "/stop", ""));
     out.put("POST /v1/plugins/{id}/start", d.post("/v1/plugins/" + bundle + "/start", ""));
     out.put("POST /v1/plugins/{id}/uninstall", d.post("/v1/plugins/" + bundle + "/uninstall", ""));
+    out.put("POST /v1/keys/{role}", d.post("/v1/keys/dpop:contract", "{\"algorithm\":\"p256\"}"));
+    out.put("GET /v1/keys", d.get("/v1/keys"));
+    out.put("POST /v1/keys/{role}/rotate", d.post("/v1/keys/dpop:contract/rotate", ""));
+    out.put("GET /v1/diagnostics/security", d.get("/v1/diagnostics/security"));
+    out.put("POST /v1/keys/{role}/delete", d.post("/v1/keys/dpop:contract/delete", ""));
     return out;
   }
 
@@ -183,6 +188,15 @@ public class AdminApiIT {
         d.post("/v1/tools/echo/manifest", "{\"tool_id\":\"other\"}"), 400, "invalid_manifest");
     assertCode(d.post("/v1/policy", "{\"policy_text\":\"permit(\"}"), 400, "invalid_cedar");
     assertCode(d.post("/v1/tools", ""), 405, "method_not_allowed");
+    assertCode(d.post("/v1/keys/root", ""), 400, "invalid_role");
+    assertCode(d.post("/v1/keys/dpop:a%2Fb", ""), 400, "invalid_role");
+    assertCode(d.post("/v1/keys/identity", "{\"algorithm\":\"p256\"}"), 400, "invalid_algorithm");
+    assertCode(d.post("/v1/keys/pop", "{\"algorithm\":\"rsa\"}"), 400, "invalid_algorithm");
+    assertCode(d.post("/v1/keys/pop", "{\"backend\":\"a b\"}"), 400, "invalid_backend");
+    assertCode(d.post("/v1/keys/pop", "{\"colour\":\"red\"}"), 400, "invalid_request");
+    assertCode(d.post("/v1/keys/pop", "{nope"), 400, "invalid_json");
+    assertCode(d.post("/v1/keys/dpop:none/rotate", ""), 404, "key_not_found");
+    assertCode(d.post("/v1/keys/dpop:none/delete", ""), 404, "key_not_found");
     StringBuilder big = new StringBuilder("{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"");
     big.append("a".repeat(1 << 20)).append("\"}}}");
     assertCode(d.post("/v1/tools/call", big.toString()), 413, "body_too_large");
@@ -195,6 +209,30 @@ public class AdminApiIT {
       }
     }
     assertEquals("refused budget changes must change nothing", 3_000_000, readLimit);
+  }
+
+  @Test
+  public void softwareKeysFailTheCustodyCheckAndEveryChangeIsReceipted() throws Exception {
+    JsonNode created = d.post("/v1/keys/dpop:custody", "").json();
+    assertEquals("software", created.path("backend").asText());
+    assertEquals("p256", created.path("algorithm").asText());
+    assertFalse(created.toString(), created.toString().contains("\"d\""));
+    assertCode(d.post("/v1/keys/dpop:custody", ""), 409, "key_exists");
+    JsonNode rotated = d.post("/v1/keys/dpop:custody/rotate", "{\"algorithm\":\"ed25519\"}").json();
+    assertEquals("ed25519", rotated.path("algorithm").asText());
+    assertFalse(created.path("thumbprint").asText().equals(rotated.path("thumbprint").asText()));
+    JsonNode custody = d.get("/v1/diagnostics/security").json().path("key_custody");
+    assertFalse("software keys must fail key_custody: " + custody, custody.path("ok").asBoolean());
+    assertEquals("auto", custody.path("configured_backend").asText());
+    assertEquals(200, d.post("/v1/keys/dpop:custody/delete", "").status());
+    String receipts = d.get("/v1/receipts?limit=20").body();
+    for (String action : new String[] {"create", "rotate", "delete"}) {
+      assertTrue(
+          action + " receipted: " + receipts,
+          receipts.contains("\"type\":\"key_lifecycle\"")
+              && receipts.contains("\"action\":\"" + action + "\""));
+    }
+    assertTrue(receipts.contains("\"old_key_destroyed\":true"));
   }
 
   @Test

@@ -36,7 +36,13 @@ final class Gateway implements AutoCloseable {
    * calling test (class) if it never appears.
    */
   static Gateway start(String name, Map<String, String> env) throws Exception {
+    return start(name, env, new String[0]);
+  }
+
+  /** As {@link #start(String, Map)}, with extra {@code briefcase start} arguments. */
+  static Gateway start(String name, Map<String, String> env, String... startArgs) throws Exception {
     Distribution d = new Distribution(Files.createTempDirectory("briefcase-mcp-" + name));
+    d.startArgs(startArgs);
     d.env("BRIEFCASE_MCP_HTTP_ADDR", "127.0.0.1:0");
     env.forEach(d::env);
     d.start();

@@ -16,6 +16,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.keys.KeyDirectory;
+import dev.briefcase.keys.KeyException;
+import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.manifests.ManifestCodec;
 import dev.briefcase.manifests.ManifestService;
 import dev.briefcase.plugins.PluginException;
@@ -28,6 +31,7 @@ import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
+import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolCallRequest;
@@ -125,6 +129,9 @@ public final class AdminApi {
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ManifestService manifests;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile KeyDirectory keys;
 
   // Held as service objects, not the service, so the secret store (whose key derivation is slow
   // on purpose) is activated on its first use rather than on the kernel's start-up path.
@@ -331,6 +338,29 @@ public final class AdminApi {
         if (p.length == 4) {
           requireMethod(method, "POST");
           pluginChange(ex, p[2], p[3]);
+          return;
+        }
+      }
+      case "keys" -> {
+        if (p.length == 2) {
+          requireMethod(method, "GET");
+          ArrayNode arr = Views.JSON.createArrayNode();
+          for (KeyInfo k : keysOrError(need(keys, "key directory"))) {
+            arr.add(Views.key(k));
+          }
+          send(ex, 200, wrap("keys", arr));
+          return;
+        }
+        if (p.length == 3 || (p.length == 4 && (p[3].equals("rotate") || p[3].equals("delete")))) {
+          requireMethod(method, "POST");
+          keyChange(ex, p[2], p.length == 3 ? "create" : p[3]);
+          return;
+        }
+      }
+      case "diagnostics" -> {
+        if (p.length == 3 && p[2].equals("security")) {
+          requireMethod(method, "GET");
+          security(ex);
           return;
         }
       }
@@ -661,6 +691,118 @@ public final class AdminApi {
     } catch (IllegalArgumentException e) {
       throw HttpError.badRequest("invalid_manifest", e.getMessage());
     }
+  }
+
+  private static java.util.List<KeyInfo> keysOrError(KeyDirectory directory) throws HttpError {
+    try {
+      return directory.list();
+    } catch (KeyException e) {
+      throw keyError(e);
+    }
+  }
+
+  /**
+   * Creates, rotates or deletes a role's key. Create and rotate take an optional {@code
+   * {"algorithm":"ed25519"|"p256","backend":"<signer id>"}}; the key directory receipts every
+   * change. Bad input is a 400 and changes nothing.
+   */
+  private void keyChange(HttpExchange ex, String rawRole, String action)
+      throws IOException, HttpError {
+    KeyDirectory directory = need(keys, "key directory");
+    String role = java.net.URLDecoder.decode(rawRole, StandardCharsets.UTF_8);
+    KeyAlgorithm algorithm = null;
+    String backend = null;
+    if (action.equals("delete")) {
+      drain(ex);
+    } else {
+      byte[] raw = readBody(ex);
+      JsonNode body = null;
+      if (raw.length > 0) {
+        try {
+          body = STRICT.readTree(raw);
+        } catch (JsonProcessingException e) {
+          throw HttpError.badRequest("invalid_json", "request body is not valid JSON");
+        }
+      }
+      if (body != null && !body.isNull()) {
+        if (!body.isObject()) {
+          throw HttpError.badRequest("invalid_request", "body must be a JSON object");
+        }
+        java.util.Iterator<String> names = body.fieldNames();
+        while (names.hasNext()) {
+          String n = names.next();
+          if (!n.equals("algorithm") && !n.equals("backend")) {
+            throw HttpError.badRequest("invalid_request", "unknown field " + n);
+          }
+        }
+        String alg = text(body, "algorithm", 16);
+        if (alg != null) {
+          algorithm =
+              switch (alg) {
+                case "ed25519" -> KeyAlgorithm.ED25519;
+                case "p256" -> KeyAlgorithm.P256;
+                default ->
+                    throw HttpError.badRequest(
+                        "invalid_algorithm", "algorithm must be ed25519 or p256");
+              };
+        }
+        backend = text(body, "backend", 64);
+      }
+    }
+    try {
+      switch (action) {
+        case "create" ->
+            send(ex, 200, Views.key(directory.create(role, algorithm, backend, "admin-api")));
+        case "rotate" ->
+            send(ex, 200, Views.key(directory.rotate(role, algorithm, backend, "admin-api")));
+        default -> {
+          directory.delete(role, "admin-api");
+          ObjectNode o = Views.JSON.createObjectNode();
+          o.put("role", role);
+          o.put("deleted", true);
+          send(ex, 200, o);
+        }
+      }
+    } catch (KeyException e) {
+      throw keyError(e);
+    }
+  }
+
+  private static HttpError keyError(KeyException e) {
+    int status =
+        switch (e.code()) {
+          case "invalid_role",
+                  "invalid_algorithm",
+                  "invalid_backend",
+                  "invalid_request",
+                  "unsupported_algorithm" ->
+              400;
+          case "software_keys_refused" -> 403;
+          case "key_not_found" -> 404;
+          case "key_exists" -> 409;
+          default -> 503;
+        };
+    return new HttpError(status, e.code(), e.getMessage());
+  }
+
+  /** SPEC §18 {@code /v1/diagnostics/security}: the checks this kernel can vouch for. */
+  private void security(HttpExchange ex) throws IOException, HttpError {
+    KeyDirectory directory = need(keys, "key directory");
+    ObjectNode custody = Views.custody(directory.check());
+    ObjectNode o = Views.JSON.createObjectNode();
+    ArrayNode checks = o.putArray("checks");
+    checks
+        .addObject()
+        .put("name", "daemon_auth_required")
+        .put("ok", true)
+        .put("detail", "every /v1 route needs the bearer token");
+    checks
+        .addObject()
+        .put("name", "key_custody")
+        .put("ok", custody.get("ok").asBoolean())
+        .put("detail", custody.get("detail").asText());
+    o.set("key_custody", custody);
+    send(ex, 200, o);
   }
 
   /** A bundle upload: up to 64 MiB, checked to be non-empty. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.budgets.Budget;
+import dev.briefcase.keys.CustodyReport;
+import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.receipts.Receipt;
 import dev.briefcase.receipts.VerifyResult;
@@ -149,5 +151,47 @@ final class Views {
 
   private static BigDecimal usd(long microUsd) {
     return BigDecimal.valueOf(microUsd, 6).stripTrailingZeros();
+  }
+
+  /** A role's key (SPEC §12): the handle and public key only, never key material. */
+  static ObjectNode key(KeyInfo k) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("role", k.role());
+    ObjectNode h = o.putObject("handle");
+    h.put("id", k.handle().keyId());
+    h.put("algorithm", k.handle().algorithm().name().toLowerCase(java.util.Locale.ROOT));
+    h.put("backend", k.handle().signerId());
+    o.put("backend", k.handle().signerId());
+    o.put("algorithm", k.handle().algorithm().name().toLowerCase(java.util.Locale.ROOT));
+    o.put("hardware_backed", k.hardwareBacked());
+    o.put("thumbprint", k.thumbprint());
+    try {
+      o.set("public_jwk", JSON.readTree(k.publicJwk()));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      o.put("public_jwk", k.publicJwk());
+    }
+    o.put("created_at", k.createdAt().toString());
+    return o;
+  }
+
+  /** The {@code key_custody} check with the backend of every role. */
+  static ObjectNode custody(CustodyReport r) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("configured_backend", r.configuredBackend());
+    o.put("ok", r.ok());
+    o.put("detail", r.detail());
+    ArrayNode roles = o.putArray("roles");
+    for (CustodyReport.RoleCustody c : r.roles()) {
+      ObjectNode e = roles.addObject();
+      e.put("role", c.role());
+      e.put("backend", c.backend());
+      e.put("algorithm", c.algorithm());
+      e.put("hardware_backed", c.hardwareBacked());
+    }
+    ArrayNode backends = o.putArray("backends");
+    for (CustodyReport.Backend b : r.backends()) {
+      backends.addObject().put("id", b.id()).put("hardware_backed", b.hardwareBacked());
+    }
+    return o;
   }
 }

@@ -58,12 +58,6 @@ public final class Distribution implements AutoCloseable {
     return this;
   }
 
-  /** Extra arguments for {@code briefcase start}, e.g. {@code --feature <file>}. */
-  public Distribution startArgs(String... args) {
-    startArgs.addAll(List.of(args));
-    return this;
-  }
-
   /** Starts the runtime in the foreground as a child process and waits until it is ready. */
   public Distribution start() throws IOException, InterruptedException {
     Files.deleteIfExists(dataDir.resolve("admin.url"));

@@ -20,6 +20,13 @@ public interface Connector {
   /** Service property naming the connector, e.g. {@code builtin}. */
   String ID = "connector.id";
 
+  /**
+   * Optional service property ({@code Long}): the id of the bundle a connector was registered for
+   * when an extender registers it on another bundle's behalf (e.g. WASM tool bundles). The kernel
+   * follows that bundle's lifecycle: once it is uninstalled, calls to the tools fail at once.
+   */
+  String OWNER_BUNDLE = "connector.owner.bundle.id";
+
   /** The tools this connector contributes; stable for the life of the service. */
   List<ToolSpec> tools();
 

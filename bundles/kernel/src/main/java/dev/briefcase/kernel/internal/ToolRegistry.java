@@ -105,10 +105,25 @@ public final class ToolRegistry {
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
   void bindConnector(ServiceReference<Connector> ref, Connector connector) {
     Object id = ref.getProperty(Connector.ID);
-    connectors.put(
-        ref, new Slot(connector, id == null ? "unnamed" : id.toString(), ref.getBundle()));
+    connectors.put(ref, new Slot(connector, id == null ? "unnamed" : id.toString(), owner(ref)));
     LOG.info("connector {} arrived", id);
     rebuild();
+  }
+
+  /**
+   * The bundle whose lifecycle decides the connector's: the registering bundle, or the bundle named
+   * by {@link Connector#OWNER_BUNDLE} when an extender registered the connector on its behalf (so
+   * uninstalling that bundle ends the swap grace at once, as for any other plugin).
+   */
+  private static Bundle owner(ServiceReference<Connector> ref) {
+    Bundle registrar = ref.getBundle();
+    Object owner = ref.getProperty(Connector.OWNER_BUNDLE);
+    if (registrar == null || !(owner instanceof Number)) {
+      return registrar;
+    }
+    BundleContext context = registrar.getBundleContext();
+    Bundle named = context == null ? null : context.getBundle(((Number) owner).longValue());
+    return named == null ? registrar : named;
   }
 
   /**

@@ -267,6 +267,7 @@ public final class WasmToolExtender {
     Dictionary<String, Object> props = new Hashtable<>();
     String bsn = bundle.getSymbolicName();
     props.put(Connector.ID, "wasm:" + bsn);
+    props.put(Connector.OWNER_BUNDLE, id);
     props.put("wasm.bundle.id", id);
     props.put("wasm.bundle.symbolic_name", bsn);
     props.put("wasm.bundle.version", bundle.getVersion().toString());

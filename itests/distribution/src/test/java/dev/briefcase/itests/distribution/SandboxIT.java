@@ -362,8 +362,10 @@ public class SandboxIT {
       uninstalling.set(true);
       assertEquals(200, d.post("/v1/plugins/" + id + "/uninstall", "").status());
       waitFor(() -> !hasTool("swap_version"), "swap_version to disappear");
-      long gone = unknownAfter.get();
-      waitFor(() -> unknownAfter.get() > gone + 20, "calls after the uninstall");
+      long gone = unknownAfter.get() + unavailableAfter.get();
+      waitFor(
+          () -> unknownAfter.get() + unavailableAfter.get() > gone + 20,
+          "calls after the uninstall");
     } finally {
       running.set(false);
       for (Thread t : callers) {

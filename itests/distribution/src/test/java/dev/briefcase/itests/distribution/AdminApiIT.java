@@ -349,6 +349,7 @@ public class AdminApiIT {
         {"{\"url\":\"http://example.com/x.jar\"}", "400", "invalid_url"},
         {"{\"url\":\"file:///no/such/plugin.jar\"}", "400", "fetch_failed"},
         {"{\"url\":\"file:///tmp\"}", "400", "fetch_failed"},
+        {"{\"url\":\"" + d.dataDir.resolve("auth_token").toUri() + "\"}", "400", "invalid_bundle"},
         {"{\"url\":\"" + base + "/missing.jar\"}", "502", "fetch_failed"},
         {"{\"url\":\"" + base + "/moved.jar\"}", "403", "fetch_refused"},
         {"{\"url\":\"https://10.0.0.1/x.jar\"}", "403", "fetch_refused"},

@@ -21,7 +21,8 @@ import java.util.Set;
  * file:} URL is an absolute path to a regular file the daemon reads; an {@code https:} URL (or
  * {@code http:} to a loopback host) is fetched through the egress client with its rules — no
  * redirects, DNS checked once, private ranges refused, loopback only outside {@code ga}, body cap.
- * Every refusal has a stable code and happens before anything is installed.
+ * Every refusal has a stable code and happens before anything is installed; bytes that are not a
+ * zip are refused ({@code invalid_bundle}) before the plugin service sees them.
  */
 final class PluginSource {
   static final int MAX_URL_CHARS = 2048;
@@ -89,7 +90,7 @@ final class PluginSource {
     if (bytes.length == 0) {
       throw HttpError.badRequest("fetch_failed", "the file is empty: " + path);
     }
-    return new Fetched(bytes, path.toUri().toString());
+    return new Fetched(zip(bytes), path.toUri().toString());
   }
 
   private static Fetched remote(
@@ -132,7 +133,18 @@ final class PluginSource {
             + "://"
             + uri.getRawAuthority()
             + (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath());
-    return new Fetched(r.body(), source);
+    return new Fetched(zip(r.body()), source);
+  }
+
+  /**
+   * Only a zip (jar) goes on to the plugin service: any other file the daemon can read is refused
+   * here, so neither its bytes nor their hash reach a receipt.
+   */
+  private static byte[] zip(byte[] bytes) throws HttpError {
+    if (bytes.length < 4 || bytes[0] != 'P' || bytes[1] != 'K' || bytes[2] != 3 || bytes[3] != 4) {
+      throw HttpError.badRequest("invalid_bundle", "the URL does not name a jar");
+    }
+    return bytes;
   }
 
   private static HttpError refusal(EgressException e) {

@@ -19,17 +19,23 @@ public interface ApprovalService {
   Optional<ApprovalRequest> get(String id);
 
   /**
-   * Approves a pending request from a granting surface such as {@code cli} or {@code console}.
+   * Approves a pending request. {@code surface} is the actor: the granting surface, optionally with
+   * the operator ({@code admin-api}, {@code console:alice}, {@code gogo:bob}); it is stored as
+   * {@code decidedBy} and named in the one {@code approval_decision} receipt the service writes for
+   * each decision (none for an idempotent repeat).
    *
-   * @throws ApprovalException {@code not_found} when unknown or expired, {@code signer_required}
-   *     when only a paired signer may grant it, {@code already_decided} when it was rejected
+   * @throws ApprovalException {@code invalid_request} when the actor is blank, {@code
+   *     receipt_failed} when the receipt could not be written (the decision is then undone), {@code
+   *     not_found} when unknown or expired, {@code signer_required} when only a paired signer may
+   *     grant it, {@code already_decided} when it was rejected
    */
   ApprovalRequest approve(String id, String surface) throws ApprovalException;
 
   /**
-   * Rejects a pending request.
+   * Rejects a pending request, as {@link #approve} with the decision {@code denied}.
    *
-   * @throws ApprovalException {@code not_found} or {@code already_decided}
+   * @throws ApprovalException {@code invalid_request}, {@code receipt_failed}, {@code not_found} or
+   *     {@code already_decided}
    */
   ApprovalRequest deny(String id, String surface) throws ApprovalException;
 

@@ -25,6 +25,15 @@ public interface PluginService {
    */
   PluginInfo install(InputStream jar, String actor) throws PluginException;
 
+  /**
+   * Installs and starts a bundle from its bytes, as {@link #install(InputStream, String)}, naming
+   * where the bytes came from in the install's receipts (and its refusals').
+   *
+   * @param source the {@code file:} or {@code https:} URL the bytes were read from, or {@code null}
+   * @since 1.1
+   */
+  PluginInfo install(InputStream jar, String actor, String source) throws PluginException;
+
   /** Replaces a plugin bundle with new bytes of the same symbolic name. */
   PluginInfo update(long bundleId, InputStream jar, String actor) throws PluginException;
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code briefcase plugins list|install|update|start|stop|uninstall|sign|trust}. */
@@ -77,16 +78,42 @@ final class PluginsCommand {
     }
   }
 
-  /** {@code POST /v1/plugins} with the jar as the body. */
-  @Command(name = "install", description = "Install and start a plugin bundle from a jar file.")
+  /**
+   * {@code POST /v1/plugins} with the jar as the body, or {@code {"url": URL}} with {@code --from}
+   * ({@code --url} is the inherited admin API URL: reusing it would send the admin token there).
+   */
+  @Command(
+      name = "install",
+      description =
+          "Install and start a plugin bundle from a jar file, or (--from) from a file: path or an"
+              + " https: URL the daemon reads or fetches itself (egress rules: no redirects, no private"
+              + " addresses; http: only to loopback outside ga).")
   static final class Install extends AdminCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "JAR")
+    @Parameters(index = "0", paramLabel = "JAR", arity = "0..1")
     Path jar;
+
+    @Option(
+        names = "--from",
+        paramLabel = "URL",
+        description = "file:///abs/path.jar or https://host/path.jar, read by the daemon")
+    String url;
 
     @Override
     public Integer call() {
-      requireFile(jar);
+      if ((jar == null) == (url == null)) {
+        throw new CliException(ExitCodes.USAGE, "give either a JAR file or --from URL");
+      }
       AdminClient client = root().client();
+      if (url != null) {
+        if (!json) {
+          err().println("installing from " + url + " (fetching, resolving and starting)…");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode body =
+            new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        body.put("url", url);
+        return print(this, client, client.post("/v1/plugins", body.toString()));
+      }
+      requireFile(jar);
       if (!json) {
         err().println("installing " + jar.getFileName() + " (resolving and starting)…");
       }

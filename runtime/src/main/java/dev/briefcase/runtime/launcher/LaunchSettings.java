@@ -205,6 +205,14 @@ public record LaunchSettings(
    * refuses to start with software keys chosen explicitly unless {@code
    * BRIEFCASE_ALLOW_SOFTWARE_KEYS=1}. (With {@code auto}, the kernel's key directory refuses a
    * software fallback in {@code ga} and the software signer does not activate there.)
+   *
+   * <p>No start-time refusal for {@code auto}: whether a hardware signer will be there is not known
+   * here. The {@code signers} feature can be launched and still register none (PKCS#11 and TPM 2.0
+   * need a factory configuration, Apple and Windows only run on their platform), and a hardware
+   * signer can arrive without it (a plugin restored from {@code <data_dir>/plugins} or {@code
+   * deploy/}, signer hot swap). Refusing on the feature list would be wrong both ways; the key
+   * directory refuses at use ({@code software_keys_refused}) and fails the {@code key_custody}
+   * check instead.
    */
   private static void checkKeyCustody(Map<String, String> env, String mode) throws LaunchException {
     String backend = env.getOrDefault("BRIEFCASE_KEY_BACKEND", "").trim().toLowerCase(Locale.ROOT);

@@ -6,6 +6,7 @@ import dev.briefcase.approvals.ApprovalEvent;
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalListener;
 import dev.briefcase.approvals.ApprovalService;
+import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.store.Store;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.ApprovalWatch;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Approval requests (SPEC §4), kept in the store so an approval survives a restart. A request binds
  * one tool id and call hash; it is approved or rejected once, and an approved request is consumed
- * by exactly one call before it expires.
+ * by exactly one call before it expires. Every decision writes one {@code approval_decision}
+ * receipt (approval id, tool id, decision, call hash, actor), whichever surface made it; a decision
+ * whose receipt cannot be written is undone and refused ({@code receipt_failed}).
  */
 @Component(service = {ApprovalService.class, ApprovalWatch.class, ApprovalBook.class})
 @Designate(ocd = ApprovalBook.Config.class)
@@ -67,6 +70,7 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
               + " CREATE INDEX approvals_match ON approvals(call_hash, principal, state)");
 
   private final Store store;
+  private final ReceiptLog receipts;
   private final Duration ttl;
   private final Clock clock;
   private final List<ApprovalListener> listeners = new CopyOnWriteArrayList<>();
@@ -82,12 +86,13 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private long seq;
 
   @Activate
-  public ApprovalBook(@Reference Store store, Config config) {
-    this(store, Duration.ofSeconds(config.ttl_seconds()), Clock.systemUTC());
+  public ApprovalBook(@Reference Store store, @Reference ReceiptLog receipts, Config config) {
+    this(store, receipts, Duration.ofSeconds(config.ttl_seconds()), Clock.systemUTC());
   }
 
-  ApprovalBook(Store store, Duration ttl, Clock clock) {
+  ApprovalBook(Store store, ReceiptLog receipts, Duration ttl, Clock clock) {
     this.store = store;
+    this.receipts = receipts;
     this.ttl = ttl;
     this.clock = clock;
     store.migrate("approvals", MIGRATIONS);
@@ -237,12 +242,14 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   /** Marks an approved request used; true for exactly one caller, and only before expiry. */
   boolean consume(String id) {
     long now = clock.millis();
-    return update(
-            "UPDATE approvals SET state = 'consumed' WHERE id = ? AND state = 'approved' AND"
-                + " expires_at_ms > ?",
-            id,
-            now)
-        == 1;
+    synchronized (approvedKeys) { // never between a decision and its receipt
+      return update(
+              "UPDATE approvals SET state = 'consumed' WHERE id = ? AND state = 'approved' AND"
+                  + " expires_at_ms > ?",
+              id,
+              now)
+          == 1;
+    }
   }
 
   @Override
@@ -296,8 +303,11 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     return r;
   }
 
-  private ApprovalRequest decide(ApprovalRequest r, String state, String surface, String event)
+  private ApprovalRequest decide(ApprovalRequest r, String state, String actor, String event)
       throws ApprovalException {
+    if (actor == null || actor.isBlank() || actor.length() > 128) {
+      throw new ApprovalException("invalid_request", "an actor is required");
+    }
     long now = clock.millis();
     int rows;
     // under the same lock as the retry match, so a fresh approval's key is never dropped by a
@@ -308,24 +318,52 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
               "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id = ? AND"
                   + " state = 'pending' AND expires_at_ms > ?",
               state,
-              surface,
+              actor,
               now,
               r.id(),
               now);
-      if (rows == 1 && ApprovalRequest.APPROVED.equals(state)) {
+      if (rows != 1) {
+        throw new ApprovalException("already_decided", "this approval was decided or has expired");
+      }
+      // receipted before anyone can learn of the decision; without its receipt it is undone
+      // (the retry match and consume run under this lock, so nothing uses it meanwhile)
+      receipt(r, state, actor, now);
+      if (ApprovalRequest.APPROVED.equals(state)) {
         String principal = principalOf(r.id());
         if (principal != null) {
           approvedKeys.add(matchKey(principal, r.callHash()));
         }
       }
     }
-    if (rows != 1) {
-      throw new ApprovalException("already_decided", "this approval was decided or has expired");
-    }
     ApprovalRequest decided = get(r.id()).orElseThrow();
-    LOG.info("approval {} for {} {} by {}", r.id(), r.toolId(), state, surface);
+    LOG.info("approval {} for {} {} by {}", r.id(), r.toolId(), state, actor);
     publish(event, decided);
     return decided;
+  }
+
+  private void receipt(ApprovalRequest r, String state, String actor, long nowMs)
+      throws ApprovalException {
+    ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
+    e.put("type", "approval_decision");
+    e.put("approval_id", r.id());
+    e.put("tool_id", r.toolId());
+    e.put("decision", ApprovalRequest.APPROVED.equals(state) ? "approved" : "denied");
+    e.put("approval_kind", r.kind());
+    e.put("call_hash", r.callHash());
+    e.put("actor", actor);
+    e.put("ts", Instant.ofEpochMilli(nowMs).toString());
+    try {
+      receipts.append(e);
+    } catch (RuntimeException ex) { // ReceiptException or a failing log
+      update(
+          "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_at_ms = NULL"
+              + " WHERE id = ? AND state = ?",
+          r.id(),
+          state);
+      LOG.error("approval {} not decided: its receipt could not be written", r.id());
+      throw new ApprovalException(
+          "receipt_failed", "the decision was not recorded: its receipt could not be written");
+    }
   }
 
   private void expireStale() {

@@ -144,13 +144,19 @@ public final class PluginManager implements PluginService {
   }
 
   @Override
-  public synchronized PluginInfo install(InputStream jar, String actor) throws PluginException {
+  public PluginInfo install(InputStream jar, String actor) throws PluginException {
+    return install(jar, actor, null);
+  }
+
+  @Override
+  public synchronized PluginInfo install(InputStream jar, String actor, String source)
+      throws PluginException {
     byte[] bytes = read(jar);
-    String[] nameVersion = nameAndVersion(bytes);
-    Verdict verdict = checkTrust("install", nameVersion, bytes, actor);
+    String[] nameVersion = nameAndVersion(bytes, source);
+    Verdict verdict = checkTrust("install", nameVersion, bytes, actor, source);
     for (Bundle b : context.getBundles()) {
       if (nameVersion[0].equals(b.getSymbolicName())) {
-        refuse("install", nameVersion, bytes, actor, "already_installed", verdict);
+        refuse("install", nameVersion, bytes, actor, "already_installed", verdict, source);
         throw new PluginException(
             "already_installed", nameVersion[0] + " is installed; update it instead");
       }
@@ -160,7 +166,7 @@ public final class PluginManager implements PluginService {
       bundle =
           context.installBundle(LOCATION_PREFIX + nameVersion[0], new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
-      refuse("install", nameVersion, bytes, actor, "invalid_bundle", verdict);
+      refuse("install", nameVersion, bytes, actor, "invalid_bundle", verdict, source);
       throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
     }
     gate.remember(bundle.getBundleId(), verdict);
@@ -174,7 +180,7 @@ public final class PluginManager implements PluginService {
       } catch (BundleException ignored) {
         // it never started; the framework drops it on refresh
       }
-      refuse("install", nameVersion, bytes, actor, "start_failed", verdict);
+      refuse("install", nameVersion, bytes, actor, "start_failed", verdict, source);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
     try {
@@ -187,10 +193,10 @@ public final class PluginManager implements PluginService {
       } catch (BundleException ignored) {
         // it is being removed anyway
       }
-      refuse("install", nameVersion, bytes, actor, e.code(), verdict);
+      refuse("install", nameVersion, bytes, actor, e.code(), verdict, source);
       throw e;
     }
-    receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
+    receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict, source);
     LOG.info(
         "plugin {} {} installed by {} ({})",
         nameVersion[0],
@@ -426,12 +432,18 @@ public final class PluginManager implements PluginService {
    */
   private Verdict checkTrust(String action, String[] nameVersion, byte[] bytes, String actor)
       throws PluginException {
+    return checkTrust(action, nameVersion, bytes, actor, null);
+  }
+
+  private Verdict checkTrust(
+      String action, String[] nameVersion, byte[] bytes, String actor, String source)
+      throws PluginException {
     Verdict verdict = gate.verify(bytes);
     if (verdict.trusted()) {
       return verdict;
     }
     if (gate.strict()) {
-      refuse(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict);
+      refuse(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict, source);
       LOG.warn(
           "plugin {} {} refused ({}): {}",
           nameVersion[0],
@@ -482,6 +494,17 @@ public final class PluginManager implements PluginService {
       String actor,
       String why,
       Verdict verdict) {
+    refuse(action, nameVersion, bytes, actor, why, verdict, null);
+  }
+
+  private void refuse(
+      String action,
+      String[] nameVersion,
+      byte[] bytes,
+      String actor,
+      String why,
+      Verdict verdict,
+      String source) {
     receipt(
         "refused_" + action,
         nameVersion == null ? "unknown" : nameVersion[0],
@@ -489,7 +512,8 @@ public final class PluginManager implements PluginService {
         sha256(bytes),
         actor,
         why,
-        verdict);
+        verdict,
+        source);
   }
 
   private void receipt(
@@ -500,6 +524,19 @@ public final class PluginManager implements PluginService {
       String actor,
       String reason,
       Verdict verdict) {
+    receipt(action, name, version, sha256, actor, reason, verdict, null);
+  }
+
+  /** {@code source}: where the bytes came from ({@code file:} or {@code https:} URL), if known. */
+  private void receipt(
+      String action,
+      String name,
+      String version,
+      String sha256,
+      String actor,
+      String reason,
+      Verdict verdict,
+      String source) {
     ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
     e.put("type", "plugin_lifecycle");
     e.put("action", action);
@@ -509,6 +546,9 @@ public final class PluginManager implements PluginService {
       e.put("sha256_hex", sha256);
     }
     e.put("actor", actor);
+    if (source != null) {
+      e.put("source", source);
+    }
     if (reason != null) {
       e.put("reason", reason);
     }
@@ -539,6 +579,10 @@ public final class PluginManager implements PluginService {
 
   /** Symbolic name and version from the manifest, or {@code invalid_bundle}. */
   private String[] nameAndVersion(byte[] bytes) throws PluginException {
+    return nameAndVersion(bytes, null);
+  }
+
+  private String[] nameAndVersion(byte[] bytes, String source) throws PluginException {
     Manifest manifest;
     try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(bytes))) {
       manifest = in.getManifest();
@@ -550,7 +594,7 @@ public final class PluginManager implements PluginService {
             ? null
             : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
     if (name == null || name.isBlank()) {
-      refuse("install", null, bytes, "unknown", "invalid_bundle", null);
+      refuse("install", null, bytes, "unknown", "invalid_bundle", null, source);
       throw new PluginException("invalid_bundle", "not an OSGi bundle: no Bundle-SymbolicName");
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);

@@ -3,9 +3,14 @@ package dev.briefcase.kernel.internal;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.tools.ApprovalRequest;
 import java.time.Duration;
+import java.util.List;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -31,7 +36,7 @@ public class ApprovalBookTest {
     assertNull("nothing approved yet", k.approvals.approvedFor("note_add", "hash-1", "session:s1"));
     k.approvals.approve(a.id(), "cli");
 
-    ApprovalBook restarted = new ApprovalBook(k.store, Duration.ofMinutes(10), k.clock);
+    ApprovalBook restarted = new ApprovalBook(k.store, k.receipts, Duration.ofMinutes(10), k.clock);
     assertNotNull(restarted.approvedFor("note_add", "hash-1", "session:s1"));
     assertNull(restarted.approvedFor("note_add", "hash-1", "session:s2"));
     assertEquals(true, restarted.consume(a.id()));
@@ -44,6 +49,66 @@ public class ApprovalBookTest {
         k.approvals.create("note_add", "hash-2", "r", "local", summary(), "session:s1");
     k.approvals.deny(a.id(), "cli");
     assertNull(k.approvals.approvedFor("note_add", "hash-2", "session:s1"));
+  }
+
+  @Test
+  public void everyDecisionWritesExactlyOneMetadataOnlyReceipt() throws Exception {
+    ApprovalRequest a = k.approvals.create("note_add", "hash-3", "r", "local", summary(), null);
+    ApprovalRequest b = k.approvals.create("note_add", "hash-4", "r", "local", summary(), null);
+    k.approvals.approve(a.id(), "console:alice");
+    k.approvals.approve(a.id(), "admin-api"); // idempotent: no second decision, no receipt
+    k.approvals.deny(b.id(), "admin-api");
+    k.approvals.deny(b.id(), "admin-api");
+
+    List<ObjectNode> decisions = k.receipts.ofType("approval_decision");
+    assertEquals(decisions.toString(), 2, decisions.size());
+    ObjectNode approved = decisions.get(0);
+    assertEquals(a.id(), approved.path("approval_id").asText());
+    assertEquals("note_add", approved.path("tool_id").asText());
+    assertEquals("approved", approved.path("decision").asText());
+    assertEquals("console:alice", approved.path("actor").asText());
+    assertEquals("hash-3", approved.path("call_hash").asText());
+    assertTrue(approved.has("ts"));
+    assertEquals("no summary or args in a receipt", false, approved.has("summary"));
+    ObjectNode denied = decisions.get(1);
+    assertEquals(b.id(), denied.path("approval_id").asText());
+    assertEquals("denied", denied.path("decision").asText());
+    assertEquals("admin-api", denied.path("actor").asText());
+    assertEquals("console:alice", k.approvals.get(a.id()).orElseThrow().decidedBy());
+  }
+
+  @Test
+  public void aDecisionWithoutItsReceiptIsUndone() throws Exception {
+    ApprovalRequest a =
+        k.approvals.create("note_add", "hash-5", "r", "local", summary(), "session:s1");
+    k.receipts.failing = true;
+    try {
+      k.approvals.approve(a.id(), "cli");
+      fail("approved without a receipt");
+    } catch (ApprovalException e) {
+      assertEquals("receipt_failed", e.code());
+    }
+    assertEquals(ApprovalRequest.PENDING, k.approvals.get(a.id()).orElseThrow().state());
+    assertNull(k.approvals.approvedFor("note_add", "hash-5", "session:s1"));
+    assertNull(k.approvals.usableToken(a.id(), "note_add", "hash-5"));
+    assertEquals(0, k.receipts.ofType("approval_decision").size());
+
+    k.receipts.failing = false;
+    k.approvals.approve(a.id(), "cli");
+    assertEquals(ApprovalRequest.APPROVED, k.approvals.get(a.id()).orElseThrow().state());
+    assertEquals(1, k.receipts.ofType("approval_decision").size());
+  }
+
+  @Test
+  public void anActorIsRequired() throws Exception {
+    ApprovalRequest a = k.approvals.create("note_add", "hash-6", "r", "local", summary(), null);
+    try {
+      k.approvals.approve(a.id(), " ");
+      fail("approved without an actor");
+    } catch (ApprovalException e) {
+      assertEquals("invalid_request", e.code());
+    }
+    assertEquals(ApprovalRequest.PENDING, k.approvals.get(a.id()).orElseThrow().state());
   }
 
   private static com.fasterxml.jackson.databind.node.ObjectNode summary() {

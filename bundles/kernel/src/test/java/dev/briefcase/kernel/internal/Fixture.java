@@ -8,6 +8,7 @@ import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.policy.PolicyQuery;
 import dev.briefcase.receipts.Receipt;
+import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.store.internal.SqliteStore;
@@ -54,7 +55,7 @@ final class Fixture implements AutoCloseable {
     this.registry = registry;
     dir = Files.createTempDirectory("briefcase-kernel-test");
     store = new SqliteStore(dir.resolve("briefcase.db"));
-    approvals = new ApprovalBook(store, Duration.ofMinutes(10), clock);
+    approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     budgets = new BudgetLedger(store, receipts, clock);
     manifests = new ManifestBook(store, receipts);
     pipeline =
@@ -126,11 +127,19 @@ final class Fixture implements AutoCloseable {
   static final class FakeReceipts implements ReceiptLog {
     final List<ObjectNode> events = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
+    volatile boolean failing;
 
     @Override
-    public synchronized Receipt append(ObjectNode event) {
+    public synchronized Receipt append(ObjectNode event) throws ReceiptException {
+      if (failing) {
+        throw new ReceiptException("disk full", null);
+      }
       events.add(event);
       return new Receipt(ids.incrementAndGet(), Instant.now(), "0".repeat(64), "x", event);
+    }
+
+    synchronized List<ObjectNode> ofType(String type) {
+      return events.stream().filter(e -> type.equals(e.path("type").asText())).toList();
     }
 
     synchronized List<ObjectNode> toolCalls() {

@@ -15,33 +15,28 @@ import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.receipts.Receipt;
-import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.tools.ApprovalRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Writer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every action of the console pages and the Gogo commands, each through a kernel service with the
  * operator as actor ({@code console:<user>}, {@code gogo:<user>}). The kernel services are looked
  * up per call (optional, dynamic): a missing one is {@code unavailable}, never a stale instance.
- * Plugin changes are receipted by the plugin service; approval decisions are receipted here ({@code
- * approval_decision}), because the approval service records only who decided.
+ * Plugin changes are receipted by the plugin service and approval decisions ({@code
+ * approval_decision}) by the approval service; nothing here writes a receipt.
  */
 @Component(service = ConsoleActions.class)
 public final class ConsoleActions {
-  private static final Logger LOG = LoggerFactory.getLogger(ConsoleActions.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
@@ -123,35 +118,20 @@ public final class ConsoleActions {
     return need(approvals, "approval service").pending();
   }
 
-  /** Approves or denies, then writes an {@code approval_decision} receipt naming the actor. */
+  /**
+   * Approves or denies as {@code actor}; the approval service writes the {@code approval_decision}
+   * receipt naming it.
+   */
   ApprovalRequest decide(String approvalId, boolean approve, String actor) throws ConsoleException {
     if (approvalId == null || approvalId.isBlank() || approvalId.length() > 64) {
       throw new ConsoleException("invalid_request", "an approval id is required");
     }
     ApprovalService service = need(approvals, "approval service");
-    ReceiptLog log = need(receipts, "receipt log");
-    ApprovalRequest r;
     try {
-      r = approve ? service.approve(approvalId, actor) : service.deny(approvalId, actor);
+      return approve ? service.approve(approvalId, actor) : service.deny(approvalId, actor);
     } catch (ApprovalException e) {
       throw new ConsoleException(e.code(), e.getMessage());
     }
-    ObjectNode e = JSON.createObjectNode();
-    e.put("type", "approval_decision");
-    e.put("approval_id", r.id());
-    e.put("tool_id", r.toolId());
-    e.put("decision", approve ? "approved" : "rejected");
-    e.put("call_hash", r.callHash());
-    e.put("actor", actor);
-    e.put("ts", Instant.now().toString());
-    try {
-      log.append(e);
-    } catch (ReceiptException ex) {
-      LOG.error("approval {} was {} but its receipt failed", r.id(), e.get("decision").asText());
-      throw new ConsoleException(
-          "receipt_failed", "the decision was recorded but its receipt could not be written");
-    }
-    return r;
   }
 
   List<Receipt> receipts(int limit) throws ConsoleException {

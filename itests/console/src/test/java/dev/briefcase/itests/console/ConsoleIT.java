@@ -165,6 +165,17 @@ public class ConsoleIT {
           body,
           body.contains("data-type=\"approval_decision\" data-approval-id=\"" + approval + "\""));
       assertTrue(body.contains("console:operator"));
+      int decisions = 0;
+      for (JsonNode r : c.dist.get("/v1/receipts?limit=50").json().path("receipts")) {
+        JsonNode e = r.path("event");
+        if ("approval_decision".equals(e.path("type").asText())
+            && approval.equals(e.path("approval_id").asText())) {
+          decisions++;
+          assertEquals(e.toString(), "approved", e.path("decision").asText());
+          assertEquals(e.toString(), "console:operator", e.path("actor").asText());
+        }
+      }
+      assertEquals("exactly one approval_decision receipt, from the kernel", 1, decisions);
       assertTrue(
           body.contains(
               "id=\"chain-status\" class=\"statline ui-state-highlight\" data-ok=\"true\""));

@@ -306,6 +306,109 @@ public class AdminApiIT {
     }
   }
 
+  /**
+   * {@code POST /v1/plugins} with {@code {"url":...}}: a {@code file:} path through the CLI's
+   * {@code --from}, a loopback {@code http:} URL (dev profile) fetched by the daemon, each
+   * receipted with its source (without the query); bad URLs and failed fetches have stable codes
+   * and install and receipt nothing.
+   */
+  @Test
+  public void pluginsInstallFromAFileOrLoopbackUrl() throws Exception {
+    java.nio.file.Path jarPath =
+        dev.briefcase.itests.common.FeatureBundles.root()
+            .resolve(
+                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
+    byte[] jar = Files.readAllBytes(jarPath);
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/plugin.jar",
+        ex -> {
+          ex.sendResponseHeaders(200, jar.length);
+          ex.getResponseBody().write(jar);
+          ex.close();
+        });
+    server.createContext(
+        "/moved.jar",
+        ex -> {
+          ex.getResponseHeaders().add("Location", "/plugin.jar");
+          ex.sendResponseHeaders(302, -1);
+          ex.close();
+        });
+    server.start();
+    String base = "http://127.0.0.1:" + server.getAddress().getPort();
+    try {
+      long before =
+          d.get("/v1/receipts?limit=1").json().path("receipts").path(0).path("id").asLong();
+      String[][] bad = {
+        {"{\"url\":\"ftp://127.0.0.1/x.jar\"}", "400", "invalid_url"},
+        {"{\"url\":\"plugin.jar\"}", "400", "invalid_url"},
+        {"{\"url\":\"file://host/tmp/x.jar\"}", "400", "invalid_url"},
+        {"{\"url\":\"file:///tmp/../etc/x.jar\"}", "400", "invalid_url"},
+        {"{\"url\":\"http://example.com/x.jar\"}", "400", "invalid_url"},
+        {"{\"url\":\"file:///no/such/plugin.jar\"}", "400", "fetch_failed"},
+        {"{\"url\":\"file:///tmp\"}", "400", "fetch_failed"},
+        {"{\"url\":\"" + d.dataDir.resolve("auth_token").toUri() + "\"}", "400", "invalid_bundle"},
+        {"{\"url\":\"" + base + "/missing.jar\"}", "502", "fetch_failed"},
+        {"{\"url\":\"" + base + "/moved.jar\"}", "403", "fetch_refused"},
+        {"{\"url\":\"https://10.0.0.1/x.jar\"}", "403", "fetch_refused"},
+        {"{\"uri\":\"file:///tmp/x.jar\"}", "400", "invalid_request"},
+        {"{\"url\":5}", "400", "invalid_request"},
+        {"{\"url\":", "400", "invalid_json"},
+      };
+      for (String[] b : bad) {
+        assertCode(d.post("/v1/plugins", b[0]), Integer.parseInt(b[1]), b[2]);
+      }
+      assertFalse(
+          "nothing installed",
+          d.get("/v1/plugins").body().contains("dev.briefcase.itests.connector"));
+      long after =
+          d.get("/v1/receipts?limit=1").json().path("receipts").path(0).path("id").asLong();
+      assertEquals("refused URLs must not write receipts", before, after);
+
+      Distribution.CliResult viaCli =
+          d.cli("plugins", "install", "--from", jarPath.toUri().toString(), "--json");
+      assertEquals(viaCli.stdout() + viaCli.stderr(), 0, viaCli.exit());
+      long fromFile =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(viaCli.stdout())
+              .path("bundle_id")
+              .asLong();
+      assertEquals(200, d.post("/v1/plugins/" + fromFile + "/uninstall", "").status());
+
+      Distribution.Answer fromHttp =
+          d.post("/v1/plugins", "{\"url\":\"" + base + "/plugin.jar?token=s3cr3t\"}");
+      assertEquals(fromHttp.body(), 200, fromHttp.status());
+      assertEquals(
+          "dev.briefcase.itests.connector", fromHttp.json().path("symbolic_name").asText());
+      long fromUrl = fromHttp.json().path("bundle_id").asLong();
+      assertEquals(200, d.post("/v1/plugins/" + fromUrl + "/uninstall", "").status());
+
+      Set<String> sources = new HashSet<>();
+      for (JsonNode r : d.get("/v1/receipts?limit=20").json().path("receipts")) {
+        JsonNode e = r.path("event");
+        if ("plugin_lifecycle".equals(e.path("type").asText())
+            && "install".equals(e.path("action").asText())
+            && e.has("source")) {
+          sources.add(e.path("source").asText());
+          assertTrue(e.toString(), e.path("sha256_hex").asText().length() == 64);
+        }
+      }
+      assertEquals(Set.of(jarPath.toUri().toString(), base + "/plugin.jar"), sources);
+      assertFalse(
+          "the query never reaches a receipt",
+          d.get("/v1/receipts?limit=20").body().contains("s3cr3t"));
+      assertEquals(
+          "a JAR or --from, not both",
+          2,
+          d.cli("plugins", "install", jarPath.toString(), "--from", jarPath.toUri().toString())
+              .exit());
+    } finally {
+      server.stop(0);
+    }
+  }
+
   private static void assertCode(Distribution.Answer a, int status, String code) throws Exception {
     assertEquals(a.body(), status, a.status());
     assertEquals(a.body(), code, a.json().path("code").asText());

@@ -60,6 +60,21 @@ public class CliTourIT {
       JsonNode receipts =
           JSON.readTree(d.cli("receipts", "list", "--json", "--limit", "500").stdout());
       assertTrue(receipts.path("receipts").size() >= 6);
+      // the kernel receipts each decision once, with the admin API as actor
+      for (String[] want : new String[][] {{id, "approved"}, {otherId, "denied"}}) {
+        int decisions = 0;
+        for (JsonNode r : receipts.path("receipts")) {
+          JsonNode e = r.path("event");
+          if ("approval_decision".equals(e.path("type").asText())
+              && want[0].equals(e.path("approval_id").asText())) {
+            decisions++;
+            assertEquals(e.toString(), want[1], e.path("decision").asText());
+            assertEquals(e.toString(), "note_add", e.path("tool_id").asText());
+            assertEquals(e.toString(), "admin-api", e.path("actor").asText());
+          }
+        }
+        assertEquals("one approval_decision receipt for " + want[1], 1, decisions);
+      }
       CliResult export = d.cli("receipts", "export");
       String[] lines = export.stdout().strip().split("\n");
       assertEquals(

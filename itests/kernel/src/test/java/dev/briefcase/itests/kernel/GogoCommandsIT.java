@@ -120,6 +120,10 @@ public class GogoCommandsIT {
       String receipts = run(session, "briefcase:receipts 10");
       assertTrue(receipts, receipts.contains("\"type\":\"approval_decision\""));
       assertTrue(receipts, receipts.contains("\"actor\":\"gogo:"));
+      assertEquals(
+          "exactly one approval_decision receipt: " + receipts,
+          1,
+          receipts.split("\"approval_decision\"", -1).length - 1);
       assertTrue(run(session, "briefcase:verify").startsWith("ok: "));
       assertTrue(run(session, "briefcase:budgets").contains("write"));
 

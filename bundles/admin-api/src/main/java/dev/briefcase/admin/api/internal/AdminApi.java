@@ -16,6 +16,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.keys.KeyInfo;
@@ -106,6 +107,7 @@ public final class AdminApi {
   private final Path urlFile;
   private final String openApi;
   private final SseStreams streams;
+  private final boolean devLoopback;
 
   // Kernel services are optional, dynamic and greedy: a missing one answers 503 and shows in /ready
   // instead of taking the whole listener down, and a replacement is picked up for the next request.
@@ -128,6 +130,9 @@ public final class AdminApi {
   private volatile PluginService plugins;
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile EgressClient egress;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ManifestService manifests;
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
@@ -140,6 +145,7 @@ public final class AdminApi {
 
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {
+    this.devLoopback = !"ga".equals(context.getProperty("briefcase.profile.mode"));
     String dataDir = context.getProperty("briefcase.data.dir");
     if (dataDir == null || dataDir.isBlank()) {
       throw new IllegalStateException("briefcase.data.dir is not set; the admin API cannot start");
@@ -473,8 +479,10 @@ public final class AdminApi {
     } catch (ApprovalException e) {
       int status =
           switch (e.code()) {
+            case "invalid_request" -> 400;
             case "signer_required" -> 403;
             case "not_found" -> 404;
+            case "receipt_failed" -> 503;
             default -> 409;
           };
       throw new HttpError(status, e.code(), e.getMessage());
@@ -621,7 +629,7 @@ public final class AdminApi {
     }
     try {
       switch (action) {
-        case "install" -> send(ex, 200, Views.plugin(service.install(jarBody(ex), "admin-api")));
+        case "install" -> installPlugin(ex, service);
         case "update" -> send(ex, 200, Views.plugin(service.update(id, jarBody(ex), "admin-api")));
         case "start" -> {
           drain(ex);
@@ -651,6 +659,37 @@ public final class AdminApi {
           };
       throw new HttpError(status, e.code(), e.getMessage());
     }
+  }
+
+  /**
+   * Install from the jar as the body, or from {@code {"url":"file:///…"|"https://…"}} (JSON): the
+   * bytes are read or fetched first ({@link PluginSource}); nothing is installed when that fails,
+   * and the plugin service receipts the install with the URL as {@code source}.
+   */
+  private void installPlugin(HttpExchange ex, PluginService service)
+      throws IOException, HttpError, PluginException {
+    String type = ex.getRequestHeaders().getFirst("Content-Type");
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      send(ex, 200, Views.plugin(service.install(jarBody(ex), "admin-api")));
+      return;
+    }
+    JsonNode body;
+    try {
+      body = STRICT.readTree(readBody(ex));
+    } catch (JsonProcessingException e) {
+      throw HttpError.badRequest("invalid_json", "body is not valid JSON");
+    }
+    if (body == null || !body.isObject() || body.size() != 1 || !body.path("url").isTextual()) {
+      throw HttpError.badRequest(
+          "invalid_request", "send {\"url\": \"file:///…\" or \"https://…\"}");
+    }
+    PluginSource.Fetched f =
+        PluginSource.fetch(body.get("url").textValue(), egress, devLoopback, MAX_PLUGIN_BODY);
+    send(
+        ex,
+        200,
+        Views.plugin(
+            service.install(new java.io.ByteArrayInputStream(f.bytes()), "admin-api", f.source())));
   }
 
   /**

@@ -86,27 +86,42 @@ public class KeysIT {
         new Distribution(Files.createTempDirectory("briefcase-signers"))
             .startArgs("--feature", feature.toString())
             .start()) {
+      // /ready covers the core services; the feature's last bundles may still be starting
+      String[] expected = {
+        "org.xipki.ipkcs11wrapper",
+        "dev.briefcase.signer.software",
+        "dev.briefcase.signer.pkcs11",
+        "dev.briefcase.signer.tpm2"
+      };
+      long deadline = System.nanoTime() + 30_000_000_000L;
       JsonNode plugins = d.get("/v1/plugins").json().get("plugins");
-      for (String bsn :
-          new String[] {
-            "org.xipki.ipkcs11wrapper",
-            "dev.briefcase.signer.software",
-            "dev.briefcase.signer.pkcs11",
-            "dev.briefcase.signer.tpm2"
-          }) {
-        boolean active = false;
-        for (JsonNode p : plugins) {
-          if (bsn.equals(p.path("symbolic_name").asText())) {
-            active = "active".equals(p.path("state").asText());
-          }
-        }
-        assertTrue(bsn + " active: " + plugins, active);
+      while (!allActive(plugins, expected) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        plugins = d.get("/v1/plugins").json().get("plugins");
+      }
+      for (String bsn : expected) {
+        assertTrue(bsn + " active: " + plugins, allActive(plugins, bsn));
       }
       // without a factory configuration the hardware signers register nothing
       JsonNode custody = d.get("/v1/diagnostics/security").json().path("key_custody");
       assertEquals(custody.toString(), 1, custody.path("backends").size());
       assertEquals("software", custody.path("backends").path(0).path("id").asText());
     }
+  }
+
+  private static boolean allActive(JsonNode plugins, String... symbolicNames) {
+    for (String bsn : symbolicNames) {
+      boolean active = false;
+      for (JsonNode p : plugins) {
+        if (bsn.equals(p.path("symbolic_name").asText())) {
+          active = "active".equals(p.path("state").asText());
+        }
+      }
+      if (!active) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Test

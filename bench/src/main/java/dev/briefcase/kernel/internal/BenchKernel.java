@@ -34,7 +34,7 @@ public final class BenchKernel {
       String connectorId) {
     Clock clock = Clock.systemUTC();
     ToolRegistry registry = new ToolRegistry();
-    ApprovalBook approvals = new ApprovalBook(store, Duration.ofMinutes(10), clock);
+    ApprovalBook approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     BudgetLedger budgets = new BudgetLedger(store, receipts, clock);
     ManifestBook manifests = new ManifestBook(store, receipts);
     ToolCallPipeline pipeline =

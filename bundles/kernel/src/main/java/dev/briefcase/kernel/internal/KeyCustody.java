@@ -31,12 +31,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.ComponentServiceObjects;
@@ -324,22 +326,10 @@ public final class KeyCustody implements KeyDirectory {
       return b;
     }
     Long left = departed.get(id);
-    if (left != null && System.nanoTime() - left < DEPARTED_MS * 1_000_000L) {
-      long deadline = System.nanoTime() + SWAP_GRACE_MS * 1_000_000L;
-      synchronized (arrivals) {
-        while ((b = best(id)) == null) {
-          long wait = (deadline - System.nanoTime()) / 1_000_000L;
-          if (wait <= 0) {
-            break;
-          }
-          try {
-            arrivals.wait(Math.min(wait, 50));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            break;
-          }
-        }
-      }
+    if (left != null
+        && System.nanoTime() - left < DEPARTED_MS * 1_000_000L
+        && awaitBinding(id, Objects::nonNull, SWAP_GRACE_MS, 50)) {
+      b = best(id);
       if (b != null) {
         return b;
       }
@@ -349,22 +339,30 @@ public final class KeyCustody implements KeyDirectory {
 
   /** Whether the binding {@code b} goes away within {@link #STOP_GRACE_MS}. */
   private boolean replaced(String id, Bound b) {
-    long deadline = System.nanoTime() + STOP_GRACE_MS * 1_000_000L;
+    return awaitBinding(id, current -> current != b, STOP_GRACE_MS, 10);
+  }
+
+  /**
+   * Waits on signer arrivals and departures until {@code done} holds for the current binding of
+   * {@code id} (null when none), for at most {@code millis}, re-checking every {@code pollMillis}.
+   */
+  private boolean awaitBinding(String id, Predicate<Bound> done, long millis, long pollMillis) {
+    long deadline = System.nanoTime() + millis * 1_000_000L;
     synchronized (arrivals) {
-      while (best(id) == b) {
+      while (!done.test(best(id))) {
         long wait = (deadline - System.nanoTime()) / 1_000_000L;
         if (wait <= 0) {
           return false;
         }
         try {
-          arrivals.wait(Math.min(wait, 10));
+          arrivals.wait(Math.min(wait, pollMillis));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return false;
         }
       }
+      return true;
     }
-    return true;
   }
 
   // --- roles ---

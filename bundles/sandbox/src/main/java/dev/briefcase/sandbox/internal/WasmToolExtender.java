@@ -40,16 +40,16 @@ import org.slf4j.LoggerFactory;
  * The extender that turns WASM tool bundles into tools. A bundle whose manifest carries {@value
  * #HEADER} (a comma-separated list of JSON descriptor entries, see {@link WasmToolDescriptor})
  * contributes, while it is active, one {@link Connector} service with {@code connector.id =
- * wasm:<symbolic name>} and the properties {@code wasm.bundle.id}, {@code
- * wasm.bundle.symbolic_name}, {@code wasm.bundle.version} and {@code wasm.tools}.
+ * wasm:<symbolic name>} and the properties {@link Connector#OWNER_BUNDLE}, {@code wasm.bundle.id},
+ * {@code wasm.bundle.symbolic_name}, {@code wasm.bundle.version} and {@code wasm.tools}.
  *
  * <p>Hot swap: the service is registered by this extender, not by the contributing bundle, so
  * updating the bundle does not unregister it in the middle of the update. When the new revision
  * starts, its connector is registered first and the old one unregistered after, so the kernel
  * always finds the tool; calls that resolved the old connector finish on the old module. A bundle
  * that is stopped (and not restarted within {@link Config#stop_grace_millis()}) or uninstalled has
- * its service unregistered and its connector closed: calls still holding it fail with {@code
- * backend_unavailable}, later ones find no tool ({@code unknown_tool}).
+ * its service unregistered and its connector closed: calls still holding it, and later calls to its
+ * tools (the kernel follows the owner bundle), fail with {@code backend_unavailable}.
  *
  * <p>A bundle whose descriptors or modules are invalid contributes nothing (logged at WARN, one
  * line). Modules run with the limits of {@link Config}; {@code kv_get}/{@code kv_put} persist in

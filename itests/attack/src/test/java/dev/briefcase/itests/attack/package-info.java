@@ -1,0 +1,2 @@
+/** The attack suite: hostile inputs built at test time against the built distribution. */
+package dev.briefcase.itests.attack;

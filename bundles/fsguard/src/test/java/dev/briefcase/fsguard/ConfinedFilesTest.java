@@ -184,24 +184,22 @@ public class ConfinedFilesTest {
   @Test
   public void aRacingSymlinkFlipNeverReadsOutside() throws Exception {
     Path sub = allowed.resolve("sub");
-    Path inner = Files.createDirectory(allowed.resolve("inner"));
-    Files.writeString(inner.resolve("passwd"), "harmless");
-    Files.createSymbolicLink(sub, Path.of("inner"));
-    Path escape = allowed.resolve("escape");
-    Files.createSymbolicLink(escape, outside);
+    Path parked = allowed.resolve("sub.dir");
+    Path link = allowed.resolve("sub.link");
+    Files.createDirectory(sub);
+    Files.writeString(sub.resolve("passwd"), "harmless");
     AtomicBoolean stop = new AtomicBoolean();
     Thread flipper =
         new Thread(
             () -> {
-              Path tmpLink = allowed.resolve("next");
-              boolean out = false;
               while (!stop.get()) {
                 try {
-                  Files.deleteIfExists(tmpLink);
-                  // alternate between the inside directory and one outside, atomically
-                  Files.createSymbolicLink(tmpLink, out ? Path.of("inner") : outside);
-                  Files.move(tmpLink, sub, StandardCopyOption.ATOMIC_MOVE);
-                  out = !out;
+                  // the real directory out, a symlink out of the prefix in, and back
+                  Files.move(sub, parked, StandardCopyOption.ATOMIC_MOVE);
+                  Files.createSymbolicLink(link, outside);
+                  Files.move(link, sub, StandardCopyOption.ATOMIC_MOVE);
+                  Files.delete(sub);
+                  Files.move(parked, sub, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException e) {
                   // keep flipping
                 }
@@ -221,7 +219,7 @@ public class ConfinedFilesTest {
         } catch (FsRefusal e) {
           refused++;
         } catch (IOException e) {
-          // a moment without the link: not found
+          // a moment without the directory: not found
         }
       }
     } finally {

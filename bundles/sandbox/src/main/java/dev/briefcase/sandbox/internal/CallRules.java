@@ -2,7 +2,10 @@ package dev.briefcase.sandbox.internal;
 
 import dev.briefcase.egress.EgressPolicy;
 import dev.briefcase.tools.ToolManifest;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * What one manifest allows, prepared for the host imports: the result cap (clamped to 4 MiB), the
@@ -16,7 +19,7 @@ final class CallRules {
   final EgressPolicy policy;
   final FsGuard fs;
 
-  CallRules(ToolManifest manifest, boolean devLoopback) {
+  CallRules(ToolManifest manifest, boolean devLoopback, Supplier<List<Path>> protectedPaths) {
     this.manifest = manifest;
     this.maxResultBytes =
         Math.min(manifest.maxOutputBytes(), SandboxLimits.MAX_RESULT_BYTES_CEILING);
@@ -25,6 +28,6 @@ final class CallRules {
         EgressPolicy.of(allowedHosts, manifest.allowedHttpPathPrefixes())
             .withDevLoopback(devLoopback)
             .withMaxResponseBytes(maxResultBytes);
-    this.fs = new FsGuard(manifest.allowedPathPrefixes());
+    this.fs = new FsGuard(manifest.allowedPathPrefixes(), protectedPaths);
   }
 }

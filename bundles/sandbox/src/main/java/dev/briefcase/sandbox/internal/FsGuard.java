@@ -1,136 +1,70 @@
 package dev.briefcase.sandbox.internal;
 
+import dev.briefcase.files.ProtectedPaths;
+import dev.briefcase.fsguard.ConfinedFiles;
+import dev.briefcase.fsguard.FsRefusal;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Confines {@code fs_read}/{@code fs_write} to the manifest's filesystem prefixes: paths are
- * absolute, resolved with every symlink followed ({@link Path#toRealPath}) and compared per
- * component ({@link Path#startsWith(Path)}) with the canonical prefixes; writes go to a canonical
- * allowed parent, refuse a final component that is a symlink and open it without following links.
+ * Confines {@code fs_read}/{@code fs_write} to the manifest's filesystem prefixes and keeps them
+ * out of the kernel's protected paths, through {@link ConfinedFiles} (the same guard as {@code
+ * file_read}): the prefix is checked on the lexically normalized path before the filesystem is
+ * touched, every component is then reached without following a link out of the prefixes ({@code
+ * openat}, {@code O_NOFOLLOW}), the opened file must be the one checked, and a write never follows
+ * a final symlink. Refusals become {@link Violation}s with the SPEC §11 messages.
  */
 final class FsGuard {
 
-  private final List<Path> prefixes;
+  private final List<String> prefixes;
+  private final Supplier<List<Path>> protectedPaths;
 
-  FsGuard(List<String> allowedPrefixes) {
-    List<Path> list = new ArrayList<>();
+  FsGuard(List<String> allowedPrefixes, Supplier<List<Path>> protectedPaths) {
     for (String p : allowedPrefixes) {
-      Path path = Path.of(p);
-      if (!path.isAbsolute()) {
+      if (!Path.of(p).isAbsolute()) {
         throw new IllegalArgumentException("filesystem prefix must be absolute");
       }
-      list.add(canonical(path.normalize()));
     }
-    this.prefixes = List.copyOf(list);
+    this.prefixes = List.copyOf(allowedPrefixes);
+    this.protectedPaths = protectedPaths;
   }
 
   /** The file's bytes; outside the prefixes, a non-regular file or over {@code max} = violation. */
   byte[] read(String raw, long max) throws IOException {
-    Path lexical = absolute(raw);
-    Path real;
     try {
-      real = lexical.toRealPath();
-    } catch (NoSuchFileException e) {
-      // Say "not found" only where the tool may look; elsewhere do not reveal existence.
-      requireAllowed(lexical);
-      throw e;
-    }
-    requireAllowed(real);
-    BasicFileAttributes attrs =
-        Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    if (!attrs.isRegularFile()) {
-      throw new Violation("fs path not a regular file");
-    }
-    if (attrs.size() > max) {
-      throw new Violation("file too large");
-    }
-    try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
-      byte[] data = in.readNBytes((int) max + 1);
-      if (data.length > max) {
-        throw new Violation("file too large");
-      }
-      return data;
+      return files().read(raw, max);
+    } catch (FsRefusal e) {
+      throw violation(e);
     }
   }
 
   /** Writes {@code data}; the parent must be allowed, the final component not a symlink. */
   void write(String raw, byte[] data) throws IOException {
-    Path lexical = absolute(raw);
-    Path name = lexical.getFileName();
-    Path parent = lexical.getParent();
-    if (name == null || parent == null) {
-      throw new Violation("fs path not allowed");
-    }
-    Path realParent;
     try {
-      realParent = parent.toRealPath();
-    } catch (NoSuchFileException e) {
-      requireAllowed(parent);
-      throw e;
-    }
-    requireAllowed(realParent);
-    Path target = realParent.resolve(name.toString());
-    if (Files.isSymbolicLink(target)) {
-      throw new Violation("fs symlink refused");
-    }
-    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-      throw new Violation("fs path not a regular file");
-    }
-    try (OutputStream out =
-        Files.newOutputStream(
-            target,
-            LinkOption.NOFOLLOW_LINKS,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
-      out.write(data);
+      files().write(raw, data);
+    } catch (FsRefusal e) {
+      throw violation(e);
     }
   }
 
-  private Path absolute(String raw) {
-    if (raw == null || raw.isEmpty() || raw.indexOf('\0') >= 0) {
-      throw new Violation("fs path not allowed");
-    }
-    Path p;
-    try {
-      p = Path.of(raw);
-    } catch (InvalidPathException e) {
-      throw new Violation("fs path not allowed");
-    }
-    if (!p.isAbsolute()) {
-      throw new Violation("fs path not absolute");
-    }
-    // Lexical normalisation only decides what may be said about a missing file; access always
-    // checks the real path.
-    return p.normalize();
+  private ConfinedFiles files() {
+    // the protected list is asked per call: a configuration change applies to the next call
+    return new ConfinedFiles(prefixes, protectedPaths.get());
   }
 
-  private void requireAllowed(Path p) {
-    for (Path prefix : prefixes) {
-      if (p.startsWith(prefix)) {
-        return;
-      }
-    }
-    throw new Violation("fs path not allowed");
-  }
-
-  private static Path canonical(Path p) {
-    try {
-      return p.toRealPath();
-    } catch (IOException e) {
-      return p;
-    }
+  private static Violation violation(FsRefusal e) {
+    return new Violation(
+        switch (e.code()) {
+          case FsRefusal.NOT_ABSOLUTE -> "fs path not absolute";
+          case FsRefusal.NOT_A_FILE -> "fs path not a regular file";
+          case FsRefusal.TOO_LARGE -> "file too large";
+          case FsRefusal.SYMLINK -> "fs symlink refused";
+          case FsRefusal.PROTECTED -> ProtectedPaths.CODE;
+          case FsRefusal.CHANGED -> "fs path changed while it was opened";
+            // outside, a link leading out, invalid, a link loop: one answer
+          default -> "fs path not allowed";
+        });
   }
 }

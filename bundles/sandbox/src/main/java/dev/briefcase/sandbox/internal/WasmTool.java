@@ -31,11 +31,13 @@ import dev.briefcase.egress.EgressClient;
 import dev.briefcase.tools.ToolManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.function.Supplier;
 
 /**
  * Runs one WebAssembly tool under its {@link ToolManifest} (SPEC §11). The module is parsed and
@@ -66,6 +68,7 @@ public final class WasmTool {
   private final SandboxLimits limits;
   private final EgressClient egress;
   private final KvStore kv;
+  private final Supplier<List<Path>> protectedPaths;
   private final ObjectMapper json = new ObjectMapper();
   private final BlockingQueue<Slot> pool;
   private volatile CallRules rules;
@@ -74,11 +77,11 @@ public final class WasmTool {
   /**
    * Parses and checks the module, with an in-memory {@code kv} namespace.
    *
-   * @see #WasmTool(byte[], ToolManifest, SandboxLimits, EgressClient, KvStore)
+   * @see #WasmTool(byte[], ToolManifest, SandboxLimits, EgressClient, KvStore, Supplier)
    */
   public WasmTool(byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress)
       throws ToolException {
-    this(wasm, manifest, limits, egress, new MemoryKv(KvStore.DEFAULT_QUOTA));
+    this(wasm, manifest, limits, egress, new MemoryKv(KvStore.DEFAULT_QUOTA), List::of);
   }
 
   /**
@@ -90,18 +93,26 @@ public final class WasmTool {
    * @param limits memory, fuel, wall clock, dev loopback, pool size
    * @param egress the client {@code http_request} goes through
    * @param kv the tool's {@code kv_get}/{@code kv_put} namespace
+   * @param protectedPaths the kernel's protected paths ({@code dev.briefcase.files}), asked at
+   *     every filesystem call; {@code fs_read}/{@code fs_write} never reach them
    * @throws SandboxViolationException the module imports something not allowed, or declares more
    *     memory than the cap
    * @throws ToolException {@code wasm_module_invalid}: not a valid module or not the ABI
    */
   WasmTool(
-      byte[] wasm, ToolManifest manifest, SandboxLimits limits, EgressClient egress, KvStore kv)
+      byte[] wasm,
+      ToolManifest manifest,
+      SandboxLimits limits,
+      EgressClient egress,
+      KvStore kv,
+      Supplier<List<Path>> protectedPaths)
       throws ToolException {
     this.manifest = Objects.requireNonNull(manifest, "manifest");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.egress = Objects.requireNonNull(egress, "egress");
     this.kv = Objects.requireNonNull(kv, "kv");
-    this.rules = new CallRules(manifest, limits.devLoopback());
+    this.protectedPaths = Objects.requireNonNull(protectedPaths, "protectedPaths");
+    this.rules = new CallRules(manifest, limits.devLoopback(), protectedPaths);
     this.pool = new ArrayBlockingQueue<>(Math.max(1, limits.poolSize()));
     try {
       this.module = Parser.parse(wasm);
@@ -212,7 +223,7 @@ public final class WasmTool {
   private CallRules rulesFor(ToolManifest inForce) {
     CallRules r = rules;
     if (!r.manifest.equals(inForce)) {
-      r = new CallRules(inForce, limits.devLoopback());
+      r = new CallRules(inForce, limits.devLoopback(), protectedPaths);
       rules = r;
     }
     return r;

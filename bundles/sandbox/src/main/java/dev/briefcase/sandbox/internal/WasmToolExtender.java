@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.egress.EgressClient;
+import dev.briefcase.files.ProtectedPaths;
 import dev.briefcase.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,6 +114,7 @@ public final class WasmToolExtender {
   private final BundleContext context;
   private final EgressClient egress;
   private final Store store;
+  private final ProtectedPaths protectedPaths;
   private final SandboxLimits limits;
   private final long graceMillis;
   private final ObjectMapper json = new ObjectMapper();
@@ -132,10 +134,12 @@ public final class WasmToolExtender {
       BundleContext context,
       @Reference EgressClient egress,
       @Reference Store store,
+      @Reference ProtectedPaths protectedPaths,
       Config config) {
     this.context = context;
     this.egress = egress;
     this.store = store;
+    this.protectedPaths = protectedPaths;
     boolean dev = config.dev_loopback() || truthy(context.getProperty(DEV_LOOPBACK_PROPERTY));
     if (dev && "ga".equals(context.getProperty("briefcase.profile.mode"))) {
       LOG.warn("WASM loopback dev mode is refused in the strict (ga) profile; it stays off");
@@ -335,7 +339,8 @@ public final class WasmToolExtender {
               descriptor.declared(),
               limits,
               egress,
-              new StoreKv(store, descriptor.spec().id(), KvStore.DEFAULT_QUOTA));
+              new StoreKv(store, descriptor.spec().id(), KvStore.DEFAULT_QUOTA),
+              protectedPaths::paths);
       tools.put(descriptor.spec().id(), new WasmConnector.Tool(descriptor, tool));
     }
     if (tools.isEmpty()) {

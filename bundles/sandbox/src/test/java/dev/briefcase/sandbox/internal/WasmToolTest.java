@@ -428,6 +428,40 @@ public class WasmToolTest {
   }
 
   @Test
+  public void protectedPathsAreRefusedEvenWhenTheManifestAllowsTheRoot() throws Exception {
+    Path data = tmp.newFolder("data").toPath();
+    Path token = Files.writeString(data.resolve("auth_token"), "token");
+    Path dir = tmp.newFolder("allowed").toPath();
+    Files.writeString(dir.resolve("a.txt"), "fine");
+    String b64 = Base64.getUrlEncoder().encodeToString("pwned".getBytes(UTF8));
+    for (String call :
+        List.of(
+            hostCall("fs_read", "{\"path\":\"" + token + "\"}"),
+            hostCall("fs_write", "{\"path\":\"" + token + "\",\"data_b64\":\"" + b64 + "\"}"),
+            hostCall("fs_read", "{\"path\":\"" + dir + "/../data/auth_token\"}"))) {
+      WasmTool t =
+          new WasmTool(
+              Wat.compile(call),
+              manifest(List.of(), List.of(), List.of("/")),
+              SandboxLimits.defaults(),
+              egress,
+              new MemoryKv(KvStore.DEFAULT_QUOTA),
+              () -> List.of(data));
+      assertEquals("protected_path", violation(() -> t.run("{}")));
+    }
+    assertEquals("token", Files.readString(token));
+    WasmTool fine =
+        new WasmTool(
+            Wat.compile(hostCall("fs_read", "{\"path\":\"" + dir.resolve("a.txt") + "\"}")),
+            manifest(List.of(), List.of(), List.of("/")),
+            SandboxLimits.defaults(),
+            egress,
+            new MemoryKv(KvStore.DEFAULT_QUOTA),
+            () -> List.of(data));
+    assertTrue(json.readTree(fine.run("{}")).path("ok").asBoolean());
+  }
+
+  @Test
   public void fileOverTheLimitIsAViolation() throws Exception {
     Path dir = tmp.newFolder("allowed").toPath();
     Path big = dir.resolve("big.bin");

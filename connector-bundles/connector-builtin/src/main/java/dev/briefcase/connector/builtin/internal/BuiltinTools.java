@@ -9,14 +9,13 @@ import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.files.ProtectedPaths;
+import dev.briefcase.fsguard.ConfinedFiles;
+import dev.briefcase.fsguard.FsRefusal;
 import dev.briefcase.store.Store;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolSpec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -103,12 +102,19 @@ public final class BuiltinTools implements Connector {
               + " NULL)");
 
   private final Store store;
+  private final ProtectedPaths protectedPaths;
   private volatile boolean active = true;
 
   @Activate
-  public BuiltinTools(@Reference Store store) {
+  public BuiltinTools(@Reference Store store, @Reference ProtectedPaths protectedPaths) {
     this.store = store;
+    this.protectedPaths = protectedPaths;
     store.migrate("connector.builtin.notes", MIGRATIONS);
+  }
+
+  /** For tests and benchmarks without a kernel: no protected paths beyond the manifest's. */
+  public BuiltinTools(Store store) {
+    this(store, List::of);
   }
 
   @Deactivate
@@ -143,6 +149,7 @@ public final class BuiltinTools implements Connector {
             readFile(
                 args.path("path").asText(),
                 call.manifest().allowedPathPrefixes(),
+                protectedPaths.paths(),
                 call.manifest().maxOutputBytes()),
             "local:file_read");
       default:
@@ -191,62 +198,56 @@ public final class BuiltinTools implements Connector {
   }
 
   /**
-   * Reads a file only when its real path — symlinks resolved — lies under one of the manifest's
-   * prefixes (also resolved), so neither {@code ..} nor a symlink can leave an allowed directory.
+   * Reads a file through {@link ConfinedFiles}: the prefix is checked on the normalized path before
+   * the filesystem is touched (a path outside gets the same answer whether it exists or not), the
+   * file is reached without following a link out of the prefixes, the opened file is the one
+   * checked, and a protected path is refused whatever the prefixes allow.
    */
-  static ObjectNode readFile(String requested, List<String> allowedPrefixes, long maxBytes)
+  static ObjectNode readFile(
+      String requested, List<String> allowedPrefixes, List<Path> protectedPaths, long maxBytes)
       throws ToolException {
     if (allowedPrefixes.isEmpty()) {
       throw new SandboxViolationException("filesystem access is not allowed for file_read");
     }
-    Path real;
-    try {
-      Path p = Path.of(requested);
-      if (!p.isAbsolute()) {
-        throw new SandboxViolationException("path must be absolute");
-      }
-      real = p.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw new ToolException("not_found", "file not found");
-    } catch (InvalidPathException e) {
-      throw new SandboxViolationException("invalid path");
-    } catch (IOException e) {
-      throw new ToolException("io_error", "file could not be opened");
-    }
-    boolean allowed = false;
-    for (String prefix : allowedPrefixes) {
-      try {
-        Path root = Path.of(prefix).toRealPath();
-        if (real.startsWith(root)) {
-          allowed = true;
-          break;
-        }
-      } catch (IOException | InvalidPathException e) {
-        // a prefix that does not exist allows nothing
-      }
-    }
-    if (!allowed) {
-      throw new SandboxViolationException("path is outside the allowed directories");
-    }
-    if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-      throw new ToolException("not_a_file", "not a regular file");
-    }
     // base64 grows 4/3: read no more than the output limit can carry
     long limit = Math.max(0, maxBytes * 3 / 4 - 64);
     byte[] data;
-    try (InputStream in = Files.newInputStream(real)) {
-      data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+    try {
+      data = new ConfinedFiles(allowedPrefixes, protectedPaths).read(requested, limit);
+    } catch (IllegalArgumentException e) {
+      throw new SandboxViolationException("invalid filesystem prefix");
+    } catch (FsRefusal e) {
+      throw refusal(e);
+    } catch (NoSuchFileException e) {
+      throw new ToolException("not_found", "file not found");
     } catch (IOException e) {
       throw new ToolException("io_error", "file could not be read");
-    }
-    if (data.length > limit) {
-      throw new SandboxViolationException("output_too_large");
     }
     ObjectNode out = JSON.createObjectNode();
     out.put("ok", true);
     out.put("bytes", data.length);
     out.put("data_b64", Base64.getEncoder().encodeToString(data));
     return out;
+  }
+
+  private static ToolException refusal(FsRefusal e) {
+    switch (e.code()) {
+      case FsRefusal.NOT_A_FILE:
+        return new ToolException("not_a_file", "not a regular file");
+      case FsRefusal.TOO_LARGE:
+        return new SandboxViolationException("output_too_large");
+      case FsRefusal.PROTECTED:
+        return new SandboxViolationException(ProtectedPaths.CODE);
+      case FsRefusal.NOT_ABSOLUTE:
+        return new SandboxViolationException("path must be absolute");
+      case FsRefusal.INVALID:
+        return new SandboxViolationException("invalid path");
+      case FsRefusal.CHANGED:
+        return new SandboxViolationException("path changed while it was opened");
+      default:
+        // outside the prefixes, a link leading out of them, a link loop: one answer for all
+        return new SandboxViolationException("path is outside the allowed directories");
+    }
   }
 
   private static JsonNode schema(String json) {

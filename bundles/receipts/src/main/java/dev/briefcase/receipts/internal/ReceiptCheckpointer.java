@@ -269,7 +269,7 @@ public final class ReceiptCheckpointer {
       failed(head, "unsupported_algorithm", e.getMessage(), now);
       return null;
     }
-    ObjectNode event = Checkpoint.event(Instant.ofEpochMilli(now).toString(), signed);
+    ObjectNode event = Checkpoint.event(Instant.now().toString(), signed);
     Receipt written;
     try {
       written = log.append(event);

@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * commit. Receipts that commit while it signs come between the signed head and the checkpoint
  * receipt; the next checkpoint covers them. When the key directory is missing or refuses (e.g.
  * {@code backend_unavailable}, {@code software_keys_refused}), receipts keep being written, the
- * failure is logged at WARN and the checkpoint is retried after {@code retry_seconds}.
+ * failure is logged at WARN and the checkpoint is retried after {@code retry_seconds}, then less
+ * often while the same failure persists. It signs nothing while the receipt its last checkpoint
+ * covered no longer has the signed hash ({@code chain_rewritten}): a rewritten chain stays
+ * detectable instead of being vouched for.
  */
 @Component(
     service = {},
@@ -58,6 +61,7 @@ public final class ReceiptCheckpointer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReceiptCheckpointer.class);
   private static final long POLL_MS = 250;
+  private static final long MAX_BACKOFF_MS = 300_000;
   // how far back activation looks for the last checkpoint; without one, the next is due at once
   private static final int SCAN_PAGES = 4;
 
@@ -101,14 +105,17 @@ public final class ReceiptCheckpointer {
   private final Thread thread;
   private volatile boolean stopped;
   private volatile KeyDirectory keys;
+  // set by the checkpointer; reset when a key directory arrives, so it is tried at once
+  private volatile long nextAttemptAt;
 
   // checkpointer thread only (and tests calling tick() without the thread)
   private long signedSeq;
+  private String signedHashHex;
   private long checkpointsAfterSigned;
   // the interval counts from the first look, or from the last checkpoint signed here
   private long lastCheckpointAt = Long.MIN_VALUE;
-  private long nextAttemptAt;
   private String failing;
+  private long backoffMs;
 
   /** Activates on the receipt log with the component configuration. */
   @Activate
@@ -151,6 +158,7 @@ public final class ReceiptCheckpointer {
       policyOption = ReferencePolicyOption.GREEDY)
   void bindKeys(KeyDirectory directory) {
     keys = directory;
+    nextAttemptAt = 0;
     synchronized (wake) {
       wake.notifyAll();
     }
@@ -172,7 +180,9 @@ public final class ReceiptCheckpointer {
           if (Checkpoint.isCheckpoint(r.event())) {
             seen++;
             try {
-              signedSeq = Checkpoint.fields(r.event()).seq();
+              Checkpoint.Fields f = Checkpoint.fields(r.event());
+              signedSeq = f.seq();
+              signedHashHex = f.headHashHex();
               checkpointsAfterSigned = seen;
               return;
             } catch (IllegalArgumentException e) {
@@ -231,7 +241,27 @@ public final class ReceiptCheckpointer {
     if (uncovered < 1 || (uncovered < every && now - lastCheckpointAt < intervalMs)) {
       return null;
     }
-    return sign(new Head(head.id(), head.hashHex()), now);
+    Head current = new Head(head.id(), head.hashHex());
+    if (rewritten(current)) {
+      failed(
+          current,
+          "chain_rewritten",
+          "receipt " + signedSeq + " no longer has the hash its checkpoint signed",
+          now);
+      return null;
+    }
+    return sign(current, now);
+  }
+
+  // Never sign on top of a chain changed under the last checkpoint: that would vouch for the edit.
+  private boolean rewritten(Head head) {
+    if (signedSeq < 1 || signedHashHex == null || head.id() < signedSeq) {
+      return signedSeq > head.id();
+    }
+    List<Receipt> at = log.list(1, head.id() - signedSeq);
+    return at.isEmpty()
+        || at.get(0).id() != signedSeq
+        || !signedHashHex.equals(at.get(0).hashHex());
   }
 
   private Receipt sign(Head head, long now) {
@@ -278,6 +308,7 @@ public final class ReceiptCheckpointer {
       return null;
     }
     signedSeq = head.id();
+    signedHashHex = head.hashHex();
     checkpointsAfterSigned = 1;
     lastCheckpointAt = now;
     if (failing != null) {
@@ -291,11 +322,15 @@ public final class ReceiptCheckpointer {
   }
 
   private void failed(Head head, String code, String message, long now) {
-    nextAttemptAt = now + retryMs;
+    // the same failure again: back off (doubling up to MAX_BACKOFF_MS), so a kernel without a
+    // usable signer does not retry every few seconds forever; a new key directory wakes it early
+    backoffMs = code.equals(failing) ? Math.min(MAX_BACKOFF_MS, backoffMs * 2) : retryMs;
+    backoffMs = Math.max(backoffMs, retryMs);
+    nextAttemptAt = now + backoffMs;
     if (!code.equals(failing)) {
       LOG.warn(
           "receipt checkpoint over seq {} not signed ({}: {}); receipts are still written, retrying"
-              + " every {} s",
+              + " in {} s, then less often",
           head.id(),
           code,
           message,

@@ -21,6 +21,7 @@ final class FakeKeys implements KeyDirectory {
   final KeyPair pair;
   volatile boolean down;
   volatile int signatures;
+  volatile int attempts;
 
   FakeKeys() {
     try {
@@ -75,6 +76,7 @@ final class FakeKeys implements KeyDirectory {
 
   @Override
   public KeyInfo ensure(String role) throws KeyException {
+    attempts++;
     if (down) {
       throw new KeyException("backend_unavailable", "signer software is not available");
     }

@@ -219,6 +219,64 @@ public class ReceiptCheckpointerTest {
   }
 
   @Test
+  public void aSignerThatKeepsFailingIsTriedLessOften() throws Exception {
+    keys.down = true;
+    for (int i = 1; i <= 5; i++) {
+      call(i);
+    }
+    assertEquals(1, keys.attempts);
+    assertNull(checkpointer.tick(now + 10_000)); // second try, after retry
+    assertEquals(2, keys.attempts);
+    assertNull(checkpointer.tick(now + 20_000)); // the next waits 20 s, not 10
+    assertEquals(2, keys.attempts);
+    assertNull(checkpointer.tick(now + 30_000));
+    assertEquals(3, keys.attempts);
+    // a key directory arriving is tried at once
+    keys.down = false;
+    checkpointer.bindKeys(keys);
+    assertNotNull(checkpointer.tick(now + 30_001));
+  }
+
+  @Test
+  public void aChainRewrittenUnderTheLastCheckpointIsNotSignedAgain() throws Exception {
+    fourteenReceipts();
+    // the attacker re-chains the database from receipt 3 on, checkpoints included
+    String forged = rechain(export(), 3, e -> e.put("decision", "deny"));
+    log.close();
+    store.write(
+        c -> {
+          try (java.sql.PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE receipts SET prev_hash_hex = ?, hash_hex = ?, event_json = ? WHERE id = ?")) {
+            for (String line : forged.split("\n")) {
+              JsonNode n = mapper.readTree(line);
+              if (n.has("id")) {
+                ps.setString(1, n.get("prev_hash_hex").asText());
+                ps.setString(2, n.get("hash_hex").asText());
+                ps.setString(3, ReceiptChain.canonicalize(n.get("event")));
+                ps.setLong(4, n.get("id").asLong());
+                ps.addBatch();
+              }
+            }
+            ps.executeBatch();
+          } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+          }
+          return null;
+        });
+    log = new SqliteReceiptLog(store, SqliteReceiptLog.DEFAULT_MAX_BATCH, 30_000);
+    assertTrue("a bare hash chain cannot tell", log.verify().ok());
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    for (int i = 0; i < 6; i++) {
+      log.append(mapper.createObjectNode().put("kind", "x").put("ts", "2026-12-07T00:00:00Z"));
+    }
+    int before = keys.signatures;
+    assertNull(again.tick(now));
+    assertEquals(before, keys.signatures);
+    assertEquals("checkpoint_mismatch", verify(export(), keys).reason());
+  }
+
+  @Test
   public void aQuietLogIsCheckpointedAfterTheInterval() throws Exception {
     call(1);
     call(2);

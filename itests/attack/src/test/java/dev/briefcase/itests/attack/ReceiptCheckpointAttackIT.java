@@ -93,6 +93,19 @@ public class ReceiptCheckpointAttackIT {
       Distribution.Answer online = d.post("/v1/receipts/verify", "");
       assertEquals(online.body(), 200, online.status());
       assertTrue(online.body(), online.json().get("ok").asBoolean());
+      // nor does the daemon vouch for it: with new receipts due, it refuses to sign over the edit
+      long forgedHead = original.get(original.size() - 1).get("id").asLong();
+      calls(d, 1);
+      long deadline = System.currentTimeMillis() + DEADLINE_MS;
+      while (!Files.readString(d.logFile).contains("(chain_rewritten:")) {
+        assertTrue("no chain_rewritten warning", System.currentTimeMillis() < deadline);
+        Thread.sleep(100);
+      }
+      for (JsonNode r : d.get("/v1/receipts?limit=50").json().get("receipts")) {
+        assertFalse(
+            "a checkpoint signed over the rewritten chain: " + r,
+            r.get("id").asLong() > forgedHead && "checkpoint".equals(kind(r)));
+      }
       Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
       assertEquals(ex.stderr(), 0, ex.exit());
     }

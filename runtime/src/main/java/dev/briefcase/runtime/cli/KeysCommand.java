@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
       KeysCommand.Create.class,
       KeysCommand.Rotate.class,
       KeysCommand.Delete.class,
-      KeysCommand.Check.class
+      KeysCommand.Check.class,
+      KeysCommand.ExportPublic.class
     })
 final class KeysCommand {
 
@@ -127,6 +128,26 @@ final class KeysCommand {
       AdminClient.Response res = client.post(path(role) + "/delete", null);
       client.requireOk(res);
       out().println(json ? res.body() : role + ": key deleted");
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code GET /v1/keys/{role}/public}: the public JWK, never private members. */
+  @Command(
+      name = "export-public",
+      description =
+          "Print a role's public JWK, e.g. the identity key for receipts verify --offline --key.")
+  static final class ExportPublic extends AdminCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ROLE", description = "identity, pop or dpop:<server>")
+    String role;
+
+    @Override
+    public Integer call() {
+      AdminClient client = root().client();
+      AdminClient.Response res = client.get(path(role) + "/public");
+      client.requireOk(res);
+      // one line of JSON whatever --json says: the output is the key file
+      out().println(client.json(res));
       return ExitCodes.OK;
     }
   }

@@ -1,6 +1,8 @@
 package dev.briefcase.runtime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.receipts.internal.Checkpoint;
+import dev.briefcase.receipts.internal.OfflineVerifier;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,11 +73,53 @@ final class ReceiptsCommand {
     }
   }
 
-  /** {@code POST /v1/receipts/verify}: exit 5 if the chain is broken (HTTP 409). */
-  @Command(name = "verify", description = "Verify the whole receipt chain (exit 5 if broken).")
+  /**
+   * {@code POST /v1/receipts/verify}: exit 5 if the chain is broken (HTTP 409). With {@code
+   * --offline FILE --key JWK} no daemon is involved: the export is checked link by link and every
+   * checkpoint signature against the given public keys.
+   */
+  @Command(
+      name = "verify",
+      description = {
+        "Verify the whole receipt chain (exit 5 if broken).",
+        "With --offline FILE --key JWK: verify an export without the daemon, including every"
+            + " signed checkpoint."
+      })
   static final class Verify extends AdminCommand implements Callable<Integer> {
+    @Option(
+        names = "--offline",
+        paramLabel = "FILE",
+        description = "An export (briefcase receipts export) to verify with no daemon.")
+    Path offline;
+
+    @Option(
+        names = "--key",
+        paramLabel = "JWK",
+        description =
+            "A public JWK or JWK set file (briefcase keys export-public identity); repeat for keys"
+                + " the identity role had before a rotation.")
+    List<Path> keyFiles = new ArrayList<>();
+
+    @Option(
+        names = "--partial",
+        description = "The export starts after id 1 (export --after-id): trust its first link.")
+    boolean partial;
+
+    @Option(
+        names = "--max-unsigned",
+        paramLabel = "N",
+        description = "Fail when more than N receipts follow the last verified checkpoint.")
+    Long maxUnsigned;
+
     @Override
     public Integer call() {
+      if (offline != null) {
+        return offline();
+      }
+      if (!keyFiles.isEmpty() || partial || maxUnsigned != null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--key, --partial and --max-unsigned need --offline FILE");
+      }
       AdminClient client = root().client();
       AdminClient.Response res = client.post("/v1/receipts/verify", "{}");
       if (res.status() == 409) {
@@ -111,6 +157,108 @@ final class ReceiptsCommand {
       }
       out().println(line);
       return ExitCodes.OK;
+    }
+
+    private int offline() {
+      if (keyFiles.isEmpty()) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--offline needs at least one --key JWK file");
+      }
+      if (maxUnsigned != null && maxUnsigned < 0) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--max-unsigned must be at least 0");
+      }
+      List<Checkpoint.VerificationKey> keys = new ArrayList<>();
+      for (Path file : keyFiles) {
+        keys.addAll(readKeys(file));
+      }
+      OfflineVerifier.Result r;
+      try (BufferedReader in = Files.newBufferedReader(offline, StandardCharsets.UTF_8)) {
+        r = OfflineVerifier.verify(in, keys, partial);
+      } catch (IOException | java.io.UncheckedIOException e) {
+        throw new CliException(
+            ExitCodes.ERROR,
+            "briefcase: cannot read " + offline + ": " + AdminClient.oneLine(String.valueOf(e)));
+      }
+      boolean tooLong = r.ok() && maxUnsigned != null && r.unsignedTail() > maxUnsigned;
+      if (json) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = root().mapper.createObjectNode();
+        o.put("ok", r.ok() && !tooLong);
+        o.put("count", r.count());
+        o.put("head_hash_hex", r.headHashHex());
+        o.put("checkpoints_verified", r.checkpointsVerified());
+        o.put("last_checkpoint_seq", r.lastCheckpointSeq());
+        o.put("unsigned_tail", r.unsignedTail());
+        if (!r.ok()) {
+          o.put("first_bad_id", r.firstBadId());
+          o.put("reason", r.reason());
+          o.put("detail", r.detail());
+        } else if (tooLong) {
+          o.put("reason", "unsigned_tail_too_long");
+        }
+        out().println(o);
+        return r.ok() && !tooLong ? ExitCodes.OK : ExitCodes.CHAIN_BROKEN;
+      }
+      if (!r.ok()) {
+        err()
+            .println(
+                "receipt chain broken at id "
+                    + r.firstBadId()
+                    + ": "
+                    + r.reason()
+                    + " ("
+                    + r.detail()
+                    + "); "
+                    + r.checkpointsVerified()
+                    + " checkpoints verified before it");
+        return ExitCodes.CHAIN_BROKEN;
+      }
+      String summary =
+          "receipt chain ok (offline): "
+              + r.count()
+              + " receipts, "
+              + r.checkpointsVerified()
+              + " checkpoints verified"
+              + (r.checkpointsVerified() > 0 ? " (last over id " + r.lastCheckpointSeq() + ")" : "")
+              + ", "
+              + r.unsignedTail()
+              + " receipts after the last checkpoint (unsigned tail), head_hash_hex "
+              + r.headHashHex();
+      if (tooLong) {
+        err()
+            .println(
+                "receipt chain not covered: unsigned_tail_too_long ("
+                    + r.unsignedTail()
+                    + " receipts after the last checkpoint, at most "
+                    + maxUnsigned
+                    + " allowed)");
+        return ExitCodes.CHAIN_BROKEN;
+      }
+      out().println(summary);
+      return ExitCodes.OK;
+    }
+
+    private List<Checkpoint.VerificationKey> readKeys(Path file) {
+      try {
+        JsonNode node = root().mapper.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        List<Checkpoint.VerificationKey> out = new ArrayList<>();
+        if (node != null && node.has("keys") && node.get("keys").isArray()) {
+          for (JsonNode k : node.get("keys")) {
+            out.add(Checkpoint.verificationKey(k));
+          }
+        } else {
+          out.add(Checkpoint.verificationKey(node));
+        }
+        return out;
+      } catch (IOException e) {
+        throw new CliException(
+            ExitCodes.ERROR,
+            "briefcase: cannot read key " + file + ": " + AdminClient.oneLine(String.valueOf(e)));
+      } catch (IllegalArgumentException e) {
+        throw new CliException(
+            ExitCodes.USAGE,
+            "briefcase: " + file + " is not a usable public JWK: " + e.getMessage());
+      }
     }
   }
 

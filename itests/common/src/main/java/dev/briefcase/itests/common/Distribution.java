@@ -75,6 +75,11 @@ public final class Distribution implements AutoCloseable {
       // tests that mean the keyring or a passphrase say so with env(...).
       pb.environment().put("BRIEFCASE_SECRET_BACKEND", "file");
     }
+    // Signed receipt checkpoints come every 256 receipts or 60 s: a checkpoint receipt appearing
+    // mid-test would move the receipt head that "refused and changed nothing" checks compare.
+    // Tests that exercise checkpoints set these themselves.
+    pb.environment().putIfAbsent("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "100000");
+    pb.environment().putIfAbsent("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "86400");
     process = pb.start();
     awaitReady(Duration.ofSeconds(60));
     return this;

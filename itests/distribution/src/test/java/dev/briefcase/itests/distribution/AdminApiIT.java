@@ -109,6 +109,7 @@ public class AdminApiIT {
     out.put("POST /v1/keys/{role}", d.post("/v1/keys/dpop:contract", "{\"algorithm\":\"p256\"}"));
     out.put("GET /v1/keys", d.get("/v1/keys"));
     out.put("POST /v1/keys/{role}/rotate", d.post("/v1/keys/dpop:contract/rotate", ""));
+    out.put("GET /v1/keys/{role}/public", d.get("/v1/keys/dpop:contract/public"));
     out.put("GET /v1/diagnostics/security", d.get("/v1/diagnostics/security"));
     out.put("POST /v1/keys/{role}/delete", d.post("/v1/keys/dpop:contract/delete", ""));
     return out;

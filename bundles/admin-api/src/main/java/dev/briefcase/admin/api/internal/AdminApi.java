@@ -357,6 +357,11 @@ public final class AdminApi {
           send(ex, 200, wrap("keys", arr));
           return;
         }
+        if (p.length == 4 && p[3].equals("public")) {
+          requireMethod(method, "GET");
+          publicKey(ex, p[2]);
+          return;
+        }
         if (p.length == 3 || (p.length == 4 && (p[3].equals("rotate") || p[3].equals("delete")))) {
           requireMethod(method, "POST");
           keyChange(ex, p[2], p.length == 3 ? "create" : p[3]);
@@ -805,6 +810,40 @@ public final class AdminApi {
     } catch (KeyException e) {
       throw keyError(e);
     }
+  }
+
+  /**
+   * {@code GET /v1/keys/{role}/public}: the role's public JWK for verifiers (e.g. of receipt
+   * checkpoints), built from an allow-list of public members so no private member can ever pass.
+   */
+  private void publicKey(HttpExchange ex, String rawRole) throws IOException, HttpError {
+    KeyDirectory directory = need(keys, "key directory");
+    String role = java.net.URLDecoder.decode(rawRole, StandardCharsets.UTF_8);
+    KeyInfo k;
+    try {
+      k =
+          directory
+              .get(role)
+              .orElseThrow(() -> new KeyException("key_not_found", "role " + role + " has no key"));
+    } catch (KeyException e) {
+      throw keyError(e);
+    }
+    JsonNode jwk;
+    try {
+      jwk = Views.JSON.readTree(k.publicJwk());
+    } catch (JsonProcessingException e) {
+      throw new HttpError(503, "backend_unavailable", "the public key is unreadable");
+    }
+    ObjectNode o = Views.JSON.createObjectNode();
+    for (String member : new String[] {"kty", "crv", "x", "y"}) {
+      if (jwk.path(member).isTextual()) {
+        o.put(member, jwk.get(member).textValue());
+      }
+    }
+    o.put("kid", k.thumbprint());
+    o.put("alg", k.handle().algorithm() == KeyAlgorithm.ED25519 ? "EdDSA" : "ES256");
+    o.put("use", "sig");
+    sendRaw(ex, 200, "application/jwk+json", Views.JSON.writeValueAsBytes(o));
   }
 
   private static HttpError keyError(KeyException e) {

@@ -1,0 +1,305 @@
+package dev.briefcase.receipts.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.receipts.Receipt;
+import dev.briefcase.store.internal.SqliteStore;
+import java.io.BufferedReader;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** Signing checkpoints into the chain, and verifying exports of it offline. */
+public class ReceiptCheckpointerTest {
+
+  @Rule public TemporaryFolder tmp = new TemporaryFolder();
+
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final FakeKeys keys = new FakeKeys();
+  private SqliteStore store;
+  private SqliteReceiptLog log;
+  private ReceiptCheckpointer checkpointer;
+  private long now = 1_000_000;
+
+  @Before
+  public void open() {
+    store = new SqliteStore(tmp.getRoot().toPath().resolve("briefcase.db"));
+    log = new SqliteReceiptLog(store, SqliteReceiptLog.DEFAULT_MAX_BATCH, 30_000);
+    checkpointer = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+  }
+
+  @After
+  public void close() {
+    log.close();
+    store.close();
+  }
+
+  private Receipt call(int i) {
+    ObjectNode e = mapper.createObjectNode();
+    e.put("kind", "tool_call");
+    e.put("ts", "2026-12-07T00:00:00Z");
+    e.put("tool_id", "file_read");
+    e.put("decision", "allow");
+    e.put("n", i);
+    Receipt r = log.append(e);
+    checkpointer.tick(now);
+    return r;
+  }
+
+  private String export() throws Exception {
+    StringWriter out = new StringWriter();
+    log.export(0, out);
+    return out.toString();
+  }
+
+  private OfflineVerifier.Result verify(String export, FakeKeys... with) throws Exception {
+    List<Checkpoint.VerificationKey> ks = new ArrayList<>();
+    for (FakeKeys k : with) {
+      ks.add(Checkpoint.verificationKey(k.publicJwk()));
+    }
+    return OfflineVerifier.verify(new BufferedReader(new StringReader(export)), ks, false);
+  }
+
+  /** Edits one receipt's event and recomputes every hash after it, as a database writer can. */
+  private String rechain(String export, long id, Consumer<ObjectNode> edit) throws Exception {
+    StringBuilder out = new StringBuilder();
+    String prev = ReceiptChain.GENESIS_HASH_HEX;
+    for (String line : export.split("\n")) {
+      ObjectNode node = (ObjectNode) mapper.readTree(line);
+      if (!node.has("id")) {
+        node.put("head_hash_hex", prev);
+      } else {
+        ObjectNode event = (ObjectNode) node.get("event");
+        if (node.get("id").asLong() == id) {
+          edit.accept(event);
+        }
+        node.put("prev_hash_hex", prev);
+        prev = ReceiptChain.hashEvent(prev, event);
+        node.put("hash_hex", prev);
+      }
+      out.append(node).append('\n');
+    }
+    return out.toString();
+  }
+
+  private void fourteenReceipts() {
+    for (int i = 1; i <= 12; i++) {
+      call(i);
+    }
+  }
+
+  @Test
+  public void everyNReceiptsACheckpointIsSignedIntoTheChain() throws Exception {
+    fourteenReceipts();
+    List<Receipt> all = log.list(100, 0);
+    // 12 calls and two checkpoints: id 6 over seq 5, id 12 over seq 11 (ids 7..11 are calls)
+    assertEquals(14, all.size());
+    JsonNode first = all.get(all.size() - 6).event();
+    assertTrue(Checkpoint.isCheckpoint(first));
+    assertEquals(5, first.get("seq").asLong());
+    assertEquals(all.get(all.size() - 5).hashHex(), first.get("head_hash_hex").asText());
+    assertTrue(Checkpoint.isCheckpoint(all.get(all.size() - 12).event()));
+    assertTrue(log.verify().ok());
+
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertTrue(r.detail(), r.ok());
+    assertEquals(14, r.count());
+    assertEquals(2, r.checkpointsVerified());
+    assertEquals(11, r.lastCheckpointSeq());
+    assertEquals(2, r.unsignedTail());
+  }
+
+  @Test
+  public void aRechainedEditFailsAtTheFirstCheckpointAfterIt() throws Exception {
+    fourteenReceipts();
+    String export = export();
+    OfflineVerifier.Result early = verify(rechain(export, 3, e -> e.put("decision", "deny")), keys);
+    assertFalse(early.ok());
+    assertEquals("checkpoint_mismatch", early.reason());
+    assertEquals(Long.valueOf(6), early.firstBadId());
+
+    OfflineVerifier.Result late = verify(rechain(export, 8, e -> e.put("tool_id", "x")), keys);
+    assertEquals("checkpoint_mismatch", late.reason());
+    assertEquals(Long.valueOf(12), late.firstBadId());
+
+    // an edit after the last checkpoint is only the unsigned tail: nothing can catch it
+    OfflineVerifier.Result tail = verify(rechain(export, 14, e -> e.put("n", 99)), keys);
+    assertTrue(tail.ok());
+    assertEquals(2, tail.unsignedTail());
+  }
+
+  @Test
+  public void rewritingTheCheckpointToo_breaksItsSignature() throws Exception {
+    fourteenReceipts();
+    String export = export();
+    // rechain once to learn the new hash of receipt 5, then put it into the checkpoint
+    String edited = rechain(export, 2, e -> e.put("decision", "deny"));
+    String newHead5 = null;
+    for (String line : edited.split("\n")) {
+      JsonNode n = mapper.readTree(line);
+      if (n.path("id").asLong() == 5) {
+        newHead5 = n.get("hash_hex").asText();
+      }
+    }
+    String forged = newHead5;
+    String both =
+        rechain(
+            rechain(export, 2, e -> e.put("decision", "deny")),
+            6,
+            e -> e.put("head_hash_hex", forged));
+    OfflineVerifier.Result r = verify(both, keys);
+    assertEquals("checkpoint_bad_signature", r.reason());
+    assertEquals(Long.valueOf(6), r.firstBadId());
+  }
+
+  @Test
+  public void aWrongKeyFails() throws Exception {
+    fourteenReceipts();
+    OfflineVerifier.Result r = verify(export(), new FakeKeys());
+    assertFalse(r.ok());
+    assertEquals("checkpoint_unknown_key", r.reason());
+    assertEquals(Long.valueOf(6), r.firstBadId());
+  }
+
+  @Test
+  public void plainChainDefectsAndTruncationAreCaught() throws Exception {
+    fourteenReceipts();
+    String export = export();
+    // an edit that is not re-chained
+    String edited = export.replaceFirst("\"n\":3", "\"n\":4");
+    OfflineVerifier.Result r = verify(edited, keys);
+    assertEquals("hash_mismatch", r.reason());
+    assertEquals(Long.valueOf(3), r.firstBadId());
+    // a dropped line
+    String[] lines = export.split("\n");
+    StringBuilder gap = new StringBuilder();
+    for (int i = 0; i < lines.length; i++) {
+      if (i != 8) {
+        gap.append(lines[i]).append('\n');
+      }
+    }
+    assertEquals("chain_broken", verify(gap.toString(), keys).reason());
+    // cut before the trailer
+    String cut = export.substring(0, export.lastIndexOf("{\"head_hash_hex\""));
+    assertEquals("trailer_missing", verify(cut, keys).reason());
+  }
+
+  @Test
+  public void aMissingSignerDoesNotStopReceiptsAndTheCheckpointIsRetried() throws Exception {
+    keys.down = true;
+    for (int i = 1; i <= 7; i++) {
+      assertNotNull(call(i));
+    }
+    assertEquals(7, log.list(100, 0).size());
+    assertEquals(0, keys.signatures);
+    keys.down = false;
+    // before the retry delay nothing is tried again
+    assertNull(checkpointer.tick(now + 5_000));
+    Receipt c = checkpointer.tick(now + 10_000);
+    assertNotNull(c);
+    assertEquals(7, c.event().get("seq").asLong());
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertTrue(r.detail(), r.ok());
+    assertEquals(1, r.checkpointsVerified());
+    assertEquals(0, r.unsignedTail());
+  }
+
+  @Test
+  public void aSignerThatKeepsFailingIsTriedLessOften() throws Exception {
+    keys.down = true;
+    for (int i = 1; i <= 5; i++) {
+      call(i);
+    }
+    assertEquals(1, keys.attempts);
+    assertNull(checkpointer.tick(now + 10_000)); // second try, after retry
+    assertEquals(2, keys.attempts);
+    assertNull(checkpointer.tick(now + 20_000)); // the next waits 20 s, not 10
+    assertEquals(2, keys.attempts);
+    assertNull(checkpointer.tick(now + 30_000));
+    assertEquals(3, keys.attempts);
+    // a key directory arriving is tried at once
+    keys.down = false;
+    checkpointer.bindKeys(keys);
+    assertNotNull(checkpointer.tick(now + 30_001));
+  }
+
+  @Test
+  public void aChainRewrittenUnderTheLastCheckpointIsNotSignedAgain() throws Exception {
+    fourteenReceipts();
+    // the attacker re-chains the database from receipt 3 on, checkpoints included
+    String forged = rechain(export(), 3, e -> e.put("decision", "deny"));
+    log.close();
+    store.write(
+        c -> {
+          try (java.sql.PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE receipts SET prev_hash_hex = ?, hash_hex = ?, event_json = ? WHERE id = ?")) {
+            for (String line : forged.split("\n")) {
+              JsonNode n = mapper.readTree(line);
+              if (n.has("id")) {
+                ps.setString(1, n.get("prev_hash_hex").asText());
+                ps.setString(2, n.get("hash_hex").asText());
+                ps.setString(3, ReceiptChain.canonicalize(n.get("event")));
+                ps.setLong(4, n.get("id").asLong());
+                ps.addBatch();
+              }
+            }
+            ps.executeBatch();
+          } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+          }
+          return null;
+        });
+    log = new SqliteReceiptLog(store, SqliteReceiptLog.DEFAULT_MAX_BATCH, 30_000);
+    assertTrue("a bare hash chain cannot tell", log.verify().ok());
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    for (int i = 0; i < 6; i++) {
+      log.append(mapper.createObjectNode().put("kind", "x").put("ts", "2026-12-07T00:00:00Z"));
+    }
+    int before = keys.signatures;
+    assertNull(again.tick(now));
+    assertEquals(before, keys.signatures);
+    assertEquals("checkpoint_mismatch", verify(export(), keys).reason());
+  }
+
+  @Test
+  public void aQuietLogIsCheckpointedAfterTheInterval() throws Exception {
+    call(1);
+    call(2);
+    assertNull(checkpointer.tick(now + 59_000));
+    Receipt c = checkpointer.tick(now + 60_000);
+    assertNotNull(c);
+    assertEquals(2, c.event().get("seq").asLong());
+    // nothing new: no checkpoint of the checkpoint
+    assertNull(checkpointer.tick(now + 600_000));
+  }
+
+  @Test
+  public void aRestartFindsTheLastCheckpoint() throws Exception {
+    fourteenReceipts();
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    // 12 is the last checkpoint over seq 11; 13 and 14 are new: 3 more make it due
+    assertNull(again.tick(now));
+    for (int i = 0; i < 3; i++) {
+      ObjectNode e = mapper.createObjectNode().put("kind", "x").put("ts", "2026-12-07T00:00:00Z");
+      log.append(e);
+    }
+    Receipt c = again.tick(now);
+    assertNotNull(c);
+    assertEquals(17, c.event().get("seq").asLong());
+  }
+}

@@ -1,0 +1,326 @@
+package dev.briefcase.itests.attack;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.itests.common.Distribution;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import org.erdtman.jcs.JsonCanonicalizer;
+import org.junit.Test;
+
+/**
+ * Issue 10, "Receipts a third party can check": anyone who can write the database can rebuild a
+ * hash chain that verifies. Signed checkpoints stop that: the kernel signs the chain head with the
+ * identity key every N receipts or T seconds ({@code BRIEFCASE_RECEIPT_CHECKPOINT_EVERY=5}, {@code
+ * _INTERVAL_SECONDS=2} here), and {@code briefcase receipts verify --offline FILE --key JWK} checks
+ * an export with no daemon. An attacker with write access to {@code briefcase.db} edits a receipt
+ * and re-chains every hash after it: the daemon's own verify still says ok, the offline
+ * verification fails at the first checkpoint after the edit. A wrong key fails too; a missing
+ * signer stops no receipt.
+ */
+public class ReceiptCheckpointAttackIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int EVERY = 5;
+  private static final long DEADLINE_MS = 120_000;
+
+  @Test
+  public void aRechainedDatabaseFailsOfflineAtTheFirstCheckpointAfterTheEdit() throws Exception {
+    Path data = Files.createTempDirectory("briefcase-checkpoint-attack");
+    Path work = Files.createTempDirectory("briefcase-checkpoint-files");
+    Path jwk = work.resolve("identity.jwk");
+    Path export = work.resolve("receipts.ndjson");
+    long lastCall;
+    try (Distribution d = distribution(data).start()) {
+      lastCall = calls(d, 12);
+      awaitCheckpointCovering(d, lastCall);
+      // and more after the first checkpoints, so an edit can fall between two of them
+      lastCall = calls(d, EVERY + 1);
+      awaitCheckpointCovering(d, lastCall);
+
+      Distribution.CliResult pub = d.cli("keys", "export-public", "identity");
+      assertEquals(pub.stderr(), 0, pub.exit());
+      JsonNode key = JSON.readTree(pub.stdout());
+      assertEquals("OKP", key.get("kty").asText());
+      assertEquals("Ed25519", key.get("crv").asText());
+      assertFalse("a public JWK never carries d", key.has("d"));
+      Files.writeString(jwk, pub.stdout());
+
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      assertEquals(ex.stderr(), 0, ex.exit());
+    }
+    List<JsonNode> original = lines(export);
+
+    // the honest export verifies with no daemon running
+    Distribution.CliResult ok = offline(data, export, jwk);
+    assertEquals(ok.stdout() + ok.stderr(), 0, ok.exit());
+    assertTrue(ok.stdout(), ok.stdout().contains("checkpoints verified"));
+    assertTrue(ok.stdout(), ok.stdout().contains("unsigned tail"));
+    assertFalse(ok.stdout(), ok.stdout().contains(" 0 checkpoints verified"));
+
+    // a wrong key: the checkpoints are not signed by it
+    Path wrong = work.resolve("wrong.jwk");
+    Files.writeString(wrong, freshJwk());
+    Distribution.CliResult bad = offline(data, export, wrong);
+    assertEquals(bad.stdout() + bad.stderr(), 5, bad.exit());
+    long firstCheckpoint = firstCheckpointCovering(original, 1);
+    assertTrue(
+        bad.stderr(), bad.stderr().contains("broken at id " + firstCheckpoint + ": checkpoint_"));
+
+    // the attacker: edit receipt 3 in the database and re-chain every hash after it
+    long edited = 3;
+    rechainDatabase(data.resolve("briefcase.db"), edited);
+    try (Distribution d = distribution(data).start()) {
+      // a bare hash chain cannot tell: the daemon's verify walks the rebuilt chain and finds it
+      // whole
+      Distribution.Answer online = d.post("/v1/receipts/verify", "");
+      assertEquals(online.body(), 200, online.status());
+      assertTrue(online.body(), online.json().get("ok").asBoolean());
+      // nor does the daemon vouch for it: with new receipts due, it refuses to sign over the edit
+      long forgedHead = original.get(original.size() - 1).get("id").asLong();
+      calls(d, 1);
+      long deadline = System.currentTimeMillis() + DEADLINE_MS;
+      while (!Files.readString(d.logFile).contains("(chain_rewritten:")) {
+        assertTrue("no chain_rewritten warning", System.currentTimeMillis() < deadline);
+        Thread.sleep(100);
+      }
+      for (JsonNode r : d.get("/v1/receipts?limit=50").json().get("receipts")) {
+        assertFalse(
+            "a checkpoint signed over the rewritten chain: " + r,
+            r.get("id").asLong() > forgedHead && "checkpoint".equals(kind(r)));
+      }
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      assertEquals(ex.stderr(), 0, ex.exit());
+    }
+    long expectedBad = firstCheckpointCovering(original, edited);
+    Distribution.CliResult caught = offline(data, export, jwk);
+    assertEquals(caught.stdout() + caught.stderr(), 5, caught.exit());
+    assertTrue(
+        caught.stderr(),
+        caught.stderr().contains("receipt chain broken at id " + expectedBad + ": checkpoint_"));
+
+    // the same attack on the export file itself, after the first checkpoint: caught at the next
+    Files.writeString(export, toText(original));
+    long covered = original.get((int) firstCheckpoint - 1).get("event").get("seq").asLong();
+    long later = -1;
+    for (JsonNode r : original) {
+      long id = r.get("id").asLong();
+      if (id > firstCheckpoint && "tool_call".equals(r.get("event").path("type").asText())) {
+        later = id;
+        break;
+      }
+    }
+    assertTrue("a call after the first checkpoint", later > covered);
+    Files.writeString(export, toText(rechain(original, later)));
+    long nextBad = firstCheckpointCovering(original, later);
+    Distribution.CliResult caughtAgain = offline(data, export, jwk);
+    assertEquals(caughtAgain.stderr(), 5, caughtAgain.exit());
+    assertTrue(
+        caughtAgain.stderr(),
+        caughtAgain.stderr().contains("receipt chain broken at id " + nextBad + ": checkpoint_"));
+  }
+
+  @Test
+  public void aMissingSignerStopsNoReceiptAndIsLoggedAtWarn() throws Exception {
+    // ga with no hardware backend and software keys not allowed: the identity key cannot sign
+    Path data = Files.createTempDirectory("briefcase-checkpoint-nosigner");
+    try (Distribution d = distribution(data).env("BRIEFCASE_PROFILE_MODE", "ga").start()) {
+      long last = calls(d, EVERY + 2);
+      assertTrue("every call was receipted", last >= EVERY + 2);
+      long deadline = System.currentTimeMillis() + DEADLINE_MS;
+      while (!Files.readString(d.logFile).contains("receipt checkpoint over seq")) {
+        assertTrue("no WARN about the unsigned checkpoint", System.currentTimeMillis() < deadline);
+        Thread.sleep(100);
+      }
+      String log = Files.readString(d.logFile);
+      assertTrue(log, log.contains("WARN ReceiptCheckpointer - receipt checkpoint over seq"));
+      assertTrue(log, log.contains("receipts are still written"));
+      // and receipts keep coming after the failure
+      long after = calls(d, 2);
+      assertTrue(after > last);
+      for (JsonNode r : d.get("/v1/receipts?limit=50").json().get("receipts")) {
+        assertFalse("no checkpoint without a signer", "checkpoint".equals(kind(r)));
+      }
+    }
+  }
+
+  private static Distribution distribution(Path data) throws Exception {
+    return new Distribution(data)
+        .env("BRIEFCASE_SECRET_BACKEND", "file")
+        .env("BRIEFCASE_MASTER_PASSPHRASE", "checkpoint-attack-passphrase")
+        .env("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", String.valueOf(EVERY))
+        // and a short interval, so the few receipts after the last full batch are covered too
+        .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "2");
+  }
+
+  private static Distribution.CliResult offline(Path data, Path export, Path jwk) throws Exception {
+    // no daemon runs here: every caller has stopped it before
+    return new Distribution(data)
+        .cli("receipts", "verify", "--offline", export.toString(), "--key", jwk.toString());
+  }
+
+  /** {@code n} echo calls; returns the receipt id of the last. */
+  private static long calls(Distribution d, int n) throws Exception {
+    long last = -1;
+    for (int i = 0; i < n; i++) {
+      Distribution.Answer a =
+          d.post(
+              "/v1/tools/call",
+              "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"call " + i + "\"}}}");
+      assertEquals(a.body(), 200, a.status());
+      JsonNode r = a.json();
+      assertEquals(a.body(), "ok", r.path("status").asText());
+      last = r.path("result").path("provenance").path("receipt_id").asLong();
+    }
+    return last;
+  }
+
+  private static void awaitCheckpointCovering(Distribution d, long id) throws Exception {
+    long deadline = System.currentTimeMillis() + DEADLINE_MS;
+    while (true) {
+      for (JsonNode r : d.get("/v1/receipts?limit=100").json().get("receipts")) {
+        if ("checkpoint".equals(kind(r)) && r.get("event").get("seq").asLong() >= id) {
+          return;
+        }
+      }
+      assertTrue(
+          "no checkpoint covering receipt " + id + " within " + DEADLINE_MS + " ms",
+          System.currentTimeMillis() < deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  private static String kind(JsonNode receipt) {
+    return receipt.path("event").path("kind").asText();
+  }
+
+  /** The id of the first checkpoint receipt whose signed seq is at least {@code id}. */
+  private static long firstCheckpointCovering(List<JsonNode> export, long id) {
+    for (JsonNode r : export) {
+      JsonNode e = r.get("event");
+      if ("checkpoint".equals(e.path("kind").asText()) && e.get("seq").asLong() >= id) {
+        return r.get("id").asLong();
+      }
+    }
+    throw new AssertionError("no checkpoint covers receipt " + id);
+  }
+
+  private static List<JsonNode> lines(Path export) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : Files.readAllLines(export)) {
+      JsonNode n = JSON.readTree(line);
+      if (n.has("id")) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** The receipts of an export after editing {@code id}, every hash from there recomputed. */
+  private static List<JsonNode> rechain(List<JsonNode> receipts, long id) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    String prev = "0".repeat(64);
+    for (JsonNode r : receipts) {
+      ObjectNode copy = r.deepCopy();
+      ObjectNode event = (ObjectNode) copy.get("event");
+      if (copy.get("id").asLong() == id) {
+        event.put("decision", "deny");
+      }
+      copy.put("prev_hash_hex", prev);
+      prev = hash(prev, canonical(event.toString()));
+      copy.put("hash_hex", prev);
+      out.add(copy);
+    }
+    return out;
+  }
+
+  private static String toText(List<JsonNode> receipts) {
+    StringBuilder sb = new StringBuilder();
+    for (JsonNode r : receipts) {
+      sb.append(r).append('\n');
+    }
+    String head = receipts.get(receipts.size() - 1).get("hash_hex").asText();
+    sb.append("{\"head_hash_hex\":\"")
+        .append(head)
+        .append("\",\"count\":")
+        .append(receipts.size())
+        .append("}\n");
+    return sb.toString();
+  }
+
+  /** What an attacker with write access does: edit one row, recompute every hash after it. */
+  private static void rechainDatabase(Path db, long id) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+      c.setAutoCommit(false);
+      List<Long> ids = new ArrayList<>();
+      List<String> events = new ArrayList<>();
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, event_json FROM receipts ORDER BY id")) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+          events.add(rs.getString(2));
+        }
+      }
+      String prev = "0".repeat(64);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE receipts SET prev_hash_hex = ?, hash_hex = ?, event_json = ? WHERE id = ?")) {
+        for (int i = 0; i < ids.size(); i++) {
+          String event = events.get(i);
+          if (ids.get(i) == id) {
+            ObjectNode e = (ObjectNode) JSON.readTree(event);
+            assertEquals("allow", e.get("decision").asText());
+            e.put("decision", "deny");
+            event = canonical(e.toString());
+          }
+          String hash = hash(prev, event);
+          ps.setString(1, prev);
+          ps.setString(2, hash);
+          ps.setString(3, event);
+          ps.setLong(4, ids.get(i));
+          ps.addBatch();
+          prev = hash;
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+    }
+  }
+
+  private static String canonical(String json) throws Exception {
+    return new JsonCanonicalizer(json).getEncodedString();
+  }
+
+  private static String hash(String prev, String canonicalEvent) throws Exception {
+    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+    sha.update(prev.getBytes(StandardCharsets.US_ASCII));
+    sha.update(canonicalEvent.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static String freshJwk() throws Exception {
+    byte[] spki =
+        KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+    byte[] x = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+    return "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\""
+        + Base64.getUrlEncoder().withoutPadding().encodeToString(x)
+        + "\"}";
+  }
+}

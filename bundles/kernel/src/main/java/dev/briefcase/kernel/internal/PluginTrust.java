@@ -432,6 +432,8 @@ final class PluginTrust {
       return verify(rebuild(bundle), trusted);
     } catch (SecurityException e) {
       return Verdict.of(Trust.TAMPERED, oneLine(e.getMessage()));
+    } catch (TooLarge e) {
+      return Verdict.of(Trust.TOO_LARGE, e.getMessage());
     } catch (IOException | RuntimeException e) {
       return Verdict.of(Trust.UNSIGNED, "bundle content cannot be read");
     }
@@ -458,6 +460,7 @@ final class PluginTrust {
       collect(bundle, "/", paths);
       Set<String> installed = new HashSet<>();
       byte[] buf = new byte[8192];
+      long total = 0;
       for (String p : paths) {
         byte[] want = expected.get(p);
         if (want == null || !installed.add(p)) {
@@ -472,6 +475,10 @@ final class PluginTrust {
         try (InputStream in = url.openStream()) {
           int n;
           while ((n = in.read(buf)) >= 0) {
+            total += n;
+            if (total > ZipLayout.MAX_INFLATED_BYTES) {
+              return Verdict.of(Trust.TAMPERED, "the installed bundle is larger than verified");
+            }
             sha.update(buf, 0, n);
           }
         }
@@ -512,6 +519,11 @@ final class PluginTrust {
       }
     }
     ordered.addAll(paths);
+    if (ordered.size() > ZipLayout.MAX_ENTRIES) {
+      throw new TooLarge(ordered.size() + " entries; at most " + ZipLayout.MAX_ENTRIES);
+    }
+    long total = 0;
+    byte[] buf = new byte[8192];
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (JarOutputStream out = new JarOutputStream(bytes)) {
       for (String p : ordered) {
@@ -521,12 +533,29 @@ final class PluginTrust {
         }
         out.putNextEntry(new ZipEntry(p));
         try (InputStream in = url.openStream()) {
-          in.transferTo(out);
+          int n;
+          while ((n = in.read(buf)) >= 0) {
+            total += n;
+            if (total > ZipLayout.MAX_INFLATED_BYTES) {
+              throw new TooLarge(
+                  "more than " + (ZipLayout.MAX_INFLATED_BYTES >> 20) + " MiB inflated");
+            }
+            out.write(buf, 0, n);
+          }
         }
         out.closeEntry();
       }
     }
     return bytes.toByteArray();
+  }
+
+  /** An installed bundle over the inflated-size or entry-count cap. */
+  private static final class TooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge(String message) {
+      super(message);
+    }
   }
 
   private static void collect(Bundle bundle, String dir, List<String> out) {

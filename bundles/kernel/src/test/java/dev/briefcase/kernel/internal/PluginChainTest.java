@@ -24,7 +24,9 @@ import org.junit.Test;
  * PKIX validation of a plugin signer's chain, anchored only at the trust store: a forged leaf that
  * names the trusted vendor as its issuer (and carries the vendor's certificate) is untrusted; a
  * genuine leaf issued through an intermediate is trusted; a leaf whose extended key usage leaves
- * out code signing, or that has expired, is untrusted; a pinned leaf is trusted.
+ * out code signing, or that has expired, is untrusted (unless a timestamp from an authority that
+ * validates to the trust store puts the signing time inside its validity); a pinned leaf is
+ * trusted.
  */
 public class PluginChainTest {
   private static final String VENDOR_DN = "CN=Trusted Vendor Root,O=Example";
@@ -118,6 +120,31 @@ public class PluginChainTest {
     java.util.Date later = java.util.Date.from(java.time.Instant.now().plus(Duration.ofDays(60)));
     Verdict v = PluginTrust.verify(jar, store(), later);
     assertEquals(v.detail(), Trust.UNTRUSTED, v.trust());
+  }
+
+  @Test
+  public void trustedTimestampMovesTheValidityCheckToTheSigningTime() throws Exception {
+    Identity leaf = leafUnder(intermediate, KeyPurposeId.id_kp_codeSigning, Duration.ofDays(30));
+    java.util.Date later = java.util.Date.from(java.time.Instant.now().plus(Duration.ofDays(60)));
+    // a timestamping authority under the vendor root: its timestamp is honoured
+    Identity tsa = TestPki.tsa("CN=Vendor Timestamps,O=Example", root);
+    byte[] stamped;
+    try (TestTsa server = new TestTsa(tsa, List.of(tsa.cert(), root.cert()))) {
+      stamped =
+          TestPki.sign(plain, leaf.key(), List.of(leaf.cert(), intermediate.cert()), server.uri());
+    }
+    Verdict v = PluginTrust.verify(stamped, store(), later);
+    assertEquals(v.detail(), Trust.TRUSTED, v.trust());
+    // an authority nobody trusts: the timestamp is ignored, the expired signer is not trusted
+    Identity selfMade = TestPki.rootCa("CN=Anyone's Timestamps,O=Elsewhere");
+    Identity rogue = TestPki.tsa("CN=Rogue Timestamps,O=Elsewhere", selfMade);
+    byte[] rogueStamped;
+    try (TestTsa server = new TestTsa(rogue, List.of(rogue.cert(), selfMade.cert()))) {
+      rogueStamped =
+          TestPki.sign(plain, leaf.key(), List.of(leaf.cert(), intermediate.cert()), server.uri());
+    }
+    assertEquals(Trust.TRUSTED, PluginTrust.verify(rogueStamped, store()).trust());
+    assertEquals(Trust.UNTRUSTED, PluginTrust.verify(rogueStamped, store(), later).trust());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.briefcase.kernel.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -82,6 +83,21 @@ final class TestPki {
     return new Identity(kp, cert(dn, issuerDn, kp, signingKey, false, eku, validity));
   }
 
+  /** A time-stamping authority's certificate (critical EKU timeStamping, as RFC 3161 asks). */
+  static Identity tsa(String dn, Identity issuer) throws Exception {
+    KeyPair kp = keyPair();
+    return new Identity(
+        kp,
+        cert(
+            dn,
+            issuer.cert().getSubjectX500Principal().getName(),
+            kp,
+            issuer.key(),
+            false,
+            KeyPurposeId.id_kp_timeStamping,
+            Duration.ofDays(365)));
+  }
+
   private static X509Certificate cert(
       String subject,
       String issuer,
@@ -109,7 +125,8 @@ final class TestPki {
         true,
         new KeyUsage(ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature));
     if (eku != null) {
-      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(eku));
+      boolean critical = eku.equals(KeyPurposeId.id_kp_timeStamping);
+      b.addExtension(Extension.extendedKeyUsage, critical, new ExtendedKeyUsage(eku));
     }
     return new JcaX509CertificateConverter()
         .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signingKey)));
@@ -122,16 +139,25 @@ final class TestPki {
 
   /** {@code jar} signed with {@code key}, the signature block carrying {@code chain} as given. */
   static byte[] sign(byte[] jar, PrivateKey key, List<X509Certificate> chain) throws Exception {
+    return sign(jar, key, chain, null);
+  }
+
+  /** As {@link #sign(byte[], PrivateKey, List)}, timestamped by {@code tsa} when not null. */
+  static byte[] sign(byte[] jar, PrivateKey key, List<X509Certificate> chain, URI tsa)
+      throws Exception {
     Path in = Files.createTempFile("unsigned", ".jar");
     try {
       Files.write(in, jar);
-      JarSigner signer =
+      JarSigner.Builder builder =
           new JarSigner.Builder(
                   key, CertificateFactory.getInstance("X.509").generateCertPath(chain))
               .digestAlgorithm("SHA-256")
               .signatureAlgorithm("SHA256withECDSA")
-              .signerName("VENDOR")
-              .build();
+              .signerName("VENDOR");
+      if (tsa != null) {
+        builder.tsa(tsa);
+      }
+      JarSigner signer = builder.build();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       try (ZipFile zip = new ZipFile(in.toFile())) {
         signer.sign(zip, out);

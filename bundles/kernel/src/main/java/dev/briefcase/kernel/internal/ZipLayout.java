@@ -10,9 +10,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -25,9 +28,11 @@ import java.util.zip.Inflater;
  * directory names each entry once, its entries point at local headers that follow one another from
  * offset 0 without gaps or overlaps, each local header agrees with its central entry (name, method,
  * flags, sizes, CRC), each entry inflates to exactly its declared size and CRC using exactly its
- * compressed bytes, and there is exactly one end record. ZIP64, encryption and compression methods
- * other than stored and deflated are refused. Entry count and total inflated size are capped, and
- * the declared sizes are checked before anything is inflated, so a zip bomb fails fast.
+ * compressed bytes, and there is exactly one end record. Top-level {@code META-INF/} names (the
+ * manifest and signature files) are unique ignoring case, as the JDK's verifier finds them. ZIP64,
+ * encryption and compression methods other than stored and deflated are refused. Entry count and
+ * total inflated size are capped, and the declared sizes are checked before anything is inflated,
+ * so a zip bomb fails fast.
  *
  * <p>A pure function over bytes: stateless and thread-safe.
  */
@@ -161,6 +166,7 @@ final class ZipLayout {
       throws Refused {
     List<Central> out = new ArrayList<>(count);
     Map<String, Boolean> names = new LinkedHashMap<>();
+    Set<String> metaInf = new HashSet<>();
     int p = start;
     for (int i = 0; i < count; i++) {
       if (p + CEN_LEN > end || b.u32(p) != CEN_SIG) {
@@ -197,6 +203,14 @@ final class ZipLayout {
       }
       if (names.put(name, Boolean.TRUE) != null) {
         throw malformed("duplicate entry " + name);
+      }
+      // the JDK's verifier finds the manifest and signature files ignoring case; the framework
+      // reads the manifest by its exact name: two spellings would be two different manifests
+      String upper = name.toUpperCase(Locale.ROOT);
+      if (upper.startsWith("META-INF/")
+          && upper.indexOf('/', "META-INF/".length()) < 0
+          && !metaInf.add(upper)) {
+        throw malformed("duplicate entry " + name + " (ignoring case)");
       }
       out.add(c);
       p = next;

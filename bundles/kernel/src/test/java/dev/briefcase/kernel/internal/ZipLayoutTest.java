@@ -89,6 +89,14 @@ public class ZipLayoutTest {
   }
 
   @Test
+  public void twoSpellingsOfTheManifestAreRefused() throws Exception {
+    Zip z = new Zip().add("meta-inf/manifest.mf", A).add("META-INF/MANIFEST.MF", B);
+    assertTrue(refused(z.bytes(), ZipLayout.MALFORMED).contains("ignoring case"));
+    // elsewhere names that differ only in case are ordinary entries
+    assertEquals(2, ZipLayout.read(new Zip().add("a/B.txt", A).add("a/b.txt", B).bytes()).size());
+  }
+
+  @Test
   public void entryOnlyInTheLocalViewIsRefused() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(Zip.local("a", A));

@@ -20,6 +20,9 @@ public interface PluginService {
    *
    * @param actor who asked, e.g. {@code admin-api}
    * @throws PluginException {@code invalid_bundle} for bytes that are not a bundle, {@code
+   *     malformed_plugin} for a zip whose local headers and central directory could be read
+   *     differently, {@code plugin_too_large} over the entry-count or inflated-size cap, {@code
+   *     untrusted_plugin} in the strict profile for a jar not signed by a trusted vendor, {@code
    *     already_installed} for a symbolic name that is installed, {@code start_failed} when it does
    *     not resolve or start (it is then uninstalled again)
    */

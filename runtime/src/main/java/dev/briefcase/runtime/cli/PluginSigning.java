@@ -53,8 +53,9 @@ final class PluginSigning {
   @Command(
       name = "sign",
       description =
-          "Sign a plugin jar with a key from a PKCS#12 or JKS keystore; prints the signer"
-              + " certificate's SHA-256 fingerprint.")
+          "Sign a plugin jar with a key from a PKCS#12 or JKS keystore; the signature carries"
+              + " the key entry's whole certificate chain. Prints the signer certificate's SHA-256"
+              + " fingerprint.")
   static final class Sign extends AdminCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "JAR", description = "The plugin jar to sign.")
     Path jar;
@@ -95,7 +96,8 @@ final class PluginSigning {
         names = "--cert-out",
         paramLabel = "FILE",
         description =
-            "Also write the signer certificate as PEM, for the operator's trust directory.")
+            "Also write the signer certificate as PEM. For a self-signed key that is what the"
+                + " operator trusts; for a CA-issued key the operator trusts the CA certificate.")
     Path certOut;
 
     @Override
@@ -164,6 +166,10 @@ final class PluginSigning {
         o.put("signer", signer.getSubjectX500Principal().getName());
         o.put("cert_sha256", fingerprint);
         o.put("signature_algorithm", signatureAlgorithm(key));
+        ArrayNode carried = o.putArray("chain");
+        for (Certificate c : chain) {
+          carried.add(((X509Certificate) c).getSubjectX500Principal().getName());
+        }
         if (certOut != null) {
           o.put("cert_file", certOut.toString());
         }
@@ -172,6 +178,13 @@ final class PluginSigning {
         out().println("signed " + target);
         out().println("signer:             " + signer.getSubjectX500Principal().getName());
         out().println("certificate SHA-256: " + fingerprint);
+        for (int i = 1; i < chain.length; i++) {
+          out()
+              .println(
+                  "issued by:          "
+                      + ((X509Certificate) chain[i]).getSubjectX500Principal().getName()
+                      + " (carried in the signature)");
+        }
         if (certOut != null) {
           out()
               .println(

@@ -148,12 +148,25 @@ public final class PluginManager implements PluginService {
     return install(jar, actor, null);
   }
 
+  /**
+   * Reads and verifies the bytes before taking the plugin lock, so a slow upload or a zip bomb
+   * never holds up other plugin changes; then installs under the lock.
+   */
   @Override
-  public synchronized PluginInfo install(InputStream jar, String actor, String source)
-      throws PluginException {
+  public PluginInfo install(InputStream jar, String actor, String source) throws PluginException {
     byte[] bytes = read(jar);
+    Verdict verdict = gate.verify(bytes);
+    refuseMalformed("install", bytes, actor, verdict, source);
     String[] nameVersion = nameAndVersion(bytes, source);
-    Verdict verdict = checkTrust("install", nameVersion, bytes, actor, source);
+    synchronized (this) {
+      return install(bytes, nameVersion, verdict, actor, source);
+    }
+  }
+
+  private PluginInfo install(
+      byte[] bytes, String[] nameVersion, Verdict verdict, String actor, String source)
+      throws PluginException {
+    checkTrust("install", nameVersion, bytes, verdict, actor, source);
     for (Bundle b : context.getBundles()) {
       if (nameVersion[0].equals(b.getSymbolicName())) {
         refuse("install", nameVersion, bytes, actor, "already_installed", verdict, source);
@@ -174,11 +187,17 @@ public final class PluginManager implements PluginService {
     try {
       bundle.start();
     } catch (BundleException e) {
+      Verdict installed = gate.verdict(bundle);
       gate.forget(bundle.getBundleId());
       try {
         bundle.uninstall();
       } catch (BundleException ignored) {
         // it never started; the framework drops it on refresh
+      }
+      if (gate.strict() && !installed.trusted()) {
+        // the framework's view of the content is not what was verified: the gate kept it out
+        refuse("install", nameVersion, bytes, actor, installed.trust().wire(), installed, source);
+        throw untrusted(nameVersion[0], installed);
       }
       refuse("install", nameVersion, bytes, actor, "start_failed", verdict, source);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
@@ -207,18 +226,27 @@ public final class PluginManager implements PluginService {
   }
 
   @Override
-  public synchronized PluginInfo update(long bundleId, InputStream jar, String actor)
+  public PluginInfo update(long bundleId, InputStream jar, String actor) throws PluginException {
+    byte[] bytes = read(jar);
+    Verdict verdict = gate.verify(bytes);
+    refuseMalformed("update", bytes, actor, verdict, null);
+    String[] nameVersion = nameAndVersion(bytes);
+    synchronized (this) {
+      return update(bundleId, bytes, nameVersion, verdict, actor);
+    }
+  }
+
+  private PluginInfo update(
+      long bundleId, byte[] bytes, String[] nameVersion, Verdict verdict, String actor)
       throws PluginException {
     Bundle bundle = plugin(bundleId);
-    byte[] bytes = read(jar);
-    String[] nameVersion = nameAndVersion(bytes);
     if (!nameVersion[0].equals(bundle.getSymbolicName())) {
       refuse("update", nameVersion, bytes, actor, "name_mismatch", null);
       throw new PluginException(
           "name_mismatch",
           "the new bundle is " + nameVersion[0] + ", not " + bundle.getSymbolicName());
     }
-    Verdict verdict = checkTrust("update", nameVersion, bytes, actor);
+    checkTrust("update", nameVersion, bytes, verdict, actor, null);
     // the update resolves the new revision at once: the gate must know its verdict first
     Verdict previous = gate.remember(bundleId, verdict);
     try {
@@ -427,20 +455,35 @@ public final class PluginManager implements PluginService {
   }
 
   /**
-   * Verifies uploaded bytes. In the strict profile anything but {@code trusted} is refused and
-   * receipted; otherwise it goes ahead with a warning.
+   * A zip the framework and the verifier could read differently, or one over the caps, is refused
+   * in every profile, before its manifest is even read: {@code malformed_plugin} / {@code
+   * plugin_too_large}, receipted with bundle {@code unknown}.
    */
-  private Verdict checkTrust(String action, String[] nameVersion, byte[] bytes, String actor)
+  private void refuseMalformed(
+      String action, byte[] bytes, String actor, Verdict verdict, String source)
       throws PluginException {
-    return checkTrust(action, nameVersion, bytes, actor, null);
+    if (!verdict.trust().structural()) {
+      return;
+    }
+    refuse(action, null, bytes, actor, verdict.trust().wire(), verdict, source);
+    LOG.warn("plugin {} refused ({}): {}", action, verdict.trust().code(), verdict.detail());
+    throw new PluginException(verdict.trust().code(), oneLine(verdict.detail()));
   }
 
-  private Verdict checkTrust(
-      String action, String[] nameVersion, byte[] bytes, String actor, String source)
+  /**
+   * The verdict on uploaded bytes. In the strict profile anything but {@code trusted} is refused
+   * and receipted; otherwise it goes ahead with a warning.
+   */
+  private void checkTrust(
+      String action,
+      String[] nameVersion,
+      byte[] bytes,
+      Verdict verdict,
+      String actor,
+      String source)
       throws PluginException {
-    Verdict verdict = gate.verify(bytes);
     if (verdict.trusted()) {
-      return verdict;
+      return;
     }
     if (gate.strict()) {
       refuse(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict, source);
@@ -457,12 +500,11 @@ public final class PluginManager implements PluginService {
         nameVersion[0],
         verdict.trust().wire(),
         context.getProperty("briefcase.profile.mode"));
-    return verdict;
   }
 
   private static PluginException untrusted(String name, Verdict verdict) {
     return new PluginException(
-        "untrusted_plugin",
+        verdict.trust().code(),
         name
             + " is "
             + verdict.trust().wire()

@@ -60,7 +60,9 @@ public final class TrustGate implements ResolverHookFactory {
   private final Map<Long, Verdict> uploaded = new ConcurrentHashMap<>();
   private final Map<Long, Cached> cache = new ConcurrentHashMap<>();
 
-  private record Cached(long lastModified, Set<X509Certificate> store, Verdict verdict) {}
+  /** {@code uploaded}: the byte verdict this was confirmed from, or null when computed here. */
+  private record Cached(
+      long lastModified, Set<X509Certificate> store, Verdict uploaded, Verdict verdict) {}
 
   @Activate
   public TrustGate(BundleContext context, Config config) {
@@ -128,32 +130,41 @@ public final class TrustGate implements ResolverHookFactory {
 
   /** The last verdict on a bundle without computing one, or {@code null}. */
   Verdict known(Bundle bundle) {
-    Verdict v = uploaded.get(bundle.getBundleId());
-    if (v != null) {
-      return v;
-    }
     Cached c = cache.get(bundle.getBundleId());
-    return c == null ? null : c.verdict();
+    if (c != null) {
+      return c.verdict();
+    }
+    return uploaded.get(bundle.getBundleId());
   }
 
   /**
    * The verdict on an installed bundle: the uploaded bytes' verdict for plugin-service installs,
    * the file's for {@code file:} locations (File Install), otherwise the bundle's entries as
-   * installed (which also covers plugin-service installs restored after a restart).
+   * installed (which also covers plugin-service installs restored after a restart). A trusted
+   * verdict holds only while the framework's view of the bundle's entries matches what was verified
+   * ({@link PluginTrust#confirmInstalled}): a file swapped after the check, or content the
+   * framework reads differently from the verifier, makes it {@code tampered}.
    */
   Verdict verdict(Bundle bundle) {
     Verdict v = uploaded.get(bundle.getBundleId());
-    if (v != null) {
-      return v;
-    }
-    Set<X509Certificate> store = trustStore();
+    Set<X509Certificate> store = v == null ? trustStore() : Set.of();
     long modified = bundle.getLastModified();
     Cached c = cache.get(bundle.getBundleId());
-    if (c != null && c.lastModified() == modified && c.store().equals(store)) {
+    if (c != null
+        && c.lastModified() == modified
+        && c.uploaded() == v
+        && (v != null || c.store().equals(store))) {
       return c.verdict();
     }
-    Verdict fresh = compute(bundle, store);
-    cache.put(bundle.getBundleId(), new Cached(modified, store, fresh));
+    Verdict base = v != null ? v : compute(bundle, store);
+    Verdict fresh = PluginTrust.confirmInstalled(bundle, base);
+    if (fresh != base) {
+      LOG.warn(
+          "plugin {}: the installed content is not what was verified: {}",
+          bundle.getSymbolicName(),
+          fresh.detail());
+    }
+    cache.put(bundle.getBundleId(), new Cached(modified, store, v, fresh));
     return fresh;
   }
 
@@ -161,7 +172,11 @@ public final class TrustGate implements ResolverHookFactory {
     String location = bundle.getLocation();
     try {
       if (location.startsWith("file:")) {
-        return PluginTrust.verify(Files.readAllBytes(Path.of(URI.create(location))), store);
+        Path file = Path.of(URI.create(location));
+        if (Files.size(file) > PluginManager.MAX_BUNDLE_BYTES) {
+          return Verdict.of(Trust.TOO_LARGE, "bundle exceeds 64 MiB");
+        }
+        return PluginTrust.verify(Files.readAllBytes(file), store);
       }
       return PluginTrust.verifyInstalled(bundle, store);
     } catch (IOException | RuntimeException e) {

@@ -173,6 +173,22 @@ public class PluginTrustTest {
     assertEquals(Trust.TAMPERED, rebuilt(changed));
   }
 
+  @Test
+  public void installedContentIsConfirmedAgainstTheVerifiedBytes() throws Exception {
+    Verdict verified = PluginTrust.verify(trustedSigned, store());
+    assertEquals(Trust.TRUSTED, verified.trust());
+    assertEquals(verified, PluginTrust.confirmInstalled(bundleOf(trustedSigned), verified));
+    // what the framework holds is not what was verified: a class replaced, or an entry added
+    byte[] replaced =
+        rewrite(trustedSigned, name -> name.equals(CLASS_ENTRY), new byte[] {7, 7}, null);
+    Verdict v = PluginTrust.confirmInstalled(bundleOf(replaced), verified);
+    assertEquals(v.detail(), Trust.TAMPERED, v.trust());
+    byte[] added = rewrite(trustedSigned, name -> false, null, "dev/example/plugin/Evil.class");
+    assertEquals(Trust.TAMPERED, PluginTrust.confirmInstalled(bundleOf(added), verified).trust());
+    byte[] removed = rewrite(trustedSigned, name -> name.equals(CLASS_ENTRY), null, null);
+    assertEquals(Trust.TAMPERED, PluginTrust.confirmInstalled(bundleOf(removed), verified).trust());
+  }
+
   private Trust rebuilt(byte[] jar) throws IOException {
     return PluginTrust.verifyInstalled(bundleOf(jar), store()).trust();
   }

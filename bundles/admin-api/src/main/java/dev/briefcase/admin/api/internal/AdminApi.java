@@ -660,6 +660,7 @@ public final class AdminApi {
             case "not_found" -> 404;
             case "core_bundle" -> 403;
             case "already_installed", "name_mismatch" -> 409;
+            case "plugin_too_large" -> 413;
             default -> 400;
           };
       throw new HttpError(status, e.code(), e.getMessage());

@@ -141,13 +141,16 @@ public class ConfigAndTakeoverAttackIT {
       // the intruder: same tool id, another bundle, service ranking 1000
       Distribution.Answer second = d.postBytes("/v1/plugins", intruder, "application/java-archive");
       assertEquals(second.body(), 200, second.status());
-      waitFor(() -> conflict(d) != null, "the tool_id_conflict receipt");
+      waitFor(
+          () -> conflict(d) != null || "6.6.6".equals(versionOrNull(d)),
+          "the intruder's tool to be refused or served");
+
+      // the original keeps serving under its grant; the intruder is receipted
+      assertEquals("the intruder took over extra_ping", version, version(d));
       JsonNode c = conflict(d);
+      assertNotNull("no tool_id_conflict receipt", c);
       assertEquals(c.toString(), INTRUDER, c.path("bundle").asText());
       assertEquals(c.toString(), CONNECTOR, c.path("owner").asText());
-
-      // the original keeps serving under its grant
-      assertEquals(version, version(d));
       JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
       assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
       assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));

@@ -40,12 +40,12 @@ import org.junit.rules.TemporaryFolder;
  * refused_install}, {@code untrusted}), the MCP listener stays where it was, {@code mcp.url} is
  * unchanged and the new port never opens.
  *
- * <p>Tool takeover (reference): a second bundle registers the tool id {@code extra_ping}, which the
- * test connector owns and for which the operator granted a manifest, with service ranking 1000. The
- * original keeps serving, the intruder is refused and receipted ({@code refused_tool}, {@code
- * tool_id_conflict}), and when the original is uninstalled the intruder serves under deny-all,
- * never under the original's grant. The intruder is the test connector re-packed at test time with
- * another symbolic name, version and ranking.
+ * <p>Tool takeover (reference, and ga with both bundles signed by a trusted vendor): a second
+ * bundle registers the tool id {@code extra_ping}, which the test connector owns and for which the
+ * operator granted a manifest, with service ranking 1000. The original keeps serving, the intruder
+ * is refused and receipted ({@code refused_tool}, {@code tool_id_conflict}), and when the original
+ * is uninstalled the intruder serves under deny-all, never under the original's grant. The intruder
+ * is the test connector re-packed at test time with another symbolic name, version and ranking.
  */
 public class ConfigAndTakeoverAttackIT {
   @ClassRule public static final TemporaryFolder TMP = new TemporaryFolder();
@@ -117,13 +117,31 @@ public class ConfigAndTakeoverAttackIT {
   @Test
   public void aSecondBundleCannotTakeAToolIdOrItsGrant() throws Exception {
     Path work = TMP.newFolder("takeover").toPath();
-    Path granted = Files.createDirectories(work.resolve("granted"));
     byte[] original = Files.readAllBytes(connectorJar());
-    byte[] intruder = intruder(original);
-    try (Distribution d =
-        new Distribution(work.resolve("data"))
-            .env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase")
-            .start()) {
+    takeover(work, new Distribution(work.resolve("data")), original, intruder(original));
+  }
+
+  /**
+   * The same in {@code ga}, where both bundles are signed by a vendor in the trust directory: being
+   * trusted to run does not let one plugin take another's tool or its grant.
+   */
+  @Test
+  public void aSecondTrustedBundleCannotTakeAToolIdOrItsGrantInGa() throws Exception {
+    Path work = TMP.newFolder("takeover-ga").toPath();
+    Path vendor = keyPair(work, "vendor", "CN=Trusted Plugin Vendor,O=Example");
+    Path data = work.resolve("data");
+    exportCert(vendor, "vendor", Files.createDirectories(data.resolve("trust")).resolve("v.pem"));
+    Path unsignedIntruder = work.resolve("intruder.jar");
+    Files.write(unsignedIntruder, intruder(Files.readAllBytes(connectorJar())));
+    byte[] original = sign(work, connectorJar(), vendor, "vendor");
+    byte[] intruder = sign(work, unsignedIntruder, vendor, "vendor");
+    takeover(work, new Distribution(data).env("BRIEFCASE_PROFILE_MODE", "ga"), original, intruder);
+  }
+
+  private static void takeover(Path work, Distribution kernel, byte[] original, byte[] intruder)
+      throws Exception {
+    Path granted = Files.createDirectories(work.resolve("granted"));
+    try (Distribution d = kernel.env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase").start()) {
       Distribution.Answer installed =
           d.postBytes("/v1/plugins", original, "application/java-archive");
       assertEquals(installed.body(), 200, installed.status());
@@ -366,7 +384,7 @@ public class ConfigAndTakeoverAttackIT {
   }
 
   private static byte[] sign(Path dir, Path jar, Path ks, String alias) throws Exception {
-    Path out = dir.resolve(alias + "-signed.jar");
+    Path out = dir.resolve(alias + "-" + jar.getFileName() + "-signed.jar");
     run(
         tool("jarsigner"),
         "-keystore",

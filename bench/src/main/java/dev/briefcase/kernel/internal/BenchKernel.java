@@ -36,7 +36,7 @@ public final class BenchKernel {
     ToolRegistry registry = new ToolRegistry();
     ApprovalBook approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     BudgetLedger budgets = new BudgetLedger(store, receipts, clock);
-    ManifestBook manifests = new ManifestBook(store, receipts);
+    ManifestBook manifests = new ManifestBook(store, receipts, registry);
     ToolCallPipeline pipeline =
         new ToolCallPipeline(registry, manifests, approvals, budgets, policy, receipts, clock);
     pipeline.bindRiskAssessor(new RiskHeuristics());

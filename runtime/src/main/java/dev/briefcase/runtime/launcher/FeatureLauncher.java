@@ -40,7 +40,9 @@ import org.osgi.util.tracker.ServiceTracker;
  * the feature lists the bundles, each is installed by reference from the distribution's {@code
  * bundle/} folder, and start levels come from {@code start-order}. The framework is raised one
  * start level at a time; as soon as Config Admin is there, the feature configurations are applied,
- * so components in later levels activate once, with their final configuration.
+ * so components in later levels activate once, with their final configuration. Those are the only
+ * configurations any component ever sees: {@link ConfigurationLock} makes Config Admin changes made
+ * at run time ineffective.
  *
  * <p>Not thread-safe; one launch per instance.
  */
@@ -103,6 +105,9 @@ public final class FeatureLauncher {
       framework = newFramework(frameworkProperties);
       framework.init();
       List<Bundle> installed = install(framework.getBundleContext(), files);
+      // before anything starts: from here on Config Admin delivers only the features' values
+      new ConfigurationLock(configurations, settings.dataDir(), log)
+          .register(framework.getBundleContext(), installed);
       framework.start();
       if (debug()) {
         log.printf(

@@ -63,7 +63,9 @@ public class FeatureLauncherTest {
               "felix.fileinstall.poll": "100",
               "felix.fileinstall.noInitialDelay": "true",
               "felix.fileinstall.start.level": "4",
-              "felix.fileinstall.log.level": "1"
+              "felix.fileinstall.log.level": "1",
+              "felix.fileinstall.filter": ".*\\\\.jar",
+              "felix.fileinstall.enableConfigSave": "false"
             }
           }
         }
@@ -184,6 +186,54 @@ public class FeatureLauncherTest {
     }
     assertNotNull("File Install did not install a bundle dropped into deploy/", deployed);
 
+    // a .cfg dropped into deploy/ is not configuration: File Install takes jars only (the jar
+    // dropped after it is installed, so the folder was scanned past the .cfg)
+    Files.writeString(dataDir.resolve("deploy").resolve("test.dropped.cfg"), "port=9\n");
+    writeBundle(
+        tmp.getRoot().toPath().resolve("sentinel.jar"),
+        dataDir.resolve("deploy").resolve("sentinel.jar"),
+        "test.sentinel");
+    awaitBundle(ctx, "test.sentinel");
+    ref = FeatureLauncher.findConfigAdmin(ctx);
+    cm = ctx.getService(ref);
+    assertEquals(
+        null,
+        FeatureLauncher.invoke(
+            cm,
+            "org.osgi.service.cm.ConfigurationAdmin",
+            "listConfigurations",
+            new Class<?>[] {String.class},
+            "(service.pid=test.dropped)"));
+
+    // a run-time change through Config Admin is stored but never delivered: every target gets
+    // the feature's values, and the change is reported with configuration_locked
+    java.util.Hashtable<String, Object> changed = new java.util.Hashtable<>();
+    changed.put("bind", "0.0.0.0:1");
+    changed.put("extra", "x");
+    FeatureLauncher.invoke(
+        config,
+        "org.osgi.service.cm.Configuration",
+        "update",
+        new Class<?>[] {Dictionary.class},
+        changed);
+    Dictionary<?, ?> delivered =
+        (Dictionary<?, ?>)
+            FeatureLauncher.invoke(
+                config,
+                "org.osgi.service.cm.Configuration",
+                "getProcessedProperties",
+                new Class<?>[] {ServiceReference.class},
+                ref);
+    assertEquals("127.0.0.1:0", delivered.get("bind"));
+    assertEquals(7, delivered.get("port"));
+    assertEquals(null, delivered.get("extra"));
+    assertTrue(
+        logBytes.toString(StandardCharsets.UTF_8),
+        logBytes
+            .toString()
+            .contains("configuration_locked: ignored a run-time change to configuration test.pid"));
+    ctx.ungetService(ref);
+
     // clean stop: framework resolved, pid file and lock gone
     assertTrue(kernel.stop(Duration.ofSeconds(30)));
     assertEquals(Bundle.RESOLVED, kernel.framework().getState());
@@ -227,6 +277,19 @@ public class FeatureLauncherTest {
             () -> new FeatureLauncher(settings, log, 200, 30_000).launch(List.of(featureFile)));
     assertTrue(e.getMessage(), e.getMessage().contains("no ConfigurationAdmin"));
     assertFalse("the lock must be released after a failed start", InstanceLock.isHeld(dataDir));
+  }
+
+  private static void awaitBundle(BundleContext ctx, String bsn) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      for (Bundle b : ctx.getBundles()) {
+        if (bsn.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("File Install did not install " + bsn);
   }
 
   private static void writeBundle(Path part, Path jar, String bsn) throws Exception {

@@ -143,7 +143,7 @@ public final class ToolCallPipeline implements ToolCallService {
     attempt.runtime = "builtin".equals(tool.connectorId()) ? "builtin" : "connector";
 
     // 2. Manifest → context.
-    ToolManifest manifest = manifests.forTool(spec.id(), attempt.runtime);
+    ToolManifest manifest = manifests.forTool(tool.owner(), spec.id(), attempt.runtime);
     attempt.runtime = manifest.runtime();
 
     // 3. Schema (and I-JSON, so the call hash below is well defined).

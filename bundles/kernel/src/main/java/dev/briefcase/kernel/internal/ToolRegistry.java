@@ -4,25 +4,35 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.MULTIP
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
+import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.tools.ToolCatalogListener;
 import dev.briefcase.tools.ToolSpec;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +40,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Tracks every bound {@link Connector} and hands each call a lease on the connector that serves its
  * tool. The table is rebuilt whenever a connector comes or goes, so a lookup is one map read and a
- * call never sees half of a change. When two connectors claim one tool id, the higher service
- * ranking wins (then the older service).
+ * call never sees half of a change.
+ *
+ * <p>Tool ids are owned. The bundle (by symbolic name) whose connector offered an id first owns it
+ * for as long as that bundle stays installed; a connector of another bundle that offers the same id
+ * — whatever its service ranking — is refused for that id: the tool is not offered from it, a WARN
+ * is logged and a {@code plugin_lifecycle} receipt with action {@code refused_tool} and reason
+ * {@value #TOOL_ID_CONFLICT} is written (once per connector and id). Among the owner's own
+ * connectors (an update registers the new revision next to the draining old one) the higher service
+ * ranking wins, then the older service. Manifests are keyed by owner and tool ({@link
+ * ResolvedTool#owner()}), so a grant never follows a tool id to another bundle.
  *
  * <p>Drain and swap: a call holds a {@link Lease} from resolution until its result is in. When a
  * connector service goes away, DS calls {@link #unbindConnector} before it deactivates the
@@ -62,6 +80,9 @@ public final class ToolRegistry {
   static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
   static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
 
+  /** The reason of the receipt written when a bundle offers a tool id another bundle owns. */
+  static final String TOOL_ID_CONFLICT = "tool_id_conflict";
+
   /** Departed tool ids remembered at most; the oldest is forgotten first. */
   static final int MAX_DEPARTED = 10_000;
 
@@ -70,6 +91,12 @@ public final class ToolRegistry {
   private volatile Map<String, ResolvedTool> table = Map.of();
   // guarded by this: tool id → the connector that served it last and when it left
   private final Map<String, Departed> departed = new LinkedHashMap<>();
+  // guarded by this: tool id → the bundle that owns it
+  private final Map<String, Owner> owners = new HashMap<>();
+  private final AtomicLong arrivals = new AtomicLong();
+  private volatile ReceiptLog receipts;
+  private volatile BundleContext context;
+  private volatile BundleListener uninstalls;
   private volatile long drainNanos;
   private volatile long graceNanos;
 
@@ -87,6 +114,39 @@ public final class ToolRegistry {
   void activate(BundleContext context) {
     drainNanos = millis(context.getProperty(DRAIN_PROPERTY), drainNanos);
     graceNanos = millis(context.getProperty(GRACE_PROPERTY), graceNanos);
+    // DS unbinds a connector while its bundle is still stopping; only the uninstalled event says
+    // the owner is gone for good and its ids are free
+    uninstalls =
+        event -> {
+          if (event.getType() == BundleEvent.UNINSTALLED) {
+            bundleUninstalled(event.getBundle());
+          }
+        };
+    context.addBundleListener(uninstalls);
+    this.context = context;
+  }
+
+  @Deactivate
+  void deactivate() {
+    BundleContext c = context;
+    if (c != null && uninstalls != null) {
+      try {
+        c.removeBundleListener(uninstalls);
+      } catch (IllegalStateException e) {
+        // the kernel bundle is stopping: its listeners go with it
+      }
+    }
+  }
+
+  /** Frees the tool ids an uninstalled bundle owned, so the table is built again without it. */
+  void bundleUninstalled(Bundle bundle) {
+    boolean owned;
+    synchronized (this) {
+      owned = owners.values().stream().anyMatch(o -> o.bundle == bundle);
+    }
+    if (owned) {
+      receipt(rebuild());
+    }
   }
 
   private static long millis(String value, long fallbackNanos) {
@@ -102,12 +162,36 @@ public final class ToolRegistry {
     }
   }
 
+  /** Where tool id conflicts are receipted; bound before activation. */
+  @Reference
+  void setReceipts(ReceiptLog receipts) {
+    this.receipts = receipts;
+  }
+
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
   void bindConnector(ServiceReference<Connector> ref, Connector connector) {
     Object id = ref.getProperty(Connector.ID);
-    connectors.put(ref, new Slot(connector, id == null ? "unnamed" : id.toString(), owner(ref)));
+    String connectorId = id == null ? "unnamed" : id.toString();
+    Bundle bundle = owner(ref);
+    connectors.put(
+        ref,
+        new Slot(
+            connector,
+            connectorId,
+            bundle,
+            ownerName(bundle, connectorId),
+            arrivals.incrementAndGet()));
     LOG.info("connector {} arrived", id);
-    rebuild();
+    receipt(rebuild());
+  }
+
+  /**
+   * The name that owns the tool ids a connector offers: its bundle's symbolic name, or {@code
+   * connector:<id>} for a connector without a bundle (tests).
+   */
+  static String ownerName(Bundle bundle, String connectorId) {
+    String bsn = bundle == null ? null : bundle.getSymbolicName();
+    return bsn != null ? bsn : "connector:" + connectorId;
   }
 
   /**
@@ -139,7 +223,7 @@ public final class ToolRegistry {
     slot.draining = true; // before the table changes: a racing call sees one or the other
     connectors.remove(ref);
     LOG.info("connector {} left", slot.connectorId);
-    rebuild();
+    receipt(rebuild());
     if (!slot.awaitIdle(drainNanos)) {
       LOG.warn(
           "connector {} still had {} running call(s) after the drain timeout; stopping it anyway",
@@ -230,6 +314,12 @@ public final class ToolRegistry {
     }
   }
 
+  /** The bundle symbolic name that owns this tool id, or {@code null} when nobody does. */
+  synchronized String owner(String toolId) {
+    Owner o = owners.get(toolId);
+    return o == null ? null : o.name;
+  }
+
   /** Every tool, sorted by id. */
   List<ToolSpec> tools() {
     List<ToolSpec> specs = new ArrayList<>();
@@ -248,12 +338,17 @@ public final class ToolRegistry {
     return n;
   }
 
-  private synchronized void rebuild() {
-    Map<String, ResolvedTool> next = new TreeMap<>();
+  /**
+   * Rebuilds the table under the ownership rule.
+   *
+   * @return the conflicts found for the first time, to be receipted outside the lock
+   */
+  private synchronized List<Conflict> rebuild() {
     List<Map.Entry<ServiceReference<Connector>, Slot>> ranked =
         new ArrayList<>(connectors.entrySet());
-    // ascending by ranking, so a higher-ranked connector overwrites a lower one's tool id
+    // ascending by ranking, so a higher-ranked connector of the owner overwrites a lower one
     ranked.sort(Comparator.comparing(Map.Entry::getKey));
+    Map<String, List<ResolvedTool>> offers = new TreeMap<>();
     for (Map.Entry<ServiceReference<Connector>, Slot> e : ranked) {
       Slot slot = e.getValue();
       List<ToolSpec> specs;
@@ -265,7 +360,37 @@ public final class ToolRegistry {
         continue;
       }
       for (ToolSpec spec : specs) {
-        next.put(spec.id(), new ResolvedTool(spec, slot.connector, slot.connectorId, slot));
+        offers
+            .computeIfAbsent(spec.id(), k -> new ArrayList<>())
+            .add(new ResolvedTool(spec, slot.connector, slot.connectorId, slot, slot.owner));
+      }
+    }
+    // an uninstalled owner gives its ids back; a stopped or updating one keeps them
+    owners.entrySet().removeIf(e -> e.getValue().gone() && !offeredBy(offers, e));
+    List<Conflict> conflicts = new ArrayList<>();
+    Map<String, ResolvedTool> next = new TreeMap<>();
+    for (Map.Entry<String, List<ResolvedTool>> e : offers.entrySet()) {
+      String toolId = e.getKey();
+      Owner owner = owners.get(toolId);
+      if (owner == null) {
+        ResolvedTool first =
+            e.getValue().stream().min(Comparator.comparingLong(t -> t.slot().arrival)).get();
+        owner = new Owner(first.owner(), first.slot().bundle);
+        owners.put(toolId, owner);
+      }
+      ResolvedTool chosen = null;
+      for (ResolvedTool t : e.getValue()) {
+        if (t.owner().equals(owner.name)) {
+          chosen = t; // the last of the owner's is its highest-ranked
+          if (t.slot().bundle != null) {
+            owner.bundle = t.slot().bundle; // the same name reinstalled: follow the new bundle
+          }
+        } else if (t.slot().refused.add(toolId)) {
+          conflicts.add(new Conflict(toolId, t.slot(), owner.name));
+        }
+      }
+      if (chosen != null) {
+        next.put(toolId, chosen);
       }
     }
     Map<String, ResolvedTool> previous = table;
@@ -295,6 +420,76 @@ public final class ToolRegistry {
         }
       }
     }
+    return conflicts;
+  }
+
+  private static boolean offeredBy(
+      Map<String, List<ResolvedTool>> offers, Map.Entry<String, Owner> owned) {
+    List<ResolvedTool> tools = offers.get(owned.getKey());
+    if (tools == null) {
+      return false;
+    }
+    for (ResolvedTool t : tools) {
+      if (t.owner().equals(owned.getValue().name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Logs and receipts each refused tool id: the intruding tool is not offered. */
+  private void receipt(List<Conflict> conflicts) {
+    for (Conflict c : conflicts) {
+      LOG.warn(
+          "{}: bundle {} offers tool {} through connector {}, but bundle {} owns that id; the tool"
+              + " is not offered from {}",
+          TOOL_ID_CONFLICT,
+          c.slot.owner,
+          c.toolId,
+          c.slot.connectorId,
+          c.owner,
+          c.slot.owner);
+      ReceiptLog log = receipts;
+      if (log == null) {
+        continue;
+      }
+      ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
+      e.put("type", "plugin_lifecycle");
+      e.put("action", "refused_tool");
+      e.put("bundle", c.slot.owner);
+      if (c.slot.bundle != null) {
+        e.put("version", c.slot.bundle.getVersion().toString());
+      }
+      e.put("actor", "framework");
+      e.put("reason", TOOL_ID_CONFLICT);
+      e.put("tool_id", c.toolId);
+      e.put("connector_id", c.slot.connectorId);
+      e.put("owner", c.owner);
+      e.put("ts", Instant.now().toString());
+      try {
+        log.append(e);
+      } catch (RuntimeException ex) {
+        LOG.warn("could not receipt the refused tool {}: {}", c.toolId, ex.toString());
+      }
+    }
+  }
+
+  /** A tool id offered by a bundle that does not own it. */
+  private record Conflict(String toolId, Slot slot, String owner) {}
+
+  /** The bundle that owns a tool id; the bundle object follows a reinstall of the same name. */
+  private static final class Owner {
+    final String name;
+    Bundle bundle; // guarded by the registry; may be null (tests)
+
+    Owner(String name, Bundle bundle) {
+      this.name = name;
+      this.bundle = bundle;
+    }
+
+    boolean gone() {
+      return bundle != null && bundle.getState() == Bundle.UNINSTALLED;
+    }
   }
 
   private static boolean sameServers(
@@ -323,13 +518,19 @@ public final class ToolRegistry {
     final Connector connector;
     final String connectorId;
     final Bundle bundle; // may be null (tests)
+    final String owner; // the name that owns the tool ids it offers
+    final long arrival; // bind order: the first to offer an id owns it
+    final Set<String> refused =
+        new HashSet<>(); // guarded by the registry: ids receipted as refused
     final AtomicInteger inFlight = new AtomicInteger();
     volatile boolean draining;
 
-    Slot(Connector connector, String connectorId, Bundle bundle) {
+    Slot(Connector connector, String connectorId, Bundle bundle, String owner, long arrival) {
       this.connector = connector;
       this.connectorId = connectorId;
       this.bundle = bundle;
+      this.owner = owner;
+      this.arrival = arrival;
     }
 
     /**

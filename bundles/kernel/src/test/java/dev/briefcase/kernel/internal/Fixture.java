@@ -53,11 +53,12 @@ final class Fixture implements AutoCloseable {
 
   Fixture(ToolRegistry registry) throws IOException {
     this.registry = registry;
+    registry.setReceipts(receipts);
     dir = Files.createTempDirectory("briefcase-kernel-test");
     store = new SqliteStore(dir.resolve("briefcase.db"));
     approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     budgets = new BudgetLedger(store, receipts, clock);
-    manifests = new ManifestBook(store, receipts);
+    manifests = new ManifestBook(store, receipts, registry);
     pipeline =
         new ToolCallPipeline(registry, manifests, approvals, budgets, policy, receipts, clock);
     pipeline.bindRiskAssessor(new RiskHeuristics());

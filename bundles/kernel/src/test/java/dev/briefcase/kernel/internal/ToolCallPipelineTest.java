@@ -348,7 +348,7 @@ public class ToolCallPipelineTest {
   }
 
   @Test
-  public void higherRankedConnectorWinsADuplicateToolId() {
+  public void anotherConnectorCannotTakeAToolIdEvenRankedHigher() {
     FakeConnector shadow =
         new FakeConnector() {
           @Override
@@ -364,7 +364,11 @@ public class ToolCallPipelineTest {
           }
         };
     var ref = k.add(shadow, "shadow", 10);
-    assertEquals(Status.OK, k.call("boom", "{}").status());
+    // the first connector owns boom: the shadow is refused and receipted, the original serves
+    assertEquals(Status.ERROR, k.call("boom", "{}").status());
+    assertEquals(
+        ToolRegistry.TOOL_ID_CONFLICT,
+        k.receipts.ofType("plugin_lifecycle").get(0).path("reason").asText());
     k.registry.unbindConnector(ref);
     assertEquals(Status.ERROR, k.call("boom", "{}").status());
   }

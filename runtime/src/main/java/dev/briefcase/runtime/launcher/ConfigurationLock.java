@@ -1,0 +1,213 @@
+package dev.briefcase.runtime.launcher;
+
+import java.io.PrintStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+
+/**
+ * Makes configuration a launch-time decision: a Config Admin {@code ConfigurationPlugin},
+ * registered by the system bundle before any bundle starts, that hands every configuration target
+ * exactly what the feature files said for its PID, resolved by the launcher — or nothing, so the
+ * component's defaults and the framework properties apply. A configuration created or changed at
+ * run time (a dropped {@code .cfg}, a console, a plugin calling {@code ConfigurationAdmin}) has no
+ * effect; it is reported once per change as a WARN line with the stable code {@value #CODE}, naming
+ * the PID and the keys, never the values.
+ *
+ * <p>A factory configuration the features do not name cannot be stopped from creating an instance,
+ * so the instances of the factories that would open something are turned off: a stray HTTP runtime
+ * ({@code org.apache.felix.http}) is disabled, a stray File Install watcher watches an empty
+ * directory with the jar-only filter.
+ *
+ * <p>Thread-safe: Config Admin calls it from its own threads.
+ */
+final class ConfigurationLock implements InvocationHandler {
+  /** The stable code of the WARN line written when a run-time change is ignored. */
+  static final String CODE = "configuration_locked";
+
+  static final String PLUGIN = "org.osgi.service.cm.ConfigurationPlugin";
+  private static final String CM_BUNDLE = "org.apache.felix.configadmin";
+  // ConfigurationPlugin.CM_RANKING: 1000 is the last plugin allowed to change what is delivered
+  private static final String CM_RANKING = "service.cmRanking";
+  private static final Set<String> CM_OWN_KEYS =
+      Set.of("service.pid", "service.factoryPid", "service.bundleLocation");
+
+  private final Map<String, Map<String, Object>> pinned;
+  private final Map<String, Map<String, Object>> strayFactories;
+  private final PrintStream log;
+  private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+  /**
+   * @param configurations the feature configurations as the launcher applies them
+   * @param dataDir the data directory (a stray File Install watcher is pointed inside it)
+   * @param log where the WARN lines go
+   */
+  ConfigurationLock(
+      Map<ConfigurationPid, Hashtable<String, Object>> configurations,
+      Path dataDir,
+      PrintStream log) {
+    Map<String, Map<String, Object>> byPid = new HashMap<>();
+    for (Map.Entry<ConfigurationPid, Hashtable<String, Object>> e : configurations.entrySet()) {
+      // Config Admin 1.6 names a named factory configuration factoryPid~name, like the features
+      byPid.put(e.getKey().toString(), Map.copyOf(e.getValue()));
+    }
+    this.pinned = Map.copyOf(byPid);
+    this.strayFactories =
+        Map.of(
+            "org.apache.felix.http",
+            Map.of("org.apache.felix.http.enable", false, "org.apache.felix.https.enable", false),
+            "org.apache.felix.fileinstall",
+            Map.of(
+                "felix.fileinstall.dir",
+                dataDir.resolve("deploy-locked").toString(),
+                "felix.fileinstall.filter",
+                ".*\\.jar",
+                "felix.fileinstall.enableConfigSave",
+                "false"));
+    this.log = log;
+  }
+
+  /**
+   * Registers the lock as a {@code ConfigurationPlugin} with the system bundle, so no plugin bundle
+   * can unregister it. The interface lives in the Config Admin bundle, not on the launcher's class
+   * path: the plugin is a proxy made with that bundle's class loader. Does nothing when the feature
+   * has no Config Admin.
+   *
+   * @return the registration, or {@code null} without Config Admin
+   */
+  ServiceRegistration<?> register(BundleContext system, List<Bundle> installed)
+      throws LaunchException {
+    Bundle cm = null;
+    for (Bundle b : installed) {
+      if (CM_BUNDLE.equals(b.getSymbolicName())) {
+        cm = b;
+      }
+    }
+    if (cm == null) {
+      return null;
+    }
+    Class<?> plugin;
+    try {
+      plugin = cm.loadClass(PLUGIN);
+    } catch (ClassNotFoundException | IllegalStateException e) {
+      throw new LaunchException(
+          "cannot lock the configuration: " + PLUGIN + " is not loadable from " + CM_BUNDLE, e);
+    }
+    Object proxy = Proxy.newProxyInstance(plugin.getClassLoader(), new Class<?>[] {plugin}, this);
+    Hashtable<String, Object> props = new Hashtable<>();
+    props.put(CM_RANKING, 1000);
+    props.put("service.description", "Briefcase: configuration comes from the launcher only");
+    return system.registerService(new String[] {PLUGIN}, proxy, props);
+  }
+
+  @Override
+  public Object invoke(Object proxy, Method method, Object[] args) {
+    switch (method.getName()) {
+      case "modifyConfiguration":
+        if (args != null && args.length == 2 && args[1] instanceof Dictionary<?, ?> d) {
+          @SuppressWarnings("unchecked")
+          Dictionary<String, Object> props = (Dictionary<String, Object>) d;
+          enforce(props);
+        }
+        return null;
+      case "hashCode":
+        return System.identityHashCode(proxy);
+      case "equals":
+        return proxy == args[0];
+      case "toString":
+        return "Briefcase configuration lock";
+      default:
+        throw new UnsupportedOperationException(method.getName());
+    }
+  }
+
+  /**
+   * Replaces, in place, everything but Config Admin's own keys with the launcher's values for this
+   * PID.
+   *
+   * @return the keys that differed (empty when the configuration is the launcher's)
+   */
+  List<String> enforce(Dictionary<String, Object> props) {
+    String pid = string(props.get("service.pid"));
+    String factoryPid = string(props.get("service.factoryPid"));
+    Map<String, Object> wanted = pinned.get(pid);
+    if (wanted == null) {
+      wanted = factoryPid == null ? Map.of() : strayFactories.getOrDefault(factoryPid, Map.of());
+    }
+    Map<String, Object> have = new HashMap<>();
+    for (Enumeration<String> keys = props.keys(); keys.hasMoreElements(); ) {
+      String key = keys.nextElement();
+      if (!CM_OWN_KEYS.contains(key)) {
+        have.put(key, props.get(key));
+      }
+    }
+    Set<String> differing = new TreeSet<>();
+    for (String key : have.keySet()) {
+      if (!wanted.containsKey(key) || !same(have.get(key), wanted.get(key))) {
+        differing.add(key);
+      }
+    }
+    for (String key : wanted.keySet()) {
+      if (!have.containsKey(key)) {
+        differing.add(key);
+      }
+    }
+    if (differing.isEmpty()) {
+      return List.of();
+    }
+    for (String key : have.keySet()) {
+      props.remove(key);
+    }
+    for (Map.Entry<String, Object> e : wanted.entrySet()) {
+      props.put(e.getKey(), e.getValue());
+    }
+    String report = pid + " " + differing;
+    if (reported.add(report + have.hashCode())) {
+      log.println(
+          "briefcase: warning: "
+              + CODE
+              + ": ignored a run-time change to configuration "
+              + pid
+              + " (keys "
+              + String.join(", ", differing)
+              + "); configuration comes from the feature files at start");
+    }
+    return Collections.unmodifiableList(new ArrayList<>(differing));
+  }
+
+  private static boolean same(Object a, Object b) {
+    return Objects.deepEquals(asList(a), asList(b));
+  }
+
+  private static Object asList(Object value) {
+    if (value == null || !value.getClass().isArray()) {
+      return value;
+    }
+    int n = java.lang.reflect.Array.getLength(value);
+    List<Object> list = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      list.add(java.lang.reflect.Array.get(value, i));
+    }
+    return list;
+  }
+
+  private static String string(Object value) {
+    return value == null ? null : value.toString();
+  }
+}

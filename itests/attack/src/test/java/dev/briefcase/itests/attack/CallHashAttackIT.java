@@ -79,6 +79,20 @@ public class CallHashAttackIT {
       assertEquals(unknown.body(), "denied", unknown.json().path("status").asText());
       assertTrue(unknown.json().path("receipt_id").asLong() > 0);
 
+      // --- admin API: a surrogate in a member the kernel never sees still stops the call
+      Distribution.Answer hidden =
+          d.post(
+              "/v1/tools/call",
+              "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"a\"},"
+                  + "\"context\":{\"note\":\""
+                  + LOW
+                  + "\"}}}");
+      assertEquals(hidden.body(), "denied", hidden.json().path("status").asText());
+      assertEquals(
+          hidden.body(),
+          "invalid_args: $.call.context.note: lone UTF-16 surrogate (not I-JSON)",
+          hidden.json().path("reason").asText());
+
       // --- MCP: the same three texts and the same unknown tool
       Mcp mcp = new Mcp(d.dataDir);
       mcp.initialize();

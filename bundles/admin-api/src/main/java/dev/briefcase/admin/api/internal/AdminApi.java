@@ -424,9 +424,11 @@ public final class AdminApi {
       throw HttpError.badRequest(
           "invalid_request", "request body is not I-JSON: lone UTF-16 surrogate at " + notIJson);
     }
-    String argsNotIJson = call.has("args") ? loneSurrogatePath(call.get("args"), "$", 0) : null;
-    if (argsNotIJson != null && argsDefect == null) {
-      argsDefect = argsNotIJson + ": lone UTF-16 surrogate (not I-JSON)";
+    if (notIJson != null && argsDefect == null) {
+      // inside args: its path there, as the kernel names args problems; elsewhere in the call (a
+      // field the kernel never sees included) the whole path — either way the tool never runs
+      String inArgs = call.has("args") ? loneSurrogatePath(call.get("args"), "$", 0) : null;
+      argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
     }
     JsonNode toolId = call.get("tool_id");
     if (toolId == null || !toolId.isTextual() || toolId.textValue().isEmpty()) {

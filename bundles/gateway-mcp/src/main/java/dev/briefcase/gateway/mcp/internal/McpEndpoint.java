@@ -319,6 +319,13 @@ final class McpEndpoint implements AutoCloseable {
         }
         return;
       }
+      if (argsDefect == null) {
+        // the kernel denies (and receipts) the call whatever part of the params held it, so a
+        // field it never sees (_meta, say) cannot slip a malformed call through to the tool
+        JsonNode arguments = msg.path("params").get("arguments");
+        String inArgs = loneSurrogatePath(arguments, "$", 0);
+        argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
+      }
     }
     JsonNode params = msg.get("params");
     if (params != null && params.isNull()) {

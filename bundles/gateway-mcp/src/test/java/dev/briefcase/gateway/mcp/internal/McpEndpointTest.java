@@ -497,9 +497,19 @@ public class McpEndpointTest {
       assertTrue(message, message.startsWith("Invalid params: not I-JSON"));
       assertTrue(McpEndpoint.wellFormed(new String(ex.responseBody, StandardCharsets.UTF_8)));
     }
-    // every one reached the kernel, which writes the receipt
+    // every one reached the kernel, which writes the receipt, marked so the tool never runs
     assertEquals(4, tools.calls().size());
     assertEquals("nope\ud800", tools.calls().get(3).toolId());
+    assertEquals("$.text: lone UTF-16 surrogate (not I-JSON)", tools.calls().get(0).argsDefect());
+    FakeExchange meta =
+        send(
+            FakeExchange.post(
+                    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{"
+                        + "\"name\":\"echo\",\"arguments\":{},\"_meta\":{\"x\":\"\\udc00\"}}}")
+                .session(sid));
+    assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(meta));
+    assertEquals(
+        "$.params._meta.x: lone UTF-16 surrogate (not I-JSON)", tools.calls().get(4).argsDefect());
 
     // outside a tool call's params: refused here, the hostile id not echoed
     FakeExchange badId =
@@ -515,10 +525,11 @@ public class McpEndpointTest {
                         + "\"params\":{\"cursor\":\"\\ud800\"}}")
                 .session(sid));
     assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(badList));
-    assertEquals(4, tools.calls().size());
-    // a proper pair is fine
-    send(FakeExchange.post(call(5, "echo", "{\"text\":\"\\ud83d\\ude00\"}")).session(sid));
     assertEquals(5, tools.calls().size());
+    // a proper pair is fine
+    send(FakeExchange.post(call(7, "echo", "{\"text\":\"\\ud83d\\ude00\"}")).session(sid));
+    assertEquals(6, tools.calls().size());
+    assertEquals(null, tools.calls().get(5).argsDefect());
   }
 
   @Test

@@ -118,13 +118,26 @@ public final class ToolCallPipeline implements ToolCallService {
     } catch (ReceiptException e) {
       LOG.error("receipt could not be written; failing the call closed", e);
       return ToolCallOutcome.error("internal_error: receipt_unavailable", 0);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Any step, any Throwable (a connector's Error, a library's checked exception thrown
+      // sneakily): the attempt still gets its error receipt and the caller a stable answer.
       LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
       return error(attempt, "internal_error");
+    } finally {
+      // Every ending but a settled success gives the budget reservation back.
+      if (attempt.reservation != null) {
+        budgets.release(attempt.reservation);
+      }
     }
   }
 
   private ToolCallOutcome run(ToolCallRequest request, Attempt attempt, ToolRegistry.Lease lease) {
+    // 0. Well-formed request: a lone UTF-16 surrogate in the tool id, the approval token or the
+    // context has no I-JSON form, so the call could neither be hashed nor receipted verbatim.
+    String malformed = malformedField(request);
+    if (malformed != null) {
+      return deny(attempt, "invalid_args: " + malformed + ": " + CanonicalJson.LONE_SURROGATE);
+    }
     // 1. Resolve. A tool whose connector left (uninstalled, stopped) is a backend that is gone.
     ResolvedTool tool = lease.tool();
     if (lease.unavailable()) {
@@ -219,12 +232,21 @@ public final class ToolCallPipeline implements ToolCallService {
       }
     }
 
-    // 7. Budget: an overrun asks a human, it is never a hard deny.
-    if (granted == null
-        && spec.costMicroUsd() > 0
-        && !budgets.fits(spec.category(), spec.costMicroUsd())) {
-      return requireApproval(
-          attempt, spec, manifest, callHash, args, "budget_exceeded", ApprovalRequest.LOCAL);
+    // 7. Budget: check and reserve in one atomic step, so concurrent calls cannot all pass the
+    // gate; an overrun asks a human, it is never a hard deny. An approved call runs regardless,
+    // and its reservation still counts against the limit. call() releases whatever is not settled.
+    if (spec.costMicroUsd() > 0) {
+      attempt.reservation =
+          budgets.reserve(
+              spec.category(),
+              spec.costMicroUsd(),
+              granted != null,
+              spec.id(),
+              request.context().requestId());
+      if (attempt.reservation == null) {
+        return requireApproval(
+            attempt, spec, manifest, callHash, args, "budget_exceeded", ApprovalRequest.LOCAL);
+      }
     }
 
     // 8. Credential strategy and VC status pre-flight arrive with the provider work (SPEC §8).
@@ -263,7 +285,7 @@ public final class ToolCallPipeline implements ToolCallService {
       return deny(attempt, clip("sandbox_violation:" + oneLine(e.getMessage())));
     } catch (ToolException e) {
       return error(attempt, oneLine(e.getMessage()));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", tool.connectorId(), spec.id(), e);
       return error(attempt, "tool_failed");
     }
@@ -274,10 +296,15 @@ public final class ToolCallPipeline implements ToolCallService {
       return deny(attempt, "sandbox_violation:output_too_large");
     }
 
-    // 10. Record spend from the actual cost, else the estimate.
+    // 10. Record spend from the actual cost, else the estimate: the reservation is settled.
     long cost =
         result.actualCostMicroUsd() != null ? result.actualCostMicroUsd() : spec.costMicroUsd();
-    budgets.record(spec.category(), cost);
+    if (attempt.reservation != null) {
+      budgets.settle(attempt.reservation, cost);
+      attempt.reservation = null;
+    } else {
+      budgets.record(spec.category(), cost);
+    }
 
     // 11. Output firewall, then analysis of what passed it.
     JsonNode output = OutputFilter.apply(spec.outputFirewall(), result.content());
@@ -377,24 +404,47 @@ public final class ToolCallPipeline implements ToolCallService {
     return ToolCallOutcome.approvalRequired(approval, receipt.id());
   }
 
-  private ToolCallOutcome deny(Attempt attempt, String reason) {
+  private ToolCallOutcome deny(Attempt attempt, String denyReason) {
+    // a transport's defect text or a tool's message may quote caller text: keep it well-formed
+    String reason = CanonicalJson.printable(denyReason);
     attempt.decision = "deny";
     attempt.reason = reason;
     Receipt receipt = receipts.append(attempt.event(clock.instant()));
     return ToolCallOutcome.denied(reason, receipt.id());
   }
 
-  /** Ends the call with an error; its receipt is written if the log can take it. */
+  /**
+   * Ends the call with an error; its receipt is written if the log can take it. Never throws: this
+   * is the last resort of {@link #call}.
+   */
   private ToolCallOutcome error(Attempt attempt, String message) {
-    attempt.error(message);
-    long id;
+    long id = 0;
     try {
+      attempt.error(message);
       id = receipts.append(attempt.event(clock.instant())).id();
-    } catch (ReceiptException e) {
+    } catch (Throwable e) {
       LOG.error("receipt could not be written for a failed call", e);
-      id = 0;
     }
-    return ToolCallOutcome.error(clip(message), id);
+    return ToolCallOutcome.error(clip(CanonicalJson.printable(message)), id);
+  }
+
+  /** Which caller-chosen text outside the arguments holds a lone surrogate, or {@code null}. */
+  private static String malformedField(ToolCallRequest request) {
+    CallContext c = request.context();
+    String[][] fields = {
+      {"tool_id", request.toolId()},
+      {"approval_token", request.approvalToken()},
+      {"context.request_id", c.requestId()},
+      {"context.agent_id", c.agentId()},
+      {"context.session_id", c.sessionId()},
+      {"context.surface", c.surface()}
+    };
+    for (String[] f : fields) {
+      if (f[1] != null && !CanonicalJson.wellFormed(f[1])) {
+        return f[0];
+      }
+    }
+    return null;
   }
 
   private static long serializedSize(JsonNode node) {
@@ -417,8 +467,18 @@ public final class ToolCallPipeline implements ToolCallService {
     return clipTo(oneLine(s), MAX_MESSAGE);
   }
 
+  /** At most {@code max} chars of {@code s}, never splitting a surrogate pair. */
   private static String clipTo(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max);
+    if (s.length() <= max) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+    return s.substring(0, end);
+  }
+
+  /** Caller-chosen text as a receipt can hold it: well-formed (see printable), clipped. */
+  private static String receiptText(String s, int max) {
+    return clipTo(CanonicalJson.printable(s), max);
   }
 
   private static String safeId(String id) {
@@ -439,6 +499,7 @@ public final class ToolCallPipeline implements ToolCallService {
     long costMicroUsd;
     ApprovalRequest approval;
     OutputAnalysis analysis;
+    BudgetLedger.Reservation reservation;
 
     Attempt(ToolCallRequest request) {
       this.toolId = request.toolId();
@@ -448,18 +509,18 @@ public final class ToolCallPipeline implements ToolCallService {
 
     void error(String message) {
       this.decision = "error";
-      this.message = clip(message);
+      this.message = clip(CanonicalJson.printable(message));
     }
 
     ObjectNode event(Instant ts) {
       ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
       e.put("type", "tool_call");
       // An agent-chosen id is recorded, but clipped: a receipt is not a place to store payloads.
-      e.put("tool_id", clipTo(toolId, 128));
+      e.put("tool_id", receiptText(toolId, 128));
       e.put("runtime", runtime);
       e.put("decision", decision);
       if (reason != null) {
-        e.put("reason", reason);
+        e.put("reason", CanonicalJson.printable(reason));
       }
       if (approval != null) {
         e.put("approval_id", approval.id());
@@ -484,13 +545,13 @@ public final class ToolCallPipeline implements ToolCallService {
       if (callHash != null) {
         e.put("call_hash", callHash);
       }
-      e.put("request_id", clipTo(context.requestId(), 64));
-      e.put("surface", context.surface());
+      e.put("request_id", receiptText(context.requestId(), 64));
+      e.put("surface", CanonicalJson.printable(context.surface()));
       if (context.agentId() != null) {
-        e.put("agent_id", clipTo(context.agentId(), 128));
+        e.put("agent_id", receiptText(context.agentId(), 128));
       }
       if (context.sessionId() != null) {
-        e.put("session_id", clipTo(context.sessionId(), 128));
+        e.put("session_id", receiptText(context.sessionId(), 128));
       }
       e.put("ts", ts.toString());
       return e;

@@ -135,6 +135,8 @@ final class Fixture implements AutoCloseable {
       if (failing) {
         throw new ReceiptException("disk full", null);
       }
+      // like the real log: an event that is not I-JSON has no canonical form and is refused
+      CanonicalJson.canonical(event);
       events.add(event);
       return new Receipt(ids.incrementAndGet(), Instant.now(), "0".repeat(64), "x", event);
     }

@@ -51,6 +51,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -420,6 +421,20 @@ public final class AdminApi {
     if (call == null || !call.isObject()) {
       throw HttpError.badRequest("invalid_request", "body must be {\"call\":{...}}");
     }
+    // I-JSON (SPEC §0, §4): a lone UTF-16 surrogate has no canonical form, and hashing it would
+    // collide with '?'. Inside the call the kernel denies and receipts the attempt (invalid_args);
+    // anywhere else in the body the request is refused here.
+    String notIJson = loneSurrogatePath(root, "$", 0);
+    if (notIJson != null && !notIJson.startsWith("$.call.")) {
+      throw HttpError.badRequest(
+          "invalid_request", "request body is not I-JSON: lone UTF-16 surrogate at " + notIJson);
+    }
+    if (notIJson != null && argsDefect == null) {
+      // inside args: its path there, as the kernel names args problems; elsewhere in the call (a
+      // field the kernel never sees included) the whole path — either way the tool never runs
+      String inArgs = call.has("args") ? loneSurrogatePath(call.get("args"), "$", 0) : null;
+      argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
+    }
     JsonNode toolId = call.get("tool_id");
     if (toolId == null || !toolId.isTextual() || toolId.textValue().isEmpty()) {
       throw HttpError.badRequest("invalid_request", "call.tool_id must be a non-empty string");
@@ -451,6 +466,58 @@ public final class AdminApi {
             pipeline.call(
                 new ToolCallRequest(
                     toolId.textValue(), args, context, approvalToken, argsDefect))));
+  }
+
+  /**
+   * The JSON path of the first key or string holding a lone UTF-16 surrogate, written without it
+   * (key characters outside printable ASCII become {@code ?}), or {@code null} when there is none.
+   */
+  static String loneSurrogatePath(JsonNode node, String path, int depth) {
+    if (node == null || depth > 64) {
+      return null;
+    }
+    if (node.isTextual()) {
+      return wellFormed(node.textValue()) ? null : path;
+    }
+    if (node.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> e = fields.next();
+        String key = e.getKey();
+        String shown = key.replaceAll("[^\\x20-\\x7E]", "?");
+        String child = path + "." + (shown.length() <= 64 ? shown : shown.substring(0, 64));
+        if (!wellFormed(key)) {
+          return child;
+        }
+        String inner = loneSurrogatePath(e.getValue(), child, depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        String inner = loneSurrogatePath(node.get(i), path + "[" + i + "]", depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether every surrogate in {@code s} is half of a high-low pair. */
+  static boolean wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether strict parsing failed only because of a duplicate key inside {@code call.args}. */

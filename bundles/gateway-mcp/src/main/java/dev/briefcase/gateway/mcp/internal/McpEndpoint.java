@@ -22,7 +22,9 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -302,6 +304,29 @@ final class McpEndpoint implements AutoCloseable {
       return;
     }
     String method = methodNode.textValue();
+    // I-JSON (SPEC §0): a lone UTF-16 surrogate anywhere has no canonical form. A tools/call
+    // whose params hold one still reaches the kernel, which denies and receipts the attempt; the
+    // answer is then Invalid params. Anything else is refused here, echoing none of it.
+    String notIJson = loneSurrogatePath(msg, "$", 0);
+    if (notIJson != null) {
+      boolean inParams = notIJson.startsWith("$.params");
+      if (!(hasId && inParams && "tools/call".equals(method))) {
+        JsonNode safeId = notIJson.startsWith("$.id") ? NullNode.instance : replyId;
+        if (inParams && hasId) {
+          rpcError(ex, 200, safeId, INVALID_PARAMS, notIJsonMessage("Invalid params", notIJson));
+        } else {
+          rpcError(ex, 400, safeId, INVALID_REQUEST, notIJsonMessage("Invalid Request", notIJson));
+        }
+        return;
+      }
+      if (argsDefect == null) {
+        // the kernel denies (and receipts) the call whatever part of the params held it, so a
+        // field it never sees (_meta, say) cannot slip a malformed call through to the tool
+        JsonNode arguments = msg.path("params").get("arguments");
+        String inArgs = loneSurrogatePath(arguments, "$", 0);
+        argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
+      }
+    }
     JsonNode params = msg.get("params");
     if (params != null && params.isNull()) {
       params = null;
@@ -346,7 +371,7 @@ final class McpEndpoint implements AutoCloseable {
     switch (method) {
       case "ping" -> result(ex, id, F.objectNode());
       case "tools/list" -> toolsList(ex, id, params);
-      case "tools/call" -> toolsCall(ex, s, id, params, argsDefect);
+      case "tools/call" -> toolsCall(ex, s, id, params, argsDefect, notIJson);
       default -> rpcError(ex, 200, id, METHOD_NOT_FOUND, "Method not found: " + clip(method, 100));
     }
   }
@@ -433,7 +458,8 @@ final class McpEndpoint implements AutoCloseable {
     result(ex, id, r);
   }
 
-  private void toolsCall(Exchange ex, Session s, JsonNode id, JsonNode params, String argsDefect)
+  private void toolsCall(
+      Exchange ex, Session s, JsonNode id, JsonNode params, String argsDefect, String notIJson)
       throws IOException {
     JsonNode name = params == null ? null : params.get("name");
     if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
@@ -471,6 +497,11 @@ final class McpEndpoint implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("the kernel failed a tool call: {}", e.toString());
       rpcError(ex, 200, id, INTERNAL_ERROR, "Internal error");
+      return;
+    }
+    if (notIJson != null) {
+      // the kernel has denied and receipted the attempt; the agent hears why, not its text back
+      rpcError(ex, 200, id, INVALID_PARAMS, notIJsonMessage("Invalid params", notIJson));
       return;
     }
     if (isUnknownTool(outcome)) {
@@ -847,6 +878,63 @@ final class McpEndpoint implements AutoCloseable {
 
   private static String text(JsonNode n) {
     return n != null && n.isTextual() ? n.textValue() : null;
+  }
+
+  /** The answer to a message that is not I-JSON; {@code path} is already well-formed. */
+  static String notIJsonMessage(String prefix, String path) {
+    return prefix + ": not I-JSON, lone UTF-16 surrogate at " + clip(path, 200);
+  }
+
+  /**
+   * The JSON path of the first key or string holding a lone UTF-16 surrogate, written without it
+   * (key characters outside printable ASCII become {@code ?}), or {@code null} when the message is
+   * well-formed.
+   */
+  static String loneSurrogatePath(JsonNode node, String path, int depth) {
+    if (node == null || depth > 64) {
+      return null;
+    }
+    if (node.isTextual()) {
+      return wellFormed(node.textValue()) ? null : path;
+    }
+    if (node.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> e = fields.next();
+        String key = e.getKey();
+        String child = path + "." + clip(key.replaceAll("[^\\x20-\\x7E]", "?"), 64);
+        if (!wellFormed(key)) {
+          return child;
+        }
+        String inner = loneSurrogatePath(e.getValue(), child, depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        String inner = loneSurrogatePath(node.get(i), path + "[" + i + "]", depth + 1);
+        if (inner != null) {
+          return inner;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether every surrogate in {@code s} is half of a high-low pair. */
+  static boolean wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String clip(String s, int max) {

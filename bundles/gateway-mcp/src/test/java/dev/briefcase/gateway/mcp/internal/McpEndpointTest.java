@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -474,6 +475,61 @@ public class McpEndpointTest {
     JsonNode e =
         send(FakeExchange.post(call(3, "note_add", "{}")).session(sid)).json().get("result");
     assertEquals("Error: upstream failed", e.at("/content/0/text").asText());
+  }
+
+  @Test
+  public void loneSurrogatesAreInvalidParamsAfterTheKernelReceiptsTheAttempt() throws Exception {
+    endpoint(settings(0));
+    String sid = initialize();
+    tools.answer = r -> ToolCallOutcome.denied("invalid_args: $.text: lone UTF-16 surrogate", 31);
+    // JSON escapes, so the wire bytes are ASCII; the parsed strings hold the lone surrogates
+    String[] hostile = {
+      call(1, "echo", "{\"text\":\"\\ud800\"}"),
+      call(2, "echo", "{\"text\":\"\\udfff\"}"),
+      call(3, "echo", "{\"k\\ud800\":\"v\"}"),
+      call(4, "nope\\ud800", "{}")
+    };
+    for (String body : hostile) {
+      FakeExchange ex = send(FakeExchange.post(body).session(sid));
+      assertEquals(200, ex.status);
+      assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(ex));
+      String message = ex.json().at("/error/message").asText();
+      assertTrue(message, message.startsWith("Invalid params: not I-JSON"));
+      assertTrue(McpEndpoint.wellFormed(new String(ex.responseBody, StandardCharsets.UTF_8)));
+    }
+    // every one reached the kernel, which writes the receipt, marked so the tool never runs
+    assertEquals(4, tools.calls().size());
+    assertEquals("nope\ud800", tools.calls().get(3).toolId());
+    assertEquals("$.text: lone UTF-16 surrogate (not I-JSON)", tools.calls().get(0).argsDefect());
+    FakeExchange meta =
+        send(
+            FakeExchange.post(
+                    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{"
+                        + "\"name\":\"echo\",\"arguments\":{},\"_meta\":{\"x\":\"\\udc00\"}}}")
+                .session(sid));
+    assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(meta));
+    assertEquals(
+        "$.params._meta.x: lone UTF-16 surrogate (not I-JSON)", tools.calls().get(4).argsDefect());
+
+    // outside a tool call's params: refused here, the hostile id not echoed
+    FakeExchange badId =
+        send(
+            FakeExchange.post("{\"jsonrpc\":\"2.0\",\"id\":\"\\udfff\",\"method\":\"tools/list\"}")
+                .session(sid));
+    assertEquals(McpEndpoint.INVALID_REQUEST, errorCode(badId));
+    assertTrue(badId.json().get("id").isNull());
+    FakeExchange badList =
+        send(
+            FakeExchange.post(
+                    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\","
+                        + "\"params\":{\"cursor\":\"\\ud800\"}}")
+                .session(sid));
+    assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(badList));
+    assertEquals(5, tools.calls().size());
+    // a proper pair is fine
+    send(FakeExchange.post(call(7, "echo", "{\"text\":\"\\ud83d\\ude00\"}")).session(sid));
+    assertEquals(6, tools.calls().size());
+    assertEquals(null, tools.calls().get(5).argsDefect());
   }
 
   @Test

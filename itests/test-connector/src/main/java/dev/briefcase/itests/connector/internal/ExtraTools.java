@@ -19,11 +19,17 @@ import org.osgi.service.component.annotations.Deactivate;
  * A second connector for the hot-swap and deployment tests: {@code extra_ping} (read) answers with
  * the version of the bundle serving it; {@code extra_wipe} (admin) exists so tests can see the
  * default policy deny an administrative tool; {@code extra_slow} (read) answers after a delay and
- * fails if its component was deactivated before or during the call (the drain tests).
+ * fails if its component was deactivated before or during the call (the drain tests); {@code
+ * extra_paid} (read, estimated {@link #PAID_COST_MICROUSD} µUSD) answers after a delay, so the
+ * budget tests can race it and hold its reservation while they kill the runtime.
  */
 @Component(property = Connector.ID + "=extra")
 public final class ExtraTools implements Connector {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The estimated cost of {@code extra_paid}: 0.001 USD. */
+  public static final long PAID_COST_MICROUSD = 1000;
+
   private final String version;
   private final List<ToolSpec> tools;
   private volatile boolean active = true;
@@ -64,6 +70,18 @@ public final class ExtraTools implements Connector {
                 null,
                 ToolSpec.READ,
                 0,
+                OutputFirewall.allowAll()),
+            new ToolSpec(
+                "extra_paid",
+                "Extra paid",
+                "A costed call that answers after ms milliseconds.",
+                JSON.readTree(
+                    "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
+                        + "\"minimum\":0,\"maximum\":120000}},\"required\":[\"ms\"],"
+                        + "\"additionalProperties\":false}"),
+                null,
+                ToolSpec.READ,
+                PAID_COST_MICROUSD,
                 OutputFirewall.allowAll()));
   }
 
@@ -84,6 +102,16 @@ public final class ExtraTools implements Connector {
       throw new ToolException("called_after_deactivation", "extra connector is deactivated");
     }
     ObjectNode out = JSON.createObjectNode();
+    if ("extra_paid".equals(invocation.toolId())) {
+      try {
+        Thread.sleep(invocation.args().path("ms").asLong());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ToolException("interrupted", "extra_paid was interrupted");
+      }
+      out.put("paid", true);
+      return ToolResult.of(out, "local:extra");
+    }
     if ("extra_slow".equals(invocation.toolId())) {
       try {
         Thread.sleep(invocation.args().path("ms").asLong());

@@ -76,7 +76,8 @@ public final class ApprovalsPage extends Page {
               + Html.text(s.path("category").asText(""))
               + "</td><td>"
               + Html.text(a.reason())
-              + "</td><td><pre class=\"args\">"
+              + "</td><td><pre class=\"args\" style=\"white-space:pre-wrap;word-break:break-all;"
+              + "max-width:40em;margin:0\">"
               + Html.text(preview)
               + "</pre><span title=\"SHA-256 of the JCS arguments; the approval binds exactly these"
               + " (secrets are redacted in the text above)\">args_hash "

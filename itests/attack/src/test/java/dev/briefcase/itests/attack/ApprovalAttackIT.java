@@ -23,50 +23,76 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 
 /**
- * Issue 10 items 6, 7 (what the human sees) and 8 against the built distribution (reference
- * profile; the approval book has no profile switch): an approval flood, a secret hidden in the
- * arguments a human is asked to approve, the approval id replayed as a token, and a token carried
- * to another principal — another admin API agent, another MCP session, and an admin API caller
- * naming itself into an MCP session.
+ * Issue 10 items 6, 7 (what the human sees) and 8 against the built distribution, in the ga and the
+ * reference profile: an approval flood, a secret hidden in the arguments a human is asked to
+ * approve, the approval id replayed as a token, and a token carried to another principal — another
+ * admin API agent, another MCP session, and an admin API caller naming itself into an MCP session.
  */
+@RunWith(Parameterized.class)
 public class ApprovalAttackIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Map<String, Distribution> RUNNING = new HashMap<>();
+  private static final Map<String, String> MCP_URLS = new HashMap<>();
   private static Distribution d;
   private static String mcpUrl;
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  @BeforeClass
-  public static void start() throws Exception {
-    d =
-        new Distribution(Files.createTempDirectory("briefcase-attack-approvals"))
-            // answer approval_required at once instead of holding the MCP call open
-            .env("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0")
-            .start();
-    Path url = d.dataDir.resolve("mcp.url");
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!Files.exists(url) || Files.readString(url).isBlank()) {
-      assertTrue("the MCP gateway never wrote " + url, System.nanoTime() < deadline);
-      Thread.sleep(100);
+  @Parameters(name = "{0}")
+  public static List<Object[]> profiles() {
+    return List.of(new Object[] {"ga"}, new Object[] {"reference"});
+  }
+
+  @Parameter public String profile;
+
+  /** One distribution per profile, started on first use and shared by that profile's cases. */
+  @Before
+  public void start() throws Exception {
+    if (!RUNNING.containsKey(profile)) {
+      // the previous profile's cases are done (Parameterized runs them in order)
+      for (Distribution other : RUNNING.values()) {
+        other.close();
+      }
+      Distribution dist =
+          new Distribution(Files.createTempDirectory("briefcase-attack-approvals-" + profile))
+              .env("BRIEFCASE_PROFILE_MODE", profile)
+              // answer approval_required at once instead of holding the MCP call open
+              .env("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0");
+      RUNNING.put(profile, dist);
+      dist.start();
+      Path url = dist.dataDir.resolve("mcp.url");
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!Files.exists(url) || Files.readString(url).isBlank()) {
+        assertTrue("the MCP gateway never wrote " + url, System.nanoTime() < deadline);
+        Thread.sleep(100);
+      }
+      MCP_URLS.put(profile, Files.readString(url).strip());
     }
-    mcpUrl = Files.readString(url).strip();
+    d = RUNNING.get(profile);
+    mcpUrl = MCP_URLS.get(profile);
   }
 
   @AfterClass
   public static void stop() throws Exception {
-    if (d != null) {
-      d.close();
+    for (Distribution dist : RUNNING.values()) {
+      dist.close();
     }
   }
 

@@ -80,7 +80,8 @@ record ArgsPreview(String text, boolean truncated, boolean redacted) {
       Pattern.compile(
           "(?i)((?:api[ _-]?key|access[ _-]?token|refresh[ _-]?token|private[ _-]?key|password"
               + "|passwd|passphrase|secret|token|credit[ _-]?card|ssn|authorization|cookie"
-              + "|credential)[A-Za-z0-9_-]*\"?\\s*[:=]\\s*\"?)([^\\s\",;&]+)");
+              + "|credential)[A-Za-z0-9_-]*\"?\\s*[:=]\\s*\"?)"
+              + "((?:(?:bearer|basic|token|dpop|digest)\\s+)?[^\\s\",;&]+)");
 
   /** The preview of I-JSON {@code args}. */
   static ArgsPreview of(JsonNode args) {
@@ -150,15 +151,16 @@ record ArgsPreview(String text, boolean truncated, boolean redacted) {
 
   static String redactText(String s) {
     String out = s;
-    Matcher m = ASSIGNMENT.matcher(out);
-    if (m.find()) {
-      out = m.replaceAll(r -> Matcher.quoteReplacement(r.group(1) + REDACTED));
-    }
+    // recognisable secrets first, so "Authorization: Bearer <token>" loses the token, not the word
     for (Pattern p : SECRET_VALUES) {
       Matcher v = p.matcher(out);
       if (v.find()) {
         out = v.replaceAll(Matcher.quoteReplacement(REDACTED));
       }
+    }
+    Matcher m = ASSIGNMENT.matcher(out);
+    if (m.find()) {
+      out = m.replaceAll(r -> Matcher.quoteReplacement(r.group(1) + REDACTED));
     }
     return out;
   }

@@ -44,6 +44,7 @@ try {
   const row = page.locator(`tr[data-approval-id="${approval}"]`);
   await row.waitFor({ state: 'visible', timeout: 10000 });
   result.toolShown = (await row.locator('td.tool').innerText()).trim();
+  result.argsShown = (await row.locator('pre.args').innerText()).trim();
   await shot('01-approvals.png');
 
   // approve: the form posts with its CSRF token; the page comes back with the outcome
@@ -58,6 +59,7 @@ try {
   if ((await page.locator(`tr[data-approval-id="${approval}"]`).count()) !== 0) {
     throw new Error('the approval is still listed as pending');
   }
+  result.approvalToken = (await page.locator('#approval-token code').innerText()).trim();
   step('approved');
   await shot('02-approved.png');
 

@@ -6,13 +6,19 @@ import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * Human decisions on approval requests (SPEC §4), provided by the kernel. Approval is idempotent; a
- * token is consumed by the one call it was granted for. Thread-safe.
+ * Human decisions on approval requests (SPEC §4), provided by the kernel. Approval is idempotent;
+ * an approval is consumed by the one call it was granted for. The approval id is not a token: a
+ * requester that cannot retry as the same principal presents the token {@link #grant} issued.
+ * Thread-safe.
  */
 @ProviderType
 public interface ApprovalService {
 
-  /** Pending requests, newest first, at most 100; stale ones are expired as a side effect. */
+  /**
+   * Pending requests, newest first, at most 100; stale ones are expired as a side effect. Each
+   * summary carries {@code args_preview} (the canonical arguments, secrets redacted, truncated) and
+   * {@code args_truncated} beside {@code args_hash}.
+   */
   List<ApprovalRequest> pending();
 
   /** Any request by id, in whatever state it is. */
@@ -30,6 +36,16 @@ public interface ApprovalService {
    *     grant it, {@code already_decided} when it was rejected
    */
   ApprovalRequest approve(String id, String surface) throws ApprovalException;
+
+  /**
+   * Approves like {@link #approve} and issues a fresh approval token for the principal that asked;
+   * the token is returned only here (the kernel keeps its hash). Granting an approval that is
+   * already approved issues a new token and retires the previous one, without a second decision
+   * receipt.
+   *
+   * @throws ApprovalException as {@link #approve}
+   */
+  ApprovalGrant grant(String id, String surface) throws ApprovalException;
 
   /**
    * Rejects a pending request, as {@link #approve} with the decision {@code denied}.

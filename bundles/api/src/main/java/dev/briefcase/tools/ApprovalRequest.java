@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * A request for a human to approve one exact tool call (SPEC §4). The approval binds the tool id
- * and {@code callHash = H(JCS({tool_id, args}))}; its id is the token that retries present.
+ * and {@code callHash = H(JCS({tool_id, args}))}. Its id names it in receipts, streams and logs and
+ * is never accepted as an approval token (SPEC §4 Δ 2026-12).
  *
  * @param id a UUID
  * @param createdAt when it was created
@@ -16,7 +17,8 @@ import java.time.Instant;
  * @param state {@code pending}, {@code approved}, {@code rejected}, {@code expired} or {@code
  *     consumed}
  * @param callHash lowercase hex SHA-256 of the JCS form of {@code {tool_id, args}}
- * @param summary what the approver is shown; carries no argument values, only their hash
+ * @param summary what the approver is shown: {@code args_hash} and {@code args_preview}, the
+ *     canonical arguments with secrets redacted, truncated ({@code args_truncated})
  * @param decidedBy the surface that approved or rejected it, or {@code null}
  */
 public record ApprovalRequest(

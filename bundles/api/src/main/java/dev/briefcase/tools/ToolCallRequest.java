@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param toolId the tool to call
  * @param args the arguments, a JSON object; validated by the kernel, never trusted
  * @param context who calls
- * @param approvalToken the id of an approved approval for exactly this call, or {@code null}
+ * @param approvalToken the token issued when a human approved exactly this call for this caller
+ *     (never the approval id), or {@code null}
  * @param argsDefect set by a transport whose raw arguments were not I-JSON in a way the parsed tree
  *     can no longer show (e.g. duplicate keys); the kernel then denies with {@code invalid_args}.
  *     {@code null} when the raw arguments were fine

@@ -29,13 +29,25 @@ final class ApprovalsCommand {
   }
 
   static String describe(JsonNode a) {
-    return String.format(
-        "%-36s %-22s %-13s %s  (expires %s)",
-        AdminCommand.text(a, "id"),
-        AdminCommand.text(a, "tool_id"),
-        AdminCommand.text(a, "kind"),
-        AdminCommand.text(a, "reason"),
-        AdminCommand.text(a, "expires_at"));
+    String line =
+        String.format(
+            "%-36s %-22s %-13s %s  (expires %s)",
+            AdminCommand.text(a, "id"),
+            AdminCommand.text(a, "tool_id"),
+            AdminCommand.text(a, "kind"),
+            AdminCommand.text(a, "reason"),
+            AdminCommand.text(a, "expires_at"));
+    JsonNode s = a.path("summary");
+    if (!s.has("args_preview") && !s.has("args_hash")) {
+      return line;
+    }
+    // what the human approves: the canonical arguments (secrets redacted) and their hash
+    return line
+        + "\n    args      "
+        + s.path("args_preview").asText("-")
+        + (s.path("args_truncated").asBoolean() ? " … (truncated)" : "")
+        + "\n    args_hash "
+        + s.path("args_hash").asText("-");
   }
 
   /** {@code GET /v1/approvals}. */
@@ -80,8 +92,12 @@ final class ApprovalsCommand {
       JsonNode body = client.json(res);
       String token = text(body, "approval_token");
       out().println("approved " + text(body, "approval_id"));
-      // the approval token is the approval id (SPEC §4), not a secret
-      out().println("  retry the call with: --approval-token " + ("-".equals(token) ? id : token));
+      // the token is shown to the approver only, here; it works only for the caller that asked
+      // (an agent over MCP needs none: its plain retry matches the approval)
+      if (!"-".equals(token)) {
+        out().println("  approval token: " + token);
+        out().println("  a token-carrying caller retries with: --approval-token " + token);
+      }
       return ExitCodes.OK;
     }
   }

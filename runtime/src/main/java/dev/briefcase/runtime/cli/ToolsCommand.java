@@ -72,7 +72,9 @@ final class ToolsCommand {
     @Option(
         names = "--approval-token",
         paramLabel = "ID",
-        description = "The approval id of an approved earlier call with the same arguments.")
+        description =
+            "The approval token printed by 'briefcase approvals approve' for an earlier call with"
+                + " the same arguments (not the approval id).")
     String approvalToken;
 
     @Override
@@ -145,8 +147,7 @@ final class ToolsCommand {
                         + toolId
                         + " --args '"
                         + args
-                        + "' --approval-token "
-                        + id);
+                        + "' --approval-token <the token it prints>");
           }
           return ExitCodes.APPROVAL_REQUIRED;
         }

@@ -90,9 +90,10 @@ public class BriefcaseCommandTest {
               200,
               "{\"approvals\":[{\"id\":\"11111111-2222-3333-4444-555555555555\",\"tool_id\":\"note_add\","
                   + "\"kind\":\"local\",\"reason\":\"tool call requires approval\","
-                  + "\"expires_at\":\"2025-01-01T00:10:00Z\"}]}");
+                  + "\"expires_at\":\"2025-01-01T00:10:00Z\",\"summary\":{\"args_hash\":\"h1\","
+                  + "\"args_preview\":\"{\\\"text\\\":\\\"a\\\"}\",\"args_truncated\":false}}]}");
       case "POST /v1/approvals/abc/approve" ->
-          send(ex, 200, "{\"approval_id\":\"abc\",\"approval_token\":\"abc\"}");
+          send(ex, 200, "{\"approval_id\":\"abc\",\"approval_token\":\"tok-xyz\"}");
       case "POST /v1/approvals/abc/deny" -> send(ex, 200, "{\"approval_id\":\"abc\"}");
       case "POST /v1/approvals/gone/approve" ->
           send(ex, 404, "{\"code\":\"not_found\",\"message\":\"unknown or expired approval\"}");
@@ -155,7 +156,7 @@ public class BriefcaseCommandTest {
                   + "},\"provenance\":{\"source\":\"local:echo\",\"cost_usd\":null,"
                   + "\"timestamp\":\"t\",\"receipt_id\":3}}}");
       case "note_add" -> {
-        if ("abc".equals(call.path("approval_token").asText(null))) {
+        if ("tok-xyz".equals(call.path("approval_token").asText(null))) {
           send(ex, 200, "{\"status\":\"ok\",\"result\":{\"content\":{\"note_id\":\"n1\"}}}");
         } else {
           send(
@@ -224,12 +225,20 @@ public class BriefcaseCommandTest {
 
     assertEquals(0, run("approvals", "approve", "abc"));
     assertTrue(out, out.contains("approved abc"));
+    assertTrue(out, out.contains("approval token: tok-xyz"));
 
     assertEquals(
         0,
-        run("tools", "call", "note_add", "--args", "{\"text\":\"a\"}", "--approval-token", "abc"));
+        run(
+            "tools",
+            "call",
+            "note_add",
+            "--args",
+            "{\"text\":\"a\"}",
+            "--approval-token",
+            "tok-xyz"));
     assertEquals(
-        "abc",
+        "tok-xyz",
         mapper.readTree(lastBody.get("POST /v1/tools/call")).at("/call/approval_token").asText());
   }
 
@@ -263,6 +272,8 @@ public class BriefcaseCommandTest {
   public void approvalsListDenyAndApiErrors() {
     assertEquals(0, run("approvals", "list"));
     assertTrue(out, out.contains("11111111-2222-3333-4444-555555555555"));
+    assertTrue(out, out.contains("args      {\"text\":\"a\"}"));
+    assertTrue(out, out.contains("args_hash h1"));
     assertEquals(0, run("approvals", "deny", "abc"));
     assertTrue(requests.contains("POST /v1/approvals/abc/deny"));
     assertEquals(1, run("approvals", "approve", "gone"));

@@ -4,12 +4,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.approvals.ApprovalEvent;
 import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalListener;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.store.Store;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.ApprovalWatch;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,8 +24,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Deque;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -40,6 +51,14 @@ import org.slf4j.LoggerFactory;
  * by exactly one call before it expires. Every decision writes one {@code approval_decision}
  * receipt (approval id, tool id, decision, call hash, actor), whichever surface made it; a decision
  * whose receipt cannot be written is undone and refused ({@code receipt_failed}).
+ *
+ * <p>Flood control (SPEC §4 Δ 2026-12): an identical pending request from the same principal (same
+ * call hash and kind) is returned instead of a new one; a principal holds at most {@code
+ * max_pending_per_principal} pending requests ({@code too_many_pending_approvals}) and creates them
+ * from a token bucket ({@code approval_rate_limited}).
+ *
+ * <p>Tokens: {@link #grant} issues a random token bound to the requesting principal; only its
+ * SHA-256 is stored. The approval id is never a token.
  */
 @Component(service = {ApprovalService.class, ApprovalWatch.class, ApprovalBook.class})
 @Designate(ocd = ApprovalBook.Config.class)
@@ -47,6 +66,11 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalBook.class);
   private static final int EVENT_HISTORY = 1000;
   private static final int PENDING_LIMIT = 100;
+  private static final int TOKEN_BYTES = 32;
+  private static final int MAX_TOKEN_CHARS = 128;
+  private static final int MAX_BUCKETS = 10_000;
+  static final String TOO_MANY_PENDING = "too_many_pending_approvals";
+  static final String RATE_LIMITED = "approval_rate_limited";
 
   @ObjectClassDefinition(
       name = "Briefcase approvals",
@@ -56,6 +80,36 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         name = "Approval TTL (seconds)",
         description = "An approval request expires this long after it was created (SPEC: 600).")
     long ttl_seconds() default 600;
+
+    @AttributeDefinition(
+        name = "Pending approvals per principal",
+        description =
+            "At most this many pending approvals per principal (an MCP session, an agent, an admin"
+                + " API caller); beyond it a call is denied with too_many_pending_approvals.")
+    int max_pending_per_principal() default 20;
+
+    @AttributeDefinition(
+        name = "Approval requests per minute per principal",
+        description =
+            "Refill rate of the per-principal token bucket for new approval requests; an empty"
+                + " bucket denies the call with approval_rate_limited.")
+    int creations_per_minute() default 30;
+
+    @AttributeDefinition(
+        name = "Approval request burst per principal",
+        description = "Size of the per-principal token bucket for new approval requests.")
+    int creation_burst() default 20;
+  }
+
+  /** The flood limits of one book. */
+  record Limits(int maxPendingPerPrincipal, int creationsPerMinute, int creationBurst) {
+    static final Limits DEFAULT = new Limits(20, 30, 20);
+
+    Limits {
+      if (maxPendingPerPrincipal < 1 || creationsPerMinute < 1 || creationBurst < 1) {
+        throw new IllegalArgumentException("approval limits must be at least 1");
+      }
+    }
   }
 
   static final List<String> MIGRATIONS =
@@ -67,12 +121,23 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
               + " CREATE INDEX approvals_state ON approvals(state, created_at_ms)",
           // who asked: a retry from the same principal may use an approval without its token
           "ALTER TABLE approvals ADD COLUMN principal TEXT;"
-              + " CREATE INDEX approvals_match ON approvals(call_hash, principal, state)");
+              + " CREATE INDEX approvals_match ON approvals(call_hash, principal, state)",
+          // the approval token's SHA-256 (the token itself is never stored)
+          "ALTER TABLE approvals ADD COLUMN token_hash TEXT;"
+              + " CREATE INDEX approvals_token ON approvals(token_hash);"
+              + " CREATE INDEX approvals_principal ON approvals(principal, state, expires_at_ms)");
 
   private final Store store;
   private final ReceiptLog receipts;
   private final Duration ttl;
   private final Clock clock;
+  private final Limits limits;
+  private final SecureRandom random = new SecureRandom();
+  private final Object createLock = new Object();
+
+  /** Token buckets per principal, least recently used first; guarded by {@link #createLock}. */
+  private final Map<String, double[]> buckets = new LinkedHashMap<>(64, 0.75f, true);
+
   private final List<ApprovalListener> listeners = new CopyOnWriteArrayList<>();
   private final Deque<ApprovalEvent> history = new ArrayDeque<>();
 
@@ -87,14 +152,27 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
 
   @Activate
   public ApprovalBook(@Reference Store store, @Reference ReceiptLog receipts, Config config) {
-    this(store, receipts, Duration.ofSeconds(config.ttl_seconds()), Clock.systemUTC());
+    this(
+        store,
+        receipts,
+        Duration.ofSeconds(config.ttl_seconds()),
+        Clock.systemUTC(),
+        new Limits(
+            config.max_pending_per_principal(),
+            config.creations_per_minute(),
+            config.creation_burst()));
   }
 
   ApprovalBook(Store store, ReceiptLog receipts, Duration ttl, Clock clock) {
+    this(store, receipts, ttl, clock, Limits.DEFAULT);
+  }
+
+  ApprovalBook(Store store, ReceiptLog receipts, Duration ttl, Clock clock, Limits limits) {
     this.store = store;
     this.receipts = receipts;
     this.ttl = ttl;
     this.clock = clock;
+    this.limits = limits;
     store.migrate("approvals", MIGRATIONS);
     store.read(
         c -> {
@@ -113,17 +191,100 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
 
   /** Records a new pending request and announces it. */
   ApprovalRequest create(
-      String toolId, String callHash, String reason, String kind, ObjectNode summary) {
+      String toolId, String callHash, String reason, String kind, ObjectNode summary)
+      throws ApprovalException {
     return create(toolId, callHash, reason, kind, summary, null);
   }
 
   /**
-   * Records a new pending request and announces it.
+   * Records a new pending request and announces it, or returns the pending request the same
+   * principal already has for exactly this call (call hash and kind): no new row, no event.
    *
-   * @param principal the agent or session that asked, or {@code null}; only that principal may
-   *     later use the approval without presenting its token
+   * @param principal who asked ({@link ToolCallPipeline#principal}), or {@code null}; the approval
+   *     token is bound to it, and only it may use the approval
+   * @throws ApprovalException {@code too_many_pending_approvals} when the principal already holds
+   *     the maximum of pending requests, {@code approval_rate_limited} when it creates them too
+   *     fast; nothing is recorded then
    */
   ApprovalRequest create(
+      String toolId,
+      String callHash,
+      String reason,
+      String kind,
+      ObjectNode summary,
+      String principal)
+      throws ApprovalException {
+    if (principal == null) {
+      return insert(toolId, callHash, reason, kind, summary, null);
+    }
+    // one principal's check-then-insert must not interleave with its own concurrent calls
+    synchronized (createLock) {
+      long nowMs = clock.millis();
+      List<ApprovalRequest> same =
+          query(
+              "SELECT * FROM approvals WHERE principal = ? AND call_hash = ? AND tool_id = ? AND"
+                  + " kind = ? AND state = 'pending' AND expires_at_ms > ? ORDER BY created_at_ms"
+                  + " LIMIT 1",
+              principal,
+              callHash,
+              toolId,
+              kind,
+              nowMs);
+      if (!same.isEmpty()) {
+        return same.get(0);
+      }
+      if (pendingCount(principal, nowMs) >= limits.maxPendingPerPrincipal()) {
+        LOG.debug("approval refused: too many pending for one principal");
+        throw new ApprovalException(
+            TOO_MANY_PENDING, "too many pending approvals for this caller; wait for a decision");
+      }
+      if (!takeCreationToken(principal, nowMs)) {
+        LOG.debug("approval refused: creation rate limit for one principal");
+        throw new ApprovalException(RATE_LIMITED, "approval requests are coming too fast");
+      }
+      return insert(toolId, callHash, reason, kind, summary, principal);
+    }
+  }
+
+  private long pendingCount(String principal, long nowMs) {
+    return store.read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT COUNT(*) FROM approvals WHERE principal = ? AND state = 'pending' AND"
+                      + " expires_at_ms > ?")) {
+            ps.setString(1, principal);
+            ps.setLong(2, nowMs);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? rs.getLong(1) : 0L;
+            }
+          }
+        });
+  }
+
+  /** Takes one token from the principal's bucket; caller holds {@link #createLock}. */
+  private boolean takeCreationToken(String principal, long nowMs) {
+    double[] b = buckets.get(principal); // {tokens, last refill ms}
+    if (b == null) {
+      if (buckets.size() >= MAX_BUCKETS) {
+        Iterator<String> eldest = buckets.keySet().iterator();
+        eldest.next();
+        eldest.remove();
+      }
+      b = new double[] {limits.creationBurst(), nowMs};
+      buckets.put(principal, b);
+    }
+    double refill = Math.max(0, nowMs - (long) b[1]) * limits.creationsPerMinute() / 60_000.0;
+    b[0] = Math.min(limits.creationBurst(), b[0] + refill);
+    b[1] = nowMs;
+    if (b[0] < 1) {
+      return false;
+    }
+    b[0] -= 1;
+    return true;
+  }
+
+  private ApprovalRequest insert(
       String toolId,
       String callHash,
       String reason,
@@ -167,16 +328,28 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   }
 
   /**
-   * The approved, unexpired request this token names, if it binds exactly this tool and call hash;
-   * otherwise {@code null}. Does not consume it.
+   * The approved, unexpired request this token was issued for, if it binds exactly this tool and
+   * call hash and was asked for by this principal; otherwise {@code null}. An approval id is never
+   * a token. Does not consume it.
    */
-  ApprovalRequest usableToken(String token, String toolId, String callHash) {
-    if (!isUuid(token)) {
+  ApprovalRequest usableToken(String token, String toolId, String callHash, String principal) {
+    if (token == null
+        || principal == null
+        || token.isEmpty()
+        || token.length() > MAX_TOKEN_CHARS
+        || isUuid(token)) {
       return null;
     }
-    ApprovalRequest r = get(token).orElse(null);
-    if (r == null
-        || !ApprovalRequest.APPROVED.equals(r.state())
+    List<ApprovalRequest> rows =
+        query(
+            "SELECT * FROM approvals WHERE token_hash = ? AND principal = ?",
+            tokenHash(token),
+            principal);
+    if (rows.isEmpty()) {
+      return null;
+    }
+    ApprovalRequest r = rows.get(0);
+    if (!ApprovalRequest.APPROVED.equals(r.state())
         || !r.expiresAt().isAfter(clock.instant())
         || !r.toolId().equals(toolId)
         || !r.callHash().equals(callHash)) {
@@ -280,7 +453,53 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       throw new ApprovalException(
           "signer_required", "this approval must be granted on the paired signer");
     }
-    return decide(r, ApprovalRequest.APPROVED, surface, "approval.approved");
+    return decide(r, ApprovalRequest.APPROVED, surface, "approval.approved", null);
+  }
+
+  @Override
+  public ApprovalGrant grant(String id, String surface) throws ApprovalException {
+    ApprovalRequest r = decidable(id);
+    if (ApprovalRequest.MOBILE_SIGNER.equals(r.kind())) {
+      throw new ApprovalException(
+          "signer_required", "this approval must be granted on the paired signer");
+    }
+    String token = newToken();
+    if (ApprovalRequest.APPROVED.equals(r.state())) {
+      // idempotent decision; a fresh token replaces the previous one
+      int rows;
+      synchronized (approvedKeys) {
+        rows =
+            update(
+                "UPDATE approvals SET token_hash = ? WHERE id = ? AND state = 'approved' AND"
+                    + " expires_at_ms > ?",
+                tokenHash(token),
+                r.id(),
+                clock.millis());
+      }
+      if (rows != 1) {
+        throw new ApprovalException("already_decided", "this approval was used or has expired");
+      }
+      return new ApprovalGrant(r, Sensitive.of(token));
+    }
+    ApprovalRequest decided =
+        decide(r, ApprovalRequest.APPROVED, surface, "approval.approved", tokenHash(token));
+    return new ApprovalGrant(decided, Sensitive.of(token));
+  }
+
+  private String newToken() {
+    byte[] bytes = new byte[TOKEN_BYTES];
+    random.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  static String tokenHash(String token) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing", e);
+    }
   }
 
   @Override
@@ -289,7 +508,7 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     if (ApprovalRequest.REJECTED.equals(r.state())) {
       return r;
     }
-    return decide(r, ApprovalRequest.REJECTED, surface, "approval.rejected");
+    return decide(r, ApprovalRequest.REJECTED, surface, "approval.rejected", null);
   }
 
   private ApprovalRequest decidable(String id) throws ApprovalException {
@@ -303,7 +522,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     return r;
   }
 
-  private ApprovalRequest decide(ApprovalRequest r, String state, String actor, String event)
+  private ApprovalRequest decide(
+      ApprovalRequest r, String state, String actor, String event, String tokenHash)
       throws ApprovalException {
     if (actor == null || actor.isBlank() || actor.length() > 128) {
       throw new ApprovalException("invalid_request", "an actor is required");
@@ -315,11 +535,12 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     synchronized (approvedKeys) {
       rows =
           update(
-              "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ? WHERE id = ? AND"
-                  + " state = 'pending' AND expires_at_ms > ?",
+              "UPDATE approvals SET state = ?, decided_by = ?, decided_at_ms = ?, token_hash = ?"
+                  + " WHERE id = ? AND state = 'pending' AND expires_at_ms > ?",
               state,
               actor,
               now,
+              tokenHash,
               r.id(),
               now);
       if (rows != 1) {
@@ -356,8 +577,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       receipts.append(e);
     } catch (RuntimeException ex) { // ReceiptException or a failing log
       update(
-          "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_at_ms = NULL"
-              + " WHERE id = ? AND state = ?",
+          "UPDATE approvals SET state = 'pending', decided_by = NULL, decided_at_ms = NULL,"
+              + " token_hash = NULL WHERE id = ? AND state = ?",
           r.id(),
           state);
       LOG.error("approval {} not decided: its receipt could not be written", r.id());

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
@@ -171,17 +172,18 @@ public final class ToolCallPipeline implements ToolCallService {
     String callHash = CanonicalJson.callHash(spec.id(), args);
     attempt.callHash = callHash;
 
-    // 4. Approval token: approved, unexpired, bound to exactly this tool and call. Without a
-    // token, an approval the same principal obtained for exactly this call counts (SPEC §10).
+    // 4. Approval token: issued for an approved, unexpired approval of exactly this tool and call,
+    // asked for by this principal. Without a token, an approval the same identified principal
+    // (agent or session) obtained for exactly this call counts (SPEC §10).
     ApprovalRequest granted = null;
-    String principal = principal(request.context());
     if (request.approvalToken() != null) {
-      granted = approvals.usableToken(request.approvalToken(), spec.id(), callHash);
+      granted =
+          approvals.usableToken(request.approvalToken(), spec.id(), callHash, attempt.principal);
       if (granted == null) {
         return deny(attempt, "invalid_or_expired_approval");
       }
-    } else {
-      granted = approvals.approvedFor(spec.id(), callHash, principal);
+    } else if (identified(request.context())) {
+      granted = approvals.approvedFor(spec.id(), callHash, attempt.principal);
     }
     attempt.approval = granted;
 
@@ -321,15 +323,27 @@ public final class ToolCallPipeline implements ToolCallService {
         output, new Provenance(result.source(), costUsd, clock.instant(), receipt.id()));
   }
 
-  /** Who asked: the agent when it is known, else the session; {@code null} for neither. */
+  /**
+   * Who asked: the door the call came through, then the agent when it is known, else the session,
+   * e.g. {@code mcp:session:<id>}, {@code admin-api:agent:<id>}, or the bare door ({@code
+   * admin-api}) for neither. The door comes first so an admin API caller can never name itself into
+   * an MCP session's principal. Approvals, their tokens and the flood limits key on it.
+   */
   static String principal(CallContext context) {
+    String door = context.surface();
     if (context.agentId() != null && !context.agentId().isEmpty()) {
-      return "agent:" + context.agentId();
+      return door + ":agent:" + context.agentId();
     }
     if (context.sessionId() != null && !context.sessionId().isEmpty()) {
-      return "session:" + context.sessionId();
+      return door + ":session:" + context.sessionId();
     }
-    return null;
+    return door;
+  }
+
+  /** Whether the caller named an agent or session, so a retry may match without a token. */
+  private static boolean identified(CallContext context) {
+    return (context.agentId() != null && !context.agentId().isEmpty())
+        || (context.sessionId() != null && !context.sessionId().isEmpty());
   }
 
   private Set<String> riskReasons(ToolSpec spec, JsonNode args) {
@@ -381,6 +395,8 @@ public final class ToolCallPipeline implements ToolCallService {
       summary.putNull("estimated_cost_usd");
     }
     summary.put("args_hash", CanonicalJson.hash(args));
+    // what the human approves: the canonical arguments, secrets redacted, cut (SPEC §4 Δ)
+    ArgsPreview.of(args).putInto(summary);
     summary.put(
         "copilot_summary",
         CopilotSummary.of(
@@ -395,8 +411,13 @@ public final class ToolCallPipeline implements ToolCallService {
       // what the tool itself asked the approver (request_approval), clipped to one line
       summary.put("tool_summary", clip(toolSummary));
     }
-    ApprovalRequest approval =
-        approvals.create(spec.id(), callHash, reason, kind, summary, attempt.principal);
+    ApprovalRequest approval;
+    try {
+      approval = approvals.create(spec.id(), callHash, reason, kind, summary, attempt.principal);
+    } catch (ApprovalException e) {
+      // flood limits: the call is denied and receipted, no approval is recorded
+      return deny(attempt, e.code());
+    }
     attempt.decision = "approval_required";
     attempt.reason = reason;
     attempt.approval = approval;

@@ -90,7 +90,7 @@ public class ApprovalBookTest {
     }
     assertEquals(ApprovalRequest.PENDING, k.approvals.get(a.id()).orElseThrow().state());
     assertNull(k.approvals.approvedFor("note_add", "hash-5", "session:s1"));
-    assertNull(k.approvals.usableToken(a.id(), "note_add", "hash-5"));
+    assertNull(k.approvals.usableToken(a.id(), "note_add", "hash-5", "session:s1"));
     assertEquals(0, k.receipts.ofType("approval_decision").size());
 
     k.receipts.failing = false;
@@ -109,6 +109,56 @@ public class ApprovalBookTest {
       assertEquals("invalid_request", e.code());
     }
     assertEquals(ApprovalRequest.PENDING, k.approvals.get(a.id()).orElseThrow().state());
+  }
+
+  @Test
+  public void onlyTheTokensHashIsStoredAndTheIdIsNoToken() throws Exception {
+    ApprovalRequest a =
+        k.approvals.create("note_add", "hash-7", "r", "local", summary(), "mcp:session:s1");
+    String token = k.approvals.grant(a.id(), "cli").token().reveal();
+    assertTrue(token.matches("[A-Za-z0-9_-]{43}"));
+    String stored =
+        k.store.read(
+            c -> {
+              try (var ps = c.prepareStatement("SELECT * FROM approvals WHERE id = ?")) {
+                ps.setString(1, a.id());
+                try (var rs = ps.executeQuery()) {
+                  rs.next();
+                  StringBuilder row = new StringBuilder();
+                  for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    row.append(rs.getString(i)).append('|');
+                  }
+                  return row.toString();
+                }
+              }
+            });
+    assertTrue(stored.contains(ApprovalBook.tokenHash(token)));
+    assertTrue("the token itself is not stored", !stored.contains(token));
+    assertNotNull(k.approvals.usableToken(token, "note_add", "hash-7", "mcp:session:s1"));
+    assertNull(k.approvals.usableToken(token, "note_add", "hash-7", "mcp:session:s2"));
+    assertNull(k.approvals.usableToken(a.id(), "note_add", "hash-7", "mcp:session:s1"));
+    assertNull(k.approvals.usableToken(token, "note_add", "hash-8", "mcp:session:s1"));
+  }
+
+  @Test
+  public void floodLimitsAreConfigurable() throws Exception {
+    ApprovalBook small =
+        new ApprovalBook(
+            k.store,
+            k.receipts,
+            Duration.ofMinutes(10),
+            k.clock,
+            new ApprovalBook.Limits(2, 60, 5));
+    small.create("t", "h1", "r", "local", summary(), "p");
+    small.create("t", "h1", "r", "local", summary(), "p"); // the same: no new row
+    small.create("t", "h2", "r", "local", summary(), "p");
+    try {
+      small.create("t", "h3", "r", "local", summary(), "p");
+      fail("a third pending approval was created");
+    } catch (ApprovalException e) {
+      assertEquals("too_many_pending_approvals", e.code());
+    }
+    assertEquals(2, small.pending().size());
   }
 
   private static com.fasterxml.jackson.databind.node.ObjectNode summary() {

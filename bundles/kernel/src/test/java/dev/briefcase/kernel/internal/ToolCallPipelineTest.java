@@ -132,9 +132,14 @@ public class ToolCallPipelineTest {
     // forge an approved approval for exactly this call: policy still denies
     ApprovalRequest a =
         k.approvals.create(
-            "wipe", CanonicalJson.callHash("wipe", Fixture.json("{}")), "test", "local", summary());
-    k.approvals.approve(a.id(), "test");
-    ToolCallOutcome again = k.call("wipe", "{}", a.id());
+            "wipe",
+            CanonicalJson.callHash("wipe", Fixture.json("{}")),
+            "test",
+            "local",
+            summary(),
+            "test");
+    String token = grant(a.id());
+    ToolCallOutcome again = k.call("wipe", "{}", token);
     assertEquals(Status.DENIED, again.status());
     assertEquals("policy_denied", again.reason());
     assertEquals(0, fake.executions.get());
@@ -155,17 +160,19 @@ public class ToolCallPipelineTest {
     ToolCallOutcome first = k.call("note_add", "{\"text\":\"a\"}");
     assertEquals(Status.APPROVAL_REQUIRED, first.status());
     assertEquals("policy_requires_approval", first.approval().reason());
-    String token = first.approval().id();
+    String id = first.approval().id();
 
-    // before approval, the token is useless
+    // before approval, the id is useless; after it, the id is still not a token
     assertEquals(
-        "invalid_or_expired_approval", k.call("note_add", "{\"text\":\"a\"}", token).reason());
-
-    k.approvals.approve(token, "cli");
+        "invalid_or_expired_approval", k.call("note_add", "{\"text\":\"a\"}", id).reason());
+    String token = grant(id);
+    assertEquals(
+        "invalid_or_expired_approval", k.call("note_add", "{\"text\":\"a\"}", id).reason());
     ToolCallOutcome ok = k.call("note_add", "{\"text\":\"a\"}", token);
     assertEquals(Status.OK, ok.status());
     assertNotNull(ok.content().get("note_id"));
-    assertEquals(token, lastReceipt().get("approval_id").asText());
+    assertEquals(id, lastReceipt().get("approval_id").asText());
+    assertFalse("the token is never receipted", k.receipts.events.toString().contains(token));
 
     ToolCallOutcome reuse = k.call("note_add", "{\"text\":\"a\"}", token);
     assertEquals(Status.DENIED, reuse.status());
@@ -179,26 +186,26 @@ public class ToolCallPipelineTest {
     assertEquals("tool_requested_approval", first.approval().reason());
     assertEquals("send the report to bob", first.approval().summary().get("tool_summary").asText());
     assertEquals("approval_required", lastReceipt().get("decision").asText());
-    String token = first.approval().id();
-    // not approved yet: asking again creates another request, never runs past the gate
-    assertEquals(Status.APPROVAL_REQUIRED, k.call("gated", "{\"to\":\"bob\"}").status());
-    assertEquals(
-        "invalid_or_expired_approval", k.call("gated", "{\"to\":\"bob\"}", token).reason());
-    k.approvals.approve(token, "cli");
+    String id = first.approval().id();
+    // not approved yet: asking again returns the same request, never runs past the gate
+    ToolCallOutcome again = k.call("gated", "{\"to\":\"bob\"}");
+    assertEquals(Status.APPROVAL_REQUIRED, again.status());
+    assertEquals(id, again.approval().id());
+    assertEquals("invalid_or_expired_approval", k.call("gated", "{\"to\":\"bob\"}", id).reason());
+    String token = grant(id);
     // bound to the exact call: other args do not ride on it
     assertEquals(
         "invalid_or_expired_approval", k.call("gated", "{\"to\":\"eve\"}", token).reason());
     ToolCallOutcome ok = k.call("gated", "{\"to\":\"bob\"}", token);
     assertEquals(Status.OK, ok.status());
-    assertEquals(token, ok.content().get("approval_id").asText());
+    assertEquals(id, ok.content().get("approval_id").asText());
     assertEquals(
         "invalid_or_expired_approval", k.call("gated", "{\"to\":\"bob\"}", token).reason());
   }
 
   @Test
   public void tokenIsBoundToTheExactArguments() throws Exception {
-    String token = k.call("note_add", "{\"text\":\"a\"}").approval().id();
-    k.approvals.approve(token, "cli");
+    String token = grant(k.call("note_add", "{\"text\":\"a\"}").approval().id());
     assertEquals(
         "invalid_or_expired_approval", k.call("note_add", "{\"text\":\"b\"}", token).reason());
     assertEquals("invalid_or_expired_approval", k.call("echo", "{\"text\":\"a\"}", token).reason());
@@ -211,8 +218,7 @@ public class ToolCallPipelineTest {
     ToolCallOutcome first = k.call("mutate", "{\"b\":1,\"a\":{\"y\":2,\"x\":1}}");
     assertEquals(Status.OK, first.status()); // read tool, allowed
     k.policy.approveEverything = true;
-    String token = k.call("mutate", "{\"b\":1,\"a\":{\"y\":2,\"x\":1}}").approval().id();
-    k.approvals.approve(token, "cli");
+    String token = grant(k.call("mutate", "{\"b\":1,\"a\":{\"y\":2,\"x\":1}}").approval().id());
     assertEquals(Status.OK, k.call("mutate", "{\"a\":{\"x\":1,\"y\":2},\"b\":1}", token).status());
   }
 
@@ -225,8 +231,7 @@ public class ToolCallPipelineTest {
 
   @Test
   public void expiredTokenIsRefused() throws Exception {
-    String token = k.call("note_add", "{\"text\":\"a\"}").approval().id();
-    k.approvals.approve(token, "cli");
+    String token = grant(k.call("note_add", "{\"text\":\"a\"}").approval().id());
     k.clock.advance(Duration.ofMinutes(11));
     assertEquals(
         "invalid_or_expired_approval", k.call("note_add", "{\"text\":\"a\"}", token).reason());
@@ -262,7 +267,126 @@ public class ToolCallPipelineTest {
             + " access=net:no fs:no",
         s.get("copilot_summary").asText());
     assertTrue(s.get("estimated_cost_usd").isNull());
-    assertFalse(s.toString().contains("\"a\"")); // argument values are never shown, only hashed
+    // the human sees the canonical arguments beside their hash
+    assertEquals("{\"text\":\"a\"}", s.get("args_preview").asText());
+    assertFalse(s.get("args_truncated").asBoolean());
+    assertFalse(s.get("args_redacted").asBoolean());
+  }
+
+  @Test
+  public void summaryRedactsSecretsAndCutsLongArguments() {
+    String canary = "sk-CANARYabcdefghijklmnop1234";
+    JsonNode s =
+        k.call("note_add", "{\"text\":\"use " + canary + " and password=hunter2\"}")
+            .approval()
+            .summary();
+    String preview = s.get("args_preview").asText();
+    assertFalse(preview, preview.contains("CANARY"));
+    assertFalse(preview, preview.contains("hunter2"));
+    assertTrue(preview, preview.contains("[REDACTED]"));
+    assertTrue(s.get("args_redacted").asBoolean());
+
+    JsonNode big =
+        k.call("note_add", "{\"text\":\"" + "é".repeat(3000) + "\"}").approval().summary();
+    assertTrue(big.get("args_truncated").asBoolean());
+    assertTrue(
+        big.get("args_preview").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+            <= 2048);
+    assertTrue(big.get("args_preview").asText().startsWith("{\"text\":\"éé"));
+  }
+
+  @Test
+  public void identicalPendingRequestsAreOneApproval() {
+    String first = callAs("s1", "note_add", "{\"text\":\"a\"}").approval().id();
+    for (int i = 0; i < 5; i++) {
+      assertEquals(first, callAs("s1", "note_add", "{ \"text\":\"a\" }").approval().id());
+    }
+    assertEquals(1, k.approvals.pending().size());
+    // another principal is another request
+    assertFalse(first.equals(callAs("s2", "note_add", "{\"text\":\"a\"}").approval().id()));
+  }
+
+  @Test
+  public void pendingApprovalsPerPrincipalAreCappedAndTheCapIsReceipted() throws Exception {
+    String oldest = null;
+    for (int i = 0; i < 20; i++) {
+      ToolCallOutcome r = callAs("s1", "note_add", "{\"text\":\"n" + i + "\"}");
+      assertEquals(Status.APPROVAL_REQUIRED, r.status());
+      oldest = oldest == null ? r.approval().id() : oldest;
+    }
+    ToolCallOutcome over = callAs("s1", "note_add", "{\"text\":\"over\"}");
+    assertEquals(Status.DENIED, over.status());
+    assertEquals("too_many_pending_approvals", over.reason());
+    assertEquals("deny", lastReceipt().get("decision").asText());
+    assertEquals("too_many_pending_approvals", lastReceipt().get("reason").asText());
+    assertEquals(20, k.approvals.pending().size());
+    // other principals are not affected
+    assertEquals(
+        Status.APPROVAL_REQUIRED, callAs("s2", "note_add", "{\"text\":\"over\"}").status());
+    // a decision frees a place
+    k.approvals.deny(oldest, "cli");
+    k.clock.advance(Duration.ofMinutes(1));
+    assertEquals(
+        Status.APPROVAL_REQUIRED, callAs("s1", "note_add", "{\"text\":\"over\"}").status());
+  }
+
+  @Test
+  public void creationIsRateLimitedPerPrincipal() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      String id = callAs("s1", "note_add", "{\"text\":\"r" + i + "\"}").approval().id();
+      k.approvals.deny(id, "cli"); // keep under the cap: only the rate counts here
+    }
+    ToolCallOutcome fast = callAs("s1", "note_add", "{\"text\":\"fast\"}");
+    assertEquals(Status.DENIED, fast.status());
+    assertEquals("approval_rate_limited", fast.reason());
+    k.clock.advance(Duration.ofSeconds(2)); // 30 per minute: one more after 2 s
+    assertEquals(
+        Status.APPROVAL_REQUIRED, callAs("s1", "note_add", "{\"text\":\"fast\"}").status());
+  }
+
+  @Test
+  public void aTokenWorksOnlyForThePrincipalThatAsked() throws Exception {
+    String id = callAs("s1", "note_add", "{\"text\":\"t\"}").approval().id();
+    String token = grant(id);
+    assertEquals(32, java.util.Base64.getUrlDecoder().decode(token).length);
+    ToolCallOutcome other =
+        k.pipeline.call(
+            new ToolCallRequest(
+                "note_add",
+                Fixture.json("{\"text\":\"t\"}"),
+                new CallContext("r", null, "s2", "mcp"),
+                token));
+    assertEquals("invalid_or_expired_approval", other.reason());
+    ToolCallOutcome admin =
+        k.pipeline.call(
+            new ToolCallRequest(
+                "note_add",
+                Fixture.json("{\"text\":\"t\"}"),
+                new CallContext("r", null, "s1", "admin-api"),
+                token));
+    assertEquals(
+        "an admin API caller is not the MCP session",
+        "invalid_or_expired_approval",
+        admin.reason());
+    // granting again retires the first token
+    String second = grant(id);
+    ToolCallOutcome old =
+        k.pipeline.call(
+            new ToolCallRequest(
+                "note_add",
+                Fixture.json("{\"text\":\"t\"}"),
+                new CallContext("r", null, "s1", "mcp"),
+                token));
+    assertEquals("invalid_or_expired_approval", old.reason());
+    ToolCallOutcome ok =
+        k.pipeline.call(
+            new ToolCallRequest(
+                "note_add",
+                Fixture.json("{\"text\":\"t\"}"),
+                new CallContext("r", null, "s1", "mcp"),
+                second));
+    assertEquals(Status.OK, ok.status());
+    assertEquals(1, k.receipts.ofType("approval_decision").size());
   }
 
   @Test
@@ -290,8 +414,8 @@ public class ToolCallPipelineTest {
     ToolCallOutcome second = k.call("quote", "{\"symbol\":\"ABC\"}");
     assertEquals(Status.APPROVAL_REQUIRED, second.status());
     assertEquals("budget_exceeded", second.approval().reason());
-    k.approvals.approve(second.approval().id(), "cli");
-    ToolCallOutcome third = k.call("quote", "{\"symbol\":\"ABC\"}", second.approval().id());
+    String token = grant(second.approval().id());
+    ToolCallOutcome third = k.call("quote", "{\"symbol\":\"ABC\"}", token);
     assertEquals(Status.OK, third.status());
     assertEquals(4000, k.budgets.spentToday("read"));
     assertEquals("0.002", third.provenance().costUsd().toPlainString());
@@ -431,6 +555,10 @@ public class ToolCallPipelineTest {
     approver.join();
     assertTrue(
         k.approvals.await("00000000-0000-0000-0000-000000000000", Duration.ofMillis(1)).isEmpty());
+  }
+
+  private String grant(String id) throws ApprovalException {
+    return k.approvals.grant(id, "cli").token().reveal();
   }
 
   private static ObjectNode summary() {

@@ -1,5 +1,7 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.approvals.ApprovalGrant;
+import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.tools.ApprovalRequest;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -21,6 +23,7 @@ import org.osgi.service.component.annotations.Reference;
 public final class ApprovalsPage extends Page {
   private static final long serialVersionUID = 1L;
   static final String LABEL = "briefcase-approvals";
+  private static final String TOKEN = ApprovalsPage.class.getName() + ".token";
 
   @Activate
   public ApprovalsPage(@Reference ConsoleActions actions) {
@@ -29,6 +32,14 @@ public final class ApprovalsPage extends Page {
 
   @Override
   void render(HttpServletRequest req, PrintWriter out, String user) throws ConsoleException {
+    if (req.getAttribute(TOKEN) instanceof Sensitive<?> token) {
+      // shown once, to the approver only: a caller that retries with a token pastes this one
+      out.println(
+          "<p id=\"approval-token\" class=\"statline\">Approval token (for the caller that asked,"
+              + " usable once): <code>"
+              + Html.text(token.reveal())
+              + "</code></p>");
+    }
     List<ApprovalRequest> pending = actions.pendingApprovals();
     out.println("<h2>Pending approvals</h2>");
     if (pending.isEmpty()) {
@@ -51,6 +62,9 @@ public final class ApprovalsPage extends Page {
                   ? ""
                   : " cost:$" + s.path("estimated_cost_usd").asText());
       String argsHash = s.path("args_hash").asText("");
+      String preview =
+          s.path("args_preview").asText("")
+              + (s.path("args_truncated").asBoolean() ? " … (truncated)" : "");
       out.println(
           "<tr data-approval-id=\""
               + Html.attr(a.id())
@@ -62,10 +76,13 @@ public final class ApprovalsPage extends Page {
               + Html.text(s.path("category").asText(""))
               + "</td><td>"
               + Html.text(a.reason())
-              + "</td><td title=\"SHA-256 of the JCS arguments; the approval binds exactly these\">"
-              + "args_hash "
+              + "</td><td><pre class=\"args\" style=\"white-space:pre-wrap;word-break:break-all;"
+              + "max-width:40em;margin:0\">"
+              + Html.text(preview)
+              + "</pre><span title=\"SHA-256 of the JCS arguments; the approval binds exactly these"
+              + " (secrets are redacted in the text above)\">args_hash "
               + Html.text(argsHash.length() > 16 ? argsHash.substring(0, 16) + "…" : argsHash)
-              + "</td><td>"
+              + "</span></td><td>"
               + Html.text(access)
               + "</td><td>"
               + Html.text(a.expiresAt())
@@ -97,7 +114,12 @@ public final class ApprovalsPage extends Page {
     } else {
       throw new ConsoleException("invalid_request", "action must be approve or deny");
     }
-    ApprovalRequest r = actions.decide(id, approve, actor);
-    return (approve ? "Approved " : "Denied ") + r.id() + " (" + r.toolId() + ")";
+    if (approve) {
+      ApprovalGrant g = actions.grant(id, actor);
+      req.setAttribute(TOKEN, g.token());
+      return "Approved " + g.request().id() + " (" + g.request().toolId() + ")";
+    }
+    ApprovalRequest r = actions.decide(id, false, actor);
+    return "Denied " + r.id() + " (" + r.toolId() + ")";
   }
 }

@@ -1,5 +1,6 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.budgets.Budget;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.receipts.Receipt;
@@ -120,6 +121,11 @@ public final class BriefcaseCommands {
           .append(a.reason())
           .append("  expires ")
           .append(a.expiresAt())
+          .append("\n    args ")
+          .append(a.summary().path("args_preview").asText(""))
+          .append(a.summary().path("args_truncated").asBoolean() ? " … (truncated)" : "")
+          .append("\n    args_hash ")
+          .append(a.summary().path("args_hash").asText(""))
           .append('\n');
     }
     return s.toString();
@@ -127,8 +133,19 @@ public final class BriefcaseCommands {
 
   /** {@code briefcase:approve <id>}. */
   public String approve(String id) throws ConsoleException {
-    ApprovalRequest r = decide(id, true);
-    return "approved " + r.id() + " (" + r.toolId() + ")";
+    ApprovalGrant g;
+    try {
+      g = actions.grant(id, actor);
+    } catch (ConsoleException e) {
+      throw coded(e);
+    }
+    // the operator at the shell is the approver: the one place the token is shown
+    return "approved "
+        + g.request().id()
+        + " ("
+        + g.request().toolId()
+        + ")\napproval token: "
+        + g.token().reveal();
   }
 
   /** {@code briefcase:deny <id>}. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.Budget;
 import dev.briefcase.budgets.BudgetService;
@@ -123,12 +124,31 @@ public final class ConsoleActions {
    * receipt naming it.
    */
   ApprovalRequest decide(String approvalId, boolean approve, String actor) throws ConsoleException {
+    if (approve) {
+      return grant(approvalId, actor).request();
+    }
     if (approvalId == null || approvalId.isBlank() || approvalId.length() > 64) {
       throw new ConsoleException("invalid_request", "an approval id is required");
     }
     ApprovalService service = need(approvals, "approval service");
     try {
-      return approve ? service.approve(approvalId, actor) : service.deny(approvalId, actor);
+      return service.deny(approvalId, actor);
+    } catch (ApprovalException e) {
+      throw new ConsoleException(e.code(), e.getMessage());
+    }
+  }
+
+  /**
+   * Approves as {@code actor} and returns the approval token issued for the principal that asked;
+   * the operator is the only one shown it (SPEC §4 Δ 2026-12).
+   */
+  ApprovalGrant grant(String approvalId, String actor) throws ConsoleException {
+    if (approvalId == null || approvalId.isBlank() || approvalId.length() > 64) {
+      throw new ConsoleException("invalid_request", "an approval id is required");
+    }
+    ApprovalService service = need(approvals, "approval service");
+    try {
+      return service.grant(approvalId, actor);
     } catch (ApprovalException e) {
       throw new ConsoleException(e.code(), e.getMessage());
     }

@@ -75,6 +75,7 @@ public class BrowserIT {
       assertEquals(r.out() + r.err(), 0, r.exit());
       assertTrue(result.toString(), result.path("ok").asBoolean());
       assertEquals("note_add", result.path("toolShown").asText());
+      assertEquals("{\"text\":\"from the browser test\"}", result.path("argsShown").asText());
       assertTrue(result.toString(), result.path("flash").asText().contains("Approved " + approval));
       assertTrue(
           result.toString(), result.path("receiptText").asText().contains("console:" + user));
@@ -84,14 +85,23 @@ public class BrowserIT {
       assertTrue(result.toString(), result.path("evilShownAsText").asBoolean());
       assertEquals(3, result.path("screenshots").size());
 
-      // the kernel state changed: no longer pending, the token runs the call once
+      // the kernel state changed: no longer pending, the token the console showed runs the call
+      // once; the approval id is not a token
       for (JsonNode a : c.dist.get("/v1/approvals").json().path("approvals")) {
         assertFalse("still pending", approval.equals(a.path("id").asText()));
       }
-      String call =
+      String byId =
           "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"from the browser test\"},"
               + "\"approval_token\":\""
               + approval
+              + "\"}}";
+      Distribution.Answer refused = c.dist.post("/v1/tools/call", byId);
+      assertEquals(
+          refused.body(), "invalid_or_expired_approval", refused.json().path("reason").asText());
+      String call =
+          "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"from the browser test\"},"
+              + "\"approval_token\":\""
+              + result.path("approvalToken").asText()
               + "\"}}";
       Distribution.Answer first = c.dist.post("/v1/tools/call", call);
       assertEquals(first.body(), "ok", first.json().path("status").asText());

@@ -89,6 +89,8 @@ public class ConsoleIT {
       c.callTool("echo", "{\"text\":\"<script>alert(4)</script>\"}");
       HttpResponse<String> page = c.get("/briefcase-approvals", user, pw);
       assertTrue(page.body().contains("approve-" + approval));
+      // the human sees the canonical arguments, not only their hash
+      assertTrue(page.body(), page.body().contains("{\"text\":\"console test\"}"));
       String token = Console.csrf(page.body());
 
       // refused without a token, with a token of another user or a forged one, and cross-origin
@@ -131,6 +133,12 @@ public class ConsoleIT {
       assertEquals(approved.body(), 200, approved.statusCode());
       assertTrue(approved.body(), approved.body().contains("Approved " + approval));
       assertEquals("not pending", state(c.dist, approval));
+      java.util.regex.Matcher shown =
+          java.util.regex.Pattern.compile(
+                  "id=\"approval-token\"[^>]*>[^<]*<code>([A-Za-z0-9_-]{43})</code>")
+              .matcher(approved.body());
+      assertTrue("the approver is shown the token: " + approved.body(), shown.find());
+      String approvalToken = shown.group(1);
       // a second decision on the same approval is refused with the kernel's code
       HttpResponse<String> again =
           c.post(
@@ -141,19 +149,27 @@ public class ConsoleIT {
               null);
       assertTrue(again.body(), again.body().contains("data-ok=\"false\""));
 
-      // the approval token works once through the admin API: the kernel state really changed
-      Distribution.Answer run =
+      // the approval id is no token; the token shown works once through the admin API: the
+      // kernel state really changed
+      Distribution.Answer byId =
           c.dist.post(
               "/v1/tools/call",
               "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"console test\"},\"approval_token\":\""
                   + approval
+                  + "\"}}");
+      assertEquals(byId.body(), "invalid_or_expired_approval", byId.json().path("reason").asText());
+      Distribution.Answer run =
+          c.dist.post(
+              "/v1/tools/call",
+              "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"console test\"},\"approval_token\":\""
+                  + approvalToken
                   + "\"}}");
       assertEquals(run.body(), "ok", run.json().path("status").asText());
       Distribution.Answer twice =
           c.dist.post(
               "/v1/tools/call",
               "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"console test\"},\"approval_token\":\""
-                  + approval
+                  + approvalToken
                   + "\"}}");
       assertFalse("an approval works once", "ok".equals(twice.json().path("status").asText()));
 

@@ -31,11 +31,20 @@ public class CliTourIT {
 
       JsonNode listed = JSON.readTree(d.cli("approvals", "list", "--json").stdout());
       assertTrue(listed.toString().contains(id));
-      assertEquals(0, d.cli("approvals", "approve", id).exit());
+      // the human sees what they approve: the canonical arguments beside their hash
+      CliResult list = d.cli("approvals", "list");
+      assertTrue(list.stdout(), list.stdout().contains("args      {\"text\":\"buy milk\"}"));
+      CliResult approved = d.cli("approvals", "approve", id, "--json");
+      assertEquals(approved.stderr(), 0, approved.exit());
+      String token = JSON.readTree(approved.stdout()).path("approval_token").asText();
+      assertTrue(token, token.matches("[A-Za-z0-9_-]{43}"));
 
-      CliResult ran = d.cli("tools", "call", "note_add", "--args", args, "--approval-token", id);
+      CliResult byId = d.cli("tools", "call", "note_add", "--args", args, "--approval-token", id);
+      assertEquals("the approval id is not a token", 1, byId.exit());
+      CliResult ran = d.cli("tools", "call", "note_add", "--args", args, "--approval-token", token);
       assertEquals(ran.stderr(), 0, ran.exit());
-      CliResult reused = d.cli("tools", "call", "note_add", "--args", args, "--approval-token", id);
+      CliResult reused =
+          d.cli("tools", "call", "note_add", "--args", args, "--approval-token", token);
       assertEquals("a used token is denied", 1, reused.exit());
       assertTrue(
           reused.stdout() + reused.stderr(),

@@ -37,14 +37,15 @@ public class ManifestIT {
       assertEquals("approval_required", pending.get("status").asText());
       assertEquals("local", pending.path("approval").path("kind").asText());
       String id = pending.path("approval").path("id").asText();
-      d.post("/v1/approvals/" + id + "/approve", "");
+      String token =
+          d.post("/v1/approvals/" + id + "/approve", "").json().path("approval_token").asText();
       JsonNode refused =
           d.post(
                   "/v1/tools/call",
                   "{\"call\":{\"tool_id\":\"file_read\",\"args\":{\"path\":\""
                       + secret
                       + "\"},\"approval_token\":\""
-                      + id
+                      + token
                       + "\"}}")
               .json();
       assertEquals("denied", refused.get("status").asText());

@@ -278,11 +278,13 @@ public class SandboxIT {
     JsonNode first = call("esc_approval", "{\"summary\":\"pay bob 5 USD\"}");
     assertEquals(first.toString(), "approval_required", first.path("status").asText());
     assertEquals("tool_requested_approval", first.path("approval").path("reason").asText());
-    String token = first.path("approval").path("id").asText();
+    String id = first.path("approval").path("id").asText();
     assertEquals(
         "invalid_or_expired_approval",
-        call("esc_approval", "{\"summary\":\"pay bob 5 USD\"}", token).path("reason").asText());
-    assertEquals(200, d.post("/v1/approvals/" + token + "/approve", "").status());
+        call("esc_approval", "{\"summary\":\"pay bob 5 USD\"}", id).path("reason").asText());
+    Distribution.Answer approved = d.post("/v1/approvals/" + id + "/approve", "");
+    assertEquals(200, approved.status());
+    String token = approved.json().path("approval_token").asText();
     assertEquals(
         "invalid_or_expired_approval",
         call("esc_approval", "{\"summary\":\"pay eve 500 USD\"}", token).path("reason").asText());
@@ -513,9 +515,10 @@ public class SandboxIT {
     JsonNode r = call(tool, args);
     if ("approval_required".equals(r.path("status").asText())
         && r.path("approval").path("reason").asText().startsWith("risk:")) {
-      String token = r.path("approval").path("id").asText();
-      assertEquals(200, d.post("/v1/approvals/" + token + "/approve", "").status());
-      r = call(tool, args, token);
+      String id = r.path("approval").path("id").asText();
+      Distribution.Answer approved = d.post("/v1/approvals/" + id + "/approve", "");
+      assertEquals(200, approved.status());
+      r = call(tool, args, approved.json().path("approval_token").asText());
     }
     return r;
   }

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
 import dev.briefcase.egress.EgressClient;
@@ -539,14 +540,18 @@ public final class AdminApi {
     ApprovalService service = need(approvals, "approvals");
     drain(ex);
     try {
-      ApprovalRequest r =
-          approve ? service.approve(id, "admin-api") : service.deny(id, "admin-api");
       ObjectNode o = Views.JSON.createObjectNode();
-      o.put("approval_id", r.id());
       if (approve) {
-        o.put("approval_token", r.id());
+        // the token goes to the approver only: this answer, never a receipt, stream or log
+        ApprovalGrant g = service.grant(id, "admin-api");
+        o.put("approval_id", g.request().id());
+        o.put("approval_token", g.token().reveal());
+        o.put("state", g.request().state());
+      } else {
+        ApprovalRequest r = service.deny(id, "admin-api");
+        o.put("approval_id", r.id());
+        o.put("state", r.state());
       }
-      o.put("state", r.state());
       send(ex, 200, o);
     } catch (ApprovalException e) {
       int status =

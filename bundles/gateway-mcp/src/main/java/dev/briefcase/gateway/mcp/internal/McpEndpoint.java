@@ -628,7 +628,11 @@ final class McpEndpoint implements AutoCloseable {
     }
   }
 
-  /** Runs the approved call again; the approval id is its token, so it is consumed exactly once. */
+  /**
+   * Runs the approved call again as the same session, without a token: the kernel matches the
+   * approval this principal obtained for exactly this call and consumes it once. The approval id is
+   * never a token, and the gateway never holds one (SPEC §4 Δ 2026-12).
+   */
   private ObjectNode executeApproved(HeldCall h, ApprovalRequest approval) {
     ToolCallService service = tools.get();
     if (service == null) {
@@ -641,7 +645,7 @@ final class McpEndpoint implements AutoCloseable {
             r.args(),
             new CallContext(
                 requestId(), r.context().agentId(), r.context().sessionId(), r.context().surface()),
-            approval.id(),
+            null,
             r.argsDefect());
     ToolCallOutcome outcome = service.call(again);
     if (isUnknownTool(outcome)) {

@@ -195,7 +195,8 @@ final class McpEndpoint implements AutoCloseable {
       ex.respond(204, null, null);
       return;
     }
-    if (guard.tokenRequired(ex.localAddress()) && !guard.tokenMatches(ex.header("Authorization"))) {
+    if (guard.tokenRequired(ex.localAddress(), ex.header("Host"))
+        && !guard.tokenMatches(ex.header("Authorization"))) {
       ex.setHeader("WWW-Authenticate", "Bearer realm=\"briefcase-mcp\"");
       transportError(ex, 401, "Unauthorized: bearer token required");
       return;

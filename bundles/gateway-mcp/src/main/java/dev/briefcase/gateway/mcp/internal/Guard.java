@@ -2,6 +2,8 @@ package dev.briefcase.gateway.mcp.internal;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -103,14 +105,31 @@ final class Guard {
 
   /**
    * Whether an {@code Origin} header is acceptable: absent is fine (MCP SDK clients send none; only
-   * browsers do), otherwise it must be one of the configured origins exactly. A page on another
-   * loopback port is a different origin and is refused like any other.
+   * browsers do); the listener's own origin ({@code http://} + a loopback name + the port the
+   * request arrived on: same-origin, and this listener serves no page) is fine; otherwise it must
+   * be one of the configured origins exactly. A page on another loopback port is a different origin
+   * and is refused like any other.
    */
-  boolean originAllowed(String origin) {
+  boolean originAllowed(String origin, int localPort) {
     if (origin == null) {
       return true;
     }
-    return settings.allowedOrigins().contains(Settings.normalizeOrigin(origin.trim()));
+    String normalized = Settings.normalizeOrigin(origin.trim());
+    if (settings.allowedOrigins().contains(normalized)) {
+      return true;
+    }
+    try {
+      URI uri = new URI(normalized);
+      String host = uri.getHost();
+      return "http".equals(uri.getScheme())
+          && host != null
+          && localPort > 0
+          && uri.getPort() == localPort
+          && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+          && isLoopbackName(stripBrackets(host));
+    } catch (URISyntaxException e) {
+      return false;
+    }
   }
 
   /**

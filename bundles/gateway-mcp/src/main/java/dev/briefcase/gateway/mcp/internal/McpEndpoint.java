@@ -175,7 +175,7 @@ final class McpEndpoint implements AutoCloseable {
       return;
     }
     String origin = ex.header("Origin");
-    if (!guard.originAllowed(origin)) {
+    if (!guard.originAllowed(origin, ex.localPort())) {
       transportError(ex, 403, "Forbidden: Origin not allowed");
       return;
     }

@@ -350,6 +350,13 @@ public class McpEndpointTest {
     FakeExchange app = send(FakeExchange.post(INIT).header("Origin", "https://APP.example.com"));
     assertEquals(200, app.status);
     assertEquals("https://APP.example.com", app.responseHeaders.get("Access-Control-Allow-Origin"));
+    // the listener's own origin (same loopback port) is same-origin
+    assertEquals(
+        200, send(FakeExchange.post(INIT).header("Origin", "http://127.0.0.1:8765")).status);
+    assertEquals(
+        200, send(FakeExchange.post(INIT).header("Origin", "http://localhost:8765")).status);
+    assertEquals(
+        403, send(FakeExchange.post(INIT).header("Origin", "https://127.0.0.1:8765")).status);
     // SDK clients send no Origin
     assertEquals(200, send(FakeExchange.post(INIT)).status);
   }

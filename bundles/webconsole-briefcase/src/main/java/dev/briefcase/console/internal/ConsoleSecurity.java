@@ -72,8 +72,16 @@ public final class ConsoleSecurity implements SecurityProvider {
             : config.username().strip();
     String dataDir = context.getProperty("briefcase.data.dir");
     String file = config.password_file();
+    if ((file == null || file.isBlank()) && (dataDir == null || dataDir.isBlank())) {
+      // never a password file in whatever the working directory happens to be
+      this.passwordFile = null;
+      LOG.error(
+          "Briefcase console refuses every login: neither briefcase.data.dir nor password.file"
+              + " is set");
+      return;
+    }
     if (file == null || file.isBlank()) {
-      file = Path.of(dataDir == null ? "." : dataDir, "console_password").toString();
+      file = Path.of(dataDir, "console_password").toString();
     }
     this.passwordFile = Path.of(file);
     try {
@@ -113,6 +121,10 @@ public final class ConsoleSecurity implements SecurityProvider {
             response,
             421,
             "invalid_host: the console answers only to a loopback name with its own port");
+        return null;
+      }
+      if (passwordFile == null) {
+        refuse(response, "console_unavailable: the console has no password file");
         return null;
       }
       Credentials c;

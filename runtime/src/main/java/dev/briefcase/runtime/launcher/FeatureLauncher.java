@@ -7,11 +7,15 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Dictionary;
+import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.Hashtable;
@@ -96,12 +100,22 @@ public final class FeatureLauncher {
 
     prepareDataDir();
     InstanceLock lock = InstanceLock.acquire(settings.dataDir());
+    try {
+      checkTokenFiles(settings.dataDir());
+    } catch (LaunchException e) {
+      lock.close();
+      throw e;
+    }
     Framework framework = null;
     try {
       // only the kernel we are about to start may publish an admin URL
       Files.deleteIfExists(settings.dataDir().resolve(BriefcaseKernel.ADMIN_URL_FILE));
       writeActiveFeatures(featureFiles);
       configureLogging();
+      // the admin API runs on the JDK HTTP server, whose only read timeout is this JVM-wide
+      // property (seconds for a whole request, headers and body), read when its first server
+      // starts: a client that sends headers slowly then holds a worker at most this long
+      setIfAbsent(ADMIN_REQUEST_TIMEOUT_PROPERTY, ADMIN_REQUEST_TIMEOUT_SECONDS);
       framework = newFramework(frameworkProperties);
       framework.init();
       List<Bundle> installed = install(framework.getBundleContext(), files);
@@ -226,6 +240,49 @@ public final class FeatureLauncher {
       createPrivateDirectory(dataDir.resolve("logs"));
     } catch (IOException e) {
       throw new LaunchException("cannot create data directory " + dataDir + ": " + oneLine(e), e);
+    }
+  }
+
+  /** The JDK HTTP server's request timeout property (seconds). */
+  static final String ADMIN_REQUEST_TIMEOUT_PROPERTY = "sun.net.httpserver.maxReqTime";
+
+  static final String ADMIN_REQUEST_TIMEOUT_SECONDS = "10";
+
+  /** Bearer token files in the data directory that must be owner-only when they exist. */
+  static final List<String> TOKEN_FILES = List.of("auth_token", "mcp_token");
+
+  /**
+   * Refuses to start with an existing token file that others can read ({@code
+   * token_file_permissions}): they may have copied it, so it is no longer a secret. Checked before
+   * anything listens; the bundles check again when they load the file.
+   */
+  static void checkTokenFiles(Path dataDir) throws LaunchException {
+    for (String name : TOKEN_FILES) {
+      Path file = dataDir.resolve(name);
+      PosixFileAttributeView view =
+          Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      if (view == null || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      PosixFileAttributes a;
+      try {
+        a = view.readAttributes();
+      } catch (IOException e) {
+        throw new LaunchException("cannot read " + file + ": " + oneLine(e), e);
+      }
+      Set<PosixFilePermission> wider = EnumSet.copyOf(a.permissions());
+      wider.remove(PosixFilePermission.OWNER_READ);
+      wider.remove(PosixFilePermission.OWNER_WRITE);
+      if (!a.isRegularFile() || !wider.isEmpty()) {
+        throw new LaunchException(
+            "token_file_permissions: "
+                + file
+                + (a.isRegularFile()
+                    ? " has mode " + PosixFilePermissions.toString(a.permissions())
+                    : " is not a regular file")
+                + ", wider than rw------- (0600); others may have read it. Delete it to have a"
+                + " new one made, or chmod 600 it if nobody else could read it");
+      }
     }
   }
 

@@ -118,6 +118,7 @@ public record LaunchSettings(
         });
 
     checkKeyCustody(env, mode);
+    checkMcpToken(env, mode, extra);
 
     // Felix HTTP takes host and port apart: derive them for features/core.json
     String mcpAddr = extra.get("briefcase.mcp.http.addr");
@@ -232,6 +233,27 @@ public record LaunchSettings(
           "the ga profile refuses software keys (BRIEFCASE_KEY_BACKEND=software);"
               + " set BRIEFCASE_ALLOW_SOFTWARE_KEYS=1 to accept them");
     }
+  }
+
+  /**
+   * SPEC §10 Δ: the MCP bearer token is required by default, on loopback too. {@code
+   * BRIEFCASE_MCP_ALLOW_NO_TOKEN=1} (a flag, passed on although its name says TOKEN) is the
+   * development setting that serves loopback requests without it; the {@code ga} profile refuses to
+   * start with it ({@code mcp_token_required}).
+   */
+  private static void checkMcpToken(Map<String, String> env, String mode, Map<String, String> extra)
+      throws LaunchException {
+    String allow = env.getOrDefault("BRIEFCASE_MCP_ALLOW_NO_TOKEN", "").trim();
+    if (allow.isEmpty()) {
+      return;
+    }
+    boolean on = allow.equals("1") || allow.equalsIgnoreCase("true");
+    if (on && "ga".equals(mode)) {
+      throw new LaunchException(
+          "mcp_token_required: BRIEFCASE_MCP_ALLOW_NO_TOKEN is a development setting; the ga"
+              + " profile always requires the MCP bearer token (<data_dir>/mcp_token)");
+    }
+    extra.put("briefcase.mcp.allow.no.token", on ? "1" : "0");
   }
 
   private static boolean looksSecret(String name) {

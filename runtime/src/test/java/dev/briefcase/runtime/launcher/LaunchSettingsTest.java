@@ -160,4 +160,38 @@ public class LaunchSettingsTest {
     resolve(Map.of("BRIEFCASE_KEY_BACKEND", "software"));
     assertThrows(LaunchException.class, () -> resolve(Map.of("BRIEFCASE_KEY_BACKEND", "floppy")));
   }
+
+  @Test
+  public void mcpWithoutTokenIsADevelopmentSettingRefusedInGa() throws Exception {
+    assertEquals(
+        "1",
+        resolve(Map.of("BRIEFCASE_MCP_ALLOW_NO_TOKEN", "1"))
+            .frameworkProperties()
+            .get("briefcase.mcp.allow.no.token"));
+    assertFalse(
+        resolve(Map.of()).frameworkProperties().containsKey("briefcase.mcp.allow.no.token"));
+    LaunchException e =
+        assertThrows(
+            LaunchException.class,
+            () ->
+                resolve(
+                    Map.of("BRIEFCASE_PROFILE_MODE", "ga", "BRIEFCASE_MCP_ALLOW_NO_TOKEN", "1")));
+    assertTrue(e.getMessage(), e.getMessage().startsWith("mcp_token_required: "));
+  }
+
+  @Test
+  public void tokenFilesOthersCanReadRefuseTheStart() throws Exception {
+    Path dir = java.nio.file.Files.createTempDirectory("launch-tokens");
+    FeatureLauncher.checkTokenFiles(dir); // none yet: fine
+    Path token = dir.resolve("auth_token");
+    java.nio.file.Files.writeString(token, "x".repeat(43) + "\n");
+    java.nio.file.Files.setPosixFilePermissions(
+        token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    FeatureLauncher.checkTokenFiles(dir);
+    java.nio.file.Files.setPosixFilePermissions(
+        token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+    LaunchException e =
+        assertThrows(LaunchException.class, () -> FeatureLauncher.checkTokenFiles(dir));
+    assertTrue(e.getMessage(), e.getMessage().startsWith("token_file_permissions: " + token));
+  }
 }

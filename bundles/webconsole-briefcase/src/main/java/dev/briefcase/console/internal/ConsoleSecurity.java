@@ -4,6 +4,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Base64;
 import org.apache.felix.webconsole.spi.SecurityProvider;
@@ -22,12 +24,15 @@ import org.slf4j.LoggerFactory;
  * felix.webconsole.security.providers}, so the console serves nothing while this provider is
  * missing, and the web console's own admin/admin fallback is never used.
  *
- * <p>In the {@code ga} profile the default password ({@code admin}, or no password file) is
- * refused: every request gets 403 and the log says so once at start. Only loopback clients are
- * served, whatever address the listener is bound to.
+ * <p>There is no default password in any profile: at first start a random password is written to
+ * the password file (0600, like the admin token) and the log says where (never the value); a file
+ * that says {@code admin} or that others can read refuses every login. Only loopback clients are
+ * served, whatever address the listener is bound to, and only under a loopback {@code Host} with
+ * the console's port (421 {@code invalid_host} otherwise: DNS rebinding).
  */
 @Component(
     service = SecurityProvider.class,
+    immediate = true, // the password is generated at start, not at the first request
     configurationPid = ConsoleSecurity.PID,
     property = {SecurityProvider.PROPERTY_ID + "=briefcase", "service.ranking:Integer=1000"})
 @Designate(ocd = ConsoleSecurity.Config.class)
@@ -50,14 +55,14 @@ public final class ConsoleSecurity implements SecurityProvider {
     @AttributeDefinition(
         name = "Password file",
         description =
-            "First line: the password, or {sha-256}<base64 SHA-256>. Empty: <data_dir>/"
-                + "console_password. Missing file: the default password admin (refused in ga).")
+            "First line: the password, or {sha-256}<base64 SHA-256>; mode 0600. Empty:"
+                + " <data_dir>/console_password. Missing file: a random password is generated"
+                + " into it at start.")
     String password_file() default "";
   }
 
   private final String user;
   private final Path passwordFile;
-  private final boolean strict;
 
   @Activate
   public ConsoleSecurity(BundleContext context, Config config) {
@@ -67,31 +72,38 @@ public final class ConsoleSecurity implements SecurityProvider {
             : config.username().strip();
     String dataDir = context.getProperty("briefcase.data.dir");
     String file = config.password_file();
+    if ((file == null || file.isBlank()) && (dataDir == null || dataDir.isBlank())) {
+      // never a password file in whatever the working directory happens to be
+      this.passwordFile = null;
+      LOG.error(
+          "Briefcase console refuses every login: neither briefcase.data.dir nor password.file"
+              + " is set");
+      return;
+    }
     if (file == null || file.isBlank()) {
-      file = Path.of(dataDir == null ? "." : dataDir, "console_password").toString();
+      file = Path.of(dataDir, "console_password").toString();
     }
     this.passwordFile = Path.of(file);
-    this.strict = "ga".equals(context.getProperty("briefcase.profile.mode"));
     try {
-      Credentials c = Credentials.load(user, passwordFile);
-      if (c.usingDefault() && strict) {
-        LOG.error(
-            "Briefcase console refuses every login: the default admin/admin password is not"
-                + " allowed in the ga profile; write a password to {} (mode 0600)",
-            passwordFile);
-      } else if (c.usingDefault()) {
+      if (!Files.exists(passwordFile, LinkOption.NOFOLLOW_LINKS)
+          && Credentials.generate(passwordFile)) {
         LOG.warn(
-            "Briefcase console uses the default password admin (not allowed in the ga profile);"
-                + " write a password to {}",
+            "Briefcase console: generated a login password for user {} in {} (mode 0600); read it"
+                + " there, or replace it with your own",
+            user,
+            passwordFile);
+      }
+      Credentials c = Credentials.load(user, passwordFile);
+      if (c.usingDefault()) {
+        LOG.error(
+            "Briefcase console refuses every login: the password admin (the web console's"
+                + " well-known default) is not allowed; write another password to {} (mode 0600)",
             passwordFile);
       } else {
         LOG.info("Briefcase console login: user {}, password from {}", user, passwordFile);
       }
     } catch (IOException e) {
-      LOG.error(
-          "Briefcase console refuses every login: cannot read {}: {}",
-          passwordFile,
-          e.getMessage());
+      LOG.error("Briefcase console refuses every login: {}", e.getMessage());
     }
   }
 
@@ -102,18 +114,36 @@ public final class ConsoleSecurity implements SecurityProvider {
         refuse(response, "console_refused: the console serves loopback clients only");
         return null;
       }
+      if (!LoopbackAuthority.host(request.getHeader("Host"), request.getLocalPort())) {
+        // DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name
+        LOG.warn("Briefcase console: request with a foreign Host refused");
+        refuse(
+            response,
+            421,
+            "invalid_host: the console answers only to a loopback name with its own port");
+        return null;
+      }
+      if (passwordFile == null) {
+        refuse(response, "console_unavailable: the console has no password file");
+        return null;
+      }
       Credentials c;
       try {
         c = Credentials.load(user, passwordFile);
       } catch (IOException e) {
-        refuse(response, "console_unavailable: the console password file cannot be read");
-        return null;
-      }
-      if (strict && c.usingDefault()) {
         refuse(
             response,
-            "console_refused: the default admin/admin login is not allowed in the ga profile;"
-                + " the operator must set a password (see the Briefcase README)");
+            e.getMessage() != null && e.getMessage().startsWith(PrivateFile.PERMISSIONS_CODE)
+                ? PrivateFile.PERMISSIONS_CODE
+                    + ": the console password file can be read by others; see the log"
+                : "console_unavailable: the console password file cannot be read");
+        return null;
+      }
+      if (c.usingDefault()) {
+        refuse(
+            response,
+            "console_refused: the default admin/admin login is not allowed; the operator must"
+                + " set a password (see the Briefcase README)");
         return null;
       }
       String[] given = basic(request.getHeader("Authorization"));
@@ -135,7 +165,12 @@ public final class ConsoleSecurity implements SecurityProvider {
   }
 
   private static void refuse(HttpServletResponse response, String message) throws IOException {
-    response.setStatus(403);
+    refuse(response, 403, message);
+  }
+
+  private static void refuse(HttpServletResponse response, int status, String message)
+      throws IOException {
+    response.setStatus(status);
     response.setContentType("text/plain;charset=utf-8");
     response.getWriter().write(message + "\n");
     response.flushBuffer();

@@ -1,6 +1,5 @@
 package dev.briefcase.console.internal;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -14,8 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Stateless CSRF protection for the console's POST forms (the console uses HTTP Basic, which a
  * browser replays on cross-site requests). A token is {@code <issued epoch s>.<HMAC-SHA256(key,
  * user "\n" issued)>} with a random per-process key, valid for {@link #MAX_AGE_SECONDS}; a POST
- * must carry it in the {@code csrf} field. Additionally a browser's {@code Origin} must name the
- * host the request was sent to, and {@code Sec-Fetch-Site: cross-site} is refused.
+ * must carry it in the {@code csrf} field. Additionally a browser's {@code Origin} must be the
+ * console's own origin, and {@code Sec-Fetch-Site: cross-site} is refused.
  */
 final class Csrf {
   static final String FIELD = "csrf";
@@ -61,29 +60,16 @@ final class Csrf {
   }
 
   /**
-   * Whether the browser's fetch metadata allow this POST: {@code Origin} absent, or naming the same
-   * host and port as {@code Host}; {@code Sec-Fetch-Site} absent or not {@code cross-site}.
+   * Whether the browser's fetch metadata allow this POST: {@code Origin} absent or the console's
+   * own origin ({@code http://<loopback name>:<the port the request arrived on>}, see {@link
+   * LoopbackAuthority}); {@code Sec-Fetch-Site} absent or not {@code cross-site}. The request's
+   * {@code Host} plays no part: a rebinding page chooses it.
    */
-  static boolean sameOrigin(String origin, String host, String fetchSite) {
+  static boolean sameOrigin(String origin, int consolePort, String fetchSite) {
     if (fetchSite != null && fetchSite.equalsIgnoreCase("cross-site")) {
       return false;
     }
-    if (origin == null) {
-      return true;
-    }
-    if (host == null || origin.equals("null")) {
-      return false;
-    }
-    try {
-      URI o = URI.create(origin);
-      if (o.getHost() == null) {
-        return false;
-      }
-      String authority = o.getPort() < 0 ? o.getHost() : o.getHost() + ":" + o.getPort();
-      return authority.equalsIgnoreCase(host.strip());
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return origin == null || LoopbackAuthority.origin(origin, consolePort);
   }
 
   private String mac(String user, long issued) {

@@ -52,7 +52,7 @@ abstract class Page extends AbstractServlet {
       return;
     }
     if (!Csrf.sameOrigin(
-        req.getHeader("Origin"), req.getHeader("Host"), req.getHeader("Sec-Fetch-Site"))) {
+        req.getHeader("Origin"), req.getLocalPort(), req.getHeader("Sec-Fetch-Site"))) {
       LOG.warn("Briefcase console: cross-origin POST refused ({})", req.getRequestURI());
       plain(resp, 403, "csrf_invalid: cross-origin request refused");
       return;

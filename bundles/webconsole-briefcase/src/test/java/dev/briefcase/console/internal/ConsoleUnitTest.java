@@ -5,11 +5,13 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import dev.briefcase.budgets.Budget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,23 +59,55 @@ public class ConsoleUnitTest {
 
   @Test
   public void sameOriginRules() {
-    assertTrue(Csrf.sameOrigin(null, "127.0.0.1:8766", null));
-    assertTrue(Csrf.sameOrigin("http://127.0.0.1:8766", "127.0.0.1:8766", "same-origin"));
-    assertFalse(Csrf.sameOrigin("http://evil.example", "127.0.0.1:8766", null));
-    assertFalse(Csrf.sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8766", null));
-    assertFalse(Csrf.sameOrigin("null", "127.0.0.1:8766", null));
-    assertFalse(Csrf.sameOrigin(null, "127.0.0.1:8766", "cross-site"));
+    assertTrue(Csrf.sameOrigin(null, 8766, null));
+    assertTrue(Csrf.sameOrigin("http://127.0.0.1:8766", 8766, "same-origin"));
+    assertTrue(Csrf.sameOrigin("http://localhost:8766", 8766, null));
+    assertTrue(Csrf.sameOrigin("http://[::1]:8766", 8766, null));
+    assertFalse(Csrf.sameOrigin("http://evil.example", 8766, null));
+    // a rebinding page sends its own name in Origin and Host alike: Host is not the reference
+    assertFalse(Csrf.sameOrigin("http://evil.example:8766", 8766, null));
+    assertFalse(Csrf.sameOrigin("http://127.0.0.1:9999", 8766, null));
+    assertFalse(Csrf.sameOrigin("https://127.0.0.1:8766", 8766, null));
+    assertFalse(Csrf.sameOrigin("http://127.0.0.1", 8766, null));
+    assertFalse(Csrf.sameOrigin("null", 8766, null));
+    assertFalse(Csrf.sameOrigin(null, 8766, "cross-site"));
   }
 
   @Test
-  public void credentialsFromFileDefaultAndHash() throws Exception {
+  public void hostMustBeALoopbackNameWithTheConsolePort() {
+    for (String ok : List.of("127.0.0.1:8766", "localhost:8766", "LOCALHOST:8766", "[::1]:8766")) {
+      assertTrue(ok, LoopbackAuthority.host(ok, 8766));
+    }
+    assertTrue("HTTP/1.0 without Host", LoopbackAuthority.host(null, 8766));
+    for (String bad :
+        List.of(
+            "evil.example:8766",
+            "evil.example",
+            "127.0.0.1",
+            "127.0.0.1:8767",
+            "127.0.0.1.nip.io:8766",
+            "localhost.evil:8766",
+            "[::1]",
+            "[::2]:8766",
+            "127.0.0.1:8766:1",
+            "127.0.0.1:",
+            "")) {
+      assertFalse(bad, LoopbackAuthority.host(bad, 8766));
+    }
+  }
+
+  @Test
+  public void credentialsFromFileAndHash() throws Exception {
     Path dir = Files.createTempDirectory("console-creds");
     Path file = dir.resolve("console_password");
-    Credentials missing = Credentials.load("admin", file);
-    assertTrue(missing.usingDefault());
-    assertTrue(missing.matches("admin", "admin"));
+    try {
+      Credentials.load("admin", file);
+      fail("a missing file has no default password");
+    } catch (java.io.IOException expected) {
+      // no default
+    }
 
-    Files.writeString(file, "s3cret-Passw0rd\n");
+    write(file, "s3cret-Passw0rd\n");
     Credentials plain = Credentials.load("operator", file);
     assertFalse(plain.usingDefault());
     assertTrue(plain.matches("operator", "s3cret-Passw0rd"));
@@ -82,14 +116,50 @@ public class ConsoleUnitTest {
     assertFalse(plain.matches(null, null));
 
     String hash = Base64.getEncoder().encodeToString(Credentials.sha256("hashed pass"));
-    Files.writeString(file, "{sha-256}" + hash);
+    write(file, "{sha-256}" + hash);
     Credentials hashed = Credentials.load("op", file);
     assertTrue(hashed.matches("op", "hashed pass"));
 
-    Files.writeString(file, "admin");
+    write(file, "admin");
     assertTrue(
         "admin written to the file is still the default",
         Credentials.load("x", file).usingDefault());
+  }
+
+  @Test
+  public void generatedPasswordIsRandomPrivateAndNeverReplaced() throws Exception {
+    Path file = Files.createTempDirectory("console-gen").resolve("console_password");
+    assertTrue(Credentials.generate(file));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    String first = Files.readString(file).strip();
+    assertTrue(first, first.length() >= 24);
+    assertFalse(Credentials.load("admin", file).usingDefault());
+    assertTrue(Credentials.load("admin", file).matches("admin", first));
+    assertFalse("an existing file is kept", Credentials.generate(file));
+    assertEquals(first, Files.readString(file).strip());
+    try (var listing = Files.list(file.getParent())) {
+      assertEquals("no temporary file left", 1, listing.count());
+    }
+  }
+
+  @Test
+  public void aPasswordFileOthersCanReadIsRefused() throws Exception {
+    Path file = Files.createTempDirectory("console-perm").resolve("console_password");
+    Files.writeString(file, "s3cret-Passw0rd\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    try {
+      Credentials.load("admin", file);
+      fail("a 0644 password file was used");
+    } catch (java.io.IOException e) {
+      assertTrue(e.getMessage(), e.getMessage().startsWith("token_file_permissions: " + file));
+    }
+  }
+
+  private static void write(Path file, String text) throws Exception {
+    Files.deleteIfExists(file);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, text);
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -33,12 +34,20 @@ final class Console implements AutoCloseable {
     this.url = url;
   }
 
-  /** Starts a distribution with the console feature; {@code password} null leaves no file. */
+  /**
+   * Starts a distribution with the console feature; {@code password} null leaves no file, so the
+   * console generates one ({@link #generatedPassword}). The file is written owner-only (0600): the
+   * console refuses a password file others can read.
+   */
   static Console start(Path data, String profile, String user, String password)
       throws IOException, InterruptedException {
     Files.createDirectories(data);
     if (password != null) {
-      Files.writeString(data.resolve("console_password"), password + "\n");
+      Path file = data.resolve("console_password");
+      Files.deleteIfExists(file);
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(file, password + "\n");
     }
     Distribution d =
         new Distribution(data)
@@ -71,6 +80,11 @@ final class Console implements AutoCloseable {
       Thread.sleep(100);
     }
     return c;
+  }
+
+  /** The password the console generated at first start ({@code <data_dir>/console_password}). */
+  String generatedPassword() throws IOException {
+    return Files.readString(dist.dataDir.resolve("console_password")).strip();
   }
 
   HttpResponse<String> get(String path, String user, String password)

@@ -15,14 +15,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.Test;
 
 /**
  * The console of the built distribution over raw HTTP: its own loopback listener (never the MCP
- * port), login from configuration, the ga rule against admin/admin, CSRF and origin checks on every
- * action, HTML escaping of agent-chosen text, the receipt export, and plugin actions through the
- * plugin service with actor {@code console:<user>}.
+ * port), login from configuration, no default admin/admin in any profile, CSRF and origin checks on
+ * every action, HTML escaping of agent-chosen text, the receipt export, and plugin actions through
+ * the plugin service with actor {@code console:<user>}.
  */
 public class ConsoleIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -276,24 +277,37 @@ public class ConsoleIT {
   }
 
   @Test
-  public void gaProfileRefusesTheDefaultLogin() throws Exception {
+  public void noDefaultPasswordInAnyProfile() throws Exception {
     Path data = Files.createTempDirectory("briefcase-console-ga").resolve("data");
     try (Console c = Console.start(data, "ga", null, null)) {
+      Path file = data.resolve("console_password");
+      assertEquals(
+          "generated owner-only",
+          "rw-------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+      String password = c.generatedPassword();
+      assertTrue(password, password.length() >= 24);
+      assertEquals(401, c.get("/briefcase-approvals", "admin", "admin").statusCode());
+      assertEquals(401, c.get("/briefcase-approvals", null, null).statusCode());
+      assertEquals(200, c.get("/briefcase-approvals", "admin", password).statusCode());
+      String log = Files.readString(c.dist.logFile);
+      assertTrue(
+          log,
+          log.contains("Briefcase console: generated a login password for user admin in " + file));
+      assertFalse("the log never holds the password", log.contains(password));
+    }
+    // the web console's well-known default written to the file is refused, in reference too
+    Path data2 = Files.createTempDirectory("briefcase-console-admin").resolve("data");
+    try (Console c = Console.start(data2, null, null, "admin")) {
       HttpResponse<String> r = c.get("/briefcase-approvals", "admin", "admin");
       assertEquals(403, r.statusCode());
       assertTrue(r.body(), r.body().startsWith("console_refused"));
-      assertEquals(403, c.get("/briefcase-approvals", null, null).statusCode());
       String log = Files.readString(c.dist.logFile);
       assertTrue(
           log,
           log.contains(
-              "Briefcase console refuses every login: the default admin/admin password is not allowed in the ga profile"));
-    }
-    Path data2 = Files.createTempDirectory("briefcase-console-ga2").resolve("data");
-    try (Console c = Console.start(data2, "ga", null, "a long operator passphrase")) {
-      assertEquals(401, c.get("/briefcase-approvals", "admin", "admin").statusCode());
-      assertEquals(
-          200, c.get("/briefcase-approvals", "admin", "a long operator passphrase").statusCode());
+              "Briefcase console refuses every login: the password admin (the web console's"
+                  + " well-known default) is not allowed"));
     }
   }
 

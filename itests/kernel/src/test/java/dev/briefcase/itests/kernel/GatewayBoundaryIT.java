@@ -132,10 +132,18 @@ public class GatewayBoundaryIT {
     }
 
     // /mcp answers MCP, and reaches the kernel
+    // the bearer token is required on loopback too (SPEC §10 Δ)
+    String token =
+        Files.readString(Path.of(context.getProperty("briefcase.data.dir")).resolve("mcp_token"))
+            .strip();
+    HttpResponse<String> anonymous =
+        post(http, mcp, null, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+    assertEquals(anonymous.body(), 401, anonymous.statusCode());
     HttpResponse<String> init =
         post(
             http,
             mcp,
+            token,
             null,
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
@@ -148,6 +156,7 @@ public class GatewayBoundaryIT {
         post(
             http,
             mcp,
+            token,
             session,
             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
                 + "\"name\":\"echo\",\"arguments\":{\"text\":\"boundary\"}}}");
@@ -158,13 +167,16 @@ public class GatewayBoundaryIT {
     assertTrue(result.at("/_meta/provenance/receipt_id").asLong() > 0);
   }
 
-  private static HttpResponse<String> post(HttpClient http, URI mcp, String session, String body)
-      throws Exception {
+  private static HttpResponse<String> post(
+      HttpClient http, URI mcp, String token, String session, String body) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(mcp)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json, text/event-stream")
             .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
     if (session != null) {
       b.header("Mcp-Session-Id", session);
     }

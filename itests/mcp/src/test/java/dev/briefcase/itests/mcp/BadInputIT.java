@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.After;
@@ -34,12 +35,20 @@ import org.junit.Test;
  */
 public class BadInputIT {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ALLOWED_ORIGIN = "http://localhost:5173";
   private static Gateway gateway;
   private static RawMcp mcp;
 
   @BeforeClass
   public static void start() throws Exception {
-    gateway = Gateway.start("bad-input", Map.of("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0"));
+    gateway =
+        Gateway.start(
+            "bad-input",
+            Map.of(
+                "BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS",
+                "0",
+                "BRIEFCASE_MCP_ALLOWED_ORIGINS",
+                ALLOWED_ORIGIN));
     mcp = new RawMcp(gateway.url(), gateway.token());
   }
 
@@ -202,9 +211,22 @@ public class BadInputIT {
         hostile.post(RawMcp.request(2, "ping"), session, Map.of("Origin", "http://evil.example"));
     assertEquals("hostile Origin inside a session -> 403: " + inSession, 403, inSession.status());
 
+    // another loopback port is another origin: only configured origins pass
     RawMcp.Reply local =
-        mcp.post(RawMcp.request(3, "ping"), session, Map.of("Origin", "http://localhost"));
-    assertEquals("a loopback Origin is fine: " + local, 200, local.status());
+        hostile.post(RawMcp.request(3, "ping"), session, Map.of("Origin", "http://localhost"));
+    assertEquals("an unconfigured loopback Origin -> 403: " + local, 403, local.status());
+    RawMcp.Reply allowed =
+        mcp.post(RawMcp.request(4, "ping"), session, Map.of("Origin", ALLOWED_ORIGIN));
+    assertEquals("a configured Origin is fine: " + allowed, 200, allowed.status());
+  }
+
+  @Test
+  public void missingTokenIsUnauthorizedOnLoopback() throws Exception {
+    assertTrue("the gateway made its token file", gateway.tokenFile().isPresent());
+    RawMcp anonymous = new RawMcp(gateway.url(), Optional.empty());
+    RawMcp.Reply r = anonymous.post(RawMcp.initializeBody(1), null, Map.of());
+    assertEquals("no bearer token -> 401: " + r, 401, r.status());
+    assertFalse("no session without the token: " + r, r.session().isPresent());
   }
 
   /**

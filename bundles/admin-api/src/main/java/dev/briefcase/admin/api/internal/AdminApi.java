@@ -84,7 +84,25 @@ import org.slf4j.LoggerFactory;
 public final class AdminApi {
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
   static final int MAX_BODY = 1 << 20;
-  static final int MAX_STREAMS = 16;
+
+  /**
+   * Open approval streams at most. Streams run on their own pool of this many threads, well below
+   * the request workers, so open streams never take the workers that serve {@code /health}, approve
+   * and deny.
+   */
+  static final int MAX_STREAMS = 8;
+
+  /**
+   * Seconds a client has to send a whole request (headers and body) before the JDK server closes
+   * the connection: a client that sends headers slowly holds a worker at most this long.
+   */
+  static final int REQUEST_TIMEOUT_SECONDS = 10;
+
+  /**
+   * The JDK server's request timeout property (seconds; read once, when its first server starts).
+   */
+  static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
+
   static final int MAX_PLUGIN_BODY = 64 << 20;
 
   @ObjectClassDefinition(name = "Briefcase admin API", description = "The operator API listener.")
@@ -109,6 +127,7 @@ public final class AdminApi {
   private final Path urlFile;
   private final String openApi;
   private final SseStreams streams;
+  private final HostCheck hostCheck;
   private final boolean devLoopback;
 
   // Kernel services are optional, dynamic and greedy: a missing one answers 503 and shows in /ready
@@ -161,17 +180,34 @@ public final class AdminApi {
     if (!bind.getAddress().isLoopbackAddress()) {
       throw new IllegalStateException("admin API bind address must be loopback: " + config.bind());
     }
+    requestTimeout();
     this.workers = Executors.newFixedThreadPool(Math.max(2, config.threads()), threads());
     this.streams = new SseStreams(MAX_STREAMS);
     this.server = HttpServer.create(bind, 128);
+    InetSocketAddress bound = server.getAddress();
+    this.hostCheck = new HostCheck(bound.getPort());
     server.setExecutor(workers);
     server.createContext("/", this::handle);
     server.start();
-    InetSocketAddress bound = server.getAddress();
     String host = bound.getAddress().getHostAddress();
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort();
     writeUrlFile(url);
     LOG.info("admin API listening on {}", url);
+  }
+
+  /**
+   * The JDK server has no per-server read timeout; its {@code sun.net.httpserver.maxReqTime} closes
+   * a connection whose request (headers and body) is not read completely within that many seconds.
+   * The launcher sets it before anything starts; set it here too when a framework is started some
+   * other way. There is deliberately no response timeout: it would cut event streams.
+   */
+  private static void requestTimeout() {
+    String configured = System.getProperty(MAX_REQ_TIME);
+    if (configured == null || configured.isBlank()) {
+      System.setProperty(MAX_REQ_TIME, Integer.toString(REQUEST_TIMEOUT_SECONDS));
+      configured = Integer.toString(REQUEST_TIMEOUT_SECONDS);
+    }
+    LOG.info("admin API request timeout {} s ({})", configured, MAX_REQ_TIME);
   }
 
   @Deactivate
@@ -189,10 +225,15 @@ public final class AdminApi {
   }
 
   private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
+    try {
       String path = ex.getRequestURI().getRawPath();
       String method = ex.getRequestMethod();
       try {
+        if (!hostCheck.allowed(ex.getRequestHeaders().getFirst("Host"))) {
+          // DNS rebinding: a web page whose name now points at 127.0.0.1 sends its own name
+          throw new HttpError(
+              421, "invalid_host", "Host must be a loopback name with this listener's port");
+        }
         if (path.equals("/health")) {
           requireMethod(method, "GET");
           ObjectNode o = Views.JSON.createObjectNode();
@@ -225,6 +266,11 @@ public final class AdminApi {
       } catch (RuntimeException e) {
         LOG.error("admin API request failed", e);
         send(ex, 500, Views.error("internal_error", "internal_error"));
+      }
+    } finally {
+      // an event stream carries on on the stream pool, which closes its exchange
+      if (!streams.handedOff(ex)) {
+        ex.close();
       }
     }
   }

@@ -8,29 +8,52 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The approval event stream of SPEC §4 ({@code GET /v1/approvals/stream}): server-sent events with
  * {@code id:} = sequence number, replay after {@code Last-Event-ID}, and a keep-alive comment every
- * 15 s. The number of open streams is capped, since each holds a worker thread.
+ * 15 s. Each open stream holds a thread, so streams run on their own pool of {@code max} threads,
+ * not on the request workers: {@code /health}, approve and deny keep answering however many clients
+ * listen. A stream beyond {@code max} is refused with 503 {@code too_many_streams}.
  */
 final class SseStreams {
+  private static final Logger LOG = LoggerFactory.getLogger(SseStreams.class);
   static final long KEEP_ALIVE_MS = 15_000;
   private static final int QUEUE = 1024;
 
   private final int max;
   private final AtomicInteger open = new AtomicInteger();
   private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
+  private final Set<HttpExchange> handedOff = ConcurrentHashMap.newKeySet();
+  private final ExecutorService pool;
   private volatile boolean closed;
 
   SseStreams(int max) {
     this.max = max;
+    AtomicInteger n = new AtomicInteger();
+    this.pool =
+        Executors.newFixedThreadPool(
+            max,
+            r -> {
+              Thread t = new Thread(r, "briefcase-admin-stream-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  void serve(HttpExchange ex, ApprovalService approvals) throws IOException, HttpError {
+  /**
+   * Takes the stream over onto the stream pool and returns at once; the caller must then leave the
+   * exchange open ({@link #handedOff}). Refuses beyond the cap.
+   */
+  void serve(HttpExchange ex, ApprovalService approvals) throws HttpError {
     if (closed) {
       throw HttpError.unavailable("approval stream");
     }
@@ -38,6 +61,32 @@ final class SseStreams {
       open.decrementAndGet();
       throw new HttpError(503, "too_many_streams", "too many open approval streams");
     }
+    handedOff.add(ex);
+    try {
+      pool.execute(() -> stream(ex, approvals));
+    } catch (RejectedExecutionException e) {
+      handedOff.remove(ex);
+      open.decrementAndGet();
+      throw HttpError.unavailable("approval stream");
+    }
+  }
+
+  /** Whether {@code ex} was taken over by a stream (and forgets it); the stream closes it. */
+  boolean handedOff(HttpExchange ex) {
+    return handedOff.remove(ex);
+  }
+
+  private void stream(HttpExchange ex, ApprovalService approvals) {
+    try (ex) {
+      serveOpen(ex, approvals);
+    } catch (IOException e) {
+      LOG.debug("approval stream ended: {}", e.toString());
+    } finally {
+      open.decrementAndGet();
+    }
+  }
+
+  private void serveOpen(HttpExchange ex, ApprovalService approvals) throws IOException {
     String lastEventId = ex.getRequestHeaders().getFirst("Last-Event-ID");
     LinkedBlockingQueue<ApprovalEvent> queue = new LinkedBlockingQueue<>(QUEUE);
     serving.add(Thread.currentThread());
@@ -71,7 +120,6 @@ final class SseStreams {
       throw new IOException("approval stream failed", e);
     } finally {
       serving.remove(Thread.currentThread());
-      open.decrementAndGet();
     }
   }
 
@@ -99,5 +147,6 @@ final class SseStreams {
   void closeAll() {
     closed = true;
     serving.forEach(Thread::interrupt);
+    pool.shutdownNow();
   }
 }

@@ -18,6 +18,9 @@ interface Exchange {
   /** The IP address literal of the local end of the connection, or {@code null} if unknown. */
   String localAddress();
 
+  /** The port of the local end of the connection, or -1 if unknown. */
+  int localPort();
+
   /**
    * Reads the whole request body.
    *

@@ -8,7 +8,6 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -16,9 +15,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The checks in front of every request (SPEC §10, HTTP transport): the {@code Host} header against
- * DNS rebinding, the {@code Origin} header against cross-site browsers, and the bearer token. The
- * token is required when the listener is reachable beyond loopback or configuration asks for it.
- * Thread-safe.
+ * DNS rebinding, the {@code Origin} header against cross-site browsers (only configured origins; a
+ * request without {@code Origin} is not a browser's), and the bearer token. The token is required
+ * by default, on loopback too; only the explicit development setting (never in {@code ga}) serves
+ * without it, and even then not once the listener is reachable beyond loopback, a public host is
+ * configured or a request names a non-loopback {@code Host} (a local reverse proxy). Thread-safe.
  */
 final class Guard {
   private static final Logger LOG = LoggerFactory.getLogger(Guard.class);
@@ -31,11 +32,12 @@ final class Guard {
     this.settings = settings;
   }
 
-  /** Loads or creates the token file up front when configuration requires a token. */
+  /**
+   * Loads or creates the token file up front, so that the stdio bridge and clients find it as soon
+   * as the URL is published; a token file others can read fails the start.
+   */
   void start() throws IOException {
-    if (settings.requireToken()) {
-      token();
-    }
+    token();
   }
 
   /**
@@ -101,34 +103,49 @@ final class Guard {
     }
   }
 
-  /** Whether an {@code Origin} header is acceptable; absent is fine (not a browser). */
-  boolean originAllowed(String origin) {
+  /**
+   * Whether an {@code Origin} header is acceptable: absent is fine (MCP SDK clients send none; only
+   * browsers do); the listener's own origin ({@code http://} + a loopback name + the port the
+   * request arrived on: same-origin, and this listener serves no page) is fine; otherwise it must
+   * be one of the configured origins exactly. A page on another loopback port is a different origin
+   * and is refused like any other.
+   */
+  boolean originAllowed(String origin, int localPort) {
     if (origin == null) {
       return true;
     }
     String normalized = Settings.normalizeOrigin(origin.trim());
-    List<String> allowed = settings.allowedOrigins();
-    if (allowed.contains(normalized)) {
+    if (settings.allowedOrigins().contains(normalized)) {
       return true;
     }
     try {
       URI uri = new URI(normalized);
-      String scheme = uri.getScheme();
       String host = uri.getHost();
-      if (host == null || !("http".equals(scheme) || "https".equals(scheme))) {
-        return false;
-      }
-      return isLoopbackName(stripBrackets(host));
+      return "http".equals(uri.getScheme())
+          && host != null
+          && localPort > 0
+          && uri.getPort() == localPort
+          && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+          && isLoopbackName(stripBrackets(host));
     } catch (URISyntaxException e) {
       return false;
     }
   }
 
-  /** Whether this request must carry the bearer token. */
-  boolean tokenRequired(String localAddress) {
-    return settings.requireToken()
-        || exposed.get()
-        || (localAddress != null && !isLoopbackName(stripBrackets(localAddress)));
+  /**
+   * Whether this request must carry the bearer token: always, unless the development setting is on
+   * and the request arrived on loopback under a loopback {@code Host} with no public host
+   * configured.
+   */
+  boolean tokenRequired(String localAddress, String hostHeader) {
+    if (settings.requireToken() || exposed.get() || !settings.publicHost().isEmpty()) {
+      return true;
+    }
+    if (localAddress != null && !isLoopbackName(stripBrackets(localAddress))) {
+      return true;
+    }
+    return hostHeader != null
+        && !isLoopbackName(hostOnly(hostHeader.trim()).toLowerCase(Locale.ROOT));
   }
 
   /** Whether {@code Authorization} carries the token; compared in constant time. */

@@ -177,7 +177,7 @@ final class McpEndpoint implements AutoCloseable {
       return;
     }
     String origin = ex.header("Origin");
-    if (!guard.originAllowed(origin)) {
+    if (!guard.originAllowed(origin, ex.localPort())) {
       transportError(ex, 403, "Forbidden: Origin not allowed");
       return;
     }
@@ -197,7 +197,8 @@ final class McpEndpoint implements AutoCloseable {
       ex.respond(204, null, null);
       return;
     }
-    if (guard.tokenRequired(ex.localAddress()) && !guard.tokenMatches(ex.header("Authorization"))) {
+    if (guard.tokenRequired(ex.localAddress(), ex.header("Host"))
+        && !guard.tokenMatches(ex.header("Authorization"))) {
       ex.setHeader("WWW-Authenticate", "Bearer realm=\"briefcase-mcp\"");
       transportError(ex, 401, "Unauthorized: bearer token required");
       return;

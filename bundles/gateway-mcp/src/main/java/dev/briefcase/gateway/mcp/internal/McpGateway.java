@@ -74,6 +74,16 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
   /** Framework property (from {@code BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS}) that overrides. */
   static final String WAIT_OVERRIDE = "briefcase.mcp.approval.wait.seconds";
 
+  /**
+   * Framework property (from {@code BRIEFCASE_MCP_ALLOW_NO_TOKEN=1}, set by the launcher only): the
+   * development setting that serves loopback requests without the bearer token. Ignored, with an
+   * error, in {@code ga} (the launcher refuses to start with it there).
+   */
+  static final String ALLOW_NO_TOKEN = "briefcase.mcp.allow.no.token";
+
+  /** Framework property (from {@code BRIEFCASE_MCP_ALLOWED_ORIGINS}): more allowed origins. */
+  static final String ALLOWED_ORIGINS = "briefcase.mcp.allowed.origins";
+
   /** Configuration of the MCP gateway. */
   @ObjectClassDefinition(
       name = "Briefcase MCP gateway",
@@ -103,17 +113,13 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     int max_sessions() default 1000;
 
     @AttributeDefinition(
-        name = "Require bearer token",
-        description =
-            "Require Authorization: Bearer <data_dir>/mcp_token even on a loopback bind. Beyond"
-                + " loopback the token is always required.")
-    boolean require_token() default false;
-
-    @AttributeDefinition(
         name = "Allowed origins",
         description =
-            "Browser origins accepted besides loopback ones, e.g. https://app.example.com. Any"
-                + " other Origin header is refused with 403.")
+            "Browser origins accepted, e.g. https://app.example.com (exact scheme, host and port)."
+                + " A request without Origin (MCP SDK clients) is always accepted; any other Origin,"
+                + " loopback ones included, is refused with 403. The framework property"
+                + " briefcase.mcp.allowed.origins (BRIEFCASE_MCP_ALLOWED_ORIGINS, comma-separated)"
+                + " adds to this list.")
     String[] allowed_origins() default {};
 
     @AttributeDefinition(
@@ -196,6 +202,12 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     }
     int waitSeconds =
         waitSeconds(config.approval_wait_seconds(), context.getProperty(WAIT_OVERRIDE));
+    boolean requireToken = requireToken(mode, context.getProperty(ALLOW_NO_TOKEN));
+    List<String> origins = new ArrayList<>(List.of(config.allowed_origins()));
+    String extraOrigins = context.getProperty(ALLOWED_ORIGINS);
+    if (extraOrigins != null) {
+      origins.addAll(List.of(extraOrigins.split(",")));
+    }
     Settings settings =
         new Settings(
             mode,
@@ -207,8 +219,8 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
             60_000,
             Math.max(1, config.max_sessions()),
             256,
-            config.require_token(),
-            List.of(config.allowed_origins()),
+            requireToken,
+            origins,
             config.public_host(),
             dir == null ? null : dir.resolve("mcp_token"));
     this.urlFile = dir == null ? null : dir.resolve("mcp.url");
@@ -222,7 +234,30 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
         "MCP gateway active (profile {}, approval wait {} s, token {})",
         mode,
         waitSeconds,
-        config.require_token() ? "required" : "required beyond loopback");
+        requireToken
+            ? "required"
+            : "NOT required on loopback (development setting " + ALLOW_NO_TOKEN + ")");
+  }
+
+  /**
+   * Whether the token is required on loopback too: yes, unless the development setting is on
+   * outside {@code ga}.
+   */
+  static boolean requireToken(String mode, String allowNoToken) {
+    boolean allow =
+        allowNoToken != null
+            && (allowNoToken.strip().equals("1") || allowNoToken.strip().equalsIgnoreCase("true"));
+    if (!allow) {
+      return true;
+    }
+    if ("ga".equals(mode)) {
+      LOG.error(
+          "mcp_token_required: {} is a development setting and is ignored in the ga profile;"
+              + " the bearer token stays required",
+          ALLOW_NO_TOKEN);
+      return true;
+    }
+    return false;
   }
 
   static int waitSeconds(int configured, String override) {

@@ -33,6 +33,11 @@ final class ServletExchange implements Exchange {
   }
 
   @Override
+  public int localPort() {
+    return req.getLocalPort();
+  }
+
+  @Override
   public String localAddress() {
     return req.getLocalAddr();
   }

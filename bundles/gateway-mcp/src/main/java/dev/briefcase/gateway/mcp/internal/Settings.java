@@ -17,8 +17,10 @@ import java.util.Locale;
  * @param sweepMillis how often expired sessions are removed
  * @param maxSessions the most sessions at once; initialize answers 503 beyond it
  * @param maxHeld the most calls held open at once; beyond it, calls answer at once
- * @param requireToken require the bearer token even on a loopback bind
- * @param allowedOrigins origins accepted besides loopback ones, e.g. {@code https://app.example}
+ * @param requireToken require the bearer token on a loopback bind too (the default); {@code false}
+ *     only with the explicit development setting, never in {@code ga}
+ * @param allowedOrigins the browser origins accepted, e.g. {@code https://app.example}; a request
+ *     without {@code Origin} is always accepted, any other origin (loopback ones included) refused
  * @param publicHost a host name accepted in the {@code Host} header besides loopback names
  * @param tokenFile {@code <data_dir>/mcp_token}, or {@code null} when there is no data directory
  */

@@ -1,36 +1,51 @@
 package dev.briefcase.gateway.mcp.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * Small owner-only files in the data directory: the MCP bearer token ({@code mcp_token}, b64url of
  * 32 random bytes, created once) and the listener URL ({@code mcp.url}, replaced atomically).
+ *
+ * <p>A new file is written to a 0600 temporary file in the same directory and then linked into
+ * place, so no reader ever sees an empty or wider file and a file made concurrently by another
+ * process is never replaced. An existing token file with permissions wider than 0600 (or that is
+ * not a regular file) is refused with {@code token_file_permissions}: others may have read it.
  */
 final class TokenFile {
+  /** The stable code of a token file that others can read. */
+  static final String PERMISSIONS_CODE = "token_file_permissions";
+
+  private static final Set<PosixFilePermission> PRIVATE =
+      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+
   private TokenFile() {}
 
   /** The token bytes (ASCII), created with mode 0600 if the file does not exist. */
   static byte[] loadOrCreate(Path file) throws IOException {
-    if (!Files.exists(file)) {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
       byte[] raw = new byte[32];
       new SecureRandom().nextBytes(raw);
       String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw) + "\n";
-      try {
-        createPrivate(file);
-        Files.writeString(file, token, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-      } catch (FileAlreadyExistsException e) {
-        // created concurrently: use that one
-      }
+      createAtomically(file, token.getBytes(StandardCharsets.US_ASCII));
     }
+    requirePrivate(file);
     String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
     if (text.length() < 32) {
       throw new IOException(file.getFileName() + " is too short; delete it to have a new one made");
@@ -38,21 +53,91 @@ final class TokenFile {
     return text.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** Writes {@code line} and a newline to {@code file} through a 0600 temporary file and a move. */
-  static void writeAtomically(Path file, String line) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    createPrivate(tmp);
-    Files.writeString(tmp, line + "\n", StandardCharsets.US_ASCII, StandardOpenOption.WRITE);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  /**
+   * Refuses a file that is not a regular file or whose mode grants anything beyond owner read and
+   * write; a no-op where the file system has no POSIX permissions.
+   */
+  static void requirePrivate(Path file) throws IOException {
+    PosixFileAttributeView view =
+        Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    if (view == null) {
+      return;
+    }
+    PosixFileAttributes a = view.readAttributes();
+    if (!a.isRegularFile()) {
+      throw new IOException(
+          PERMISSIONS_CODE + ": " + file + " is not a regular file; refusing to use it as a token");
+    }
+    if (!PRIVATE.containsAll(a.permissions())) {
+      throw new IOException(
+          PERMISSIONS_CODE
+              + ": "
+              + file
+              + " has mode "
+              + PosixFilePermissions.toString(a.permissions())
+              + ", wider than rw------- (0600); others may have read it. Delete it to have a new"
+              + " one made, or chmod 600 it if nobody else could read it");
+    }
   }
 
-  private static void createPrivate(Path file) throws IOException {
+  /**
+   * Creates {@code file} with {@code content} unless it exists: written and synced in a 0600
+   * temporary file, then hard-linked into place (atomic, never replaces). Returns whether this call
+   * made the file.
+   */
+  static boolean createAtomically(Path file, byte[] content) throws IOException {
+    Path tmp = writePrivateTemp(file, content);
     try {
-      Files.createFile(
-          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(file);
+      Files.createLink(file, tmp);
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false; // created concurrently: use that one
+    } catch (UnsupportedOperationException | IOException e) {
+      // no hard links here: a rename is still atomic, checked just before
+      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        return false;
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } finally {
+      Files.deleteIfExists(tmp);
     }
+  }
+
+  /** Writes {@code line} and a newline to {@code file} through a 0600 temporary file and a move. */
+  static void writeAtomically(Path file, String line) throws IOException {
+    Path tmp = writePrivateTemp(file, (line + "\n").getBytes(StandardCharsets.US_ASCII));
+    try {
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static Path writePrivateTemp(Path file, byte[] content) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    String prefix = "." + file.getFileName() + "-";
+    Path tmp;
+    try {
+      tmp =
+          Files.createTempFile(
+              dir,
+              prefix,
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      tmp = Files.createTempFile(dir, prefix, ".tmp");
+    }
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(content);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(true);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    return tmp;
   }
 }

@@ -13,6 +13,7 @@ final class FakeExchange implements Exchange {
   final Map<String, String> responseHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
   byte[] body = new byte[0];
   String localAddress = "127.0.0.1";
+  int localPort = 8765;
   int status;
   String contentType;
   byte[] responseBody;
@@ -49,6 +50,11 @@ final class FakeExchange implements Exchange {
   @Override
   public String header(String name) {
     return requestHeaders.get(name);
+  }
+
+  @Override
+  public int localPort() {
+    return localPort;
   }
 
   @Override

@@ -54,4 +54,13 @@ public class GuardTest {
     assertEquals(25, McpGateway.waitSeconds(25, "soon"));
     assertEquals(600, McpGateway.waitSeconds(25, "100000"));
   }
+
+  @Test
+  public void tokenRequiredUnlessTheDevelopmentSettingOutsideGa() {
+    assertTrue(McpGateway.requireToken("reference", null));
+    assertTrue(McpGateway.requireToken("reference", "0"));
+    assertFalse(McpGateway.requireToken("reference", "1"));
+    assertFalse(McpGateway.requireToken("staging", "true"));
+    assertTrue(McpGateway.requireToken("ga", "1"));
+  }
 }

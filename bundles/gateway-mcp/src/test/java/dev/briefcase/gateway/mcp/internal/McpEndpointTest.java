@@ -6,6 +6,7 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.tools.ApprovalRequest;
@@ -14,6 +15,7 @@ import dev.briefcase.tools.ToolCallRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.After;
 import org.junit.Test;
@@ -334,22 +336,66 @@ public class McpEndpointTest {
   }
 
   @Test
-  public void originAndHostAreChecked() throws Exception {
-    endpoint(settings(0, 1000, false, List.of("https://app.example.com/"), "mcp.example", null));
+  public void onlyConfiguredOriginsAreAccepted() throws Exception {
+    endpoint(settings(0, 1000, false, List.of("https://app.example.com/"), "", null));
     assertEquals(
         403, send(FakeExchange.post(INIT).header("Origin", "https://evil.example")).status);
     assertEquals(403, send(FakeExchange.post(INIT).header("Origin", "null")).status);
-    FakeExchange local = send(FakeExchange.post(INIT).header("Origin", "http://localhost:5173"));
-    assertEquals(200, local.status);
-    assertEquals("http://localhost:5173", local.responseHeaders.get("Access-Control-Allow-Origin"));
+    // a page on another loopback port is another origin: loopback is no longer a free pass
+    for (String o : List.of("http://localhost:5173", "http://127.0.0.1:9", "http://[::1]:3000")) {
+      FakeExchange local = send(FakeExchange.post(INIT).header("Origin", o));
+      assertEquals(o, 403, local.status);
+      assertNull(local.responseHeaders.get("Access-Control-Allow-Origin"));
+      assertNull(local.responseHeaders.get("Mcp-Session-Id"));
+    }
+    FakeExchange app = send(FakeExchange.post(INIT).header("Origin", "https://APP.example.com"));
+    assertEquals(200, app.status);
+    assertEquals("https://APP.example.com", app.responseHeaders.get("Access-Control-Allow-Origin"));
+    // the listener's own origin (same loopback port) is same-origin
     assertEquals(
-        200, send(FakeExchange.post(INIT).header("Origin", "https://app.example.com")).status);
-    assertEquals(200, send(FakeExchange.post(INIT).header("Origin", "http://[::1]:3000")).status);
+        200, send(FakeExchange.post(INIT).header("Origin", "http://127.0.0.1:8765")).status);
+    assertEquals(
+        200, send(FakeExchange.post(INIT).header("Origin", "http://localhost:8765")).status);
+    assertEquals(
+        403, send(FakeExchange.post(INIT).header("Origin", "https://127.0.0.1:8765")).status);
+    // SDK clients send no Origin
+    assertEquals(200, send(FakeExchange.post(INIT)).status);
+  }
+
+  @Test
+  public void hostIsCheckedAndAPublicHostAlwaysNeedsTheToken() throws Exception {
+    Path file = Files.createTempDirectory("mcp-token").resolve("mcp_token");
+    endpoint(settings(0, 1000, false, List.of(), "mcp.example", file));
+    String token = Files.readString(file).strip();
+    String bearer = "Bearer " + token;
     assertEquals(403, send(FakeExchange.post(INIT).header("Host", "evil.example")).status);
     assertEquals(403, send(FakeExchange.post(INIT).header("Host", "127.0.0.1.nip.io:80")).status);
-    assertEquals(200, send(FakeExchange.post(INIT).header("Host", "localhost:1234")).status);
-    assertEquals(200, send(FakeExchange.post(INIT).header("Host", "[::1]:1234")).status);
-    assertEquals(200, send(FakeExchange.post(INIT).header("Host", "MCP.example:443")).status);
+    // behind a local reverse proxy (public host configured) even loopback requests need the token
+    assertEquals(401, send(FakeExchange.post(INIT).header("Host", "localhost:1234")).status);
+    assertEquals(401, send(FakeExchange.post(INIT).header("Host", "MCP.example:443")).status);
+    assertEquals(
+        200,
+        send(FakeExchange.post(INIT)
+                .header("Host", "localhost:1234")
+                .header("Authorization", bearer))
+            .status);
+    assertEquals(
+        200,
+        send(FakeExchange.post(INIT).header("Host", "[::1]:1234").header("Authorization", bearer))
+            .status);
+    assertEquals(
+        200,
+        send(FakeExchange.post(INIT)
+                .header("Host", "MCP.example:443")
+                .header("Authorization", bearer))
+            .status);
+  }
+
+  @Test
+  public void nonLoopbackHostOrAddressNeedsTheTokenEvenInDevelopment() throws Exception {
+    Path file = Files.createTempDirectory("mcp-token").resolve("mcp_token");
+    endpoint(settings(0, 1000, false, List.of(), "", file));
+    assertEquals(200, send(FakeExchange.post(INIT)).status);
     FakeExchange viaLan = FakeExchange.post(INIT).header("Host", "192.168.1.5:8765");
     viaLan.localAddress = "192.168.1.5";
     // the address literal it arrived on is fine for Host, but beyond loopback a token is needed
@@ -357,11 +403,12 @@ public class McpEndpointTest {
   }
 
   @Test
-  public void bearerTokenWhenRequiredOrExposed() throws Exception {
+  public void bearerTokenRequiredByDefault() throws Exception {
     Path dir = Files.createTempDirectory("mcp-token");
     Path file = dir.resolve("mcp_token");
     endpoint(settings(0, 1000, true, List.of(), "", file));
     assertTrue(Files.exists(file));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
     String token = Files.readString(file).strip();
     assertTrue(token.length() >= 43);
     FakeExchange none = send(FakeExchange.post(INIT));
@@ -373,17 +420,29 @@ public class McpEndpointTest {
   }
 
   @Test
-  public void exposedListenerCreatesAndRequiresTheToken() throws Exception {
+  public void exposedListenerRequiresTheToken() throws Exception {
     Path file = Files.createTempDirectory("mcp-token").resolve("mcp_token");
     endpoint(settings(0, 1000, false, List.of(), "", file));
     assertEquals(200, send(FakeExchange.post(INIT)).status);
-    assertFalse(Files.exists(file));
+    assertTrue("made at start, for the stdio bridge", Files.exists(file));
     endpoint.guard().markExposed();
-    assertTrue(Files.exists(file));
     assertEquals(401, send(FakeExchange.post(INIT)).status);
     String token = Files.readString(file).strip();
     assertEquals(
         200, send(FakeExchange.post(INIT).header("Authorization", "bearer " + token)).status);
+  }
+
+  @Test
+  public void aTokenFileOthersCanReadFailsTheStart() throws Exception {
+    Path file = Files.createTempDirectory("mcp-token").resolve("mcp_token");
+    Files.writeString(file, "x".repeat(43) + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    try {
+      endpoint(settings(0, 1000, true, List.of(), "", file));
+      fail("a 0644 token file was used");
+    } catch (java.io.IOException e) {
+      assertTrue(e.getMessage(), e.getMessage().startsWith("token_file_permissions: " + file));
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.briefcase.itests.kernel;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -103,6 +104,9 @@ public class GogoCommandsIT {
       assertTrue(approvals, approvals.contains(id) && approvals.contains("note_add"));
       String approved = run(session, "briefcase:approve " + id);
       assertTrue(approved, approved.startsWith("approved " + id));
+      // the approval id only names the approval; the token is shown once, to the approver
+      String token = approved.substring(approved.indexOf("approval token: ") + 16).strip();
+      assertFalse(token, token.isEmpty() || token.equals(id));
       assertTrue(run(session, "briefcase:approvals").contains("no pending approvals"));
       // the kernel state changed: the token runs the call once
       ToolCallOutcome ran =
@@ -111,7 +115,7 @@ public class GogoCommandsIT {
                   "note_add",
                   JSON.readTree("{\"text\":\"from gogo\"}"),
                   new CallContext(UUID.randomUUID().toString(), null, null, "itest"),
-                  id));
+                  token));
       assertEquals(ToolCallOutcome.Status.OK, ran.status());
       String again = refused(session, "briefcase:deny " + id);
       assertTrue(again, again.startsWith("already_decided") || again.startsWith("not_found"));

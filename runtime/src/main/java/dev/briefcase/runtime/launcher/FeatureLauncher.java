@@ -1,6 +1,7 @@
 package dev.briefcase.runtime.launcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.edge.OwnerOnlyFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
@@ -9,13 +10,10 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Dictionary;
-import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.Hashtable;
@@ -259,29 +257,15 @@ public final class FeatureLauncher {
   static void checkTokenFiles(Path dataDir) throws LaunchException {
     for (String name : TOKEN_FILES) {
       Path file = dataDir.resolve(name);
-      PosixFileAttributeView view =
-          Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-      if (view == null || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
-      PosixFileAttributes a;
       try {
-        a = view.readAttributes();
+        OwnerOnlyFile.requirePrivate(file, OwnerOnlyFile.WIDER_THAN_0600);
+      } catch (OwnerOnlyFile.RefusedException e) {
+        throw new LaunchException(e.getMessage());
       } catch (IOException e) {
         throw new LaunchException("cannot read " + file + ": " + oneLine(e), e);
-      }
-      Set<PosixFilePermission> wider = EnumSet.copyOf(a.permissions());
-      wider.remove(PosixFilePermission.OWNER_READ);
-      wider.remove(PosixFilePermission.OWNER_WRITE);
-      if (!a.isRegularFile() || !wider.isEmpty()) {
-        throw new LaunchException(
-            "token_file_permissions: "
-                + file
-                + (a.isRegularFile()
-                    ? " has mode " + PosixFilePermissions.toString(a.permissions())
-                    : " is not a regular file")
-                + ", wider than rw------- (0600); others may have read it. Delete it to have a"
-                + " new one made, or chmod 600 it if nobody else could read it");
       }
     }
   }

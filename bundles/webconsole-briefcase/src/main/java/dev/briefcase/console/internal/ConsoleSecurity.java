@@ -1,5 +1,7 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.edge.LoopbackAuthority;
+import dev.briefcase.edge.OwnerOnlyFile;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -133,8 +135,8 @@ public final class ConsoleSecurity implements SecurityProvider {
       } catch (IOException e) {
         refuse(
             response,
-            e.getMessage() != null && e.getMessage().startsWith(PrivateFile.PERMISSIONS_CODE)
-                ? PrivateFile.PERMISSIONS_CODE
+            e.getMessage() != null && e.getMessage().startsWith(OwnerOnlyFile.PERMISSIONS_CODE)
+                ? OwnerOnlyFile.PERMISSIONS_CODE
                     + ": the console password file can be read by others; see the log"
                 : "console_unavailable: the console password file cannot be read");
         return null;

@@ -1,5 +1,6 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.edge.OwnerOnlyFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ record Credentials(String user, byte[] passwordSha256, boolean usingDefault) {
 
   /** Reads the password file; a missing, empty or widely readable file is an error. */
   static Credentials load(String user, Path passwordFile) throws IOException {
-    PrivateFile.requirePrivate(passwordFile);
+    OwnerOnlyFile.requirePrivate(passwordFile, "; refusing to use it");
     String line = Files.readString(passwordFile, StandardCharsets.UTF_8);
     int nl = line.indexOf('\n');
     line = (nl >= 0 ? line.substring(0, nl) : line).strip();
@@ -59,7 +60,7 @@ record Credentials(String user, byte[] passwordSha256, boolean usingDefault) {
     byte[] raw = new byte[18];
     new SecureRandom().nextBytes(raw);
     String password = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-    return PrivateFile.createAtomically(
+    return OwnerOnlyFile.createAtomically(
         passwordFile, (password + "\n").getBytes(StandardCharsets.US_ASCII));
   }
 

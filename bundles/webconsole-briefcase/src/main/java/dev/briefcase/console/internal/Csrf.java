@@ -1,5 +1,6 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.edge.LoopbackAuthority;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

@@ -17,6 +17,9 @@ import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.edge.IJsonText;
+import dev.briefcase.edge.LoopbackAuthority;
+import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
@@ -49,10 +52,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -127,7 +127,7 @@ public final class AdminApi {
   private final Path urlFile;
   private final String openApi;
   private final SseStreams streams;
-  private final HostCheck hostCheck;
+  private final int boundPort;
   private final boolean devLoopback;
 
   // Kernel services are optional, dynamic and greedy: a missing one answers 503 and shows in /ready
@@ -185,13 +185,13 @@ public final class AdminApi {
     this.streams = new SseStreams(MAX_STREAMS);
     this.server = HttpServer.create(bind, 128);
     InetSocketAddress bound = server.getAddress();
-    this.hostCheck = new HostCheck(bound.getPort());
+    this.boundPort = bound.getPort();
     server.setExecutor(workers);
     server.createContext("/", this::handle);
     server.start();
     String host = bound.getAddress().getHostAddress();
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort();
-    writeUrlFile(url);
+    OwnerOnlyFile.writeAtomically(urlFile, url);
     LOG.info("admin API listening on {}", url);
   }
 
@@ -229,7 +229,7 @@ public final class AdminApi {
       String path = ex.getRequestURI().getRawPath();
       String method = ex.getRequestMethod();
       try {
-        if (!hostCheck.allowed(ex.getRequestHeaders().getFirst("Host"))) {
+        if (!LoopbackAuthority.host(ex.getRequestHeaders().getFirst("Host"), boundPort)) {
           // DNS rebinding: a web page whose name now points at 127.0.0.1 sends its own name
           throw new HttpError(
               421, "invalid_host", "Host must be a loopback name with this listener's port");
@@ -471,7 +471,7 @@ public final class AdminApi {
     // I-JSON (SPEC §0, §4): a lone UTF-16 surrogate has no canonical form, and hashing it would
     // collide with '?'. Inside the call the kernel denies and receipts the attempt (invalid_args);
     // anywhere else in the body the request is refused here.
-    String notIJson = loneSurrogatePath(root, "$", 0);
+    String notIJson = IJsonText.loneSurrogatePath(root, "$", "");
     if (notIJson != null && !notIJson.startsWith("$.call.")) {
       throw HttpError.badRequest(
           "invalid_request", "request body is not I-JSON: lone UTF-16 surrogate at " + notIJson);
@@ -479,7 +479,8 @@ public final class AdminApi {
     if (notIJson != null && argsDefect == null) {
       // inside args: its path there, as the kernel names args problems; elsewhere in the call (a
       // field the kernel never sees included) the whole path — either way the tool never runs
-      String inArgs = call.has("args") ? loneSurrogatePath(call.get("args"), "$", 0) : null;
+      String inArgs =
+          call.has("args") ? IJsonText.loneSurrogatePath(call.get("args"), "$", "") : null;
       argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
     }
     JsonNode toolId = call.get("tool_id");
@@ -513,58 +514,6 @@ public final class AdminApi {
             pipeline.call(
                 new ToolCallRequest(
                     toolId.textValue(), args, context, approvalToken, argsDefect))));
-  }
-
-  /**
-   * The JSON path of the first key or string holding a lone UTF-16 surrogate, written without it
-   * (key characters outside printable ASCII become {@code ?}), or {@code null} when there is none.
-   */
-  static String loneSurrogatePath(JsonNode node, String path, int depth) {
-    if (node == null || depth > 64) {
-      return null;
-    }
-    if (node.isTextual()) {
-      return wellFormed(node.textValue()) ? null : path;
-    }
-    if (node.isObject()) {
-      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> e = fields.next();
-        String key = e.getKey();
-        String shown = key.replaceAll("[^\\x20-\\x7E]", "?");
-        String child = path + "." + (shown.length() <= 64 ? shown : shown.substring(0, 64));
-        if (!wellFormed(key)) {
-          return child;
-        }
-        String inner = loneSurrogatePath(e.getValue(), child, depth + 1);
-        if (inner != null) {
-          return inner;
-        }
-      }
-    } else if (node.isArray()) {
-      for (int i = 0; i < node.size(); i++) {
-        String inner = loneSurrogatePath(node.get(i), path + "[" + i + "]", depth + 1);
-        if (inner != null) {
-          return inner;
-        }
-      }
-    }
-    return null;
-  }
-
-  /** Whether every surrogate in {@code s} is half of a high-low pair. */
-  static boolean wellFormed(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Whether strict parsing failed only because of a duplicate key inside {@code call.args}. */
@@ -1122,19 +1071,6 @@ public final class AdminApi {
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);
     }
-  }
-
-  private void writeUrlFile(String url) throws IOException {
-    Path tmp = urlFile.resolveSibling("admin.url.tmp");
-    Files.deleteIfExists(tmp);
-    try {
-      Files.createFile(
-          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(tmp);
-    }
-    Files.writeString(tmp, url + "\n");
-    Files.move(tmp, urlFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static InetSocketAddress parseBind(String bind) {

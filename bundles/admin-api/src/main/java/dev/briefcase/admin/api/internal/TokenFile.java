@@ -1,59 +1,23 @@
 package dev.briefcase.admin.api.internal;
 
+import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.secrets.Sensitive;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * The admin bearer token of SPEC §18: {@code <data_dir>/auth_token}, b64url of 32 random bytes and
- * a newline, mode 0600, created on first start; compared in constant time. Also writes {@code
- * admin.url} (replaced atomically).
- *
- * <p>A new file is written to a 0600 temporary file in the same directory and then linked into
- * place, so no reader ever sees an empty or wider file and a file made concurrently by another
- * process is never replaced. An existing token file with permissions wider than 0600 (or that is
- * not a regular file) is refused with {@code token_file_permissions}: others may have read it.
+ * a newline, mode 0600, created on first start ({@link OwnerOnlyFile}: an existing file wider than
+ * 0600 is refused with {@code token_file_permissions}); compared in constant time.
  */
 final class TokenFile {
-  /** The stable code of a token file that others can read. */
-  static final String PERMISSIONS_CODE = "token_file_permissions";
-
-  private static final Set<PosixFilePermission> PRIVATE =
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
-
   private TokenFile() {}
 
   /** The token (ASCII), created with mode 0600 if the file does not exist. */
   static Sensitive<byte[]> loadOrCreate(Path file) throws IOException {
-    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-      byte[] raw = new byte[32];
-      new SecureRandom().nextBytes(raw);
-      String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw) + "\n";
-      createAtomically(file, token.getBytes(StandardCharsets.US_ASCII));
-    }
-    requirePrivate(file);
-    String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
-    if (text.length() < 32) {
-      throw new IOException(file.getFileName() + " is too short; delete it to have a new one made");
-    }
-    return Sensitive.of(text.getBytes(StandardCharsets.US_ASCII));
+    return Sensitive.of(OwnerOnlyFile.loadOrCreateToken(file));
   }
 
   /** Whether an {@code Authorization} header carries exactly this token. */
@@ -63,93 +27,5 @@ final class TokenFile {
     }
     byte[] given = authorization.substring(7).strip().getBytes(StandardCharsets.US_ASCII);
     return MessageDigest.isEqual(token.reveal(), given);
-  }
-
-  /**
-   * Refuses a file that is not a regular file or whose mode grants anything beyond owner read and
-   * write; a no-op where the file system has no POSIX permissions.
-   */
-  static void requirePrivate(Path file) throws IOException {
-    PosixFileAttributeView view =
-        Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-    if (view == null) {
-      return;
-    }
-    PosixFileAttributes a = view.readAttributes();
-    if (!a.isRegularFile()) {
-      throw new IOException(
-          PERMISSIONS_CODE + ": " + file + " is not a regular file; refusing to use it as a token");
-    }
-    if (!PRIVATE.containsAll(a.permissions())) {
-      throw new IOException(
-          PERMISSIONS_CODE
-              + ": "
-              + file
-              + " has mode "
-              + PosixFilePermissions.toString(a.permissions())
-              + ", wider than rw------- (0600); others may have read it. Delete it to have a new"
-              + " one made, or chmod 600 it if nobody else could read it");
-    }
-  }
-
-  /**
-   * Creates {@code file} with {@code content} unless it exists: written and synced in a 0600
-   * temporary file, then hard-linked into place (atomic, never replaces). Returns whether this call
-   * made the file.
-   */
-  static boolean createAtomically(Path file, byte[] content) throws IOException {
-    Path tmp = writePrivateTemp(file, content);
-    try {
-      Files.createLink(file, tmp);
-      return true;
-    } catch (FileAlreadyExistsException e) {
-      return false; // created concurrently: use that one
-    } catch (UnsupportedOperationException | IOException e) {
-      // no hard links here: a rename is still atomic, checked just before
-      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-        return false;
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      return true;
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  /** Writes {@code line} and a newline to {@code file} through a 0600 temporary file and a move. */
-  static void writeAtomically(Path file, String line) throws IOException {
-    Path tmp = writePrivateTemp(file, (line + "\n").getBytes(StandardCharsets.US_ASCII));
-    try {
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static Path writePrivateTemp(Path file, byte[] content) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    String prefix = "." + file.getFileName() + "-";
-    Path tmp;
-    try {
-      tmp =
-          Files.createTempFile(
-              dir,
-              prefix,
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      tmp = Files.createTempFile(dir, prefix, ".tmp");
-    }
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(content);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(true);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    return tmp;
   }
 }

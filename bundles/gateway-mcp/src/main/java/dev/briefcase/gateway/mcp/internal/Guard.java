@@ -1,5 +1,7 @@
 package dev.briefcase.gateway.mcp.internal;
 
+import dev.briefcase.edge.LoopbackAuthority;
+import dev.briefcase.edge.OwnerOnlyFile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -61,7 +63,7 @@ final class Guard {
       return true;
     }
     String host = hostOnly(hostHeader.trim()).toLowerCase(Locale.ROOT);
-    if (isLoopbackName(host)) {
+    if (LoopbackAuthority.isLoopbackName(host)) {
       return true;
     }
     if (!settings.publicHost().isEmpty() && host.equals(settings.publicHost())) {
@@ -126,7 +128,7 @@ final class Guard {
           && localPort > 0
           && uri.getPort() == localPort
           && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
-          && isLoopbackName(stripBrackets(host));
+          && LoopbackAuthority.isLoopbackName(stripBrackets(host));
     } catch (URISyntaxException e) {
       return false;
     }
@@ -141,11 +143,11 @@ final class Guard {
     if (settings.requireToken() || exposed.get() || !settings.publicHost().isEmpty()) {
       return true;
     }
-    if (localAddress != null && !isLoopbackName(stripBrackets(localAddress))) {
+    if (localAddress != null && !LoopbackAuthority.isLoopbackName(stripBrackets(localAddress))) {
       return true;
     }
     return hostHeader != null
-        && !isLoopbackName(hostOnly(hostHeader.trim()).toLowerCase(Locale.ROOT));
+        && !LoopbackAuthority.isLoopbackName(hostOnly(hostHeader.trim()).toLowerCase(Locale.ROOT));
   }
 
   /** Whether {@code Authorization} carries the token; compared in constant time. */
@@ -168,7 +170,7 @@ final class Guard {
       synchronized (this) {
         t = token;
         if (t == null) {
-          t = TokenFile.loadOrCreate(settings.tokenFile());
+          t = OwnerOnlyFile.loadOrCreateToken(settings.tokenFile());
           token = t;
         }
       }
@@ -183,32 +185,6 @@ final class Guard {
     if (t != null) {
       Arrays.fill(t, (byte) 0);
     }
-  }
-
-  static boolean isLoopbackName(String host) {
-    if (host.equals("127.0.0.1")
-        || host.equals("localhost")
-        || host.equals("::1")
-        || host.equals("0:0:0:0:0:0:0:1")) {
-      return true;
-    }
-    // 127.0.0.0/8, written as a dotted quad
-    if (!host.startsWith("127.")) {
-      return false;
-    }
-    String[] parts = host.split("\\.", -1);
-    if (parts.length != 4) {
-      return false;
-    }
-    for (String p : parts) {
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
-        return false;
-      }
-      if (Integer.parseInt(p) > 255) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** {@code host[:port]} or {@code [v6][:port]} → the host, brackets removed. */

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.edge.IJsonText;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.ApprovalWatch;
 import dev.briefcase.tools.CallContext;
@@ -22,9 +23,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -308,7 +307,7 @@ final class McpEndpoint implements AutoCloseable {
     // I-JSON (SPEC §0): a lone UTF-16 surrogate anywhere has no canonical form. A tools/call
     // whose params hold one still reaches the kernel, which denies and receipts the attempt; the
     // answer is then Invalid params. Anything else is refused here, echoing none of it.
-    String notIJson = loneSurrogatePath(msg, "$", 0);
+    String notIJson = IJsonText.loneSurrogatePath(msg, "$", "…");
     if (notIJson != null) {
       boolean inParams = notIJson.startsWith("$.params");
       if (!(hasId && inParams && "tools/call".equals(method))) {
@@ -324,7 +323,7 @@ final class McpEndpoint implements AutoCloseable {
         // the kernel denies (and receipts) the call whatever part of the params held it, so a
         // field it never sees (_meta, say) cannot slip a malformed call through to the tool
         JsonNode arguments = msg.path("params").get("arguments");
-        String inArgs = loneSurrogatePath(arguments, "$", 0);
+        String inArgs = IJsonText.loneSurrogatePath(arguments, "$", "…");
         argsDefect = (inArgs != null ? inArgs : notIJson) + ": lone UTF-16 surrogate (not I-JSON)";
       }
     }
@@ -888,58 +887,6 @@ final class McpEndpoint implements AutoCloseable {
   /** The answer to a message that is not I-JSON; {@code path} is already well-formed. */
   static String notIJsonMessage(String prefix, String path) {
     return prefix + ": not I-JSON, lone UTF-16 surrogate at " + clip(path, 200);
-  }
-
-  /**
-   * The JSON path of the first key or string holding a lone UTF-16 surrogate, written without it
-   * (key characters outside printable ASCII become {@code ?}), or {@code null} when the message is
-   * well-formed.
-   */
-  static String loneSurrogatePath(JsonNode node, String path, int depth) {
-    if (node == null || depth > 64) {
-      return null;
-    }
-    if (node.isTextual()) {
-      return wellFormed(node.textValue()) ? null : path;
-    }
-    if (node.isObject()) {
-      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> e = fields.next();
-        String key = e.getKey();
-        String child = path + "." + clip(key.replaceAll("[^\\x20-\\x7E]", "?"), 64);
-        if (!wellFormed(key)) {
-          return child;
-        }
-        String inner = loneSurrogatePath(e.getValue(), child, depth + 1);
-        if (inner != null) {
-          return inner;
-        }
-      }
-    } else if (node.isArray()) {
-      for (int i = 0; i < node.size(); i++) {
-        String inner = loneSurrogatePath(node.get(i), path + "[" + i + "]", depth + 1);
-        if (inner != null) {
-          return inner;
-        }
-      }
-    }
-    return null;
-  }
-
-  /** Whether every surrogate in {@code s} is half of a high-low pair. */
-  static boolean wellFormed(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static String clip(String s, int max) {

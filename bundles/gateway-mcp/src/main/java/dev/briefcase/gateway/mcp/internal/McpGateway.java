@@ -4,6 +4,8 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import dev.briefcase.edge.LoopbackAuthority;
+import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.tools.ApprovalWatch;
 import dev.briefcase.tools.ToolCallService;
 import dev.briefcase.tools.ToolCatalogListener;
@@ -332,7 +334,8 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     try {
       for (String e : endpoints) {
         String host = URI.create(e).getHost();
-        if (host != null && !Guard.isLoopbackName(host.replace("[", "").replace("]", ""))) {
+        if (host != null
+            && !LoopbackAuthority.isLoopbackName(host.replace("[", "").replace("]", ""))) {
           endpoint.guard().markExposed();
         }
       }
@@ -342,7 +345,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
         return;
       }
       if (urlFile != null) {
-        TokenFile.writeAtomically(urlFile, url);
+        OwnerOnlyFile.writeAtomically(urlFile, url);
       }
       publishedUrl = url;
       LOG.info("MCP gateway serving at {}", url);

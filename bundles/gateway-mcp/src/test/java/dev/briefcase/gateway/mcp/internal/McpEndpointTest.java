@@ -9,6 +9,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.edge.IJsonText;
 import dev.briefcase.tools.ApprovalRequest;
 import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallRequest;
@@ -554,7 +555,7 @@ public class McpEndpointTest {
       assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(ex));
       String message = ex.json().at("/error/message").asText();
       assertTrue(message, message.startsWith("Invalid params: not I-JSON"));
-      assertTrue(McpEndpoint.wellFormed(new String(ex.responseBody, StandardCharsets.UTF_8)));
+      assertTrue(IJsonText.wellFormed(new String(ex.responseBody, StandardCharsets.UTF_8)));
     }
     // every one reached the kernel, which writes the receipt, marked so the tool never runs
     assertEquals(4, tools.calls().size());

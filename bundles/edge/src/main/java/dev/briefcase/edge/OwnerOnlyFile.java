@@ -1,4 +1,4 @@
-package dev.briefcase.gateway.mcp.internal;
+package dev.briefcase.edge;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,32 +20,50 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Small owner-only files in the data directory: the MCP bearer token ({@code mcp_token}, b64url of
- * 32 random bytes, created once) and the listener URL ({@code mcp.url}, replaced atomically).
+ * Small owner-only files in the data directory: bearer tokens ({@code auth_token}, {@code
+ * mcp_token}), the console password, the listener URL files.
  *
  * <p>A new file is written to a 0600 temporary file in the same directory and then linked into
  * place, so no reader ever sees an empty or wider file and a file made concurrently by another
- * process is never replaced. An existing token file with permissions wider than 0600 (or that is
- * not a regular file) is refused with {@code token_file_permissions}: others may have read it.
+ * process is never replaced. An existing file with permissions wider than 0600 (or that is not a
+ * regular file) is refused with {@code token_file_permissions}: others may have read it.
  */
-final class TokenFile {
+public final class OwnerOnlyFile {
   /** The stable code of a token file that others can read. */
-  static final String PERMISSIONS_CODE = "token_file_permissions";
+  public static final String PERMISSIONS_CODE = "token_file_permissions";
+
+  /** The end of the refusal of a file whose mode is wider than 0600. */
+  public static final String WIDER_THAN_0600 =
+      ", wider than rw------- (0600); others may have read it. Delete it to have a new"
+          + " one made, or chmod 600 it if nobody else could read it";
 
   private static final Set<PosixFilePermission> PRIVATE =
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
-  private TokenFile() {}
+  private OwnerOnlyFile() {}
 
-  /** The token bytes (ASCII), created with mode 0600 if the file does not exist. */
-  static byte[] loadOrCreate(Path file) throws IOException {
+  /** A file refused with {@link #PERMISSIONS_CODE}; the message starts with the code. */
+  public static final class RefusedException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    RefusedException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * A bearer token (ASCII, stripped): b64url of 32 random bytes and a newline, created with mode
+   * 0600 if the file does not exist; an existing file must be owner-only and hold at least 32
+   * characters.
+   */
+  public static byte[] loadOrCreateToken(Path file) throws IOException {
     if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
       byte[] raw = new byte[32];
       new SecureRandom().nextBytes(raw);
       String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw) + "\n";
       createAtomically(file, token.getBytes(StandardCharsets.US_ASCII));
     }
-    requirePrivate(file);
+    requirePrivate(file, "; refusing to use it as a token");
     String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
     if (text.length() < 32) {
       throw new IOException(file.getFileName() + " is too short; delete it to have a new one made");
@@ -54,10 +72,11 @@ final class TokenFile {
   }
 
   /**
-   * Refuses a file that is not a regular file or whose mode grants anything beyond owner read and
-   * write; a no-op where the file system has no POSIX permissions.
+   * Refuses ({@link RefusedException}) a file that is not a regular file or whose mode grants
+   * anything beyond owner read and write; a no-op where the file system has no POSIX permissions.
+   * The refusal of a file that is not a regular file ends with {@code notRegular}.
    */
-  static void requirePrivate(Path file) throws IOException {
+  public static void requirePrivate(Path file, String notRegular) throws IOException {
     PosixFileAttributeView view =
         Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     if (view == null) {
@@ -65,18 +84,17 @@ final class TokenFile {
     }
     PosixFileAttributes a = view.readAttributes();
     if (!a.isRegularFile()) {
-      throw new IOException(
-          PERMISSIONS_CODE + ": " + file + " is not a regular file; refusing to use it as a token");
+      throw new RefusedException(
+          PERMISSIONS_CODE + ": " + file + " is not a regular file" + notRegular);
     }
     if (!PRIVATE.containsAll(a.permissions())) {
-      throw new IOException(
+      throw new RefusedException(
           PERMISSIONS_CODE
               + ": "
               + file
               + " has mode "
               + PosixFilePermissions.toString(a.permissions())
-              + ", wider than rw------- (0600); others may have read it. Delete it to have a new"
-              + " one made, or chmod 600 it if nobody else could read it");
+              + WIDER_THAN_0600);
     }
   }
 
@@ -85,7 +103,7 @@ final class TokenFile {
    * temporary file, then hard-linked into place (atomic, never replaces). Returns whether this call
    * made the file.
    */
-  static boolean createAtomically(Path file, byte[] content) throws IOException {
+  public static boolean createAtomically(Path file, byte[] content) throws IOException {
     Path tmp = writePrivateTemp(file, content);
     try {
       Files.createLink(file, tmp);
@@ -105,7 +123,7 @@ final class TokenFile {
   }
 
   /** Writes {@code line} and a newline to {@code file} through a 0600 temporary file and a move. */
-  static void writeAtomically(Path file, String line) throws IOException {
+  public static void writeAtomically(Path file, String line) throws IOException {
     Path tmp = writePrivateTemp(file, (line + "\n").getBytes(StandardCharsets.US_ASCII));
     try {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

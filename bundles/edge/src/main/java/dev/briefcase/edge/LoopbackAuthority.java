@@ -1,20 +1,22 @@
-package dev.briefcase.console.internal;
+package dev.briefcase.edge;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Locale;
 
 /**
- * The console's own authority: a loopback name ({@code localhost}, {@code 127.0.0.0/8} as a dotted
- * quad, {@code [::1]}) with the port the request arrived on. A DNS-rebinding page reaches the
- * console under its own name, so {@code Host} is checked against this allow-list, and a POST's
- * {@code Origin} must be {@code http://} plus such an authority — never compared with a {@code
- * Host} header the attacker chose. Stateless.
+ * A listener's own loopback authority: a loopback name ({@code localhost}, {@code 127.0.0.0/8} as a
+ * dotted quad, {@code [::1]}) with the port the listener bound. A browser sends the name it
+ * resolved in {@code Host}, so a DNS-rebinding page arrives with its own name: {@code Host} is
+ * checked against this allow-list, and an {@code Origin} must be {@code http://} plus such an
+ * authority — never compared with a {@code Host} header the attacker chose. A request without
+ * {@code Host} (HTTP/1.0) comes from no browser and is accepted. Stateless.
  */
-final class LoopbackAuthority {
+public final class LoopbackAuthority {
   private LoopbackAuthority() {}
 
-  /** Whether a {@code Host} header names the console listener on {@code port}. */
-  static boolean host(String hostHeader, int port) {
+  /** Whether a {@code Host} header names a loopback listener on {@code port}. */
+  public static boolean host(String hostHeader, int port) {
     if (hostHeader == null) {
       return true; // HTTP/1.0: no browser sends a request without Host
     }
@@ -24,7 +26,7 @@ final class LoopbackAuthority {
     if (h.startsWith("[")) {
       int end = h.indexOf(']');
       if (end < 0 || !h.startsWith(":", end + 1)) {
-        return false;
+        return false; // without a port it would be 80
       }
       name = h.substring(1, end);
       portText = h.substring(end + 2);
@@ -40,11 +42,11 @@ final class LoopbackAuthority {
         && portText.length() <= 5
         && portText.chars().allMatch(c -> c >= '0' && c <= '9')
         && Integer.parseInt(portText) == port
-        && loopbackName(name);
+        && isLoopbackName(name);
   }
 
-  /** Whether an {@code Origin} header is the console's own origin on {@code port}. */
-  static boolean origin(String origin, int port) {
+  /** Whether an {@code Origin} header is {@code http://} + a loopback name + {@code port}. */
+  public static boolean origin(String origin, int port) {
     if (origin == null || origin.equals("null")) {
       return false;
     }
@@ -61,17 +63,21 @@ final class LoopbackAuthority {
       if (name.startsWith("[") && name.endsWith("]")) {
         name = name.substring(1, name.length() - 1);
       }
-      return loopbackName(name);
-    } catch (java.net.URISyntaxException e) {
+      return isLoopbackName(name);
+    } catch (URISyntaxException e) {
       return false;
     }
   }
 
-  static boolean loopbackName(String name) {
-    if (name.equals("localhost") || name.equals("::1") || name.equals("0:0:0:0:0:0:0:1")) {
+  /**
+   * Whether {@code host} (lower case, without brackets or port) is a loopback name: {@code
+   * localhost}, {@code ::1} or a dotted quad in {@code 127.0.0.0/8} with ASCII digits.
+   */
+  public static boolean isLoopbackName(String host) {
+    if (host.equals("localhost") || host.equals("::1") || host.equals("0:0:0:0:0:0:0:1")) {
       return true;
     }
-    String[] parts = name.split("\\.", -1);
+    String[] parts = host.split("\\.", -1);
     if (parts.length != 4 || !parts[0].equals("127")) {
       return false;
     }

@@ -15,9 +15,10 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface ApprovalService {
 
   /**
-   * Pending requests, newest first, at most 100; stale ones are expired as a side effect. Each
-   * summary carries {@code args_preview} (the canonical arguments, secrets redacted, truncated) and
-   * {@code args_truncated} beside {@code args_hash}.
+   * Pending requests, newest first, up to the sum of the per-door caps on pending requests (at
+   * least 100), so every request the flood limits let in is listed; stale ones are expired as a
+   * side effect. Each summary carries {@code args_preview} (the canonical arguments, secrets
+   * redacted, truncated) and {@code args_truncated} beside {@code args_hash}.
    */
   List<ApprovalRequest> pending();
 

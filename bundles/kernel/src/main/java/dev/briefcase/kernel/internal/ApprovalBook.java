@@ -55,7 +55,11 @@ import org.slf4j.LoggerFactory;
  * <p>Flood control (SPEC §4 Δ 2026-12): an identical pending request from the same principal (same
  * call hash and kind) is returned instead of a new one; a principal holds at most {@code
  * max_pending_per_principal} pending requests ({@code too_many_pending_approvals}) and creates them
- * from a token bucket ({@code approval_rate_limited}).
+ * from a token bucket ({@code approval_rate_limited}). Because every MCP session is its own
+ * principal, the same two limits also hold per door (the principal's first segment: {@code mcp},
+ * {@code admin-api}, ...): {@code max_pending_per_door} and a door token bucket, so opening many
+ * sessions cannot flood the humans' list either. {@link #pending} lists up to the sum of the door
+ * caps, so everything the caps let in is shown.
  *
  * <p>Tokens: {@link #grant} issues a random token bound to the requesting principal; only its
  * SHA-256 is stored. The approval id is never a token.
@@ -99,14 +103,55 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         name = "Approval request burst per principal",
         description = "Size of the per-principal token bucket for new approval requests.")
     int creation_burst() default 20;
+
+    @AttributeDefinition(
+        name = "Pending approvals per door",
+        description =
+            "At most this many pending approvals per door (the principal's first segment: mcp,"
+                + " admin-api, ...), summed over all its sessions and agents; beyond it a call is"
+                + " denied with too_many_pending_approvals.")
+    int max_pending_per_door() default 100;
+
+    @AttributeDefinition(
+        name = "Approval requests per minute per door",
+        description =
+            "Refill rate of the per-door token bucket for new approval requests; an empty bucket"
+                + " denies the call with approval_rate_limited.")
+    int door_creations_per_minute() default 60;
+
+    @AttributeDefinition(
+        name = "Approval request burst per door",
+        description = "Size of the per-door token bucket for new approval requests.")
+    int door_creation_burst() default 40;
   }
 
-  /** The flood limits of one book. */
-  record Limits(int maxPendingPerPrincipal, int creationsPerMinute, int creationBurst) {
-    static final Limits DEFAULT = new Limits(20, 30, 20);
+  /** The flood limits of one book: per principal, then per door. */
+  record Limits(
+      int maxPendingPerPrincipal,
+      int creationsPerMinute,
+      int creationBurst,
+      int maxPendingPerDoor,
+      int doorCreationsPerMinute,
+      int doorCreationBurst) {
+    static final Limits DEFAULT = new Limits(20, 30, 20, 100, 60, 40);
+
+    Limits(int maxPendingPerPrincipal, int creationsPerMinute, int creationBurst) {
+      this(
+          maxPendingPerPrincipal,
+          creationsPerMinute,
+          creationBurst,
+          DEFAULT.maxPendingPerDoor,
+          DEFAULT.doorCreationsPerMinute,
+          DEFAULT.doorCreationBurst);
+    }
 
     Limits {
-      if (maxPendingPerPrincipal < 1 || creationsPerMinute < 1 || creationBurst < 1) {
+      if (maxPendingPerPrincipal < 1
+          || creationsPerMinute < 1
+          || creationBurst < 1
+          || maxPendingPerDoor < 1
+          || doorCreationsPerMinute < 1
+          || doorCreationBurst < 1) {
         throw new IllegalArgumentException("approval limits must be at least 1");
       }
     }
@@ -138,6 +183,9 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   /** Token buckets per principal, least recently used first; guarded by {@link #createLock}. */
   private final Map<String, double[]> buckets = new LinkedHashMap<>(64, 0.75f, true);
 
+  /** Token buckets per door, same bound; guarded by {@link #createLock}. */
+  private final Map<String, double[]> doorBuckets = new LinkedHashMap<>(8, 0.75f, true);
+
   private final List<ApprovalListener> listeners = new CopyOnWriteArrayList<>();
   private final Deque<ApprovalEvent> history = new ArrayDeque<>();
 
@@ -160,7 +208,10 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         new Limits(
             config.max_pending_per_principal(),
             config.creations_per_minute(),
-            config.creation_burst()));
+            config.creation_burst(),
+            config.max_pending_per_door(),
+            config.door_creations_per_minute(),
+            config.door_creation_burst()));
   }
 
   ApprovalBook(Store store, ReceiptLog receipts, Duration ttl, Clock clock) {
@@ -238,23 +289,70 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         throw new ApprovalException(
             TOO_MANY_PENDING, "too many pending approvals for this caller; wait for a decision");
       }
-      if (!takeCreationToken(principal, nowMs)) {
+      String door = door(principal);
+      if (doorPendingCount(door, nowMs) >= limits.maxPendingPerDoor()) {
+        LOG.debug("approval refused: too many pending for one door");
+        throw new ApprovalException(
+            TOO_MANY_PENDING, "too many pending approvals for this door; wait for a decision");
+      }
+      // both buckets are refilled and checked before either is charged, so a refusal costs none
+      double[] mine =
+          bucket(buckets, principal, limits.creationBurst(), limits.creationsPerMinute(), nowMs);
+      double[] theirs =
+          bucket(
+              doorBuckets,
+              door,
+              limits.doorCreationBurst(),
+              limits.doorCreationsPerMinute(),
+              nowMs);
+      if (mine[0] < 1) {
         LOG.debug("approval refused: creation rate limit for one principal");
         throw new ApprovalException(RATE_LIMITED, "approval requests are coming too fast");
       }
+      if (theirs[0] < 1) {
+        LOG.debug("approval refused: creation rate limit for one door");
+        throw new ApprovalException(RATE_LIMITED, "approval requests are coming too fast");
+      }
+      mine[0] -= 1;
+      theirs[0] -= 1;
       return insert(toolId, callHash, reason, kind, summary, principal);
     }
   }
 
+  /** The door a principal came through: its first segment ({@code mcp}, {@code admin-api}). */
+  static String door(String principal) {
+    int colon = principal.indexOf(':');
+    return colon < 0 ? principal : principal.substring(0, colon);
+  }
+
   private long pendingCount(String principal, long nowMs) {
+    return count(
+        "SELECT COUNT(*) FROM approvals WHERE principal = ? AND state = 'pending' AND"
+            + " expires_at_ms > ?",
+        principal,
+        nowMs);
+  }
+
+  /**
+   * Pending, unexpired requests of every principal of one door ({@code door} or {@code door:…}).
+   */
+  private long doorPendingCount(String door, long nowMs) {
+    return count(
+        "SELECT COUNT(*) FROM approvals WHERE state = 'pending' AND expires_at_ms > ? AND"
+            + " (principal = ? OR substr(principal, 1, ?) = ?)",
+        nowMs,
+        door,
+        door.length() + 1,
+        door + ":");
+  }
+
+  private long count(String sql, Object... params) {
     return store.read(
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT COUNT(*) FROM approvals WHERE principal = ? AND state = 'pending' AND"
-                      + " expires_at_ms > ?")) {
-            ps.setString(1, principal);
-            ps.setLong(2, nowMs);
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+              ps.setObject(i + 1, params[i]);
+            }
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next() ? rs.getLong(1) : 0L;
             }
@@ -262,26 +360,26 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
         });
   }
 
-  /** Takes one token from the principal's bucket; caller holds {@link #createLock}. */
-  private boolean takeCreationToken(String principal, long nowMs) {
-    double[] b = buckets.get(principal); // {tokens, last refill ms}
+  /**
+   * The key's bucket ({tokens, last refill ms}), refilled to now; caller holds {@link #createLock}.
+   * At most {@link #MAX_BUCKETS} are kept, the least recently used dropped.
+   */
+  private static double[] bucket(
+      Map<String, double[]> all, String key, int burst, int perMinute, long nowMs) {
+    double[] b = all.get(key);
     if (b == null) {
-      if (buckets.size() >= MAX_BUCKETS) {
-        Iterator<String> eldest = buckets.keySet().iterator();
+      if (all.size() >= MAX_BUCKETS) {
+        Iterator<String> eldest = all.keySet().iterator();
         eldest.next();
         eldest.remove();
       }
-      b = new double[] {limits.creationBurst(), nowMs};
-      buckets.put(principal, b);
+      b = new double[] {burst, nowMs};
+      all.put(key, b);
     }
-    double refill = Math.max(0, nowMs - (long) b[1]) * limits.creationsPerMinute() / 60_000.0;
-    b[0] = Math.min(limits.creationBurst(), b[0] + refill);
+    double refill = Math.max(0, nowMs - (long) b[1]) * perMinute / 60_000.0;
+    b[0] = Math.min(burst, b[0] + refill);
     b[1] = nowMs;
-    if (b[0] < 1) {
-      return false;
-    }
-    b[0] -= 1;
-    return true;
+    return b;
   }
 
   private ApprovalRequest insert(
@@ -425,13 +523,25 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     }
   }
 
+  /**
+   * Pending requests, newest first. The list holds up to the sum of the door caps (the door cap
+   * times the number of doors with a pending request, at least {@value #PENDING_LIMIT}), so
+   * whatever the flood limits let in is listed in full: a flood through one door can no longer push
+   * another door's requests out of the list.
+   */
   @Override
   public List<ApprovalRequest> pending() {
     expireStale();
+    long doors =
+        count(
+            "SELECT COUNT(DISTINCT CASE WHEN principal IS NULL THEN '' WHEN instr(principal, ':') ="
+                + " 0 THEN principal ELSE substr(principal, 1, instr(principal, ':') - 1) END)"
+                + " FROM approvals WHERE state = 'pending'");
+    long limit = Math.max(PENDING_LIMIT, doors * limits.maxPendingPerDoor());
     return query(
         "SELECT * FROM approvals WHERE state = 'pending' ORDER BY created_at_ms DESC, rowid DESC"
             + " LIMIT "
-            + PENDING_LIMIT);
+            + limit);
   }
 
   @Override

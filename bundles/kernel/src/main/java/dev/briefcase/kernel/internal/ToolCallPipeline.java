@@ -125,11 +125,34 @@ public final class ToolCallPipeline implements ToolCallService {
       LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
       return error(attempt, "internal_error");
     } finally {
-      // Every ending but a settled success gives the budget reservation back.
-      if (attempt.reservation != null) {
-        budgets.release(attempt.reservation);
-      }
+      closeBudget(attempt);
     }
+  }
+
+  /**
+   * Closes the budget of an attempt that did not settle it on success. Once the connector was
+   * invoked the tool may have done its work (and paid upstream) whatever came after — it threw, its
+   * output was too large or empty, a receipt failed — so the call is charged its actual cost when
+   * the tool reported one, else the estimate. Only a call that never reached the connector, or
+   * whose connector asked for an approval instead of running, gives the reservation back.
+   */
+  private void closeBudget(Attempt attempt) {
+    if (attempt.invoked) {
+      long cost = attempt.actualCost != null ? attempt.actualCost : attempt.estimate;
+      try {
+        if (attempt.reservation != null) {
+          budgets.settle(attempt.reservation, cost);
+        } else if (cost > 0) {
+          budgets.record(attempt.category, cost);
+        }
+      } catch (RuntimeException e) {
+        // fail closed: an unsettled reservation stays held until the next start
+        LOG.error("spend of a failed call to {} could not be recorded", safeId(attempt.toolId), e);
+      }
+    } else if (attempt.reservation != null) {
+      budgets.release(attempt.reservation);
+    }
+    attempt.reservation = null;
   }
 
   private ToolCallOutcome run(ToolCallRequest request, Attempt attempt, ToolRegistry.Lease lease) {
@@ -236,7 +259,8 @@ public final class ToolCallPipeline implements ToolCallService {
 
     // 7. Budget: check and reserve in one atomic step, so concurrent calls cannot all pass the
     // gate; an overrun asks a human, it is never a hard deny. An approved call runs regardless,
-    // and its reservation still counts against the limit. call() releases whatever is not settled.
+    // and its reservation still counts against the limit. call() settles or releases whatever is
+    // still open when the call ends (see closeBudget).
     if (spec.costMicroUsd() > 0) {
       attempt.reservation =
           budgets.reserve(
@@ -258,6 +282,10 @@ public final class ToolCallPipeline implements ToolCallService {
       return deny(attempt, "invalid_or_expired_approval");
     }
     ToolResult result;
+    // From here on the tool may run and spend: every ending is charged (closeBudget).
+    attempt.category = spec.category();
+    attempt.estimate = spec.costMicroUsd();
+    attempt.invoked = true;
     try {
       result =
           tool.connector()
@@ -269,6 +297,8 @@ public final class ToolCallPipeline implements ToolCallService {
                       request.context(),
                       granted == null ? null : granted.id()));
     } catch (ApprovalRequiredException e) {
+      // the connector asked a human before doing the work: nothing was spent
+      attempt.invoked = false;
       if (granted != null) {
         // The call already carries a human approval: a tool asking again is a tool bug, and the
         // consumed approval must not be turned into a second request.
@@ -291,6 +321,9 @@ public final class ToolCallPipeline implements ToolCallService {
       LOG.warn("connector {} failed on {}", tool.connectorId(), spec.id(), e);
       return error(attempt, "tool_failed");
     }
+    if (result != null) {
+      attempt.actualCost = result.actualCostMicroUsd();
+    }
     if (result == null || result.content() == null) {
       return error(attempt, "tool_failed: empty result");
     }
@@ -307,6 +340,7 @@ public final class ToolCallPipeline implements ToolCallService {
     } else {
       budgets.record(spec.category(), cost);
     }
+    attempt.invoked = false; // charged: nothing left for closeBudget
 
     // 11. Output firewall, then analysis of what passed it.
     JsonNode output = OutputFilter.apply(spec.outputFirewall(), result.content());
@@ -521,6 +555,10 @@ public final class ToolCallPipeline implements ToolCallService {
     ApprovalRequest approval;
     OutputAnalysis analysis;
     BudgetLedger.Reservation reservation;
+    boolean invoked;
+    String category;
+    long estimate;
+    Long actualCost;
 
     Attempt(ToolCallRequest request) {
       this.toolId = request.toolId();

@@ -161,6 +161,75 @@ public class ApprovalBookTest {
     assertEquals(2, small.pending().size());
   }
 
+  private ApprovalBook book(ApprovalBook.Limits limits) {
+    return new ApprovalBook(k.store, k.receipts, Duration.ofMinutes(10), k.clock, limits);
+  }
+
+  private static String refusal(ApprovalBook book, String callHash, String principal) {
+    try {
+      book.create("t", callHash, "r", "local", summary(), principal);
+      return null;
+    } catch (ApprovalException e) {
+      return e.code();
+    }
+  }
+
+  @Test
+  public void pendingApprovalsPerDoorAreCappedAcrossSessions() throws Exception {
+    ApprovalBook book = book(new ApprovalBook.Limits(20, 600, 100, 5, 600, 100));
+    for (int i = 0; i < 5; i++) {
+      assertNull(refusal(book, "h" + i, "mcp:session:s" + i));
+    }
+    // a new session is a new principal, but the same door: refused, nothing recorded
+    assertEquals("too_many_pending_approvals", refusal(book, "h5", "mcp:session:s5"));
+    assertEquals("too_many_pending_approvals", refusal(book, "h6", "mcp"));
+    assertEquals(5, book.pending().size());
+    // other doors, including one whose name merely starts with "mcp", keep their own cap
+    assertNull(refusal(book, "h7", "admin-api:agent:a"));
+    assertNull(refusal(book, "h8", "mcpx:session:s1"));
+    // a decision frees a place
+    book.deny(book.pending().get(book.pending().size() - 1).id(), "test");
+    assertNull(refusal(book, "h9", "mcp:session:s9"));
+  }
+
+  @Test
+  public void approvalCreationIsRateLimitedPerDoor() throws Exception {
+    ApprovalBook book = book(new ApprovalBook.Limits(20, 600, 100, 100, 1, 3));
+    for (int i = 0; i < 3; i++) {
+      assertNull(refusal(book, "h" + i, "mcp:session:s" + i));
+    }
+    assertEquals("approval_rate_limited", refusal(book, "h3", "mcp:session:s3"));
+    assertEquals(3, book.pending().size());
+    assertNull(refusal(book, "h4", "admin-api"));
+    k.clock.advance(Duration.ofMinutes(1));
+    assertNull(refusal(book, "h5", "mcp:session:s5"));
+    assertEquals("approval_rate_limited", refusal(book, "h6", "mcp:session:s6"));
+  }
+
+  @Test
+  public void aDoorRefusalDoesNotSpendThePrincipalsToken() throws Exception {
+    ApprovalBook book = book(new ApprovalBook.Limits(20, 1, 1, 100, 1, 1));
+    assertNull(refusal(book, "h0", "mcp:session:other"));
+    assertEquals("approval_rate_limited", refusal(book, "h1", "mcp:session:s1"));
+    k.clock.advance(Duration.ofMinutes(1));
+    // the door refilled one token; s1's own token was never taken
+    assertNull(refusal(book, "h1", "mcp:session:s1"));
+  }
+
+  @Test
+  public void theListingShowsEverythingTheDoorCapsLetIn() throws Exception {
+    ApprovalBook book = book(new ApprovalBook.Limits(200, 60_000, 1000, 150, 60_000, 1000));
+    for (int i = 0; i < 150; i++) {
+      assertNull(refusal(book, "m" + i, "mcp:session:s" + i));
+    }
+    for (int i = 0; i < 10; i++) {
+      assertNull(refusal(book, "a" + i, "admin-api:agent:a" + i));
+    }
+    List<ApprovalRequest> listed = book.pending();
+    assertEquals(160, listed.size());
+    assertEquals("newest first", "a9", listed.get(0).callHash());
+  }
+
   private static com.fasterxml.jackson.databind.node.ObjectNode summary() {
     return CanonicalJson.MAPPER.createObjectNode();
   }

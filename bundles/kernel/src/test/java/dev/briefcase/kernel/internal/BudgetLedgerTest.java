@@ -101,15 +101,38 @@ public class BudgetLedgerTest {
   }
 
   @Test
-  public void everyFailedEndingReleasesTheReservation() {
+  public void everyEndingAfterTheToolRanIsCharged() {
+    paid.gate.countDown();
+    k.budgets.set("read", 10 * COST);
+    long spent = 0;
+    for (String tool :
+        List.of("paid_fails", "paid_crashes", "paid_errors", "paid_empty", "paid_escapes")) {
+      ToolCallOutcome r = k.call(tool, "{}");
+      assertTrue(tool + ": " + r.status(), r.status() != Status.OK);
+      spent += COST;
+      // the tool ran and may have paid upstream: the estimate is charged, nothing stays held
+      assertEquals(tool, 0, k.budgets.reservedToday("read"));
+      assertEquals(tool, spent, k.budgets.spentToday("read"));
+    }
+  }
+
+  @Test
+  public void aFailedCallWithAnActualCostIsChargedThatCost() {
+    paid.gate.countDown();
+    k.budgets.set("read", 10 * COST);
+    assertEquals(Status.ERROR, k.call("paid_cheaper_empty", "{}").status());
+    assertEquals(COST / 4, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
+  }
+
+  @Test
+  public void aToolThatAsksForApprovalInsteadOfRunningIsNotCharged() {
     paid.gate.countDown();
     k.budgets.set("read", COST);
-    for (String tool : List.of("paid_fails", "paid_crashes", "paid_errors", "paid_empty")) {
-      ToolCallOutcome r = k.call(tool, "{}");
-      assertEquals(tool, Status.ERROR, r.status());
-      assertEquals(tool, 0, k.budgets.reservedToday("read"));
-      assertEquals(tool, 0, k.budgets.spentToday("read"));
-    }
+    ToolCallOutcome r = k.call("paid_asks", "{}");
+    assertEquals(Status.APPROVAL_REQUIRED, r.status());
+    assertEquals(0, k.budgets.reservedToday("read"));
+    assertEquals(0, k.budgets.spentToday("read"));
     // the whole limit is still there for a call that succeeds
     assertEquals(Status.OK, k.call("paid_slow", "{}").status());
     assertEquals(COST, k.budgets.spentToday("read"));
@@ -182,7 +205,15 @@ public class BudgetLedgerTest {
     public List<ToolSpec> tools() {
       List<ToolSpec> out = new ArrayList<>();
       for (String id :
-          List.of("paid_slow", "paid_fails", "paid_crashes", "paid_errors", "paid_empty")) {
+          List.of(
+              "paid_slow",
+              "paid_fails",
+              "paid_crashes",
+              "paid_errors",
+              "paid_empty",
+              "paid_escapes",
+              "paid_asks",
+              "paid_cheaper_empty")) {
         out.add(spec(id));
       }
       out.add(spec("paid_cheaper"));
@@ -224,6 +255,13 @@ public class BudgetLedgerTest {
         case "paid_errors" -> throw new AssertionError("an Error from a plugin");
         case "paid_empty" -> {
           return null;
+        }
+        case "paid_escapes" ->
+            throw new dev.briefcase.connector.SandboxViolationException("egress refused");
+        case "paid_asks" ->
+            throw new dev.briefcase.connector.ApprovalRequiredException("ask a human first");
+        case "paid_cheaper_empty" -> {
+          return new ToolResult(null, "local:paid", COST / 4);
         }
         case "paid_cheaper" -> {
           return new ToolResult(out, "local:paid", COST / 4);

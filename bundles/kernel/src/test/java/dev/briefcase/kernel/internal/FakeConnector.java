@@ -49,6 +49,9 @@ class FakeConnector implements Connector {
     ObjectNode out = CanonicalJson.MAPPER.createObjectNode();
     switch (call.toolId()) {
       case "quote" -> {
+        if ("FAIL".equals(call.args().path("symbol").asText())) {
+          throw new ToolException("upstream_failed", "upstream said no after billing");
+        }
         out.put("symbol", call.args().path("symbol").asText());
         out.put("price", 12.5);
         out.put("ts", "2026-11-27T10:00:00Z");

@@ -422,6 +422,26 @@ public class ToolCallPipelineTest {
   }
 
   @Test
+  public void aCostedCallDeniedBeforeTheToolRunsIsNotCharged() {
+    k.budgets.set("read", 3000);
+    ToolCallOutcome r = k.call("quote", "{\"symbol\":\"\"}");
+    assertEquals(Status.DENIED, r.status());
+    assertEquals(0, fake.executions.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
+  }
+
+  @Test
+  public void aCostedToolThatThrowsIsChargedItsEstimate() {
+    k.budgets.set("read", 10_000);
+    ToolCallOutcome r = k.call("quote", "{\"symbol\":\"FAIL\"}");
+    assertEquals(Status.ERROR, r.status());
+    assertEquals(1, fake.executions.get());
+    assertEquals(2000, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
+  }
+
+  @Test
   public void firewallDropsUnlistedFields() {
     ToolCallOutcome r = k.call("quote", "{\"symbol\":\"ABC\"}");
     assertEquals(Status.OK, r.status());

@@ -139,6 +139,81 @@ public class ApprovalAttackIT {
     assertEquals(other.toString(), "approval_required", other.path("status").asText());
   }
 
+  /**
+   * Every MCP session is its own principal, so the per-principal limits alone let an agent that
+   * opens many sessions pile up pending approvals. The door limits (door {@code mcp}: at most 100
+   * pending, a burst of 40 then 60 a minute, the defaults) hold across sessions: 15 sessions × 10
+   * distinct calls — each session well inside its own cap of 20 — never create more than the door
+   * cap, the rest are receipted denials, and everything pending is still listed.
+   */
+  @Test
+  public void manyMcpSessionsCannotFloodTheApprovals() throws Exception {
+    String tag = "door flood " + random();
+    List<String> created = new ArrayList<>();
+    int refused = 0;
+    for (int s = 0; s < 15; s++) {
+      Mcp session = Mcp.open();
+      for (int i = 0; i < 10; i++) {
+        JsonNode args = JSON.readTree("{\"text\":\"" + tag + " " + s + "." + i + "\"}");
+        JsonNode r = session.call("note_add", args, null);
+        assertTrue(r.toString(), r.path("isError").asBoolean());
+        String id = r.path("_meta").path("approval").path("id").asText("");
+        if (!id.isEmpty()) {
+          created.add(id);
+          continue;
+        }
+        String text = r.path("content").get(0).path("text").asText();
+        assertTrue(
+            text,
+            text.contains("approval_rate_limited") || text.contains("too_many_pending_approvals"));
+        refused++;
+      }
+    }
+    try {
+      assertTrue(
+          "door mcp created " + created.size() + " pending approvals, over its cap of 100",
+          created.size() <= 100);
+      assertTrue("no call was refused", refused > 0);
+      // everything pending is listed (the listing holds the sum of the door caps)
+      Set<String> listed = new HashSet<>();
+      for (JsonNode a : d.get("/v1/approvals").json().path("approvals")) {
+        listed.add(a.path("id").asText());
+      }
+      assertTrue("a pending approval is not listed", listed.containsAll(created));
+      // the refusals are receipted as denials of MCP calls
+      int receipted = 0;
+      for (JsonNode r : d.get("/v1/receipts?limit=500").json().path("receipts")) {
+        JsonNode e = r.path("event");
+        if ("mcp".equals(e.path("surface").asText())
+            && "deny".equals(e.path("decision").asText())
+            && e.path("reason")
+                .asText()
+                .matches("approval_rate_limited|too_many_pending_approvals")) {
+          receipted++;
+        }
+      }
+      assertTrue("refused " + refused + ", receipted " + receipted, receipted >= refused);
+    } finally {
+      // leave the door usable for the other cases: decide the flood, wait for a token to refill
+      for (String id : created) {
+        d.post("/v1/approvals/" + id + "/deny", "");
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      Mcp probe = Mcp.open();
+      while (true) {
+        JsonNode args = JSON.readTree("{\"text\":\"probe " + random() + "\"}");
+        String id =
+            probe.call("note_add", args, null).path("_meta").path("approval").path("id").asText("");
+        if (!id.isEmpty()) {
+          d.post("/v1/approvals/" + id + "/deny", "");
+          break;
+        }
+        assertTrue("the mcp door never refilled", System.nanoTime() < deadline);
+        Thread.sleep(500);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ item 7: what the human sees
 
   @Test

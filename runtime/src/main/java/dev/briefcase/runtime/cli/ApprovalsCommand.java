@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -28,6 +30,24 @@ final class ApprovalsCommand {
     return "/v1/approvals/" + URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
+  /**
+   * The warning printed next to an approval's arguments when the preview is not all of them: cut in
+   * the middle ({@code args_truncated}) or with secrets replaced ({@code args_redacted}); empty
+   * otherwise.
+   */
+  static String argsWarning(JsonNode summary) {
+    List<String> parts = new ArrayList<>();
+    if (summary.path("args_truncated").asBoolean()) {
+      parts.add("arguments too long: only the start and the end are shown (args_truncated)");
+    }
+    if (summary.path("args_redacted").asBoolean()) {
+      parts.add("parts that look like secrets are shown as [REDACTED] (args_redacted)");
+    }
+    return parts.isEmpty()
+        ? ""
+        : "WARNING: " + String.join("; ", parts) + " — args_hash binds the full arguments";
+  }
+
   static String describe(JsonNode a) {
     String line =
         String.format(
@@ -45,7 +65,7 @@ final class ApprovalsCommand {
     return line
         + "\n    args      "
         + s.path("args_preview").asText("-")
-        + (s.path("args_truncated").asBoolean() ? " … (truncated)" : "")
+        + (argsWarning(s).isEmpty() ? "" : "\n    warning   " + argsWarning(s))
         + "\n    args_hash "
         + s.path("args_hash").asText("-");
   }

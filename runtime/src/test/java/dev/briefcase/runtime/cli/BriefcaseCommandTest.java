@@ -200,6 +200,23 @@ public class BriefcaseCommandTest {
   }
 
   @Test
+  public void approvalsShowAWarningLineWhenThePreviewIsCutOrRedacted() throws Exception {
+    ObjectMapper m = new ObjectMapper();
+    JsonNode plain =
+        m.readTree("{\"id\":\"a\",\"summary\":{\"args_preview\":\"{}\",\"args_hash\":\"h\"}}");
+    assertFalse(
+        ApprovalsCommand.describe(plain), ApprovalsCommand.describe(plain).contains("WARNING"));
+    JsonNode both =
+        m.readTree(
+            "{\"id\":\"a\",\"summary\":{\"args_preview\":\"{}\",\"args_hash\":\"h\","
+                + "\"args_truncated\":true,\"args_redacted\":true}}");
+    String text = ApprovalsCommand.describe(both);
+    assertTrue(text, text.contains("\n    warning   WARNING: "));
+    assertTrue(text, text.contains("args_truncated"));
+    assertTrue(text, text.contains("args_redacted"));
+  }
+
+  @Test
   public void toolsCallOk() throws Exception {
     assertEquals(0, run("tools", "call", "echo", "--args", "{\"text\":\"hi\"}"));
     assertEquals("{\n  \"echo\" : \"hi\"\n}", out.strip());

@@ -1,11 +1,13 @@
 package dev.briefcase.console.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.tools.ApprovalRequest;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
@@ -62,9 +64,8 @@ public final class ApprovalsPage extends Page {
                   ? ""
                   : " cost:$" + s.path("estimated_cost_usd").asText());
       String argsHash = s.path("args_hash").asText("");
-      String preview =
-          s.path("args_preview").asText("")
-              + (s.path("args_truncated").asBoolean() ? " … (truncated)" : "");
+      String preview = s.path("args_preview").asText("");
+      String warning = argsWarning(s);
       out.println(
           "<tr data-approval-id=\""
               + Html.attr(a.id())
@@ -79,7 +80,13 @@ public final class ApprovalsPage extends Page {
               + "</td><td><pre class=\"args\" style=\"white-space:pre-wrap;word-break:break-all;"
               + "max-width:40em;margin:0\">"
               + Html.text(preview)
-              + "</pre><span title=\"SHA-256 of the JCS arguments; the approval binds exactly these"
+              + "</pre>"
+              + (warning.isEmpty()
+                  ? ""
+                  : "<p class=\"args-warning\" style=\"color:#a00;font-weight:bold;margin:0\">"
+                      + Html.text(warning)
+                      + "</p>")
+              + "<span title=\"SHA-256 of the JCS arguments; the approval binds exactly these"
               + " (secrets are redacted in the text above)\">args_hash "
               + Html.text(argsHash.length() > 16 ? argsHash.substring(0, 16) + "…" : argsHash)
               + "</span></td><td>"
@@ -121,5 +128,23 @@ public final class ApprovalsPage extends Page {
     }
     ApprovalRequest r = actions.decide(id, false, actor);
     return "Denied " + r.id() + " (" + r.toolId() + ")";
+  }
+
+  /**
+   * The warning shown next to an approval's arguments when the preview is not all of them: cut in
+   * the middle ({@code args_truncated}) or with secrets replaced ({@code args_redacted}); empty
+   * otherwise.
+   */
+  static String argsWarning(JsonNode summary) {
+    List<String> parts = new ArrayList<>();
+    if (summary.path("args_truncated").asBoolean()) {
+      parts.add("arguments too long: only the start and the end are shown (args_truncated)");
+    }
+    if (summary.path("args_redacted").asBoolean()) {
+      parts.add("parts that look like secrets are shown as [REDACTED] (args_redacted)");
+    }
+    return parts.isEmpty()
+        ? ""
+        : "WARNING: " + String.join("; ", parts) + " — args_hash binds the full arguments";
   }
 }

@@ -123,7 +123,10 @@ public final class BriefcaseCommands {
           .append(a.expiresAt())
           .append("\n    args ")
           .append(a.summary().path("args_preview").asText(""))
-          .append(a.summary().path("args_truncated").asBoolean() ? " … (truncated)" : "")
+          .append(
+              ApprovalsPage.argsWarning(a.summary()).isEmpty()
+                  ? ""
+                  : "\n    " + ApprovalsPage.argsWarning(a.summary()))
           .append("\n    args_hash ")
           .append(a.summary().path("args_hash").asText(""))
           .append('\n');

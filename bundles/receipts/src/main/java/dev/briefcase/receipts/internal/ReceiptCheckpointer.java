@@ -125,6 +125,9 @@ public final class ReceiptCheckpointer {
   private Checkpoint.Fields unverified;
   // a refusal that lasts until restart: chain_rewritten or checkpoint_gap
   private String refused;
+  // receipts found at start after the last checkpoint: written by an earlier process, so only a
+  // checkpoint vouches for them; receipts this process appends itself it has witnessed
+  private long inheritedUncovered;
   // the head id at which the append path should wake the thread (read by committing threads)
   private volatile long dueAt = 1;
 
@@ -161,6 +164,9 @@ public final class ReceiptCheckpointer {
     this.thread = new Thread(this::run, "briefcase-receipts-checkpointer");
     thread.setDaemon(true);
     findLastCheckpoint();
+    List<Receipt> headAtStart = log.list(1, 0);
+    inheritedUncovered =
+        headAtStart.isEmpty() ? 0 : headAtStart.get(0).id() - signedSeq - checkpointsAfterSigned;
     dueAt = signedSeq + checkpointsAfterSigned + this.every;
     if (log instanceof SqliteReceiptLog sqlite) {
       sqlite.onCommit(this::committed);
@@ -278,12 +284,16 @@ public final class ReceiptCheckpointer {
           "receipt " + signedSeq + " no longer has the hash its checkpoint signed");
       return null;
     }
-    if (uncovered > bound) {
+    // A stretch this process appended itself (a signer outage while it ran) is signed: it saw every
+    // one of those receipts committed, and the offline verifier still reports the stretch. A
+    // stretch it found at start is another matter: the checkpoints that covered it may have been
+    // deleted and the chain rebuilt, and a checkpoint now would vouch for the rebuild.
+    if (inheritedUncovered > bound) {
       refuse(
           current,
           "checkpoint_gap",
-          uncovered
-              + " receipts after "
+          inheritedUncovered
+              + " receipts found at start after "
               + (signedSeq < 1 ? "the start" : "seq " + signedSeq)
               + " have no verified checkpoint, more than "
               + bound
@@ -391,6 +401,7 @@ public final class ReceiptCheckpointer {
     signedSeq = head.id();
     signedHashHex = head.hashHex();
     checkpointsAfterSigned = 1;
+    inheritedUncovered = 0;
     dueAt = signedSeq + checkpointsAfterSigned + every;
     lastCheckpointAt = now;
     if (failing != null) {

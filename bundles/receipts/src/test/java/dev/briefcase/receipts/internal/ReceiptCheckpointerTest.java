@@ -435,12 +435,24 @@ public class ReceiptCheckpointerTest {
   }
 
   @Test
-  public void aStretchLongerThanTheBoundIsNeverSigned() throws Exception {
-    // the signer was away for 20 receipts (bound 3 x 5 = 15): no checkpoint vouches for them now
+  public void aStretchFoundAtStartLongerThanTheBoundIsNeverSigned() throws Exception {
+    // 20 receipts no checkpoint covers (bound 3 x 5 = 15) were written before this start: a
+    // checkpoint now would vouch for whatever an earlier writer left there
     plain(20);
-    assertNull(checkpointer.tick(now));
-    assertEquals("checkpoint_gap", checkpointer.refused());
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    assertNull(again.tick(now));
+    assertEquals("checkpoint_gap", again.refused());
     assertEquals(0, keys.signatures);
+  }
+
+  @Test
+  public void aStretchThisProcessAppendedDuringASignerOutageIsSigned() throws Exception {
+    // the signer was away while this process appended 20 receipts itself: it witnessed them, so it
+    // signs again once the signer is back (the offline verifier still reports the stretch)
+    plain(20);
+    assertNotNull(checkpointer.tick(now));
+    assertNull(checkpointer.refused());
+    assertEquals(1, keys.signatures);
   }
 
   @Test

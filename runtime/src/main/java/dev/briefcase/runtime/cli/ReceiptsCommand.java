@@ -108,17 +108,27 @@ final class ReceiptsCommand {
     @Option(
         names = "--max-unsigned",
         paramLabel = "N",
-        description = "Fail when more than N receipts follow the last verified checkpoint.")
+        description =
+            "Fail when more than N receipts follow the last verified checkpoint (default: the"
+                + " checkpoint bound, 3 x the signed cadence).")
     Long maxUnsigned;
+
+    @Option(
+        names = "--allow-unsigned",
+        description =
+            "Accept any number of receipts after the last checkpoint, or no checkpoint at all"
+                + " (gaps between checkpoints still fail).")
+    boolean allowUnsigned;
 
     @Override
     public Integer call() {
       if (offline != null) {
         return offline();
       }
-      if (!keyFiles.isEmpty() || partial || maxUnsigned != null) {
+      if (!keyFiles.isEmpty() || partial || maxUnsigned != null || allowUnsigned) {
         throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--key, --partial and --max-unsigned need --offline FILE");
+            spec.commandLine(),
+            "--key, --partial, --max-unsigned and --allow-unsigned need --offline FILE");
       }
       AdminClient client = root().client();
       AdminClient.Response res = client.post("/v1/receipts/verify", "{}");
@@ -168,41 +178,52 @@ final class ReceiptsCommand {
         throw new picocli.CommandLine.ParameterException(
             spec.commandLine(), "--max-unsigned must be at least 0");
       }
+      if (maxUnsigned != null && allowUnsigned) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--max-unsigned and --allow-unsigned exclude each other");
+      }
+      long maxTail =
+          allowUnsigned
+              ? OfflineVerifier.TAIL_ANY
+              : maxUnsigned != null ? maxUnsigned : OfflineVerifier.TAIL_BOUND;
       List<Checkpoint.VerificationKey> keys = new ArrayList<>();
       for (Path file : keyFiles) {
         keys.addAll(readKeys(file));
       }
       OfflineVerifier.Result r;
       try (BufferedReader in = Files.newBufferedReader(offline, StandardCharsets.UTF_8)) {
-        r = OfflineVerifier.verify(in, keys, partial);
+        r = OfflineVerifier.verify(in, keys, partial, maxTail);
       } catch (IOException | java.io.UncheckedIOException e) {
         throw new CliException(
             ExitCodes.ERROR,
             "briefcase: cannot read " + offline + ": " + AdminClient.oneLine(String.valueOf(e)));
       }
-      boolean tooLong = r.ok() && maxUnsigned != null && r.unsignedTail() > maxUnsigned;
       if (json) {
         com.fasterxml.jackson.databind.node.ObjectNode o = root().mapper.createObjectNode();
-        o.put("ok", r.ok() && !tooLong);
+        o.put("ok", r.ok());
         o.put("count", r.count());
         o.put("head_hash_hex", r.headHashHex());
         o.put("checkpoints_verified", r.checkpointsVerified());
         o.put("last_checkpoint_seq", r.lastCheckpointSeq());
         o.put("unsigned_tail", r.unsignedTail());
+        if (r.tailLimit() != OfflineVerifier.TAIL_ANY) {
+          o.put("unsigned_tail_limit", r.tailLimit());
+        }
         if (!r.ok()) {
           o.put("first_bad_id", r.firstBadId());
           o.put("reason", r.reason());
           o.put("detail", r.detail());
-        } else if (tooLong) {
-          o.put("reason", "unsigned_tail_too_long");
         }
         out().println(o);
-        return r.ok() && !tooLong ? ExitCodes.OK : ExitCodes.CHAIN_BROKEN;
+        return r.ok() ? ExitCodes.OK : ExitCodes.CHAIN_BROKEN;
       }
       if (!r.ok()) {
+        boolean coverage =
+            java.util.Set.of("checkpoint_gap", "checkpoint_missing", "unsigned_tail_too_long")
+                .contains(r.reason());
         err()
             .println(
-                "receipt chain broken at id "
+                (coverage ? "receipt chain not covered at id " : "receipt chain broken at id ")
                     + r.firstBadId()
                     + ": "
                     + r.reason()
@@ -213,6 +234,10 @@ final class ReceiptsCommand {
                     + " checkpoints verified before it");
         return ExitCodes.CHAIN_BROKEN;
       }
+      String limit =
+          r.tailLimit() == OfflineVerifier.TAIL_ANY
+              ? "any number allowed"
+              : "at most " + r.tailLimit() + " allowed";
       String summary =
           "receipt chain ok (offline): "
               + r.count()
@@ -222,18 +247,14 @@ final class ReceiptsCommand {
               + (r.checkpointsVerified() > 0 ? " (last over id " + r.lastCheckpointSeq() + ")" : "")
               + ", "
               + r.unsignedTail()
-              + " receipts after the last checkpoint (unsigned tail), head_hash_hex "
+              + (r.checkpointsVerified() > 0
+                  ? " receipts after the last checkpoint (unsigned tail, " + limit + ")"
+                  : " receipts and no checkpoint yet: all of them are an unsigned tail, which"
+                      + " nothing vouches for ("
+                      + limit
+                      + ")")
+              + ", head_hash_hex "
               + r.headHashHex();
-      if (tooLong) {
-        err()
-            .println(
-                "receipt chain not covered: unsigned_tail_too_long ("
-                    + r.unsignedTail()
-                    + " receipts after the last checkpoint, at most "
-                    + maxUnsigned
-                    + " allowed)");
-        return ExitCodes.CHAIN_BROKEN;
-      }
       out().println(summary);
       return ExitCodes.OK;
     }

@@ -15,8 +15,10 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.Before;
 import org.junit.Rule;
@@ -55,6 +57,11 @@ public class ReceiptsVerifyOfflineTest {
 
   /** {@code before} calls, a checkpoint over them, then {@code after} unsigned calls. */
   private String chain(KeyPair pair, int before, int after) throws Exception {
+    return chain(pair, before, after, 0);
+  }
+
+  /** The same with a v2 checkpoint signing the cadence {@code every} (0: a v1 checkpoint). */
+  private String chain(KeyPair pair, int before, int after, long every) throws Exception {
     StringBuilder sb = new StringBuilder();
     String prev = ReceiptChain.GENESIS_HASH_HEX;
     long id = 0;
@@ -63,7 +70,7 @@ public class ReceiptsVerifyOfflineTest {
       id++;
       ObjectNode event;
       if (i == before) {
-        Checkpoint.Fields f = new Checkpoint.Fields(id - 1, prev, id - 1, kid, "EdDSA", "");
+        Checkpoint.Fields f = new Checkpoint.Fields(id - 1, prev, id - 1, kid, "EdDSA", "", every);
         Signature s = Signature.getInstance("Ed25519");
         s.initSign(pair.getPrivate());
         s.update(Checkpoint.statementBytes(f));
@@ -71,7 +78,7 @@ public class ReceiptsVerifyOfflineTest {
         event =
             Checkpoint.event(
                 "2026-12-07T00:00:00Z",
-                new Checkpoint.Fields(id - 1, prev, id - 1, kid, "EdDSA", sig));
+                new Checkpoint.Fields(id - 1, prev, id - 1, kid, "EdDSA", sig, every));
       } else {
         event = mapper.createObjectNode().put("type", "tool_call").put("ts", "t").put("n", i);
       }
@@ -111,7 +118,9 @@ public class ReceiptsVerifyOfflineTest {
     assertEquals(
         err, 0, run("receipts", "verify", "--offline", export.toString(), "--key", key.toString()));
     assertTrue(out, out.contains("7 receipts, 1 checkpoints verified (last over id 4)"));
-    assertTrue(out, out.contains("2 receipts after the last checkpoint (unsigned tail)"));
+    assertTrue(
+        out,
+        out.contains("2 receipts after the last checkpoint (unsigned tail, at most 768 allowed)"));
   }
 
   @Test
@@ -196,6 +205,53 @@ public class ReceiptsVerifyOfflineTest {
             key.toString(),
             "--max-unsigned",
             "2"));
+  }
+
+  private int verify(String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of("receipts", "verify", "--offline", export.toString(), "--key", key.toString()));
+    args.addAll(List.of(extra));
+    return run(args.toArray(new String[0]));
+  }
+
+  @Test
+  public void aStretchLongerThanTheSignedCadenceAllowsFailsByDefault() throws Exception {
+    KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Files.writeString(key, jwk(pair));
+    // v2, every 2: bound 6; 7 receipts before the first checkpoint is a gap
+    Files.writeString(export, chain(pair, 7, 1, 2));
+    assertEquals(5, verify());
+    assertTrue(err, err.contains("not covered at id 8: checkpoint_gap (receipts 1 to 7 (7)"));
+    // 6 before it and a tail of 7 after it: the tail is too long unless allowed
+    Files.writeString(export, chain(pair, 6, 7, 2));
+    assertEquals(5, verify());
+    assertTrue(err, err.contains("not covered at id 7: unsigned_tail_too_long"));
+    assertEquals(0, verify("--allow-unsigned"));
+    assertTrue(out, out.contains("(unsigned tail, any number allowed)"));
+    assertEquals(0, verify("--max-unsigned", "7"));
+    assertEquals(2, verify("--max-unsigned", "7", "--allow-unsigned"));
+  }
+
+  @Test
+  public void anExportWithoutCheckpointsIsAnUnsignedTailUpToTheBound() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    String prev = ReceiptChain.GENESIS_HASH_HEX;
+    for (int id = 1; id <= 3; id++) {
+      ObjectNode event = mapper.createObjectNode().put("type", "tool_call").put("ts", "t");
+      String hash = ReceiptChain.hashEvent(prev, event);
+      ObjectNode line = mapper.createObjectNode();
+      line.put("id", id).put("ts", "t").put("prev_hash_hex", prev).put("hash_hex", hash);
+      line.set("event", event);
+      sb.append(line).append('\n');
+      prev = hash;
+    }
+    sb.append("{\"head_hash_hex\":\"").append(prev).append("\",\"count\":3}\n");
+    Files.writeString(export, sb.toString());
+    assertEquals(err, 0, verify());
+    assertTrue(out, out.contains("3 receipts and no checkpoint yet: all of them are an unsigned"));
+    assertEquals(5, verify("--max-unsigned", "0"));
+    assertTrue(err, err.contains("not covered at id 1: checkpoint_missing"));
   }
 
   @Test

@@ -20,11 +20,12 @@ import java.util.Set;
  * checkpointer and offline verifiers. The format is documented in the module README.
  *
  * <p>A checkpoint is a receipt whose event is {@code {kind:"checkpoint", ts, seq, head_hash_hex,
- * count, kid, alg, signature}}: {@code seq} is the id of the receipt whose hash {@code
- * head_hash_hex} is signed, {@code count} how many receipts the signed chain holds (equal to {@code
- * seq}, ids start at 1), {@code kid} the RFC 7638 thumbprint of the signing key, {@code alg} {@code
- * EdDSA} (Ed25519) or {@code ES256}, and {@code signature} the base64url signature (no padding)
- * over the UTF-8 bytes of {@link #statement}.
+ * count, every, kid, alg, signature}} ({@code every}, the configured cadence, since statement v2):
+ * {@code seq} is the id of the receipt whose hash {@code head_hash_hex} is signed, {@code count}
+ * how many receipts the signed chain holds (equal to {@code seq}, ids start at 1), {@code kid} the
+ * RFC 7638 thumbprint of the signing key, {@code alg} {@code EdDSA} (Ed25519) or {@code ES256}, and
+ * {@code signature} the base64url signature (no padding) over the UTF-8 bytes of {@link
+ * #statement}.
  *
  * <p>Stateless and thread-safe.
  */
@@ -33,8 +34,14 @@ public final class Checkpoint {
   /** The {@code kind} of a checkpoint receipt. */
   public static final String KIND = "checkpoint";
 
-  /** The {@code type} member of the signed statement. */
-  public static final String STATEMENT_TYPE = "briefcase.receipts.checkpoint.v1";
+  /** The {@code type} member of the signed statement (with {@code every}). */
+  public static final String STATEMENT_TYPE = "briefcase.receipts.checkpoint.v2";
+
+  /** The {@code type} member of a statement without {@code every}, still verified. */
+  public static final String STATEMENT_TYPE_V1 = "briefcase.receipts.checkpoint.v1";
+
+  /** The cadence assumed where no signed {@code every} says otherwise (v1, no checkpoint). */
+  public static final int DEFAULT_EVERY = 256;
 
   /** JWS name of Ed25519 signatures. */
   public static final String EDDSA = "EdDSA";
@@ -52,9 +59,39 @@ public final class Checkpoint {
 
   private Checkpoint() {}
 
-  /** The fields of a checkpoint event, as read from a receipt. */
+  /**
+   * The fields of a checkpoint event, as read from a receipt; {@code every} is 0 for a v1
+   * checkpoint (no cadence signed).
+   */
   public record Fields(
-      long seq, String headHashHex, long count, String kid, String alg, String signature) {}
+      long seq,
+      String headHashHex,
+      long count,
+      String kid,
+      String alg,
+      String signature,
+      long every) {
+
+    /** A v1 checkpoint: no {@code every}. */
+    public Fields(
+        long seq, String headHashHex, long count, String kid, String alg, String signature) {
+      this(seq, headHashHex, count, kid, alg, signature, 0);
+    }
+  }
+
+  /**
+   * The most non-checkpoint receipts an honest chain holds between two checkpoints (or before the
+   * first, or after the last) for a cadence of {@code every}: twice the cadence, plus one cadence
+   * of slack. The checkpointer signs as soon as {@code every} receipts are uncovered (the append
+   * path wakes it), so an honest stretch is {@code every} plus the receipts that commit while the
+   * signature is made and the checkpoint receipt is appended; the second {@code every} and the
+   * slack absorb a slow signer under load. {@code every <= 0} (a v1 checkpoint, or none) counts as
+   * {@link #DEFAULT_EVERY}.
+   */
+  public static long bound(long every) {
+    long e = every > 0 ? every : DEFAULT_EVERY;
+    return e * 2 + e;
+  }
 
   /** A verification key: its JWS algorithm, RFC 7638 thumbprint and the JDK key. */
   public record VerificationKey(String alg, String kid, PublicKey key) {}
@@ -66,6 +103,18 @@ public final class Checkpoint {
    * @throws IllegalArgumentException on a malformed hash, a negative number or an unknown alg
    */
   public static String statement(long seq, String headHashHex, long count, String kid, String alg) {
+    return statement(seq, headHashHex, count, kid, alg, 0);
+  }
+
+  /**
+   * The signed statement with the cadence: {@code every > 0} gives a v2 statement {@code
+   * {"alg","count","every","head_hash_hex","kid","seq","type":"briefcase.receipts.checkpoint.v2"}},
+   * {@code every == 0} the v1 statement.
+   *
+   * @throws IllegalArgumentException on a malformed hash, a negative number or an unknown alg
+   */
+  public static String statement(
+      long seq, String headHashHex, long count, String kid, String alg, long every) {
     if (!ReceiptChain.isHashHex(headHashHex)) {
       throw new IllegalArgumentException("head_hash_hex must be 64 lowercase hex digits");
     }
@@ -76,8 +125,14 @@ public final class Checkpoint {
       throw new IllegalArgumentException("kid is required");
     }
     requireAlg(alg);
+    if (every < 0 || every > ReceiptChain.MAX_SAFE_INTEGER) {
+      throw new IllegalArgumentException("every must be positive");
+    }
     ObjectNode o = MAPPER.createObjectNode();
-    o.put("type", STATEMENT_TYPE);
+    o.put("type", every > 0 ? STATEMENT_TYPE : STATEMENT_TYPE_V1);
+    if (every > 0) {
+      o.put("every", every);
+    }
     o.put("seq", seq);
     o.put("head_hash_hex", headHashHex);
     o.put("count", count);
@@ -88,7 +143,7 @@ public final class Checkpoint {
 
   /** The UTF-8 bytes of {@link #statement}, which are what is signed. */
   public static byte[] statementBytes(Fields f) {
-    return statement(f.seq(), f.headHashHex(), f.count(), f.kid(), f.alg())
+    return statement(f.seq(), f.headHashHex(), f.count(), f.kid(), f.alg(), f.every())
         .getBytes(StandardCharsets.UTF_8);
   }
 
@@ -100,6 +155,9 @@ public final class Checkpoint {
     o.put("seq", f.seq());
     o.put("head_hash_hex", f.headHashHex());
     o.put("count", f.count());
+    if (f.every() > 0) {
+      o.put("every", f.every());
+    }
     o.put("kid", f.kid());
     o.put("alg", f.alg());
     o.put("signature", f.signature());
@@ -126,7 +184,8 @@ public final class Checkpoint {
         positive(event, "count"),
         text(event, "kid"),
         text(event, "alg"),
-        text(event, "signature"));
+        text(event, "signature"),
+        event.has("every") ? positive(event, "every") : 0);
   }
 
   /**

@@ -21,10 +21,18 @@ import java.util.Objects;
  * re-chains every hash after it fails at the first checkpoint after the edit: that checkpoint's
  * statement no longer matches, and a new one cannot be signed without the key.
  *
+ * <p>Deleting checkpoints instead is caught by coverage: more than {@link Checkpoint#bound}
+ * receipts (for the cadence {@code every} the checkpoints sign) between two checkpoints, or before
+ * the first, fail with {@code checkpoint_gap}; receipts but no checkpoint, more than the bound of
+ * them, fail with {@code checkpoint_missing}; a longer unsigned tail after the last checkpoint
+ * fails with {@code unsigned_tail_too_long}. A tail within the bound (an export taken between
+ * checkpoints, a fresh daemon) is allowed unless the caller sets another limit.
+ *
  * <p>Failure reasons (stable): {@code malformed}, {@code chain_broken}, {@code hash_mismatch},
  * {@code checkpoint_invalid}, {@code checkpoint_unknown_key}, {@code checkpoint_bad_signature},
- * {@code checkpoint_mismatch}, {@code trailer_missing}, {@code trailer_mismatch}. Stateless; one
- * call per export.
+ * {@code checkpoint_mismatch}, {@code checkpoint_gap}, {@code checkpoint_missing}, {@code
+ * unsigned_tail_too_long}, {@code trailer_missing}, {@code trailer_mismatch}. Stateless; one call
+ * per export.
  */
 public final class OfflineVerifier {
 
@@ -32,6 +40,12 @@ public final class OfflineVerifier {
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+  /** The unsigned-tail limit meaning "the checkpoint bound" ({@link Checkpoint#bound}). */
+  public static final long TAIL_BOUND = -1;
+
+  /** The unsigned-tail limit meaning "any tail, and no checkpoint at all, is allowed". */
+  public static final long TAIL_ANY = Long.MAX_VALUE;
 
   private OfflineVerifier() {}
 
@@ -44,6 +58,7 @@ public final class OfflineVerifier {
    * @param checkpointsVerified checkpoints whose signature and head verified
    * @param lastCheckpointSeq the id covered by the last verified checkpoint, 0 if none
    * @param unsignedTail receipts after {@code lastCheckpointSeq} that are not checkpoints
+   * @param tailLimit the most unsigned receipts allowed after the last checkpoint (or with none)
    * @param firstBadId the id (the line's, for a checkpoint the checkpoint receipt's) where
    *     verification failed, or null
    * @param reason the stable failure code, or null
@@ -56,6 +71,7 @@ public final class OfflineVerifier {
       int checkpointsVerified,
       long lastCheckpointSeq,
       long unsignedTail,
+      long tailLimit,
       Long firstBadId,
       String reason,
       String detail) {}
@@ -67,8 +83,21 @@ public final class OfflineVerifier {
   public static Result verify(
       BufferedReader in, List<Checkpoint.VerificationKey> keys, boolean partial)
       throws IOException {
+    return verify(in, keys, partial, TAIL_BOUND);
+  }
+
+  /**
+   * {@link #verify(BufferedReader, List, boolean)} with an unsigned-tail limit: {@link #TAIL_BOUND}
+   * (the default), {@link #TAIL_ANY}, or at most that many receipts.
+   */
+  public static Result verify(
+      BufferedReader in, List<Checkpoint.VerificationKey> keys, boolean partial, long maxTail)
+      throws IOException {
     Objects.requireNonNull(keys, "keys");
-    Walk w = new Walk(keys);
+    if (maxTail < 0 && maxTail != TAIL_BOUND) {
+      throw new IllegalArgumentException("maxTail must be at least 0");
+    }
+    Walk w = new Walk(keys, maxTail);
     String line;
     long lineNo = 0;
     boolean trailerSeen = false;
@@ -106,7 +135,7 @@ public final class OfflineVerifier {
     if (!trailerSeen) {
       return w.fail(w.lastId + 1, "trailer_missing", "the export ends without its trailer");
     }
-    return w.result(true, null, null, null);
+    return w.tail();
   }
 
   /** The running state of one walk. */
@@ -122,9 +151,46 @@ public final class OfflineVerifier {
     long base;
     final List<String> hashes = new ArrayList<>();
     final List<Boolean> isCheckpoint = new ArrayList<>();
+    final long maxTail;
+    // the cadence the last verified checkpoint signed (0: none, or a v1 checkpoint)
+    long lastEvery;
 
-    Walk(List<Checkpoint.VerificationKey> keys) {
+    Walk(List<Checkpoint.VerificationKey> keys, long maxTail) {
       this.keys = keys;
+      this.maxTail = maxTail;
+    }
+
+    long tailLimit() {
+      return maxTail == TAIL_BOUND ? Checkpoint.bound(lastEvery) : maxTail;
+    }
+
+    Result tail() {
+      long limit = tailLimit();
+      if (unsigned <= limit) {
+        return result(true, null, null, null);
+      }
+      if (checkpoints == 0) {
+        return fail(
+            base,
+            "checkpoint_missing",
+            count
+                + " receipts and no checkpoint: nothing vouches for receipts "
+                + base
+                + " to "
+                + lastId
+                + " (at most "
+                + limit
+                + " may be unsigned)");
+      }
+      return fail(
+          lastCheckpointSeq + 1,
+          "unsigned_tail_too_long",
+          unsigned
+              + " receipts after the last checkpoint (over id "
+              + lastCheckpointSeq
+              + "), at most "
+              + limit
+              + " allowed");
     }
 
     Result receipt(JsonNode node, long lineNo, boolean partial) {
@@ -188,7 +254,7 @@ public final class OfflineVerifier {
       Checkpoint.Fields f;
       try {
         f = Checkpoint.fields(event);
-        Checkpoint.statement(f.seq(), f.headHashHex(), f.count(), f.kid(), f.alg());
+        Checkpoint.statement(f.seq(), f.headHashHex(), f.count(), f.kid(), f.alg(), f.every());
       } catch (IllegalArgumentException e) {
         return fail(id, "checkpoint_invalid", e.getMessage());
       }
@@ -235,10 +301,32 @@ public final class OfflineVerifier {
       }
       // everything up to seq is signed: forget it, and count what is left unsigned after it
       int drop = (int) (f.seq() - base + 1);
+      long gap = isCheckpoint.subList(0, drop).stream().filter(c -> !c).count();
+      long cadence =
+          Math.max(
+              f.every() > 0 ? f.every() : Checkpoint.DEFAULT_EVERY,
+              checkpoints > 0 ? (lastEvery > 0 ? lastEvery : Checkpoint.DEFAULT_EVERY) : 0);
+      if (gap > Checkpoint.bound(cadence)) {
+        return fail(
+            id,
+            "checkpoint_gap",
+            "receipts "
+                + base
+                + " to "
+                + f.seq()
+                + " ("
+                + gap
+                + ") have no checkpoint between them, at most "
+                + Checkpoint.bound(cadence)
+                + " for every "
+                + cadence
+                + ": nothing vouches for that stretch");
+      }
       hashes.subList(0, drop).clear();
       isCheckpoint.subList(0, drop).clear();
       base = f.seq() + 1;
       lastCheckpointSeq = f.seq();
+      lastEvery = f.every();
       checkpoints++;
       unsigned = isCheckpoint.stream().filter(c -> !c).count();
       return null;
@@ -270,6 +358,7 @@ public final class OfflineVerifier {
           checkpoints,
           lastCheckpointSeq,
           unsigned,
+          tailLimit(),
           id,
           reason,
           detail);

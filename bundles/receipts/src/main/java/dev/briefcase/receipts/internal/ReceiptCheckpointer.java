@@ -37,8 +37,12 @@ import org.slf4j.LoggerFactory;
  * {@code backend_unavailable}, {@code software_keys_refused}), receipts keep being written, the
  * failure is logged at WARN and the checkpoint is retried after {@code retry_seconds}, then less
  * often while the same failure persists. It signs nothing while the receipt its last checkpoint
- * covered no longer has the signed hash ({@code chain_rewritten}): a rewritten chain stays
- * detectable instead of being vouched for.
+ * covered no longer has the signed hash, or that checkpoint's signature does not verify with the
+ * identity key ({@code chain_rewritten}), nor over a stretch of more than {@link Checkpoint#bound}
+ * receipts since the last verified checkpoint ({@code checkpoint_gap}): a rewritten chain, or one
+ * whose checkpoints were deleted, stays detectable instead of being vouched for. Both refusals last
+ * until a restart. The receipt log wakes it as soon as {@code every} receipts are uncovered, so
+ * honest stretches stay within the bound under load.
  */
 @Component(
     service = {},
@@ -51,7 +55,7 @@ public final class ReceiptCheckpointer {
   public static final String PID = "dev.briefcase.receipts.checkpoints";
 
   /** Default for {@code every}. */
-  public static final int DEFAULT_EVERY = 256;
+  public static final int DEFAULT_EVERY = Checkpoint.DEFAULT_EVERY;
 
   /** Default for {@code interval_seconds}. */
   public static final int DEFAULT_INTERVAL_SECONDS = 60;
@@ -99,6 +103,7 @@ public final class ReceiptCheckpointer {
   private final ReceiptLog log;
   private final Supplier<KeyDirectory> directory;
   private final int every;
+  private final long bound;
   private final long intervalMs;
   private final long retryMs;
   private final Object wake = new Object();
@@ -116,6 +121,15 @@ public final class ReceiptCheckpointer {
   private long lastCheckpointAt = Long.MIN_VALUE;
   private String failing;
   private long backoffMs;
+  // the last checkpoint found at start, its signature not yet checked (needs the key directory)
+  private Checkpoint.Fields unverified;
+  // a refusal that lasts until restart: chain_rewritten or checkpoint_gap
+  private String refused;
+  // receipts found at start after the last checkpoint: written by an earlier process, so only a
+  // checkpoint vouches for them; receipts this process appends itself it has witnessed
+  private long inheritedUncovered;
+  // the head id at which the append path should wake the thread (read by committing threads)
+  private volatile long dueAt = 1;
 
   /** Activates on the receipt log with the component configuration. */
   @Activate
@@ -144,11 +158,28 @@ public final class ReceiptCheckpointer {
     this.log = Objects.requireNonNull(log, "log");
     this.directory = directory != null ? directory : () -> keys;
     this.every = Math.max(1, every);
+    this.bound = Checkpoint.bound(this.every);
     this.intervalMs = Math.max(1, intervalMs);
     this.retryMs = Math.max(1, retryMs);
     this.thread = new Thread(this::run, "briefcase-receipts-checkpointer");
     thread.setDaemon(true);
     findLastCheckpoint();
+    List<Receipt> headAtStart = log.list(1, 0);
+    inheritedUncovered =
+        headAtStart.isEmpty() ? 0 : headAtStart.get(0).id() - signedSeq - checkpointsAfterSigned;
+    dueAt = signedSeq + checkpointsAfterSigned + this.every;
+    if (log instanceof SqliteReceiptLog sqlite) {
+      sqlite.onCommit(this::committed);
+    }
+  }
+
+  // called by the receipt log's committer after each group commit: never blocks
+  private void committed(long headId) {
+    if (headId >= dueAt) {
+      synchronized (wake) {
+        wake.notifyAll();
+      }
+    }
   }
 
   @Reference(
@@ -184,6 +215,7 @@ public final class ReceiptCheckpointer {
               signedSeq = f.seq();
               signedHashHex = f.headHashHex();
               checkpointsAfterSigned = seen;
+              unverified = f;
               return;
             } catch (IllegalArgumentException e) {
               // not one of ours; keep looking
@@ -242,15 +274,49 @@ public final class ReceiptCheckpointer {
       return null;
     }
     Head current = new Head(head.id(), head.hashHex());
+    if (refused != null) {
+      return null;
+    }
     if (rewritten(current)) {
-      failed(
+      refuse(
           current,
           "chain_rewritten",
-          "receipt " + signedSeq + " no longer has the hash its checkpoint signed",
-          now);
+          "receipt " + signedSeq + " no longer has the hash its checkpoint signed");
+      return null;
+    }
+    // A stretch this process appended itself (a signer outage while it ran) is signed: it saw every
+    // one of those receipts committed, and the offline verifier still reports the stretch. A
+    // stretch it found at start is another matter: the checkpoints that covered it may have been
+    // deleted and the chain rebuilt, and a checkpoint now would vouch for the rebuild.
+    if (inheritedUncovered > bound) {
+      refuse(
+          current,
+          "checkpoint_gap",
+          inheritedUncovered
+              + " receipts found at start after "
+              + (signedSeq < 1 ? "the start" : "seq " + signedSeq)
+              + " have no verified checkpoint, more than "
+              + bound
+              + " (a checkpoint now would vouch for what nothing signed; offline verification"
+              + " reports the stretch)");
       return null;
     }
     return sign(current, now);
+  }
+
+  private void refuse(Head head, String code, String message) {
+    refused = code;
+    LOG.warn(
+        "receipt checkpoint over seq {} not signed ({}: {}); receipts are still written, no"
+            + " checkpoint is signed until a restart",
+        head.id(),
+        code,
+        message);
+  }
+
+  /** The refusal that lasts until restart ({@code chain_rewritten}, {@code checkpoint_gap}). */
+  String refused() {
+    return refused;
   }
 
   // Never sign on top of a chain changed under the last checkpoint: that would vouch for the edit.
@@ -273,9 +339,33 @@ public final class ReceiptCheckpointer {
     Checkpoint.Fields signed;
     try {
       KeyInfo key = kd.ensure(KeyDirectory.IDENTITY);
+      if (unverified != null) {
+        Checkpoint.Fields last = unverified;
+        if (last.kid().equals(key.thumbprint())) {
+          if (!Checkpoint.signatureValid(last, Checkpoint.verificationKey(key.publicJwk()))) {
+            refuse(
+                head,
+                "chain_rewritten",
+                "the last checkpoint (over seq "
+                    + last.seq()
+                    + ") does not verify with the identity key");
+            return null;
+          }
+        } else {
+          // signed by a key the identity role had before a rotation: only the offline verifier,
+          // given that key, can check it; a forged one fails there (checkpoint_unknown_key)
+          LOG.info(
+              "the last receipt checkpoint (over seq {}) is signed by key {}, not the current"
+                  + " identity key; offline verification needs that key",
+              last.seq(),
+              last.kid());
+        }
+        unverified = null;
+      }
       String alg = Checkpoint.jwsAlg(key.handle().algorithm().name());
       Checkpoint.Fields unsigned =
-          new Checkpoint.Fields(head.id(), head.hashHex(), head.id(), key.thumbprint(), alg, "");
+          new Checkpoint.Fields(
+              head.id(), head.hashHex(), head.id(), key.thumbprint(), alg, "", every);
       byte[] signature = kd.sign(KeyDirectory.IDENTITY, Checkpoint.statementBytes(unsigned));
       signed =
           new Checkpoint.Fields(
@@ -284,7 +374,8 @@ public final class ReceiptCheckpointer {
               head.id(),
               key.thumbprint(),
               alg,
-              Base64.getUrlEncoder().withoutPadding().encodeToString(signature));
+              Base64.getUrlEncoder().withoutPadding().encodeToString(signature),
+              every);
       // a rotation between reading the key and signing, or a faulty signer, must not leave a
       // checkpoint nobody can verify
       if (!Checkpoint.signatureValid(signed, Checkpoint.verificationKey(key.publicJwk()))) {
@@ -310,6 +401,8 @@ public final class ReceiptCheckpointer {
     signedSeq = head.id();
     signedHashHex = head.hashHex();
     checkpointsAfterSigned = 1;
+    inheritedUncovered = 0;
+    dueAt = signedSeq + checkpointsAfterSigned + every;
     lastCheckpointAt = now;
     if (failing != null) {
       LOG.info(
@@ -345,6 +438,9 @@ public final class ReceiptCheckpointer {
   @Deactivate
   public void close() {
     stopped = true;
+    if (log instanceof SqliteReceiptLog sqlite) {
+      sqlite.onCommit(null);
+    }
     synchronized (wake) {
       wake.notifyAll();
     }

@@ -151,6 +151,7 @@ public final class SqliteReceiptLog implements ReceiptLog {
   private final Thread committer;
   private volatile boolean closed;
   private volatile Head head;
+  private volatile java.util.function.LongConsumer commitListener;
   // committer thread only
   private boolean headStale;
 
@@ -174,6 +175,14 @@ public final class SqliteReceiptLog implements ReceiptLog {
     committer.setDaemon(true);
     committer.start();
     LOG.info("receipt log ready at id {} (max batch {})", head.id(), this.maxBatch);
+  }
+
+  /**
+   * Sets the one listener told the new head id after each group commit, on the committing thread
+   * (the checkpointer's wake-up); it must not block. Null removes it.
+   */
+  public void onCommit(java.util.function.LongConsumer listener) {
+    commitListener = listener;
   }
 
   @Override
@@ -261,6 +270,14 @@ public final class SqliteReceiptLog implements ReceiptLog {
       store.write(c -> insert(c, expected, receipts, canonical));
       head = new Head(id, prev);
       LOG.debug("committed {} receipts up to id {}", receipts.size(), id);
+      java.util.function.LongConsumer listener = commitListener;
+      if (listener != null) {
+        try {
+          listener.accept(id);
+        } catch (RuntimeException e) {
+          LOG.debug("commit listener failed: {}", e.toString());
+        }
+      }
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).done.complete(receipts.get(i));
       }

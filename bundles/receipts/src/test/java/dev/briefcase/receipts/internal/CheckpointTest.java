@@ -31,6 +31,24 @@ public class CheckpointTest {
   }
 
   @Test
+  public void aV2StatementSignsTheCadence() {
+    assertEquals(
+        "{\"alg\":\"EdDSA\",\"count\":42,\"every\":256,\"head_hash_hex\":\""
+            + HASH
+            + "\",\"kid\":\"kid-1\",\"seq\":42,\"type\":\"briefcase.receipts.checkpoint.v2\"}",
+        Checkpoint.statement(42, HASH, 42, "kid-1", "EdDSA", 256));
+    Checkpoint.Fields f = new Checkpoint.Fields(42, HASH, 42, "kid-1", "EdDSA", "sig", 7);
+    com.fasterxml.jackson.databind.JsonNode event = Checkpoint.event("2026-12-07T00:00:00Z", f);
+    assertEquals(7, event.get("every").asLong());
+    assertEquals(f, Checkpoint.fields(event));
+    // v1 events have no every
+    Checkpoint.Fields v1 = new Checkpoint.Fields(42, HASH, 42, "kid-1", "EdDSA", "sig");
+    assertEquals(0, Checkpoint.fields(Checkpoint.event("2026-12-07T00:00:00Z", v1)).every());
+    assertEquals(3 * 7, Checkpoint.bound(7));
+    assertEquals(3 * Checkpoint.DEFAULT_EVERY, Checkpoint.bound(0));
+  }
+
+  @Test
   public void statementRefusesMalformedMembers() {
     assertThrows(
         IllegalArgumentException.class,

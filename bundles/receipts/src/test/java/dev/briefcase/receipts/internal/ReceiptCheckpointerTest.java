@@ -302,4 +302,202 @@ public class ReceiptCheckpointerTest {
     assertNotNull(c);
     assertEquals(17, c.event().get("seq").asLong());
   }
+
+  private OfflineVerifier.Result verifyTail(String export, long maxTail) throws Exception {
+    return OfflineVerifier.verify(
+        new BufferedReader(new StringReader(export)),
+        List.of(Checkpoint.verificationKey(keys.publicJwk())),
+        false,
+        maxTail);
+  }
+
+  private void plain(int n) {
+    for (int i = 0; i < n; i++) {
+      log.append(mapper.createObjectNode().put("kind", "x").put("ts", "2026-12-07T00:00:00Z"));
+    }
+  }
+
+  /** Signs a checkpoint over the head by hand, as a signer that was away for a while would. */
+  private void signHead(long every) throws Exception {
+    Receipt head = log.list(1, 0).get(0);
+    String kid = Checkpoint.verificationKey(keys.publicJwk()).kid();
+    Checkpoint.Fields unsigned =
+        new Checkpoint.Fields(head.id(), head.hashHex(), head.id(), kid, "EdDSA", "", every);
+    byte[] sig = keys.sign("identity", Checkpoint.statementBytes(unsigned));
+    Checkpoint.Fields signed =
+        new Checkpoint.Fields(
+            head.id(),
+            head.hashHex(),
+            head.id(),
+            kid,
+            "EdDSA",
+            java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sig),
+            every);
+    log.append(Checkpoint.event("2026-12-07T00:00:00Z", signed));
+  }
+
+  /** Replaces every row of the database with the receipts of {@code export}, ids renumbered. */
+  private void replaceDatabase(List<ObjectNode> events) {
+    log.close();
+    store.write(
+        c -> {
+          try (java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM receipts");
+          }
+          try (java.sql.PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO receipts (id, ts, prev_hash_hex, hash_hex, event_json)"
+                      + " VALUES (?, ?, ?, ?, ?)")) {
+            String prev = ReceiptChain.GENESIS_HASH_HEX;
+            long id = 0;
+            for (ObjectNode e : events) {
+              String hash = ReceiptChain.hashEvent(prev, e);
+              ps.setLong(1, ++id);
+              ps.setString(2, "2026-12-07T00:00:00Z");
+              ps.setString(3, prev);
+              ps.setString(4, hash);
+              ps.setString(5, ReceiptChain.canonicalize(e));
+              ps.addBatch();
+              prev = hash;
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+    log = new SqliteReceiptLog(store, SqliteReceiptLog.DEFAULT_MAX_BATCH, 30_000);
+  }
+
+  @Test
+  public void deletedCheckpointsAndARechainedChainAreNotSignedAfterARestart() throws Exception {
+    for (int i = 1; i <= 30; i++) {
+      call(i);
+    }
+    assertTrue(verify(export(), keys).ok());
+    // the attacker edits receipt 3, deletes every checkpoint row, renumbers and re-chains
+    List<ObjectNode> kept = new ArrayList<>();
+    for (String line : export().split("\n")) {
+      JsonNode n = mapper.readTree(line);
+      if (n.has("id") && !Checkpoint.isCheckpoint(n.get("event"))) {
+        ObjectNode e = (ObjectNode) n.get("event").deepCopy();
+        if (n.get("id").asLong() == 3) {
+          e.put("decision", "deny");
+        }
+        kept.add(e);
+      }
+    }
+    replaceDatabase(kept);
+    assertTrue("a bare hash chain cannot tell", log.verify().ok());
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    plain(6);
+    int before = keys.signatures;
+    assertNull(again.tick(now));
+    assertNull(again.tick(now + 3_600_000));
+    assertEquals(before, keys.signatures);
+    assertEquals("checkpoint_gap", again.refused());
+    // offline: 36 receipts, none vouched for; within the default bound (no signed cadence: 3 x
+    // 256) they read as an unsigned tail, which the output says; --max-unsigned 0 refuses them
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertTrue(r.ok());
+    assertEquals(0, r.checkpointsVerified());
+    assertEquals(36, r.unsignedTail());
+    assertEquals("checkpoint_missing", verifyTail(export(), 0).reason());
+    // and a longer chain without any checkpoint fails by default
+    plain((int) Checkpoint.bound(0) - 35);
+    r = verify(export(), keys);
+    assertFalse(r.ok());
+    assertEquals("checkpoint_missing", r.reason());
+    assertEquals(Long.valueOf(1), r.firstBadId());
+    assertTrue(verifyTail(export(), OfflineVerifier.TAIL_ANY).ok());
+  }
+
+  @Test
+  public void aLastCheckpointThatDoesNotVerifyIsNotSignedOver() throws Exception {
+    fourteenReceipts();
+    // the attacker replaces the checkpoints' signatures (e.g. to re-point them) and re-chains
+    List<ObjectNode> events = new ArrayList<>();
+    for (String line : export().split("\n")) {
+      JsonNode n = mapper.readTree(line);
+      if (n.has("id")) {
+        ObjectNode e = (ObjectNode) n.get("event").deepCopy();
+        if (Checkpoint.isCheckpoint(e)) {
+          e.put("signature", "A".repeat(86));
+        }
+        events.add(e);
+      }
+    }
+    replaceDatabase(events);
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    plain(6);
+    int before = keys.signatures;
+    assertNull(again.tick(now));
+    assertEquals(before, keys.signatures);
+    assertEquals("chain_rewritten", again.refused());
+  }
+
+  @Test
+  public void aStretchFoundAtStartLongerThanTheBoundIsNeverSigned() throws Exception {
+    // 20 receipts no checkpoint covers (bound 3 x 5 = 15) were written before this start: a
+    // checkpoint now would vouch for whatever an earlier writer left there
+    plain(20);
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    assertNull(again.tick(now));
+    assertEquals("checkpoint_gap", again.refused());
+    assertEquals(0, keys.signatures);
+  }
+
+  @Test
+  public void aStretchThisProcessAppendedDuringASignerOutageIsSigned() throws Exception {
+    // the signer was away while this process appended 20 receipts itself: it witnessed them, so it
+    // signs again once the signer is back (the offline verifier still reports the stretch)
+    plain(20);
+    assertNotNull(checkpointer.tick(now));
+    assertNull(checkpointer.refused());
+    assertEquals(1, keys.signatures);
+  }
+
+  @Test
+  public void offlineAGapBetweenCheckpointsFailsNamingTheRange() throws Exception {
+    plain(3);
+    signHead(5);
+    plain(16);
+    signHead(5);
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertFalse(r.ok());
+    assertEquals("checkpoint_gap", r.reason());
+    assertEquals(Long.valueOf(21), r.firstBadId());
+    assertTrue(r.detail(), r.detail().contains("receipts 4 to 20 (16)"));
+  }
+
+  @Test
+  public void offlineTheSameStretchIsHonestForALargerSignedCadence() throws Exception {
+    // 16 receipts between checkpoints of a cadence of 6 (bound 18)
+    plain(3);
+    signHead(6);
+    plain(16);
+    signHead(6);
+    assertTrue(verify(export(), keys).ok());
+  }
+
+  @Test
+  public void offlineAFreshChainWithoutCheckpointIsAnAllowedUnsignedTail() throws Exception {
+    plain(4);
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertTrue(r.detail(), r.ok());
+    assertEquals(0, r.checkpointsVerified());
+    assertEquals(4, r.unsignedTail());
+    assertEquals(Checkpoint.bound(0), r.tailLimit());
+    assertEquals("checkpoint_missing", verifyTail(export(), 0).reason());
+  }
+
+  @Test
+  public void offlineATailLongerThanTheBoundFails() throws Exception {
+    plain(2);
+    signHead(5);
+    plain(16);
+    OfflineVerifier.Result r = verify(export(), keys);
+    assertEquals("unsigned_tail_too_long", r.reason());
+    assertEquals(Long.valueOf(3), r.firstBadId());
+    assertTrue(verifyTail(export(), OfflineVerifier.TAIL_ANY).ok());
+    assertTrue(verifyTail(export(), 16).ok());
+  }
 }

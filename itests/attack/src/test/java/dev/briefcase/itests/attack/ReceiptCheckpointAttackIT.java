@@ -33,8 +33,10 @@ import org.junit.Test;
  * _INTERVAL_SECONDS=2} here), and {@code briefcase receipts verify --offline FILE --key JWK} checks
  * an export with no daemon. An attacker with write access to {@code briefcase.db} edits a receipt
  * and re-chains every hash after it: the daemon's own verify still says ok, the offline
- * verification fails at the first checkpoint after the edit. A wrong key fails too; a missing
- * signer stops no receipt.
+ * verification fails at the first checkpoint after the edit. Deleting the checkpoints as well does
+ * not help: after a restart the daemon finds more receipts than the bound without a checkpoint and
+ * signs nothing ({@code checkpoint_gap}), and the offline check finds none. A wrong key fails too;
+ * a missing signer stops no receipt.
  */
 public class ReceiptCheckpointAttackIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -135,6 +137,65 @@ public class ReceiptCheckpointAttackIT {
     assertTrue(
         caughtAgain.stderr(),
         caughtAgain.stderr().contains("receipt chain broken at id " + nextBad + ": checkpoint_"));
+  }
+
+  @Test
+  public void deletedCheckpointsAndARechainedDatabaseAreNotSignedAfterARestart() throws Exception {
+    Path data = Files.createTempDirectory("briefcase-checkpoint-deleted");
+    Path work = Files.createTempDirectory("briefcase-checkpoint-deleted-files");
+    Path jwk = work.resolve("identity.jwk");
+    Path export = work.resolve("receipts.ndjson");
+    try (Distribution d = distribution(data).start()) {
+      long lastCall = calls(d, 12);
+      awaitCheckpointCovering(d, lastCall);
+      lastCall = calls(d, EVERY + 1);
+      awaitCheckpointCovering(d, lastCall);
+      Distribution.CliResult pub = d.cli("keys", "export-public", "identity");
+      assertEquals(pub.stderr(), 0, pub.exit());
+      Files.writeString(jwk, pub.stdout());
+    }
+    // the attacker: edit receipt 3, delete every checkpoint row, renumber and re-chain
+    int kept = rechainWithoutCheckpoints(data.resolve("briefcase.db"), 3);
+    assertTrue("more receipts than the bound (3 x " + EVERY + ")", kept > 3 * EVERY);
+    try (Distribution d = distribution(data).start()) {
+      Distribution.Answer online = d.post("/v1/receipts/verify", "");
+      assertEquals(online.body(), 200, online.status());
+      assertTrue("a bare hash chain cannot tell", online.json().get("ok").asBoolean());
+      calls(d, 1);
+      long deadline = System.currentTimeMillis() + DEADLINE_MS;
+      while (!Files.readString(d.logFile).contains("(checkpoint_gap:")) {
+        assertTrue("no checkpoint_gap warning", System.currentTimeMillis() < deadline);
+        Thread.sleep(100);
+      }
+      // past the interval too: still nothing signed over the forged head
+      calls(d, EVERY + 1);
+      Thread.sleep(2_500);
+      for (JsonNode r : d.get("/v1/receipts?limit=100").json().get("receipts")) {
+        assertFalse(
+            "a checkpoint signed over the forged chain: " + r, "checkpoint".equals(kind(r)));
+      }
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      assertEquals(ex.stderr(), 0, ex.exit());
+    }
+    // offline, the review's check: not one receipt vouched for
+    Distribution.CliResult strict =
+        new Distribution(data)
+            .cli(
+                "receipts",
+                "verify",
+                "--offline",
+                export.toString(),
+                "--key",
+                jwk.toString(),
+                "--max-unsigned",
+                "0");
+    assertEquals(strict.stdout() + strict.stderr(), 5, strict.exit());
+    assertTrue(strict.stderr(), strict.stderr().contains("at id 1: checkpoint_missing"));
+    // by default a short chain without checkpoints reads as an unsigned tail, and says so
+    Distribution.CliResult lax = offline(data, export, jwk);
+    assertEquals(lax.stdout() + lax.stderr(), 0, lax.exit());
+    assertTrue(lax.stdout(), lax.stdout().contains("0 checkpoints verified"));
+    assertTrue(lax.stdout(), lax.stdout().contains("no checkpoint yet"));
   }
 
   @Test
@@ -301,6 +362,54 @@ public class ReceiptCheckpointAttackIT {
         ps.executeBatch();
       }
       c.commit();
+    }
+  }
+
+  /**
+   * Edits receipt {@code id}, drops every checkpoint, renumbers and re-chains; returns the rows.
+   */
+  private static int rechainWithoutCheckpoints(Path db, long id) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+      c.setAutoCommit(false);
+      List<String> ts = new ArrayList<>();
+      List<String> events = new ArrayList<>();
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id, ts, event_json FROM receipts ORDER BY id")) {
+        while (rs.next()) {
+          ObjectNode e = (ObjectNode) JSON.readTree(rs.getString(3));
+          if ("checkpoint".equals(e.path("kind").asText())) {
+            continue;
+          }
+          if (rs.getLong(1) == id) {
+            assertEquals("allow", e.get("decision").asText());
+            e.put("decision", "deny");
+          }
+          ts.add(rs.getString(2));
+          events.add(canonical(e.toString()));
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        s.executeUpdate("DELETE FROM receipts");
+      }
+      String prev = "0".repeat(64);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO receipts (id, ts, prev_hash_hex, hash_hex, event_json)"
+                  + " VALUES (?, ?, ?, ?, ?)")) {
+        for (int i = 0; i < events.size(); i++) {
+          String hash = hash(prev, events.get(i));
+          ps.setLong(1, i + 1);
+          ps.setString(2, ts.get(i));
+          ps.setString(3, prev);
+          ps.setString(4, hash);
+          ps.setString(5, events.get(i));
+          ps.addBatch();
+          prev = hash;
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+      return events.size();
     }
   }
 

@@ -329,8 +329,16 @@ public final class FeatureLauncher {
                 () ->
                     new LaunchException(
                         "no OSGi framework on the classpath (org.apache.felix.framework)"));
+    if ("true".equalsIgnoreCase(properties.get(EXTENSIONS_DISABLE))) {
+      // Felix reads this one as a system property, once, when its extension manager loads:
+      // without it an extension bundle dropped into deploy/ runs its activator in this JVM
+      System.setProperty(EXTENSIONS_DISABLE, "true");
+    }
     return factory.newFramework(properties);
   }
+
+  /** Felix's switch that refuses framework extension bundles (read as a system property). */
+  static final String EXTENSIONS_DISABLE = "felix.extensions.disable";
 
   private static List<Bundle> install(BundleContext context, Map<FeatureBundle, Path> files)
       throws LaunchException {

@@ -1,6 +1,7 @@
 package dev.briefcase.kernel.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.kernel.internal.PluginTrust.Trust;
 import dev.briefcase.kernel.internal.PluginTrust.Verdict;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
@@ -10,19 +11,24 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.jar.JarFile;
 import java.util.jar.JarInputStream;
 import java.util.jar.Manifest;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -30,6 +36,7 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.Version;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
@@ -183,6 +190,7 @@ public final class PluginManager implements PluginService {
       throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
     }
     gate.remember(bundle.getBundleId(), verdict);
+    refuseOtherView("install", bundle, bytes, nameVersion, verdict, actor, source);
     afterTheKernel(bundle);
     try {
       bundle.start();
@@ -256,6 +264,7 @@ public final class PluginManager implements PluginService {
       refuse("update", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
+    refuseOtherView("update", bundle, bytes, nameVersion, verdict, actor, null);
     shelve(s -> s.put(nameVersion[0], bytes));
     receipt("update", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
     return info(bundle);
@@ -500,6 +509,95 @@ public final class PluginManager implements PluginService {
         nameVersion[0],
         verdict.trust().wire(),
         context.getProperty("briefcase.profile.mode"));
+  }
+
+  /**
+   * Right after the framework installed (or updated) a bundle from verified bytes: its own view
+   * must be the verified one — the same symbolic name, version and manifest bytes, and for a
+   * trusted jar the same entries with the same content ({@link PluginTrust#confirmInstalled}).
+   * Otherwise the bundle is uninstalled at once, before it can start, and the change is refused and
+   * receipted as {@code malformed_plugin}, in every profile.
+   */
+  private void refuseOtherView(
+      String action,
+      Bundle bundle,
+      byte[] bytes,
+      String[] nameVersion,
+      Verdict verdict,
+      String actor,
+      String source)
+      throws PluginException {
+    String problem = otherView(bundle, bytes, nameVersion, verdict);
+    if (problem == null) {
+      return;
+    }
+    gate.forget(bundle.getBundleId());
+    try {
+      bundle.uninstall();
+    } catch (BundleException | IllegalStateException e) {
+      LOG.warn("could not uninstall {} after refusing it", nameVersion[0], e);
+    }
+    if ("update".equals(action)) {
+      shelve(s -> s.remove(nameVersion[0]));
+    }
+    Verdict refused = Verdict.of(Trust.MALFORMED, problem);
+    refuse(action, nameVersion, bytes, actor, refused.trust().wire(), refused, source);
+    LOG.warn(
+        "plugin {} {} refused ({}): {}", nameVersion[0], action, refused.trust().code(), problem);
+    throw new PluginException(refused.trust().code(), oneLine(problem));
+  }
+
+  /** How the installed bundle differs from the verified bytes, or {@code null}. */
+  static String otherView(Bundle bundle, byte[] bytes, String[] nameVersion, Verdict verdict) {
+    if (!nameVersion[0].equals(bundle.getSymbolicName())) {
+      return "the framework installed another symbolic name than the verified one";
+    }
+    try {
+      if (!Version.parseVersion(nameVersion[1]).equals(bundle.getVersion())) {
+        return "the framework installed another version than the verified one";
+      }
+    } catch (IllegalArgumentException e) {
+      return "the verified version is not a valid OSGi version";
+    }
+    byte[] verified = manifestBytes(bytes);
+    byte[] installed;
+    try {
+      URL url = bundle.getEntry(JarFile.MANIFEST_NAME);
+      installed = url == null ? null : readCapped(url);
+    } catch (IOException | RuntimeException e) {
+      installed = null;
+    }
+    if (verified == null || installed == null || !Arrays.equals(verified, installed)) {
+      return "the framework installed another manifest than the verified one";
+    }
+    Verdict confirmed = PluginTrust.confirmInstalled(bundle, verdict);
+    if (confirmed != verdict) {
+      return confirmed.detail();
+    }
+    return null;
+  }
+
+  /** The manifest's bytes in the verified zip (the layout check makes its one view certain). */
+  private static byte[] manifestBytes(byte[] jar) {
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(jar))) {
+      ZipEntry e;
+      while ((e = in.getNextEntry()) != null) {
+        if (JarFile.MANIFEST_NAME.equals(e.getName())) {
+          return in.readNBytes(MAX_MANIFEST + 1);
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static final int MAX_MANIFEST = 4 << 20;
+
+  private static byte[] readCapped(URL url) throws IOException {
+    try (InputStream in = url.openStream()) {
+      return in.readNBytes(MAX_MANIFEST + 1);
+    }
   }
 
   private static PluginException untrusted(String name, Verdict verdict) {

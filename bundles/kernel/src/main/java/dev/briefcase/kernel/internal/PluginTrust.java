@@ -44,6 +44,7 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -191,6 +192,10 @@ final class PluginTrust {
       manifest = in.getManifest();
       if (manifest == null) {
         return Verdict.of(Trust.UNSIGNED, "no manifest");
+      }
+      Optional<String> extension = extensionProblem(manifest.getMainAttributes());
+      if (extension.isPresent()) {
+        return Verdict.of(Trust.MALFORMED, extension.get());
       }
       byte[] buf = new byte[8192];
       JarEntry entry;
@@ -574,6 +579,32 @@ final class PluginTrust {
   }
 
   /** The files jarsigner writes: they carry the signature and are not themselves signed. */
+  private static final Pattern EXTENSION_DIRECTIVE = Pattern.compile("(?i)extension\\s*:=");
+
+  /**
+   * Why a manifest describes a framework extension, or empty. A fragment of the system bundle (by
+   * either of its names) or any {@code extension:=} directive would be attached to the framework
+   * itself, outside every resolver hook, and its {@code ExtensionBundle-Activator} would run inside
+   * the daemon: such a plugin is refused in every profile, signed or not.
+   */
+  static Optional<String> extensionProblem(Attributes main) {
+    if (main.getValue("ExtensionBundle-Activator") != null) {
+      return Optional.of("extension bundles are not accepted (ExtensionBundle-Activator)");
+    }
+    String host = main.getValue("Fragment-Host");
+    if (host == null) {
+      return Optional.empty();
+    }
+    String target = host.split("[;,]", 2)[0].trim();
+    if (target.equals("system.bundle")
+        || target.equals("org.apache.felix.framework")
+        || EXTENSION_DIRECTIVE.matcher(host).find()) {
+      return Optional.of(
+          "extension bundles are not accepted (Fragment-Host: " + oneLine(target) + ")");
+    }
+    return Optional.empty();
+  }
+
   static boolean isSignatureFile(String name) {
     String upper = name.toUpperCase(Locale.ROOT);
     if (!upper.startsWith("META-INF/") || upper.indexOf('/', "META-INF/".length()) >= 0) {

@@ -1,15 +1,20 @@
 package dev.briefcase.kernel.internal;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +24,9 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 
 /**
  * The one view of a zip that both a front-to-back reader ({@code JarInputStream}, which verifies
@@ -28,13 +36,16 @@ import java.util.zip.Inflater;
  * directory names each entry once, its entries point at local headers that follow one another from
  * offset 0 without gaps or overlaps, each local header agrees with its central entry (name, method,
  * flags, sizes, CRC), each entry inflates to exactly its declared size and CRC using exactly its
- * compressed bytes, and there is exactly one end record. Top-level {@code META-INF/} names (the
- * manifest and signature files) are unique ignoring case, as the JDK's verifier finds them. ZIP64,
- * encryption and compression methods other than stored and deflated are refused. Entry count and
- * total inflated size are capped, and the declared sizes are checked before anything is inflated,
- * so a zip bomb fails fast.
+ * compressed bytes, and there is exactly one end record, whose comment holds no zip signature (no
+ * second end record, directory or ZIP64 locator hidden there). As a last check the same bytes are
+ * opened with {@link ZipFile}, the framework's reader, which must list exactly the same entries in
+ * the same order with the same sizes and CRCs. Top-level {@code META-INF/} names (the manifest and
+ * signature files) are unique ignoring case, as the JDK's verifier finds them. ZIP64, encryption
+ * and compression methods other than stored and deflated are refused. Entry count and total
+ * inflated size are capped, and the declared sizes are checked before anything is inflated, so a
+ * zip bomb fails fast.
  *
- * <p>A pure function over bytes: stateless and thread-safe.
+ * <p>Stateless and thread-safe; the cross-check writes the bytes to a temporary file it deletes.
  */
 final class ZipLayout {
   /** Refusal code for a zip whose views disagree or that is not a plain zip. */
@@ -54,6 +65,7 @@ final class ZipLayout {
   private static final int END_SIG = 0x06054b50;
   private static final int EXT_SIG = 0x08074b50;
   private static final int ZIP64_LOCATOR_SIG = 0x07064b50;
+  private static final int ZIP64_END_SIG = 0x06064b50;
   private static final int END_LEN = 22;
   private static final int CEN_LEN = 46;
   private static final int LOC_LEN = 30;
@@ -137,8 +149,72 @@ final class ZipLayout {
         throw new Refused(TOO_LARGE, "more than " + (MAX_INFLATED_BYTES >> 20) + " MiB inflated");
       }
     }
+    checkComment(b, end);
     checkLocalHeaders(b, central, cenOffset);
-    return inflateAll(zip, b, central);
+    List<Entry> entries = inflateAll(zip, b, central);
+    crossCheck(zip, central);
+    return entries;
+  }
+
+  /**
+   * The end record's comment may not hold a zip signature: a second end record (or a central
+   * directory, or a ZIP64 locator) hidden there is what another reader may take for the real one.
+   */
+  private static void checkComment(Bytes b, int end) throws Refused {
+    int from = end + END_LEN;
+    for (int pos = from; pos + 4 <= b.length(); pos++) {
+      long sig = b.u32(pos);
+      if (sig == END_SIG
+          || sig == CEN_SIG
+          || sig == LOC_SIG
+          || sig == ZIP64_END_SIG
+          || sig == ZIP64_LOCATOR_SIG) {
+        throw malformed("the end record's comment holds a zip signature");
+      }
+    }
+  }
+
+  /**
+   * Opens the same bytes with {@link ZipFile}, the reader the framework uses, and refuses unless it
+   * lists exactly the entries found here, in the same order, with the same sizes and CRCs.
+   */
+  private static void crossCheck(byte[] zip, List<Central> central) throws Refused {
+    Path tmp = null;
+    try {
+      tmp = Files.createTempFile("briefcase-plugin-", ".zip");
+      Files.write(tmp, zip);
+      try (ZipFile zf = new ZipFile(tmp.toFile())) {
+        Enumeration<? extends ZipEntry> listed = zf.entries();
+        for (Central c : central) {
+          if (!listed.hasMoreElements()) {
+            throw malformed("the framework's zip reader sees fewer entries");
+          }
+          ZipEntry e = listed.nextElement();
+          if (!e.getName().equals(c.name())
+              || e.getSize() != c.size()
+              || e.getCompressedSize() != c.compressed()
+              || e.getCrc() != c.crc()
+              || e.getMethod() != c.method()) {
+            throw malformed("the framework's zip reader sees another entry than " + c.name());
+          }
+        }
+        if (listed.hasMoreElements()) {
+          throw malformed("the framework's zip reader sees more entries");
+        }
+      }
+    } catch (ZipException e) {
+      throw malformed("the framework's zip reader cannot open it");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot cross-check a plugin zip", e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a temp file left behind holds no secret
+        }
+      }
+    }
   }
 
   /** The single end record, which must end exactly at the end of the bytes (with its comment). */

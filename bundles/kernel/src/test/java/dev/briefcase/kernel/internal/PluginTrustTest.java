@@ -47,6 +47,7 @@ public class PluginTrustTest {
   private static byte[] unsigned;
   private static byte[] trustedSigned;
   private static byte[] foreignSigned;
+  private static byte[] trustedExtension;
 
   @BeforeClass
   public static void signJars() throws Exception {
@@ -71,6 +72,9 @@ public class PluginTrustTest {
         trustDir.resolve("vendor.pem").toString());
     trustedSigned = sign(dir, plain, vendorKs, "vendor");
     foreignSigned = sign(dir, plain, foreignKs, "foreign");
+    Path extension = dir.resolve("extension.jar");
+    Files.write(extension, tinyBundle("Fragment-Host", "system.bundle; extension:=framework"));
+    trustedExtension = sign(dir, extension, vendorKs, "vendor");
   }
 
   private Set<X509Certificate> store() {
@@ -83,6 +87,26 @@ public class PluginTrustTest {
     assertEquals(v.detail(), Trust.TRUSTED, v.trust());
     assertTrue(v.signer(), v.signer().contains("CN=Trusted Vendor"));
     assertEquals(64, v.fingerprint().length());
+  }
+
+  @Test
+  public void extensionBundlesAreMalformedSignedOrNot() throws Exception {
+    Verdict signed = PluginTrust.verify(trustedExtension, store());
+    assertEquals(signed.detail(), Trust.MALFORMED, signed.trust());
+    String[][] headers = {
+      {"Fragment-Host", "system.bundle; extension:=framework"},
+      {"Fragment-Host", "system.bundle"},
+      {"Fragment-Host", " org.apache.felix.framework ;bundle-version=7"},
+      {"Fragment-Host", "some.host;Extension := bootclasspath"},
+      {"ExtensionBundle-Activator", "evil.Act"},
+    };
+    for (String[] h : headers) {
+      Verdict v = PluginTrust.verify(tinyBundle(h[0], h[1]), store());
+      assertEquals(h[1], Trust.MALFORMED, v.trust());
+      assertEquals(ZipLayout.MALFORMED, v.trust().code());
+    }
+    Verdict fragment = PluginTrust.verify(tinyBundle("Fragment-Host", "dev.example.host"), store());
+    assertEquals(Trust.UNSIGNED, fragment.trust());
   }
 
   @Test
@@ -258,7 +282,14 @@ public class PluginTrustTest {
   }
 
   private static byte[] tinyBundle() throws IOException {
+    return tinyBundle(null, null);
+  }
+
+  private static byte[] tinyBundle(String header, String value) throws IOException {
     Manifest m = new Manifest();
+    if (header != null) {
+      m.getMainAttributes().putValue(header, value);
+    }
     m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     m.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
     m.getMainAttributes().putValue("Bundle-SymbolicName", "dev.example.plugin");

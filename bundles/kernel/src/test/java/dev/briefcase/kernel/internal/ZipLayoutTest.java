@@ -7,13 +7,17 @@ import static org.junit.Assert.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.junit.Test;
 
@@ -162,6 +166,40 @@ public class ZipLayoutTest {
   }
 
   @Test
+  public void secondViewHiddenInTheCommentIsRefused() throws Exception {
+    // the two-views construction: a replacement entry, a directory naming it and an end record,
+    // all inside the real end record's comment, with a few bytes after it so the hidden end record
+    // does not end the file; ZipFile takes the hidden one
+    Zip z = new Zip().add("a", A).add("b", B);
+    int commentStart = z.bytes().length;
+    ByteArrayOutputStream comment = new ByteArrayOutputStream();
+    comment.write(Zip.local("b", EVIL));
+    int cd = comment.size();
+    comment.write(Zip.central("a", A, 0));
+    comment.write(Zip.central("b", EVIL, commentStart));
+    comment.write(Zip.end(2, comment.size() - cd, commentStart + cd, new byte[0]));
+    comment.write(new byte[4]);
+    byte[] zip = z.bytes(comment.toByteArray());
+    assertArrayEquals("the JDK's reader sees the hidden view", EVIL, zipFileRead(zip, "b"));
+    assertTrue(refused(zip, ZipLayout.MALFORMED).contains("comment"));
+  }
+
+  @Test
+  public void anyZipSignatureInTheCommentIsRefused() throws Exception {
+    for (int sig : new int[] {0x06054b50, 0x02014b50, 0x04034b50, 0x06064b50, 0x07064b50}) {
+      byte[] comment =
+          new Le().bytes("note ".getBytes(StandardCharsets.UTF_8)).u32(sig).out.toByteArray();
+      refused(new Zip().add("a", A).bytes(comment), ZipLayout.MALFORMED);
+    }
+  }
+
+  @Test
+  public void plainTextCommentPasses() throws Exception {
+    byte[] comment = "built by hand, PK".getBytes(StandardCharsets.UTF_8);
+    assertEquals(1, ZipLayout.read(new Zip().add("a", A).bytes(comment)).size());
+  }
+
+  @Test
   public void gapBetweenEntriesIsRefused() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(Zip.local("a", A));
@@ -266,6 +304,19 @@ public class ZipLayoutTest {
     }
     fail("accepted, expected " + code);
     return null;
+  }
+
+  private static byte[] zipFileRead(byte[] zip, String name) throws IOException {
+    Path tmp = Files.createTempFile("ziplayout-", ".zip");
+    try {
+      Files.write(tmp, zip);
+      try (ZipFile zf = new ZipFile(tmp.toFile());
+          InputStream in = zf.getInputStream(zf.getEntry(name))) {
+        return in.readAllBytes();
+      }
+    } finally {
+      Files.delete(tmp);
+    }
   }
 
   private static long crc(byte[] b) {

@@ -27,10 +27,16 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipFile;
 import javax.security.auth.x500.X500Principal;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 import jdk.security.jarsigner.JarSigner;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -216,6 +222,58 @@ public class PluginTrustAttackIT {
     }
   }
 
+  @Test
+  public void extensionBundleNeverRunsItsActivator() throws Exception {
+    try (Distribution d = strict("briefcase-attack-extension")) {
+      Path marker = d.dataDir.resolve("extension-activator-ran");
+      byte[] extension = extensionBundle(marker);
+
+      // the admin API door
+      Distribution.Answer a = d.postBytes("/v1/plugins", extension, "application/java-archive");
+      assertEquals(a.body(), 400, a.status());
+      assertEquals(a.body(), "malformed_plugin", a.json().path("code").asText());
+      assertTrue(a.body(), a.json().path("message").asText().contains("extension"));
+      assertNotNull(
+          "the refusal is receipted", receipt(d, "refused_install", "admin-api", "malformed"));
+
+      // File Install's door: the framework (felix.extensions.disable) refuses to install it at
+      // all, so it is never attached to the system bundle; File Install polls every 100 ms and
+      // retries, so the activator must stay silent over the whole window
+      Path tmp = d.dataDir.resolve("dropped.jar.tmp");
+      Files.write(tmp, extension);
+      Files.move(tmp, d.dataDir.resolve("deploy/evil-ext.jar"), StandardCopyOption.ATOMIC_MOVE);
+      long until = System.nanoTime() + 5_000_000_000L;
+      while (System.nanoTime() < until) {
+        assertFalse("the extension activator ran", Files.exists(marker));
+        assertEquals("the daemon keeps serving", 200, d.get("/v1/plugins").status());
+        Thread.sleep(200);
+      }
+      for (JsonNode p : d.get("/v1/plugins").json().get("plugins")) {
+        assertFalse("never installed: " + p, "evil.ext".equals(p.path("symbolic_name").asText()));
+      }
+      assertFalse("the extension activator ran", Files.exists(marker));
+      assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
+    }
+  }
+
+  @Test
+  public void secondViewHiddenInTheEndRecordCommentIsRefused() throws Exception {
+    byte[] hidden = hideSecondViewInComment(genuineWithRoot);
+    try (Distribution d = strict("briefcase-attack-comment")) {
+      Distribution.Answer a = d.postBytes("/v1/plugins", hidden, "application/java-archive");
+      assertEquals(a.body(), 400, a.status());
+      assertEquals(a.body(), "malformed_plugin", a.json().path("code").asText());
+      assertFalse("nothing installed", listed(d));
+      assertNotNull(
+          "the refusal is receipted", receipt(d, "refused_install", "admin-api", "malformed"));
+      // the unaltered jar still installs: nothing of the refused one was left behind
+      Distribution.Answer ok =
+          d.postBytes("/v1/plugins", genuineWithRoot, "application/java-archive");
+      assertEquals(ok.body(), 200, ok.status());
+      assertEquals("ok", status(d, PING));
+    }
+  }
+
   private static Distribution strict(String name) throws Exception {
     return new Distribution(Files.createTempDirectory(name))
         .env("BRIEFCASE_PROFILE_MODE", "ga")
@@ -266,6 +324,101 @@ public class PluginTrustAttackIT {
     Le e = new Le();
     e.u32(0x06054b50).u16(0).u16(0).u16(count).u16(count).u32(cdSize).u32(cd2).u16(0);
     out.write(e.out.toByteArray());
+    return out.toByteArray();
+  }
+
+  /**
+   * {@code signed} with its end record's comment holding a second view: a stored manifest with
+   * another {@code Bundle-Version}, a central directory naming it in place of the signed one and a
+   * second end record, then four bytes, so the hidden end record does not end the file. {@link
+   * ZipFile} (the framework's reader) takes the hidden end record.
+   */
+  static byte[] hideSecondViewInComment(byte[] signed) throws IOException {
+    int end = signed.length - 22;
+    assertEquals("no comment in the signed jar", 0x06054b50, u32(signed, end));
+    int count = u16(signed, end + 10);
+    int cdOffset = (int) u32(signed, end + 16);
+    String mfName = "META-INF/MANIFEST.MF";
+    byte[] n = mfName.getBytes(StandardCharsets.UTF_8);
+    byte[] mf =
+        new String(entry(signed, mfName), StandardCharsets.UTF_8)
+            .replaceFirst("Bundle-Version: ", "Bundle-Version: 6.6.6.twoview\r\nX-Orig-Version: ")
+            .getBytes(StandardCharsets.UTF_8);
+    CRC32 crc = new CRC32();
+    crc.update(mf);
+    int commentStart = signed.length;
+    ByteArrayOutputStream comment = new ByteArrayOutputStream();
+    comment.write(header(false, n, 0, crc.getValue(), mf.length, mf.length, 0));
+    comment.write(mf);
+    int cd2 = comment.size();
+    boolean replaced = false;
+    for (int i = 0, p = cdOffset; i < count; i++) {
+      int len = 46 + u16(signed, p + 28) + u16(signed, p + 30) + u16(signed, p + 32);
+      byte[] entryName = Arrays.copyOfRange(signed, p + 46, p + 46 + u16(signed, p + 28));
+      if (Arrays.equals(entryName, n)) {
+        comment.write(header(true, n, 0, crc.getValue(), mf.length, mf.length, commentStart));
+        replaced = true;
+      } else {
+        comment.write(signed, p, len);
+      }
+      p += len;
+    }
+    assertTrue("the jar has a manifest", replaced);
+    Le e = new Le();
+    e.u32(0x06054b50).u16(0).u16(0).u16(count).u16(count);
+    e.u32(comment.size() - cd2).u32(commentStart + cd2).u16(0);
+    comment.write(e.out.toByteArray());
+    comment.write(new byte[4]);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(signed, 0, signed.length - 2);
+    new Le().u16(comment.size()).out.writeTo(out);
+    comment.writeTo(out);
+    byte[] zip = out.toByteArray();
+    String seen = new String(entry(zip, mfName), StandardCharsets.UTF_8);
+    assertTrue("ZipFile sees the hidden view", seen.contains("6.6.6.twoview"));
+    return zip;
+  }
+
+  /**
+   * An unsigned framework extension bundle whose activator class writes {@code marker} as soon as
+   * it is loaded (a static initializer: running any of its code is the attack).
+   */
+  static byte[] extensionBundle(Path marker) throws Exception {
+    Path src = TMP.newFolder().toPath();
+    Path java = Files.createDirectories(src.resolve("evil")).resolve("Act.java");
+    Files.writeString(
+        java,
+        "package evil;\n"
+            + "public class Act {\n"
+            + "  static {\n"
+            + "    try {\n"
+            + "      java.nio.file.Files.writeString(java.nio.file.Path.of(\""
+            + marker.toString().replace("\\", "\\\\")
+            + "\"), \"ran\");\n"
+            + "    } catch (java.io.IOException e) {\n"
+            + "      throw new RuntimeException(e);\n"
+            + "    }\n"
+            + "  }\n"
+            + "}\n");
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    assertNotNull("a JDK compiler", javac);
+    assertEquals(
+        0, javac.run(null, null, null, "--release", "11", "-d", src.toString(), java.toString()));
+    Manifest m = new Manifest();
+    Attributes main = m.getMainAttributes();
+    main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    main.putValue("Bundle-ManifestVersion", "2");
+    main.putValue("Bundle-SymbolicName", "evil.ext");
+    main.putValue("Bundle-Version", "1.0.0");
+    main.putValue("Fragment-Host", "system.bundle; extension:=framework");
+    main.putValue("ExtensionBundle-Activator", "evil.Act");
+    main.putValue("Export-Package", "evil");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JarOutputStream jar = new JarOutputStream(out, m)) {
+      jar.putNextEntry(new JarEntry("evil/Act.class"));
+      jar.write(Files.readAllBytes(src.resolve("evil/Act.class")));
+      jar.closeEntry();
+    }
     return out.toByteArray();
   }
 

@@ -31,6 +31,8 @@ final class RuntimeOptions {
       options.add(frameworkStartLevel(20));
       options.add(junitBundles());
       options.add(systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("warn"));
+      // Felix reads felix.extensions.disable as a system property, as the launcher sets it
+      options.add(systemProperty("felix.extensions.disable").value("true"));
       options.add(frameworkProperty("briefcase.data.dir").value(data.toString()));
       options.add(frameworkProperty("briefcase.deploy.dir").value(deploy.toString()));
       options.add(frameworkProperty("briefcase.profile.mode").value("reference"));

@@ -388,7 +388,22 @@ public final class PluginManager implements PluginService {
       } else {
         verdict = gate.verdict(b);
       }
-      if (verdict != null && !verdict.trusted()) {
+      Bundle first =
+          "install".equals(action) || "update".equals(action) ? gate.duplicateOf(b) : null;
+      if (first != null) {
+        // the gate keeps it from resolving: the name, and what is keyed by it, stays the first's
+        action = "refused_" + action;
+        reason = TrustGate.DUPLICATE_SYMBOLIC_NAME;
+        LOG.warn(
+            "plugin {} {} from {} refused: {} (bundle [{}] {} {} is installed)",
+            b.getSymbolicName(),
+            b.getVersion(),
+            actor,
+            reason,
+            first.getBundleId(),
+            first.getSymbolicName(),
+            first.getVersion());
+      } else if (verdict != null && !verdict.trusted()) {
         if (gate.strict() && ("install".equals(action) || "update".equals(action))) {
           // the gate keeps it from resolving: it is installed but can never start
           action = "refused_" + action;

@@ -42,14 +42,15 @@ import org.slf4j.LoggerFactory;
  * tool. The table is rebuilt whenever a connector comes or goes, so a lookup is one map read and a
  * call never sees half of a change.
  *
- * <p>Tool ids are owned. The bundle (by symbolic name) whose connector offered an id first owns it
- * for as long as that bundle stays installed; a connector of another bundle that offers the same id
- * — whatever its service ranking — is refused for that id: the tool is not offered from it, a WARN
- * is logged and a {@code plugin_lifecycle} receipt with action {@code refused_tool} and reason
- * {@value #TOOL_ID_CONFLICT} is written (once per connector and id). Among the owner's own
- * connectors (an update registers the new revision next to the draining old one) the higher service
- * ranking wins, then the older service. Manifests are keyed by owner and tool ({@link
- * ResolvedTool#owner()}), so a grant never follows a tool id to another bundle.
+ * <p>Tool ids are owned. The bundle (by bundle id, not by symbolic name) whose connector offered an
+ * id first owns it for as long as that bundle stays installed; a connector of another bundle that
+ * offers the same id — whatever its service ranking, and even when it carries the owner's symbolic
+ * name — is refused for that id: the tool is not offered from it, a WARN is logged and a {@code
+ * plugin_lifecycle} receipt with action {@code refused_tool} and reason {@value #TOOL_ID_CONFLICT}
+ * is written (once per connector and id). Among the owner's own connectors (an update registers the
+ * new revision next to the draining old one) the higher service ranking wins, then the older
+ * service. Manifests are keyed by owner and tool ({@link ResolvedTool#owner()}), so a grant never
+ * follows a tool id to another bundle.
  *
  * <p>Drain and swap: a call holds a {@link Lease} from resolution until its result is in. When a
  * connector service goes away, DS calls {@link #unbindConnector} before it deactivates the
@@ -380,11 +381,8 @@ public final class ToolRegistry {
       }
       ResolvedTool chosen = null;
       for (ResolvedTool t : e.getValue()) {
-        if (t.owner().equals(owner.name)) {
+        if (owner.owns(t)) {
           chosen = t; // the last of the owner's is its highest-ranked
-          if (t.slot().bundle != null) {
-            owner.bundle = t.slot().bundle; // the same name reinstalled: follow the new bundle
-          }
         } else if (t.slot().refused.add(toolId)) {
           conflicts.add(new Conflict(toolId, t.slot(), owner.name));
         }
@@ -430,7 +428,7 @@ public final class ToolRegistry {
       return false;
     }
     for (ResolvedTool t : tools) {
-      if (t.owner().equals(owned.getValue().name)) {
+      if (owned.getValue().owns(t)) {
         return true;
       }
     }
@@ -477,14 +475,26 @@ public final class ToolRegistry {
   /** A tool id offered by a bundle that does not own it. */
   private record Conflict(String toolId, Slot slot, String owner) {}
 
-  /** The bundle that owns a tool id; the bundle object follows a reinstall of the same name. */
+  /**
+   * The bundle that owns a tool id. Ownership is the bundle's identity (its bundle id, which an
+   * update keeps), never its symbolic name: a second bundle installed under the owner's name is
+   * another bundle. Only a connector without a bundle (tests) is matched by name.
+   */
   private static final class Owner {
     final String name;
-    Bundle bundle; // guarded by the registry; may be null (tests)
+    final Bundle bundle; // may be null (tests)
 
     Owner(String name, Bundle bundle) {
       this.name = name;
       this.bundle = bundle;
+    }
+
+    boolean owns(ResolvedTool t) {
+      Bundle other = t.slot().bundle;
+      if (bundle == null || other == null) {
+        return bundle == null && other == null && t.owner().equals(name);
+      }
+      return other.getBundleId() == bundle.getBundleId();
     }
 
     boolean gone() {

@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * (admin API, CLI, File Install's {@code deploy/}, a console). In the other profiles it filters
  * nothing. Verdicts are cached per bundle id and last-modified time and trust-store content.
  * Immediate and without references, so the hook is in place before plugins reach their start level.
+ *
+ * <p>In every profile it also keeps a bundle out of resolution whose symbolic name another
+ * installed bundle already has ({@value #DUPLICATE_SYMBOLIC_NAME}): the framework allows the same
+ * name at another version, but tool ownership and stored manifests are keyed by the name, so the
+ * first bundle with a name is the only one that may run. An update of that bundle keeps its bundle
+ * id and stays resolvable.
  */
 @Component(
     service = {TrustGate.class, ResolverHookFactory.class},
@@ -41,6 +47,9 @@ import org.slf4j.LoggerFactory;
 public final class TrustGate implements ResolverHookFactory {
   private static final Logger LOG = LoggerFactory.getLogger(TrustGate.class);
   static final String TRUST_DIR_PROPERTY = "briefcase.plugin.trust.dir";
+
+  /** Why a bundle carrying an installed bundle's symbolic name is refused. */
+  static final String DUPLICATE_SYMBOLIC_NAME = "duplicate_symbolic_name";
 
   @ObjectClassDefinition(
       name = "Briefcase plugin trust",
@@ -57,6 +66,7 @@ public final class TrustGate implements ResolverHookFactory {
 
   private final boolean strict;
   private final Path trustDir;
+  private final BundleContext context; // null in tests: no duplicate check
   private final Map<Long, Verdict> uploaded = new ConcurrentHashMap<>();
   private final Map<Long, Cached> cache = new ConcurrentHashMap<>();
 
@@ -71,7 +81,8 @@ public final class TrustGate implements ResolverHookFactory {
         trustDir(
             context.getProperty(TRUST_DIR_PROPERTY),
             config.trust_dir(),
-            context.getProperty("briefcase.data.dir")));
+            context.getProperty("briefcase.data.dir")),
+        context);
     LOG.info(
         "plugin trust: {} profile, trust store {} ({} certificates)",
         strict ? "strict" : "warn-only",
@@ -80,8 +91,36 @@ public final class TrustGate implements ResolverHookFactory {
   }
 
   TrustGate(boolean strict, Path trustDir) {
+    this(strict, trustDir, null);
+  }
+
+  TrustGate(boolean strict, Path trustDir, BundleContext context) {
     this.strict = strict;
     this.trustDir = trustDir;
+    this.context = context;
+  }
+
+  /**
+   * The installed bundle that had {@code bundle}'s symbolic name first (the lowest bundle id other
+   * than its own), or {@code null} when the name is its alone.
+   */
+  Bundle duplicateOf(Bundle bundle) {
+    BundleContext c = context;
+    String name = bundle.getSymbolicName();
+    if (c == null || name == null || bundle.getBundleId() == 0) {
+      return null;
+    }
+    Bundle first = null;
+    for (Bundle other : c.getBundles()) {
+      if (other.getBundleId() != bundle.getBundleId()
+          && other.getBundleId() < bundle.getBundleId()
+          && other.getState() != Bundle.UNINSTALLED
+          && name.equals(other.getSymbolicName())
+          && (first == null || other.getBundleId() < first.getBundleId())) {
+        first = other;
+      }
+    }
+    return first;
   }
 
   static Path trustDir(String override, String configured, String dataDir) {
@@ -194,12 +233,17 @@ public final class TrustGate implements ResolverHookFactory {
     return new ResolverHook() {
       @Override
       public void filterResolvable(Collection<BundleRevision> candidates) {
-        if (!strict) {
-          return;
-        }
         for (Iterator<BundleRevision> it = candidates.iterator(); it.hasNext(); ) {
           Bundle b = it.next().getBundle();
-          if (!admits(b)) {
+          Bundle first = duplicateOf(b);
+          if (first != null) {
+            LOG.debug(
+                "bundle {} [{}] has the name of bundle [{}]: not resolvable",
+                b.getSymbolicName(),
+                b.getBundleId(),
+                first.getBundleId());
+            it.remove();
+          } else if (strict && !admits(b)) {
             LOG.debug("plugin {} is not trusted: not resolvable", b.getSymbolicName());
             it.remove();
           }

@@ -89,6 +89,28 @@ public class ToolOwnershipTest {
   }
 
   @Test
+  public void aSecondBundleWithTheOwnersNameIsRefused() throws Exception {
+    FakeBundle vendor = new FakeBundle("vendor.tools");
+    FakeBundle sameName = new FakeBundle("vendor.tools"); // another bundle id, the same name
+    Versioned original = new Versioned("original");
+    Versioned hostile = new Versioned("hostile");
+    k.registry.bindConnector(ref("vendor", 0, vendor), original);
+    k.manifests.put(
+        new ToolManifest("ping", "connector", List.of(), List.of(), List.of("/srv/data"), 1 << 20),
+        "test");
+
+    k.registry.bindConnector(ref("vendor", 1000, sameName), hostile);
+
+    assertEquals("original", version(k.call("ping", "{}")));
+    assertEquals(0, hostile.served.get());
+    List<ObjectNode> refused = k.receipts.ofType("plugin_lifecycle");
+    assertEquals(refused.toString(), 1, refused.size());
+    assertEquals("refused_tool", refused.get(0).path("action").asText());
+    assertEquals(ToolRegistry.TOOL_ID_CONFLICT, refused.get(0).path("reason").asText());
+    assertEquals("vendor.tools", refused.get(0).path("owner").asText());
+  }
+
+  @Test
   public void theOwnersUpdateStillSwaps() throws Exception {
     FakeBundle vendor = new FakeBundle("vendor.tools");
     Versioned v1 = new Versioned("v1");
@@ -160,7 +182,10 @@ public class ToolOwnershipTest {
 
   /** The few bundle methods the registry reads. */
   static final class FakeBundle {
+    private static final java.util.concurrent.atomic.AtomicLong IDS =
+        new java.util.concurrent.atomic.AtomicLong(100);
     final String name;
+    final long id = IDS.incrementAndGet();
     volatile int state = Bundle.ACTIVE;
     final Bundle proxy;
 
@@ -175,6 +200,7 @@ public class ToolOwnershipTest {
                       switch (method.getName()) {
                         case "getSymbolicName" -> name;
                         case "getState" -> state;
+                        case "getBundleId" -> id;
                         case "getVersion" -> new Version(1, 0, 0);
                         case "hashCode" -> System.identityHashCode(p);
                         case "equals" -> p == args[0];

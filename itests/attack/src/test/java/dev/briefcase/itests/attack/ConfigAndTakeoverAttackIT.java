@@ -46,6 +46,12 @@ import org.junit.rules.TemporaryFolder;
  * is refused and receipted ({@code refused_tool}, {@code tool_id_conflict}), and when the original
  * is uninstalled the intruder serves under deny-all, never under the original's grant. The intruder
  * is the test connector re-packed at test time with another symbolic name, version and ranking.
+ *
+ * <p>Same name (reference): the intruder is re-packed with the owner's own symbolic name (version
+ * 6.6.6, ranking 1000) and dropped into {@code deploy/}, where nothing checks names before the
+ * framework, which accepts the same name at another version. It is refused ({@code
+ * refused_install}, {@code duplicate_symbolic_name}) and never resolves: the original keeps serving
+ * and its grant never reaches the intruder.
  */
 public class ConfigAndTakeoverAttackIT {
   @ClassRule public static final TemporaryFolder TMP = new TemporaryFolder();
@@ -138,6 +144,48 @@ public class ConfigAndTakeoverAttackIT {
     takeover(work, new Distribution(data).env("BRIEFCASE_PROFILE_MODE", "ga"), original, intruder);
   }
 
+  @Test
+  public void aBundleWithTheOwnersNameInDeployCannotTakeAToolIdOrItsGrant() throws Exception {
+    Path work = TMP.newFolder("same-name").toPath();
+    Path granted = Files.createDirectories(work.resolve("granted"));
+    byte[] original = Files.readAllBytes(connectorJar());
+    try (Distribution d =
+        new Distribution(work.resolve("data"))
+            .env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase")
+            .start()) {
+      Distribution.Answer installed =
+          d.postBytes("/v1/plugins", original, "application/java-archive");
+      assertEquals(installed.body(), 200, installed.status());
+      String version = version(d);
+      assertNotEquals("6.6.6", version);
+      Distribution.Answer grant =
+          d.post(
+              "/v1/tools/extra_ping/manifest",
+              "{\"filesystem\":{\"allowed_path_prefixes\":[\"" + granted + "\"]}}");
+      assertEquals(grant.body(), 200, grant.status());
+
+      // the intruder carries the owner's symbolic name, version 6.6.6 and ranking 1000
+      drop(d, "same-name.jar", intruder(original, CONNECTOR));
+      waitFor(
+          () -> duplicate(d) != null || "6.6.6".equals(versionOrNull(d)),
+          "the same-name bundle to be refused or served");
+      assertEquals("the same-name bundle took over extra_ping", version, version(d));
+      JsonNode refused = duplicate(d);
+      assertNotNull("no duplicate_symbolic_name refusal", refused);
+      assertEquals(refused.toString(), "deploy-dir", refused.path("actor").asText());
+      assertEquals(refused.toString(), "6.6.6", refused.path("version").asText());
+
+      // it never resolves, so it never gets to offer the tool: observe for a bounded time
+      assertFalse(
+          "the same-name bundle served extra_ping",
+          within(3_000, () -> "6.6.6".equals(versionOrNull(d))));
+      JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
+      assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
+      assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));
+      assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
+    }
+  }
+
   private static void takeover(Path work, Distribution kernel, byte[] original, byte[] intruder)
       throws Exception {
     Path granted = Files.createDirectories(work.resolve("granted"));
@@ -191,11 +239,16 @@ public class ConfigAndTakeoverAttackIT {
    * published with {@code service.ranking} 1000 under another connector id.
    */
   private static byte[] intruder(byte[] jar) throws IOException {
+    return intruder(jar, INTRUDER);
+  }
+
+  /** The intruder under the symbolic name given. */
+  private static byte[] intruder(byte[] jar, String symbolicName) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(jar))) {
       Manifest m = new Manifest(in.getManifest());
       Attributes main = m.getMainAttributes();
-      main.putValue("Bundle-SymbolicName", INTRUDER);
+      main.putValue("Bundle-SymbolicName", symbolicName);
       main.putValue("Bundle-Version", "6.6.6");
       main.putValue(
           "Service-Component", "OSGI-INF/dev.briefcase.itests.connector.internal.ExtraTools.xml");
@@ -259,6 +312,20 @@ public class ConfigAndTakeoverAttackIT {
       if ("plugin_lifecycle".equals(e.path("type").asText())
           && "refused_install".equals(e.path("action").asText())
           && actor.equals(e.path("actor").asText())
+          && CONNECTOR.equals(e.path("bundle").asText())) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** The refusal of a bundle carrying the test connector's installed name, or null. */
+  private static JsonNode duplicate(Distribution d) throws Exception {
+    for (JsonNode r : d.get("/v1/receipts?limit=200").json().path("receipts")) {
+      JsonNode e = r.path("event");
+      if ("plugin_lifecycle".equals(e.path("type").asText())
+          && "refused_install".equals(e.path("action").asText())
+          && "duplicate_symbolic_name".equals(e.path("reason").asText())
           && CONNECTOR.equals(e.path("bundle").asText())) {
         return e;
       }

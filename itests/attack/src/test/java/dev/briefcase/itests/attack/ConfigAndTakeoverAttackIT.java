@@ -1,5 +1,8 @@
 package dev.briefcase.itests.attack;
 
+import static dev.briefcase.itests.common.JarSigning.exportCert;
+import static dev.briefcase.itests.common.JarSigning.keyPair;
+import static dev.briefcase.itests.common.JarSigning.sign;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -20,8 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
@@ -401,93 +402,5 @@ public class ConfigAndTakeoverAttackIT {
       Thread.sleep(50);
     }
     return true;
-  }
-
-  // --- signing with the JDK's tools ---
-
-  private static Path keyPair(Path dir, String alias, String dname) throws Exception {
-    Path ks = dir.resolve(alias + ".p12");
-    run(
-        tool("keytool"),
-        "-genkeypair",
-        "-alias",
-        alias,
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-dname",
-        dname,
-        "-validity",
-        "30",
-        "-ext",
-        "ExtendedKeyUsage=codeSigning",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        ks.toString(),
-        "-storepass",
-        "changeit",
-        "-keypass",
-        "changeit");
-    return ks;
-  }
-
-  private static void exportCert(Path ks, String alias, Path pem) throws Exception {
-    run(
-        tool("keytool"),
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        alias,
-        "-keystore",
-        ks.toString(),
-        "-storepass",
-        "changeit",
-        "-file",
-        pem.toString());
-  }
-
-  private static byte[] sign(Path dir, Path jar, Path ks, String alias) throws Exception {
-    Path out = dir.resolve(alias + "-" + jar.getFileName() + "-signed.jar");
-    run(
-        tool("jarsigner"),
-        "-keystore",
-        ks.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        "changeit",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-digestalg",
-        "SHA-256",
-        "-signedjar",
-        out.toString(),
-        jar.toString(),
-        alias);
-    return Files.readAllBytes(out);
-  }
-
-  private static String tool(String name) {
-    Path home = Path.of(System.getProperty("java.home"));
-    for (Path candidate :
-        List.of(home.resolve("bin").resolve(name), home.resolveSibling("bin").resolve(name))) {
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return name;
-  }
-
-  private static void run(String... command) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new AssertionError(String.join(" ", cmd) + " failed: " + output);
-    }
   }
 }

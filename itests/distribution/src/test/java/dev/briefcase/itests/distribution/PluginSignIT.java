@@ -1,5 +1,7 @@
 package dev.briefcase.itests.distribution;
 
+import static dev.briefcase.itests.common.JarSigning.run;
+import static dev.briefcase.itests.common.JarSigning.tool;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -9,15 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -146,26 +145,5 @@ public class PluginSignIT {
       }
       assertTrue("install receipted with the signer's fingerprint", receipted);
     }
-  }
-
-  private static String tool(String name) {
-    Path home = Path.of(System.getProperty("java.home"));
-    for (Path candidate :
-        List.of(home.resolve("bin").resolve(name), home.resolveSibling("bin").resolve(name))) {
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return name;
-  }
-
-  private static String run(String... command) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new AssertionError(String.join(" ", cmd) + " failed: " + output);
-    }
-    return output;
   }
 }

@@ -1,5 +1,9 @@
 package dev.briefcase.itests.distribution;
 
+import static dev.briefcase.itests.common.JarSigning.keyPair;
+import static dev.briefcase.itests.common.JarSigning.run;
+import static dev.briefcase.itests.common.JarSigning.sign;
+import static dev.briefcase.itests.common.JarSigning.tool;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -10,12 +14,9 @@ import dev.briefcase.itests.common.FeatureBundles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -194,76 +195,5 @@ public class PluginTrustIT {
     }
     assertTrue("the connector has a class to change", done);
     return out.toByteArray();
-  }
-
-  private static Path keyPair(Path dir, String alias, String dname) throws Exception {
-    Path ks = dir.resolve(alias + ".p12");
-    run(
-        tool("keytool"),
-        "-genkeypair",
-        "-alias",
-        alias,
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-dname",
-        dname,
-        "-validity",
-        "30",
-        "-ext",
-        "ExtendedKeyUsage=codeSigning",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        ks.toString(),
-        "-storepass",
-        "changeit",
-        "-keypass",
-        "changeit");
-    return ks;
-  }
-
-  private static byte[] sign(Path dir, Path jar, Path ks, String alias) throws Exception {
-    Path out = dir.resolve(alias + "-signed.jar");
-    run(
-        tool("jarsigner"),
-        "-keystore",
-        ks.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        "changeit",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-digestalg",
-        "SHA-256",
-        "-signedjar",
-        out.toString(),
-        jar.toString(),
-        alias);
-    return Files.readAllBytes(out);
-  }
-
-  private static String tool(String name) {
-    Path home = Path.of(System.getProperty("java.home"));
-    for (Path candidate :
-        List.of(home.resolve("bin").resolve(name), home.resolveSibling("bin").resolve(name))) {
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return name;
-  }
-
-  private static void run(String... command) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new AssertionError(String.join(" ", cmd) + " failed: " + output);
-    }
   }
 }

@@ -305,7 +305,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
       if (!resp.isCommitted()) {
         resp.reset();
         resp.setStatus(500);
-        resp.setContentType(McpEndpoint.JSON_TYPE);
+        resp.setContentType(JsonRpc.JSON_TYPE);
         resp.getWriter()
             .write(
                 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"

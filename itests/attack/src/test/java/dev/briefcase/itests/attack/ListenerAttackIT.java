@@ -96,6 +96,23 @@ public class ListenerAttackIT {
     }
   }
 
+  /**
+   * Item 9, the other side of the switch: outside ga the development setting still serves loopback
+   * requests without the token (no other test runs the gateway with it).
+   */
+  @Test
+  public void referenceServesLoopbackWithoutTokenWhenAllowed() throws Exception {
+    Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-attack-notoken-reference"))
+            .env("BRIEFCASE_PROFILE_MODE", "reference")
+            .env("BRIEFCASE_MCP_ALLOW_NO_TOKEN", "1");
+    try (Distribution running = startPatiently(d)) {
+      URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+      Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
+      assertEquals("initialize without a token, dev setting on: " + none, 200, none.status);
+    }
+  }
+
   /** Item 9: a browser page on another loopback port is not a configured origin → 403. */
   @Test
   public void mcpRefusesOtherLoopbackOrigins() throws Exception {

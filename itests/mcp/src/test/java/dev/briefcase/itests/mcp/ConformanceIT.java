@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -25,11 +26,13 @@ import org.junit.runners.Parameterized.Parameters;
  * against the gateway's streamable HTTP endpoint. Only the protocol scenarios run: the others call
  * tools, prompts or resources of the suite's own reference server by fixed names (see README.md for
  * every excluded scenario and why). A scenario fails the test if any of its checks is a FAILURE.
+ * The gateway requires its bearer token, as it ships; {@link BearerProxy} sends it for the suite.
  */
 @RunWith(Parameterized.class)
 public class ConformanceIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static Gateway gateway;
+  private static BearerProxy proxy;
 
   /**
    * Protocol scenarios that depend on no tool, prompt or resource name of the suite; the system
@@ -53,19 +56,23 @@ public class ConformanceIT {
   @BeforeClass
   public static void start() throws Exception {
     NodeTools.node(); // install first, so a broken npm shows as such and not as a gateway problem
-    // The suite's server mode has no option to send an Authorization header, so the gateway runs
-    // with the development setting that serves loopback requests without the bearer token (the
-    // reference profile; ga refuses it). The token rules have their own tests (BadInputIT,
-    // itests/attack ListenerAttackIT).
-    gateway =
-        Gateway.start(
-            "conformance",
-            Map.of(
-                "BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0", "BRIEFCASE_MCP_ALLOW_NO_TOKEN", "1"));
+    // The gateway as it ships: the bearer token is required, on loopback too. The suite's server
+    // mode cannot send a header, so it talks to a loopback proxy that adds the token (see
+    // BearerProxy for why a proxy and what it leaves untouched).
+    gateway = Gateway.start("conformance", Map.of("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0"));
+    String token =
+        gateway.token().orElseThrow(() -> new AssertionError("the gateway wrote no mcp_token"));
+    RawMcp.Reply without =
+        new RawMcp(gateway.url(), Optional.empty()).post(RawMcp.initializeBody(1), null);
+    assertEquals("the gateway under test requires the token: " + without, 401, without.status());
+    proxy = BearerProxy.start(gateway.url(), token);
   }
 
   @AfterClass
   public static void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
     if (gateway != null) {
       gateway.close();
     }
@@ -82,7 +89,7 @@ public class ConformanceIT {
                 "node_modules/@modelcontextprotocol/conformance/dist/index.js",
                 "server",
                 "--url",
-                gateway.url(),
+                proxy.url(),
                 "--scenario",
                 scenario,
                 "-o",

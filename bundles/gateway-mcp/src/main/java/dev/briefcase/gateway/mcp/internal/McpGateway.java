@@ -4,8 +4,6 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
-import dev.briefcase.edge.LoopbackAuthority;
-import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.tools.ApprovalWatch;
 import dev.briefcase.tools.ToolCallService;
 import dev.briefcase.tools.ToolCatalogListener;
@@ -16,11 +14,9 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
@@ -134,12 +130,11 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
   }
 
   private final transient McpEndpoint endpoint;
-  private final transient Path urlFile;
+  private final transient UrlFile urlFile;
   private transient volatile ToolCallService tools;
   private transient volatile ApprovalWatch watch;
   private transient volatile ServiceReference<HttpServiceRuntime> runtime;
   private transient volatile boolean live;
-  private transient String publishedUrl;
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   void bindTools(ToolCallService s) {
@@ -225,11 +220,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
             origins,
             config.public_host(),
             dir == null ? null : dir.resolve("mcp_token"));
-    this.urlFile = dir == null ? null : dir.resolve("mcp.url");
-    if (urlFile != null) {
-      // left by a kernel that crashed: only a live servlet may advertise a URL
-      Files.deleteIfExists(urlFile);
-    }
+    this.urlFile = new UrlFile(dir == null ? null : dir.resolve("mcp.url"));
     this.endpoint = new McpEndpoint(settings, () -> tools, () -> watch);
     endpoint.start();
     LOG.info(
@@ -305,7 +296,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
       if (!resp.isCommitted()) {
         resp.reset();
         resp.setStatus(500);
-        resp.setContentType(McpEndpoint.JSON_TYPE);
+        resp.setContentType(JsonRpc.JSON_TYPE);
         resp.getWriter()
             .write(
                 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
@@ -325,72 +316,11 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     if (!live || ref == null) {
       return;
     }
-    List<String> endpoints =
-        endpoints(ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT));
-    if (endpoints.isEmpty()) {
-      LOG.warn("the HTTP runtime reports no endpoint; mcp.url not written");
-      return;
-    }
-    try {
-      for (String e : endpoints) {
-        String host = URI.create(e).getHost();
-        if (host != null
-            && !LoopbackAuthority.isLoopbackName(host.replace("[", "").replace("]", ""))) {
-          endpoint.guard().markExposed();
-        }
-      }
-      String base = preferred(endpoints);
-      String url = base.endsWith("/") ? base + "mcp" : base + "/mcp";
-      if (url.equals(publishedUrl)) {
-        return;
-      }
-      if (urlFile != null) {
-        OwnerOnlyFile.writeAtomically(urlFile, url);
-      }
-      publishedUrl = url;
-      LOG.info("MCP gateway serving at {}", url);
-    } catch (IOException | IllegalArgumentException e) {
-      LOG.warn("could not publish the MCP URL: {}", e.toString());
-    }
+    urlFile.publish(
+        ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT), endpoint.guard());
   }
 
   private synchronized void withdrawUrl() {
-    if (publishedUrl == null) {
-      return;
-    }
-    publishedUrl = null;
-    if (urlFile != null) {
-      try {
-        Files.deleteIfExists(urlFile);
-      } catch (IOException e) {
-        LOG.warn("could not remove {}", urlFile);
-      }
-    }
-  }
-
-  /** An IPv4 endpoint if there is one (simplest for clients), without an IPv6 zone id. */
-  static String preferred(List<String> endpoints) {
-    String pick = endpoints.get(0);
-    for (String e : endpoints) {
-      if (!e.contains("[")) {
-        pick = e;
-        break;
-      }
-    }
-    int zone = pick.indexOf('%');
-    int close = pick.indexOf(']');
-    return zone > 0 && close > zone ? pick.substring(0, zone) + pick.substring(close) : pick;
-  }
-
-  private static List<String> endpoints(Object property) {
-    List<String> out = new ArrayList<>();
-    if (property instanceof String s) {
-      out.add(s);
-    } else if (property instanceof String[] a) {
-      out.addAll(List.of(a));
-    } else if (property instanceof Collection<?> c) {
-      c.forEach(o -> out.add(String.valueOf(o)));
-    }
-    return out;
+    urlFile.withdraw();
   }
 }

@@ -94,6 +94,6 @@ final class FakeExchange implements Exchange {
   }
 
   JsonNode json() throws IOException {
-    return McpEndpoint.JSON.readTree(responseBody);
+    return JsonRpc.JSON.readTree(responseBody);
   }
 }

@@ -79,7 +79,7 @@ final class FakeStream implements EventStream {
   synchronized List<JsonNode> messages() throws IOException {
     List<JsonNode> out = new ArrayList<>();
     for (String m : messages) {
-      out.add(McpEndpoint.JSON.readTree(m));
+      out.add(JsonRpc.JSON.readTree(m));
     }
     return out;
   }

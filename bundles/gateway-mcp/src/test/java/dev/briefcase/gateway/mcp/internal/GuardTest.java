@@ -30,9 +30,8 @@ public class GuardTest {
   public void preferredEndpointIsIpv4WithoutZone() {
     assertEquals(
         "http://10.0.0.2:80/",
-        McpGateway.preferred(List.of("http://[fd00::2%eth0]:80/", "http://10.0.0.2:80/")));
-    assertEquals(
-        "http://[fd00::2]:80/", McpGateway.preferred(List.of("http://[fd00::2%eth0]:80/")));
+        UrlFile.preferred(List.of("http://[fd00::2%eth0]:80/", "http://10.0.0.2:80/")));
+    assertEquals("http://[fd00::2]:80/", UrlFile.preferred(List.of("http://[fd00::2%eth0]:80/")));
   }
 
   @Test

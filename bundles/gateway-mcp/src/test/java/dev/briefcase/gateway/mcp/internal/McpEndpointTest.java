@@ -552,7 +552,7 @@ public class McpEndpointTest {
     for (String body : hostile) {
       FakeExchange ex = send(FakeExchange.post(body).session(sid));
       assertEquals(200, ex.status);
-      assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(ex));
+      assertEquals(JsonRpc.INVALID_PARAMS, errorCode(ex));
       String message = ex.json().at("/error/message").asText();
       assertTrue(message, message.startsWith("Invalid params: not I-JSON"));
       assertTrue(IJsonText.wellFormed(new String(ex.responseBody, StandardCharsets.UTF_8)));
@@ -567,7 +567,7 @@ public class McpEndpointTest {
                     "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{"
                         + "\"name\":\"echo\",\"arguments\":{},\"_meta\":{\"x\":\"\\udc00\"}}}")
                 .session(sid));
-    assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(meta));
+    assertEquals(JsonRpc.INVALID_PARAMS, errorCode(meta));
     assertEquals(
         "$.params._meta.x: lone UTF-16 surrogate (not I-JSON)", tools.calls().get(4).argsDefect());
 
@@ -576,7 +576,7 @@ public class McpEndpointTest {
         send(
             FakeExchange.post("{\"jsonrpc\":\"2.0\",\"id\":\"\\udfff\",\"method\":\"tools/list\"}")
                 .session(sid));
-    assertEquals(McpEndpoint.INVALID_REQUEST, errorCode(badId));
+    assertEquals(JsonRpc.INVALID_REQUEST, errorCode(badId));
     assertTrue(badId.json().get("id").isNull());
     FakeExchange badList =
         send(
@@ -584,7 +584,7 @@ public class McpEndpointTest {
                     "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\","
                         + "\"params\":{\"cursor\":\"\\ud800\"}}")
                 .session(sid));
-    assertEquals(McpEndpoint.INVALID_PARAMS, errorCode(badList));
+    assertEquals(JsonRpc.INVALID_PARAMS, errorCode(badList));
     assertEquals(5, tools.calls().size());
     // a proper pair is fine
     send(FakeExchange.post(call(7, "echo", "{\"text\":\"\\ud83d\\ude00\"}")).session(sid));
@@ -599,11 +599,11 @@ public class McpEndpointTest {
     tools.answer = r -> ToolCallOutcome.denied("invalid_args: " + r.argsDefect(), 30);
     FakeExchange ex =
         send(FakeExchange.post(call(1, "echo", "{\"text\":\"a\",\"text\":\"b\"}")).session(sid));
-    assertEquals(McpEndpoint.DUPLICATE_KEYS, tools.calls().get(0).argsDefect());
+    assertEquals(JsonRpc.DUPLICATE_KEYS, tools.calls().get(0).argsDefect());
     assertTrue(ex.json().at("/result/isError").asBoolean());
     FakeExchange nested =
         send(FakeExchange.post(call(2, "echo", "{\"o\":{\"k\":1,\"k\":2}}")).session(sid));
-    assertEquals(McpEndpoint.DUPLICATE_KEYS, tools.calls().get(1).argsDefect());
+    assertEquals(JsonRpc.DUPLICATE_KEYS, tools.calls().get(1).argsDefect());
     assertEquals(200, nested.status);
     // a duplicate outside the arguments is not a tool call at all
     FakeExchange outside =

@@ -3,6 +3,7 @@ package dev.briefcase.admin.api.internal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.function.IntSupplier;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -50,6 +51,16 @@ final class AdminListener {
     http.setSendServerVersion(false);
     http.setSendXPoweredBy(false);
     http.setRequestHeaderSize(MAX_HEADER_BYTES);
+    // The router splits the raw path at literal '/' and decodes a segment only as a name (a key
+    // role such as dpop:a%2Fb), never as a file path, so encoded separators and dots in a segment
+    // are data: answer them with the route's own error code instead of Jetty's 400 page.
+    http.setUriCompliance(
+        UriCompliance.DEFAULT.with(
+            "briefcase-admin",
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEGMENT,
+            UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING,
+            UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT));
     this.connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
     connector.setHost(bind.getAddress().getHostAddress());
     connector.setPort(bind.getPort());

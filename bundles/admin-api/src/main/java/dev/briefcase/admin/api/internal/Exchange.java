@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
+import org.eclipse.jetty.io.QuietException;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -130,11 +132,15 @@ final class Exchange {
     }
   }
 
-  /** Ends the exchange (once) after a failure; Jetty aborts the connection if it must. */
-  void fail(Throwable failure) {
+  /**
+   * Ends the exchange (once) after the connection failed (the client went away, or a deadline
+   * closed it); Jetty aborts the connection. Marked quiet, so that Jetty logs it at DEBUG: a client
+   * that trickles its body must not fill the log with stack traces.
+   */
+  void fail(IOException failure) {
     if (done.compareAndSet(false, true)) {
       onDone.run();
-      callback.failed(failure);
+      callback.failed(failure instanceof QuietException ? failure : new EofException(failure));
     }
   }
 }

@@ -110,10 +110,6 @@ public final class FeatureLauncher {
       Files.deleteIfExists(settings.dataDir().resolve(BriefcaseKernel.ADMIN_URL_FILE));
       writeActiveFeatures(featureFiles);
       configureLogging();
-      // the admin API runs on the JDK HTTP server, whose only read timeout is this JVM-wide
-      // property (seconds for a whole request, headers and body), read when its first server
-      // starts: a client that sends headers slowly then holds a worker at most this long
-      setIfAbsent(ADMIN_REQUEST_TIMEOUT_PROPERTY, ADMIN_REQUEST_TIMEOUT_SECONDS);
       framework = newFramework(frameworkProperties);
       framework.init();
       List<Bundle> installed = install(framework.getBundleContext(), files);
@@ -241,11 +237,6 @@ public final class FeatureLauncher {
     }
   }
 
-  /** The JDK HTTP server's request timeout property (seconds). */
-  static final String ADMIN_REQUEST_TIMEOUT_PROPERTY = "sun.net.httpserver.maxReqTime";
-
-  static final String ADMIN_REQUEST_TIMEOUT_SECONDS = "10";
-
   /** Bearer token files in the data directory that must be owner-only when they exist. */
   static final List<String> TOKEN_FILES = List.of("auth_token", "mcp_token");
 
@@ -306,9 +297,6 @@ public final class FeatureLauncher {
     setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
     setIfAbsent("org.slf4j.simpleLogger.showThreadName", "true");
     setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
-    // The JDK HTTP server behind the admin API leaves Nagle on, which with delayed ACKs costs
-    // ~40 ms per keep-alive request on loopback; the switch is JVM-wide, so it is set here.
-    setIfAbsent("sun.net.httpserver.nodelay", "true");
     // bundles without slf4j (SPI Fly) log through java.util.logging: one line, same time format
     setIfAbsent(
         "java.util.logging.SimpleFormatter.format",

@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -28,6 +29,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.Test;
 
 /**
@@ -270,6 +278,221 @@ public class ListenerAttackIT {
           slow.close();
         }
       }
+    }
+  }
+
+  /**
+   * The admin API's configuration (PID {@code dev.briefcase.admin.api}, from the core feature)
+   * reaches the component: {@code BRIEFCASE_TCP_ADDR} names where it listens.
+   */
+  @Test
+  public void adminApiListensOnBriefcaseTcpAddr() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    Distribution d = new Distribution(Files.createTempDirectory("briefcase-attack-tcp-addr"));
+    d.env("BRIEFCASE_PROFILE_MODE", "reference").env("BRIEFCASE_TCP_ADDR", "127.0.0.1:" + port);
+    try (Distribution running = startPatiently(d)) {
+      assertEquals("admin.url", "http://127.0.0.1:" + port, running.baseUrl());
+      URI there = URI.create("http://127.0.0.1:" + port);
+      Raw health = Raw.send(there, get("/health", hostOf(there), null));
+      assertEquals("/health on BRIEFCASE_TCP_ADDR: " + health, 200, health.status);
+    }
+  }
+
+  /**
+   * A sustained, reconnecting slowloris: 64 clients each open a connection, trickle one header byte
+   * a second and reconnect as soon as the server closes, for 20 s. Throughout, {@code /health}
+   * answers within the bound, and approving and denying pending approvals each answer 200 within
+   * it. (On the JDK server, whose 16 workers read request heads, this starved every route.)
+   */
+  @Test
+  public void reconnectingSlowlorisDoesNotStarveTheAdminApi() throws Exception {
+    try (Distribution d = start("admin-slowloris", "reference")) {
+      URI admin = URI.create(d.baseUrl());
+      List<String> pending = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        Distribution.Answer call =
+            d.post(
+                "/v1/tools/call",
+                "{\"call\":{\"tool_id\":\"note_add\",\"args\":{\"text\":\"slow" + i + "\"}}}");
+        assertEquals(call.body(), 200, call.status());
+        assertEquals(call.body(), "approval_required", call.json().path("status").asText());
+        pending.add(call.json().path("approval").path("id").asText());
+      }
+      JsonNode listed = d.get("/v1/approvals").json().path("approvals");
+      assertEquals(listed.toString(), 3, listed.size());
+
+      Slowloris attack = new Slowloris(admin, 64);
+      ExecutorService probe = Executors.newCachedThreadPool();
+      try {
+        attack.start();
+        awaitCondition(
+            "the slowloris clients are connected", () -> attack.connects.get() >= 64, 10);
+        long end = System.nanoTime() + SLOWLORIS_SECONDS * 1_000_000_000L;
+        long nextDecision = System.nanoTime() + 4_000_000_000L;
+        int healthChecks = 0;
+        int decided = 0;
+        while (System.nanoTime() < end) {
+          Raw health = within(probe, admin, get("/health", hostOf(admin), null));
+          assertEquals("/health under a slowloris: " + health, 200, health.status);
+          healthChecks++;
+          if (decided < pending.size() && System.nanoTime() >= nextDecision) {
+            String verb = decided == 1 ? "deny" : "approve";
+            Raw decision =
+                within(
+                    probe,
+                    admin,
+                    "POST /v1/approvals/"
+                        + pending.get(decided)
+                        + "/"
+                        + verb
+                        + " HTTP/1.1\r\nHost: "
+                        + hostOf(admin)
+                        + "\r\nAuthorization: Bearer "
+                        + d.token()
+                        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            assertEquals(verb + " under a slowloris: " + decision, 200, decision.status);
+            decided++;
+            nextDecision = System.nanoTime() + 5_000_000_000L;
+          }
+          pause(Duration.ofMillis(300));
+        }
+        assertEquals("every pending approval was decided", pending.size(), decided);
+        assertTrue(
+            "the server cut the trickling connections off and they came back: " + attack,
+            attack.closedByServer.get() > 0);
+        System.out.println(
+            "[ListenerAttackIT] reconnecting slowloris: "
+                + healthChecks
+                + " /health checks and "
+                + decided
+                + " decisions answered; "
+                + attack);
+      } finally {
+        attack.stop();
+        probe.shutdownNow();
+      }
+      assertEquals(
+          "nothing is pending any more", 0, d.get("/v1/approvals").json().path("approvals").size());
+    }
+  }
+
+  /** How long the reconnecting slowloris runs. */
+  private static final int SLOWLORIS_SECONDS = 20;
+
+  /** The bound within which each probe must be answered under attack. */
+  private static final Duration ANSWER_BOUND = Duration.ofSeconds(2);
+
+  /** One raw request that must be answered, whole, within {@link #ANSWER_BOUND}. */
+  private static Raw within(ExecutorService probe, URI server, String request) throws Exception {
+    Future<Raw> answer = probe.submit(() -> Raw.send(server, request, ANSWER_BOUND));
+    try {
+      return answer.get(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      answer.cancel(true);
+      throw new AssertionError(
+          request.substring(0, request.indexOf('\r'))
+              + " was not answered within "
+              + ANSWER_BOUND
+              + " under a slowloris: "
+              + e,
+          e);
+    }
+  }
+
+  private interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  private static void awaitCondition(String what, Condition condition, int seconds)
+      throws Exception {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!condition.holds()) {
+      if (System.nanoTime() > deadline) {
+        fail(what + ": not within " + seconds + " s");
+      }
+      pause(Duration.ofMillis(50));
+    }
+  }
+
+  private static final Object PACER = new Object();
+
+  /** Waits {@code time} on a monitor nobody notifies: the pacing of a poll with a deadline. */
+  private static void pause(Duration time) throws InterruptedException {
+    synchronized (PACER) {
+      PACER.wait(time.toMillis());
+    }
+  }
+
+  /**
+   * Clients that each keep one connection trickling a request head, a byte a second, and open a new
+   * one whenever the server closes theirs. The pacing is a read with a one-second timeout, which
+   * also notices the close.
+   */
+  private static final class Slowloris {
+    final AtomicInteger connects = new AtomicInteger();
+    final AtomicInteger closedByServer = new AtomicInteger();
+    private final URI server;
+    private final List<Thread> clients = new ArrayList<>();
+    private volatile boolean running = true;
+
+    Slowloris(URI server, int count) {
+      this.server = server;
+      for (int i = 0; i < count; i++) {
+        Thread t = new Thread(this::run, "slowloris-" + i);
+        t.setDaemon(true);
+        clients.add(t);
+      }
+    }
+
+    void start() {
+      clients.forEach(Thread::start);
+    }
+
+    private void run() {
+      byte[] head =
+          ("GET /health HTTP/1.1\r\nHost: " + hostOf(server) + "\r\nX-Slow: ")
+              .getBytes(StandardCharsets.US_ASCII);
+      while (running) {
+        try (Socket s = new Socket()) {
+          s.connect(new InetSocketAddress(server.getHost(), server.getPort()), 5_000);
+          connects.incrementAndGet();
+          s.setSoTimeout(1_000);
+          OutputStream out = s.getOutputStream();
+          InputStream in = s.getInputStream();
+          out.write(head);
+          out.flush();
+          while (running) {
+            out.write('a');
+            out.flush();
+            try {
+              in.read(); // any answer (or end of stream) means the server gave up on us
+              closedByServer.incrementAndGet();
+              break;
+            } catch (SocketTimeoutException stillOpen) {
+              // the server still waits for the rest of the head: trickle on
+            }
+          }
+        } catch (IOException e) {
+          if (running) {
+            closedByServer.incrementAndGet(); // reset or refused: reconnect at once
+          }
+        }
+      }
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      for (Thread t : clients) {
+        t.join(5_000);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return connects.get() + " slow connections opened, " + closedByServer.get() + " cut off";
     }
   }
 

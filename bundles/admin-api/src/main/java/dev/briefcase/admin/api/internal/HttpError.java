@@ -1,27 +1,34 @@
 package dev.briefcase.admin.api.internal;
 
-/** An error answer with a stable code (SPEC §18 {@code {code, message}}). */
+/**
+ * An error answer with a stable code (SPEC §18 {@code {code, message}}). Its HTTP status comes from
+ * the one table, {@link ErrorStatus}, so the same code answers the same status on every route.
+ */
 final class HttpError extends Exception {
   private static final long serialVersionUID = 1L;
 
   final int status;
   final String code;
 
-  HttpError(int status, String code, String message) {
+  HttpError(String code, String message) {
     super(message, null, false, false);
-    this.status = status;
+    this.status = ErrorStatus.of(code);
     this.code = code;
   }
 
   static HttpError badRequest(String code, String message) {
-    return new HttpError(400, code, message);
+    return new HttpError(code, message);
   }
 
-  static HttpError notFound(String code, String message) {
-    return new HttpError(404, code, message);
+  static HttpError notFound() {
+    return new HttpError("not_found", "no such route");
   }
 
   static HttpError unavailable(String what) {
-    return new HttpError(503, "backend_unavailable", what + " is not available");
+    return new HttpError("backend_unavailable", what + " is not available");
+  }
+
+  static HttpError wrongMethod(String expected) {
+    return new HttpError("method_not_allowed", "use " + expected);
   }
 }

@@ -85,7 +85,7 @@ final class PluginSource {
       throw HttpError.badRequest("fetch_failed", "the file could not be read: " + path);
     }
     if (bytes.length > maxBytes) {
-      throw new HttpError(413, "body_too_large", "a plugin bundle may be at most 64 MiB");
+      throw new HttpError("body_too_large", "a plugin bundle may be at most 64 MiB");
     }
     if (bytes.length == 0) {
       throw HttpError.badRequest("fetch_failed", "the file is empty: " + path);
@@ -108,7 +108,7 @@ final class PluginSource {
       throw HttpError.badRequest("invalid_url", "http: is only for loopback hosts; use https:");
     }
     if (egress == null) {
-      throw new HttpError(503, "unavailable", "the egress client is not available");
+      throw new HttpError("unavailable", "the egress client is not available");
     }
     String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     EgressPolicy policy =
@@ -123,10 +123,10 @@ final class PluginSource {
       throw refusal(e);
     }
     if (r.status() != 200) {
-      throw new HttpError(502, "fetch_failed", "the server answered HTTP " + r.status());
+      throw new HttpError("fetch_failed", "the server answered HTTP " + r.status());
     }
     if (r.body().length == 0) {
-      throw new HttpError(502, "fetch_failed", "the server sent an empty body");
+      throw new HttpError("fetch_failed", "the server sent an empty body");
     }
     String source =
         scheme
@@ -161,9 +161,9 @@ final class PluginSource {
               EgressException.PATH_NOT_ALLOWED,
               EgressException.ADDRESS_REFUSED,
               EgressException.REDIRECT_REFUSED ->
-          new HttpError(403, "fetch_refused", detail);
-      case EgressException.RESPONSE_TOO_LARGE -> new HttpError(413, "body_too_large", detail);
-      default -> new HttpError(502, "fetch_failed", detail);
+          new HttpError("fetch_refused", detail);
+      case EgressException.RESPONSE_TOO_LARGE -> new HttpError("body_too_large", detail);
+      default -> new HttpError("fetch_failed", detail);
     };
   }
 

@@ -1,6 +1,5 @@
 package dev.briefcase.admin.api.internal;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.briefcase.approvals.ApprovalEvent;
 import dev.briefcase.approvals.ApprovalService;
 import java.io.IOException;
@@ -32,7 +31,7 @@ final class SseStreams {
   private final int max;
   private final AtomicInteger open = new AtomicInteger();
   private final Set<Thread> serving = ConcurrentHashMap.newKeySet();
-  private final Set<HttpExchange> handedOff = ConcurrentHashMap.newKeySet();
+  private final Set<Exchange> handedOff = ConcurrentHashMap.newKeySet();
   private final ExecutorService pool;
   private volatile boolean closed;
 
@@ -53,13 +52,13 @@ final class SseStreams {
    * Takes the stream over onto the stream pool and returns at once; the caller must then leave the
    * exchange open ({@link #handedOff}). Refuses beyond the cap.
    */
-  void serve(HttpExchange ex, ApprovalService approvals) throws HttpError {
+  void serve(Exchange ex, ApprovalService approvals) throws HttpError {
     if (closed) {
       throw HttpError.unavailable("approval stream");
     }
     if (open.incrementAndGet() > max) {
       open.decrementAndGet();
-      throw new HttpError(503, "too_many_streams", "too many open approval streams");
+      throw new HttpError("too_many_streams", "too many open approval streams");
     }
     handedOff.add(ex);
     try {
@@ -72,29 +71,29 @@ final class SseStreams {
   }
 
   /** Whether {@code ex} was taken over by a stream (and forgets it); the stream closes it. */
-  boolean handedOff(HttpExchange ex) {
+  boolean handedOff(Exchange ex) {
     return handedOff.remove(ex);
   }
 
-  private void stream(HttpExchange ex, ApprovalService approvals) {
-    try (ex) {
+  private void stream(Exchange ex, ApprovalService approvals) {
+    try {
       serveOpen(ex, approvals);
+      ex.complete();
     } catch (IOException e) {
       LOG.debug("approval stream ended: {}", e.toString());
+      ex.fail(e);
     } finally {
       open.decrementAndGet();
     }
   }
 
-  private void serveOpen(HttpExchange ex, ApprovalService approvals) throws IOException {
-    String lastEventId = ex.getRequestHeaders().getFirst("Last-Event-ID");
+  private void serveOpen(Exchange ex, ApprovalService approvals) throws IOException {
+    String lastEventId = ex.header("Last-Event-ID");
     LinkedBlockingQueue<ApprovalEvent> queue = new LinkedBlockingQueue<>(QUEUE);
     serving.add(Thread.currentThread());
     try (AutoCloseable sub = approvals.subscribe(e -> queue.offer(e))) {
-      ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-      ex.getResponseHeaders().set("Cache-Control", "no-store");
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
+      ex.setHeader("Cache-Control", "no-store");
+      OutputStream out = ex.stream(200, "text/event-stream");
       out.write(": stream open\n\n".getBytes(StandardCharsets.UTF_8));
       // Subscribed before reading the history, so nothing falls between; seq numbers dedupe.
       long lastSeen = lastEventId == null ? 0 : parseLastEventId(lastEventId);

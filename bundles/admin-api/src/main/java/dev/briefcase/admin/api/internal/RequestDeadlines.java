@@ -1,0 +1,116 @@
+package dev.briefcase.admin.api.internal;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.Connection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A total deadline for a connection to deliver its request headers. Jetty's idle timeout restarts
+ * with every byte, so a client trickling one header byte a second would keep a connection (and one
+ * of the capped connection slots) forever; here the clock starts when the connection is accepted,
+ * or when the first byte of a later request on a kept-alive connection is seen, and does not care
+ * how many bytes have come since. A connection still without a whole request head when it runs out
+ * is closed. A kept-alive connection that sends nothing is left to the idle timeout.
+ */
+final class RequestDeadlines implements Connection.Listener {
+  private static final Logger LOG = LoggerFactory.getLogger(RequestDeadlines.class);
+  private static final long SWEEP_MILLIS = 250;
+
+  private enum State {
+    WAITING,
+    IN_REQUEST,
+    IDLE
+  }
+
+  private static final class Tracked {
+    State state = State.WAITING;
+
+    /** When this connection started waiting for a request head ({@link System#nanoTime}). */
+    long waitingSince;
+
+    /** Bytes read when the last request ended: more means a new request has begun arriving. */
+    long bytesAtIdle;
+
+    Tracked(long now) {
+      this.waitingSince = now;
+    }
+    // guarded by this
+  }
+
+  private final long headerNanos;
+  private final Map<Connection, Tracked> open = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService sweeper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "briefcase-admin-deadlines");
+            t.setDaemon(true);
+            return t;
+          });
+
+  RequestDeadlines(long headerMillis) {
+    this.headerNanos = TimeUnit.MILLISECONDS.toNanos(headerMillis);
+    sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void onOpened(Connection connection) {
+    open.put(connection, new Tracked(System.nanoTime()));
+  }
+
+  @Override
+  public void onClosed(Connection connection) {
+    open.remove(connection);
+  }
+
+  /** A whole request head arrived on {@code connection}: no deadline while it is served. */
+  void requestStarted(Connection connection) {
+    Tracked t = open.get(connection);
+    if (t != null) {
+      synchronized (t) {
+        t.state = State.IN_REQUEST;
+      }
+    }
+  }
+
+  /** The answer on {@code connection} is complete; the next request's clock starts on its bytes. */
+  void requestEnded(Connection connection) {
+    Tracked t = open.get(connection);
+    if (t != null) {
+      synchronized (t) {
+        t.bytesAtIdle = connection.getBytesIn();
+        t.state = State.IDLE;
+      }
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    open.forEach(
+        (connection, t) -> {
+          if (expired(connection, t, now)) {
+            LOG.debug("closing {}: no request head within the deadline", connection);
+            open.remove(connection);
+            connection.getEndPoint().close();
+          }
+        });
+  }
+
+  private boolean expired(Connection connection, Tracked t, long now) {
+    synchronized (t) {
+      if (t.state == State.IDLE && connection.getBytesIn() != t.bytesAtIdle) {
+        t.waitingSince = now; // a new request has begun arriving: its clock starts
+        t.state = State.WAITING;
+      }
+      return t.state == State.WAITING && now - t.waitingSince > headerNanos;
+    }
+  }
+
+  void stop() {
+    sweeper.shutdownNow();
+  }
+}

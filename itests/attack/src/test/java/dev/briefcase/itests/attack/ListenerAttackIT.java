@@ -382,8 +382,12 @@ public class ListenerAttackIT {
   /** How long the reconnecting slowloris runs. */
   private static final int SLOWLORIS_SECONDS = 20;
 
-  /** The bound within which each probe must be answered under attack. */
-  private static final Duration ANSWER_BOUND = Duration.ofSeconds(2);
+  /**
+   * The bound within which each probe must be answered under attack: generous for a loaded 2-core
+   * machine (probes answer in about 100 ms), yet far below the attack's 20 s, for which a starved
+   * listener leaves every probe unanswered.
+   */
+  private static final Duration ANSWER_BOUND = Duration.ofSeconds(5);
 
   /** One raw request that must be answered, whole, within {@link #ANSWER_BOUND}. */
   private static Raw within(ExecutorService probe, URI server, String request) throws Exception {

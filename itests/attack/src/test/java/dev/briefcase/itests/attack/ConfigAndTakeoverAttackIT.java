@@ -7,6 +7,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -180,6 +181,58 @@ public class ConfigAndTakeoverAttackIT {
       assertFalse(
           "the same-name bundle served extra_ping",
           within(3_000, () -> "6.6.6".equals(versionOrNull(d))));
+      JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
+      assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
+      assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));
+      assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
+    }
+  }
+
+  /**
+   * Ownership is stored, not remembered: the owner comes from {@code deploy/} and is granted a
+   * prefix; while the daemon is down its jar is swapped for an intruder offering the same tool id.
+   * After the restart (the framework cache starts clean, nothing was uninstalled) the intruder is
+   * the only bundle offering the id, and is still refused ({@code tool_id_conflict}, receipted).
+   * The owner installed again serves, under its grant.
+   */
+  @Test
+  public void aToolIdStaysWithItsOwnerAcrossARestart() throws Exception {
+    Path work = TMP.newFolder("restart").toPath();
+    Path data = work.resolve("data");
+    Path granted = Files.createDirectories(work.resolve("granted"));
+    byte[] original = Files.readAllBytes(connectorJar());
+    String version;
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase").start()) {
+      drop(d, "owner.jar", original);
+      waitFor(() -> versionOrNull(d) != null, "the owner from deploy/ to serve extra_ping");
+      version = version(d);
+      Distribution.Answer grant =
+          d.post(
+              "/v1/tools/extra_ping/manifest",
+              "{\"filesystem\":{\"allowed_path_prefixes\":[\"" + granted + "\"]}}");
+      assertEquals(grant.body(), 200, grant.status());
+    }
+    Path deploy = data.resolve("deploy");
+    Files.delete(deploy.resolve("owner.jar"));
+    Files.write(deploy.resolve("intruder.jar"), intruder(original));
+
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase").start()) {
+      waitFor(
+          () -> conflict(d) != null || "6.6.6".equals(versionOrNull(d)),
+          "the intruder's tool to be refused or served");
+      assertNull("the intruder took over extra_ping after the restart", versionOrNull(d));
+      JsonNode c = conflict(d);
+      assertNotNull("no tool_id_conflict receipt", c);
+      assertEquals(c.toString(), INTRUDER, c.path("bundle").asText());
+      assertEquals(c.toString(), CONNECTOR, c.path("owner").asText());
+
+      // the owner is installed again: it serves, under its grant
+      Distribution.Answer installed =
+          d.postBytes("/v1/plugins", original, "application/java-archive");
+      assertEquals(installed.body(), 200, installed.status());
+      waitFor(() -> version.equals(versionOrNull(d)), "the owner to serve extra_ping");
       JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
       assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
       assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));

@@ -224,11 +224,12 @@ public class ReceiptCheckpointAttackIT {
             .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "3600")
             .start()) {
       long last = calls(d, 3);
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      assertEquals(ex.stderr(), 0, ex.exit());
+      // the identity key exists once the first checkpoint is signed: here, by the export
       Distribution.CliResult pub = d.cli("keys", "export-public", "identity");
       assertEquals(pub.stderr(), 0, pub.exit());
       Files.writeString(jwk, pub.stdout());
-      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
-      assertEquals(ex.stderr(), 0, ex.exit());
       List<JsonNode> exported = lines(export);
       JsonNode head = exported.get(exported.size() - 1);
       assertEquals("the export ends at a checkpoint", "checkpoint", kind(head));

@@ -132,7 +132,7 @@ public final class ToolRegistry {
 
   /** Activates with ownership from the store. */
   @Activate
-  public ToolRegistry(BundleContext context, @Reference ToolOwnerBook book) {
+  public ToolRegistry(BundleContext context, @Reference(name = "owners") ToolOwnerBook book) {
     this(DEFAULT_DRAIN, DEFAULT_GRACE, book);
     activate(context);
   }

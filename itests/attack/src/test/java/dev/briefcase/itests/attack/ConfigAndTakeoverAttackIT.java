@@ -240,6 +240,91 @@ public class ConfigAndTakeoverAttackIT {
     }
   }
 
+  /**
+   * Deleting a pinned configuration through Config Admin (a plugin holding {@code
+   * ConfigurationAdmin}, a console) does not leave its component on the annotation defaults: the
+   * receipt checkpoint configuration (every 5 receipts here, 256 by default) is deleted by a
+   * hostile bundle from {@code deploy/}, the launcher restores it ({@code configuration_locked}),
+   * and checkpoints keep the pinned cadence.
+   */
+  @Test
+  public void aDeletedPinnedConfigurationIsRestored() throws Exception {
+    Path work = TMP.newFolder("config-delete").toPath();
+    String pid = "dev.briefcase.receipts.checkpoints";
+    try (Distribution d =
+        new Distribution(work.resolve("data"))
+            .env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase")
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "5")
+            // no interval checkpoint while the test runs: only the cadence signs
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "3600")
+            .start()) {
+      drop(d, "config-deleter.jar", configurationDeleter(pid));
+      waitFor(
+          () -> readOrEmpty(d.logFile).contains("hostile: deleted configuration " + pid),
+          "the hostile bundle to delete " + pid);
+      waitFor(
+          () ->
+              readOrEmpty(d.logFile)
+                  .contains("configuration_locked: configuration " + pid + " was deleted"),
+          "the deleted configuration to be restored");
+      // the pinned cadence: five receipts more are checkpointed without waiting for an interval
+      long last = -1;
+      for (int i = 0; i < 6; i++) {
+        last =
+            d.post(
+                    "/v1/tools/call",
+                    "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"c" + i + "\"}}}")
+                .json()
+                .path("result")
+                .path("provenance")
+                .path("receipt_id")
+                .asLong();
+      }
+      assertTrue("the calls were receipted", last > 0);
+      long covered = last;
+      waitFor(() -> checkpointCovering(d, covered), "a checkpoint at the pinned cadence");
+    }
+  }
+
+  private static boolean checkpointCovering(Distribution d, long id) throws Exception {
+    for (JsonNode r : d.get("/v1/receipts?limit=100").json().path("receipts")) {
+      JsonNode e = r.path("event");
+      if ("checkpoint".equals(e.path("kind").asText()) && e.path("seq").asLong() >= id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A bundle whose activator deletes {@code pid} through Config Admin, packed from the test
+   * classes.
+   */
+  private static byte[] configurationDeleter(String pid) throws IOException {
+    Class<?> activator = dev.briefcase.itests.attack.hostile.ConfigurationDeleter.class;
+    String entry = activator.getName().replace('.', '/') + ".class";
+    byte[] code;
+    try (var in = activator.getClassLoader().getResourceAsStream(entry)) {
+      code = in.readAllBytes();
+    }
+    Manifest m = new Manifest();
+    Attributes main = m.getMainAttributes();
+    main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    main.putValue("Bundle-ManifestVersion", "2");
+    main.putValue("Bundle-SymbolicName", "dev.briefcase.itests.configdeleter");
+    main.putValue("Bundle-Version", "1.0.0");
+    main.putValue("Bundle-Activator", activator.getName());
+    main.putValue("Import-Package", "org.osgi.framework,org.osgi.service.cm");
+    main.putValue("X-Delete-Pid", pid);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JarOutputStream zip = new JarOutputStream(out, m)) {
+      zip.putNextEntry(new JarEntry(entry));
+      zip.write(code);
+      zip.closeEntry();
+    }
+    return out.toByteArray();
+  }
+
   private static void takeover(Path work, Distribution kernel, byte[] original, byte[] intruder)
       throws Exception {
     Path granted = Files.createDirectories(work.resolve("granted"));

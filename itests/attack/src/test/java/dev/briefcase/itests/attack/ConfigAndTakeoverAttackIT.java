@@ -253,11 +253,16 @@ public class ConfigAndTakeoverAttackIT {
     String pid = "dev.briefcase.receipts.checkpoints";
     try (Distribution d =
         new Distribution(work.resolve("data"))
+            .env("BRIEFCASE_SECRET_BACKEND", "file")
             .env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase")
             .env("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "5")
             // no interval checkpoint while the test runs: only the cadence signs
             .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "3600")
             .start()) {
+      // the cadence works before the attack: six calls are checkpointed
+      long before = echoCalls(d, 6) - 5;
+      waitFor(() -> pinnedCheckpointAfter(d, before), "a checkpoint at the pinned cadence");
+
       drop(d, "config-deleter.jar", configurationDeleter(pid));
       waitFor(
           () -> readOrEmpty(d.logFile).contains("hostile: deleted configuration " + pid),
@@ -268,28 +273,33 @@ public class ConfigAndTakeoverAttackIT {
                   .contains("configuration_locked: configuration " + pid + " was deleted"),
           "the deleted configuration to be restored");
       // the pinned cadence: five receipts more are checkpointed without waiting for an interval
-      long last = -1;
-      for (int i = 0; i < 6; i++) {
-        last =
-            d.post(
-                    "/v1/tools/call",
-                    "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"c" + i + "\"}}}")
-                .json()
-                .path("result")
-                .path("provenance")
-                .path("receipt_id")
-                .asLong();
-      }
-      assertTrue("the calls were receipted", last > 0);
-      long covered = last;
-      waitFor(() -> checkpointCovering(d, covered), "a checkpoint at the pinned cadence");
+      // a v2 checkpoint signs its cadence: 5 as pinned, not the default 256
+      long after = echoCalls(d, 6) - 5;
+      waitFor(() -> pinnedCheckpointAfter(d, after), "a checkpoint at the pinned cadence");
     }
   }
 
-  private static boolean checkpointCovering(Distribution d, long id) throws Exception {
+  /** {@code n} echo calls; returns the receipt id of the last. */
+  private static long echoCalls(Distribution d, int n) throws Exception {
+    long last = -1;
+    for (int i = 0; i < n; i++) {
+      JsonNode r =
+          d.post(
+                  "/v1/tools/call",
+                  "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"c" + i + "\"}}}")
+              .json();
+      assertEquals(r.toString(), "ok", r.path("status").asText());
+      last = r.path("result").path("provenance").path("receipt_id").asLong();
+    }
+    return last;
+  }
+
+  /** Whether a checkpoint over receipt {@code id} or later signs the pinned cadence of 5. */
+  private static boolean pinnedCheckpointAfter(Distribution d, long id) throws Exception {
     for (JsonNode r : d.get("/v1/receipts?limit=100").json().path("receipts")) {
       JsonNode e = r.path("event");
       if ("checkpoint".equals(e.path("kind").asText()) && e.path("seq").asLong() >= id) {
+        assertEquals(e.toString(), 5, e.path("every").asInt());
         return true;
       }
     }

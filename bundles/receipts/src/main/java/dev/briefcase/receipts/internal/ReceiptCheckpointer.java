@@ -115,7 +115,7 @@ public final class ReceiptCheckpointer {
   // set by the checkpointer; reset when a key directory arrives, so it is tried at once
   private volatile long nextAttemptAt;
 
-  // checkpointer thread only (and tests calling tick() without the thread)
+  // guarded by this: tick() on the checkpointer thread (or tests), coverHead() on an exporting one
   private long signedSeq;
   private String signedHashHex;
   private long checkpointsAfterSigned;
@@ -358,7 +358,7 @@ public final class ReceiptCheckpointer {
   }
 
   /** The refusal that lasts until restart ({@code chain_rewritten}, {@code checkpoint_gap}). */
-  String refused() {
+  synchronized String refused() {
     return refused;
   }
 

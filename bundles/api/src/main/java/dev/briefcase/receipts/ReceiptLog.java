@@ -29,7 +29,9 @@ public interface ReceiptLog {
 
   /**
    * Writes receipts with id greater than {@code afterId} as JSON lines in ascending order, then a
-   * trailer line {@code {"head_hash_hex","count"}}.
+   * trailer line {@code {"head_hash_hex","count"}}. A log that signs checkpoints first has the head
+   * checkpointed and ends the export at that checkpoint, so an export carries no receipt that no
+   * checkpoint covers (unless none could be signed).
    *
    * @return how many receipts were written
    */

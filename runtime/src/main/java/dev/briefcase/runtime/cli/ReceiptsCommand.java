@@ -109,15 +109,15 @@ final class ReceiptsCommand {
         names = "--max-unsigned",
         paramLabel = "N",
         description =
-            "Fail when more than N receipts follow the last verified checkpoint (default: the"
-                + " checkpoint bound, 3 x the signed cadence).")
+            "Accept at most N receipts after the last verified checkpoint (default: none; an"
+                + " export through the daemon has its head checkpointed).")
     Long maxUnsigned;
 
     @Option(
-        names = "--allow-unsigned",
+        names = {"--allow-unsigned-tail", "--allow-unsigned"},
         description =
-            "Accept any number of receipts after the last checkpoint, or no checkpoint at all"
-                + " (gaps between checkpoints still fail).")
+            "Accept any number of receipts after the last checkpoint, or no checkpoint at all,"
+                + " and report how many are uncovered (gaps between checkpoints still fail).")
     boolean allowUnsigned;
 
     @Override
@@ -128,7 +128,7 @@ final class ReceiptsCommand {
       if (!keyFiles.isEmpty() || partial || maxUnsigned != null || allowUnsigned) {
         throw new picocli.CommandLine.ParameterException(
             spec.commandLine(),
-            "--key, --partial, --max-unsigned and --allow-unsigned need --offline FILE");
+            "--key, --partial, --max-unsigned and --allow-unsigned-tail need --offline FILE");
       }
       AdminClient client = root().client();
       AdminClient.Response res = client.post("/v1/receipts/verify", "{}");
@@ -180,12 +180,12 @@ final class ReceiptsCommand {
       }
       if (maxUnsigned != null && allowUnsigned) {
         throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--max-unsigned and --allow-unsigned exclude each other");
+            spec.commandLine(), "--max-unsigned and --allow-unsigned-tail exclude each other");
       }
       long maxTail =
           allowUnsigned
               ? OfflineVerifier.TAIL_ANY
-              : maxUnsigned != null ? maxUnsigned : OfflineVerifier.TAIL_BOUND;
+              : maxUnsigned != null ? maxUnsigned : OfflineVerifier.TAIL_NONE;
       List<Checkpoint.VerificationKey> keys = new ArrayList<>();
       for (Path file : keyFiles) {
         keys.addAll(readKeys(file));
@@ -219,7 +219,11 @@ final class ReceiptsCommand {
       }
       if (!r.ok()) {
         boolean coverage =
-            java.util.Set.of("checkpoint_gap", "checkpoint_missing", "unsigned_tail_too_long")
+            java.util.Set.of(
+                    "checkpoint_gap",
+                    "checkpoint_missing",
+                    OfflineVerifier.UNSIGNED_TAIL,
+                    "unsigned_tail_too_long")
                 .contains(r.reason());
         err()
             .println(

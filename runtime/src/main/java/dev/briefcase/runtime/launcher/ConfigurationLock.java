@@ -30,6 +30,12 @@ import org.osgi.framework.ServiceRegistration;
  * effect; it is reported once per change as a WARN line with the stable code {@value #CODE}, naming
  * the PID and the keys, never the values.
  *
+ * <p>Deleting a configuration bypasses the plugin (nothing is delivered, the component falls back
+ * to its defaults), so the lock is also a {@code ConfigurationListener}: when a configuration the
+ * features name is deleted, it is created again at once with the features' values, and a WARN line
+ * with the same code says so. The component may see its defaults for that moment; it ends on the
+ * launcher's values.
+ *
  * <p>A factory configuration the features do not name cannot be stopped from creating an instance,
  * so the instances of the factories that would open something are turned off: a stray HTTP runtime
  * ({@code org.apache.felix.http}) is disabled, a stray File Install watcher watches an empty
@@ -42,6 +48,9 @@ final class ConfigurationLock implements InvocationHandler {
   static final String CODE = "configuration_locked";
 
   static final String PLUGIN = "org.osgi.service.cm.ConfigurationPlugin";
+  static final String LISTENER = "org.osgi.service.cm.ConfigurationListener";
+  // ConfigurationEvent.CM_DELETED
+  private static final int CM_DELETED = 2;
   private static final String CM_BUNDLE = "org.apache.felix.configadmin";
   // ConfigurationPlugin.CM_RANKING: 1000 is the last plugin allowed to change what is delivered
   private static final String CM_RANKING = "service.cmRanking";
@@ -49,6 +58,9 @@ final class ConfigurationLock implements InvocationHandler {
       Set.of("service.pid", "service.factoryPid", "service.bundleLocation");
 
   private final Map<String, Map<String, Object>> pinned;
+  private final Map<String, ConfigurationPid> pids;
+  private final Map<ConfigurationPid, Hashtable<String, Object>> configurations;
+  private volatile BundleContext system;
   private final Map<String, Map<String, Object>> strayFactories;
   private final PrintStream log;
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
@@ -68,6 +80,12 @@ final class ConfigurationLock implements InvocationHandler {
       byPid.put(e.getKey().toString(), Map.copyOf(e.getValue()));
     }
     this.pinned = Map.copyOf(byPid);
+    Map<String, ConfigurationPid> named = new HashMap<>();
+    for (ConfigurationPid pid : configurations.keySet()) {
+      named.put(pid.toString(), pid);
+    }
+    this.pids = Map.copyOf(named);
+    this.configurations = Map.copyOf(configurations);
     this.strayFactories =
         Map.of(
             "org.apache.felix.http",
@@ -84,10 +102,10 @@ final class ConfigurationLock implements InvocationHandler {
   }
 
   /**
-   * Registers the lock as a {@code ConfigurationPlugin} with the system bundle, so no plugin bundle
-   * can unregister it. The interface lives in the Config Admin bundle, not on the launcher's class
-   * path: the plugin is a proxy made with that bundle's class loader. Does nothing when the feature
-   * has no Config Admin.
+   * Registers the lock as a {@code ConfigurationPlugin} and a {@code ConfigurationListener} with
+   * the system bundle, so no plugin bundle can unregister it. The interface lives in the Config
+   * Admin bundle, not on the launcher's class path: the plugin is a proxy made with that bundle's
+   * class loader. Does nothing when the feature has no Config Admin.
    *
    * @return the registration, or {@code null} without Config Admin
    */
@@ -103,17 +121,23 @@ final class ConfigurationLock implements InvocationHandler {
       return null;
     }
     Class<?> plugin;
+    Class<?> listener;
     try {
       plugin = cm.loadClass(PLUGIN);
+      listener = cm.loadClass(LISTENER);
     } catch (ClassNotFoundException | IllegalStateException e) {
       throw new LaunchException(
-          "cannot lock the configuration: " + PLUGIN + " is not loadable from " + CM_BUNDLE, e);
+          "cannot lock the configuration: the Config Admin interfaces are not loadable from "
+              + CM_BUNDLE,
+          e);
     }
-    Object proxy = Proxy.newProxyInstance(plugin.getClassLoader(), new Class<?>[] {plugin}, this);
+    Object proxy =
+        Proxy.newProxyInstance(plugin.getClassLoader(), new Class<?>[] {plugin, listener}, this);
     Hashtable<String, Object> props = new Hashtable<>();
     props.put(CM_RANKING, 1000);
     props.put("service.description", "Briefcase: configuration comes from the launcher only");
-    return system.registerService(new String[] {PLUGIN}, proxy, props);
+    this.system = system;
+    return system.registerService(new String[] {PLUGIN, LISTENER}, proxy, props);
   }
 
   @Override
@@ -126,6 +150,11 @@ final class ConfigurationLock implements InvocationHandler {
           enforce(props);
         }
         return null;
+      case "configurationEvent":
+        if (args != null && args.length == 1 && args[0] != null) {
+          configurationEvent(args[0]);
+        }
+        return null;
       case "hashCode":
         return System.identityHashCode(proxy);
       case "equals":
@@ -135,6 +164,48 @@ final class ConfigurationLock implements InvocationHandler {
       default:
         throw new UnsupportedOperationException(method.getName());
     }
+  }
+
+  /**
+   * Creates a deleted configuration the features name again, with their values. Runs on Config
+   * Admin's event thread; never throws into it.
+   */
+  private void configurationEvent(Object event) {
+    try {
+      int type = (Integer) event.getClass().getMethod("getType").invoke(event);
+      String pid = string(event.getClass().getMethod("getPid").invoke(event));
+      ConfigurationPid pinnedPid = pid == null ? null : pids.get(pid);
+      if (type != CM_DELETED || pinnedPid == null) {
+        return;
+      }
+      log.println(
+          "briefcase: warning: "
+              + CODE
+              + ": configuration "
+              + pid
+              + " was deleted at run time; it is restored from the feature files");
+      restore(
+          pinnedPid,
+          (org.osgi.framework.ServiceReference<?>)
+              event.getClass().getMethod("getReference").invoke(event));
+    } catch (ReflectiveOperationException | RuntimeException | LaunchException e) {
+      log.println(
+          "briefcase: error: "
+              + CODE
+              + ": could not restore a deleted configuration: "
+              + String.valueOf(e).replaceAll("[\\r\\n]+", " "));
+    }
+  }
+
+  /** Writes the features' values for {@code pid} through the Config Admin that fired the event. */
+  void restore(ConfigurationPid pid, org.osgi.framework.ServiceReference<?> configAdmin)
+      throws LaunchException {
+    BundleContext context = system;
+    if (context == null || configAdmin == null) {
+      return;
+    }
+    FeatureLauncher.applyConfigurations(
+        context, configAdmin, Map.of(pid, new Hashtable<>(configurations.get(pid))));
   }
 
   /**

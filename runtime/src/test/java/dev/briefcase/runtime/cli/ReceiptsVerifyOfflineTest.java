@@ -114,13 +114,27 @@ public class ReceiptsVerifyOfflineTest {
   }
 
   @Test
-  public void anHonestExportVerifiesWithNoDaemon() {
-    assertEquals(
-        err, 0, run("receipts", "verify", "--offline", export.toString(), "--key", key.toString()));
+  public void aFullyCoveredExportVerifiesWithNoDaemon() throws Exception {
+    KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Files.writeString(key, jwk(pair));
+    // what an export through the daemon looks like: it ends at the checkpoint over its head
+    Files.writeString(export, chain(pair, 4, 0, 256));
+    assertEquals(err, 0, verify());
+    assertTrue(out, out.contains("5 receipts, 1 checkpoints verified (last over id 4)"));
+    assertTrue(
+        out,
+        out.contains("0 receipts after the last checkpoint (unsigned tail, at most 0 allowed)"));
+  }
+
+  @Test
+  public void receiptsAfterTheLastCheckpointFailUnlessTheTailIsAllowed() {
+    assertEquals(5, verify());
+    assertTrue(err, err.contains("receipt chain not covered at id 5: unsigned_tail (2 receipts"));
+    assertEquals(err, 0, verify("--allow-unsigned-tail"));
     assertTrue(out, out.contains("7 receipts, 1 checkpoints verified (last over id 4)"));
     assertTrue(
         out,
-        out.contains("2 receipts after the last checkpoint (unsigned tail, at most 768 allowed)"));
+        out.contains("2 receipts after the last checkpoint (unsigned tail, any number allowed)"));
   }
 
   @Test
@@ -134,6 +148,7 @@ public class ReceiptsVerifyOfflineTest {
             export.toString(),
             "--key",
             key.toString(),
+            "--allow-unsigned-tail",
             "--json"));
     assertEquals(1, mapper.readTree(out).get("checkpoints_verified").asInt());
     assertEquals(2, mapper.readTree(out).get("unsigned_tail").asInt());
@@ -226,6 +241,8 @@ public class ReceiptsVerifyOfflineTest {
     // 6 before it and a tail of 7 after it: the tail is too long unless allowed
     Files.writeString(export, chain(pair, 6, 7, 2));
     assertEquals(5, verify());
+    assertTrue(err, err.contains("not covered at id 7: unsigned_tail (7 receipts"));
+    assertEquals(5, verify("--max-unsigned", "6"));
     assertTrue(err, err.contains("not covered at id 7: unsigned_tail_too_long"));
     assertEquals(0, verify("--allow-unsigned"));
     assertTrue(out, out.contains("(unsigned tail, any number allowed)"));
@@ -234,7 +251,7 @@ public class ReceiptsVerifyOfflineTest {
   }
 
   @Test
-  public void anExportWithoutCheckpointsIsAnUnsignedTailUpToTheBound() throws Exception {
+  public void aForgedExportWithoutCheckpointsFailsUnlessTheTailIsAllowed() throws Exception {
     StringBuilder sb = new StringBuilder();
     String prev = ReceiptChain.GENESIS_HASH_HEX;
     for (int id = 1; id <= 3; id++) {
@@ -248,7 +265,10 @@ public class ReceiptsVerifyOfflineTest {
     }
     sb.append("{\"head_hash_hex\":\"").append(prev).append("\",\"count\":3}\n");
     Files.writeString(export, sb.toString());
-    assertEquals(err, 0, verify());
+    // anyone can hash receipts: with no checkpoint nothing vouches for them
+    assertEquals(out, 5, verify());
+    assertTrue(err, err.contains("receipt chain not covered at id 1: unsigned_tail (3 receipts"));
+    assertEquals(err, 0, verify("--allow-unsigned-tail"));
     assertTrue(out, out.contains("3 receipts and no checkpoint yet: all of them are an unsigned"));
     assertEquals(5, verify("--max-unsigned", "0"));
     assertTrue(err, err.contains("not covered at id 1: checkpoint_missing"));

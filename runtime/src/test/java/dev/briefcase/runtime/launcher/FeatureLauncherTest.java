@@ -232,6 +232,20 @@ public class FeatureLauncherTest {
         logBytes
             .toString()
             .contains("configuration_locked: ignored a run-time change to configuration test.pid"));
+
+    // deleting it (a console, a plugin with ConfigurationAdmin) does not leave the target on its
+    // defaults: the configuration is created again with the feature's values
+    FeatureLauncher.invoke(config, "org.osgi.service.cm.Configuration", "delete", new Class<?>[0]);
+    Dictionary<?, ?> restored = awaitConfiguration(cm, "test.pid");
+    assertNotNull("a deleted pinned configuration was not restored", restored);
+    assertEquals("127.0.0.1:0", restored.get("bind"));
+    assertEquals(7, restored.get("port"));
+    assertEquals(null, restored.get("extra"));
+    assertTrue(
+        logBytes.toString(StandardCharsets.UTF_8),
+        logBytes
+            .toString()
+            .contains("configuration_locked: configuration test.pid was deleted at run time"));
     ctx.ungetService(ref);
 
     // clean stop: framework resolved, pid file and lock gone
@@ -277,6 +291,35 @@ public class FeatureLauncherTest {
             () -> new FeatureLauncher(settings, log, 200, 30_000).launch(List.of(featureFile)));
     assertTrue(e.getMessage(), e.getMessage().contains("no ConfigurationAdmin"));
     assertFalse("the lock must be released after a failed start", InstanceLock.isHeld(dataDir));
+  }
+
+  /** The stored properties of {@code pid} once it exists again, or null after the deadline. */
+  private static Dictionary<?, ?> awaitConfiguration(Object cm, String pid) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      Object[] found =
+          (Object[])
+              FeatureLauncher.invoke(
+                  cm,
+                  "org.osgi.service.cm.ConfigurationAdmin",
+                  "listConfigurations",
+                  new Class<?>[] {String.class},
+                  "(service.pid=" + pid + ")");
+      if (found != null && found.length == 1) {
+        Dictionary<?, ?> props =
+            (Dictionary<?, ?>)
+                FeatureLauncher.invoke(
+                    found[0],
+                    "org.osgi.service.cm.Configuration",
+                    "getProperties",
+                    new Class<?>[0]);
+        if (props != null && props.get("bind") != null) {
+          return props;
+        }
+      }
+      Thread.sleep(50);
+    }
+    return null;
   }
 
   private static void awaitBundle(BundleContext ctx, String bsn) throws InterruptedException {

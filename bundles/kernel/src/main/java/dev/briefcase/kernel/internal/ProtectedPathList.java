@@ -1,18 +1,18 @@
 package dev.briefcase.kernel.internal;
 
 import dev.briefcase.files.ProtectedPaths;
-import java.io.IOException;
+import dev.briefcase.secrets.SecretStore;
+import dev.briefcase.store.Store;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.Dictionary;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -29,8 +29,14 @@ import org.slf4j.LoggerFactory;
  * directory ({@code briefcase.plugin.trust.dir} or {@code TrustGate trust_dir}), the file secret
  * store's directory and passphrase file, the database file when configured elsewhere, and the
  * operator's own list ({@code briefcase.protected.paths}, env {@code BRIEFCASE_PROTECTED_PATHS},
- * separated by the platform's path separator). Recomputed per call, so a configuration change takes
- * effect at once.
+ * separated by the platform's path separator).
+ *
+ * <p>Configured locations are taken from the services of the components they configure ({@code
+ * TrustGate}, the {@code Store}, the file {@code SecretStore}): their service properties are the
+ * configuration those components were given, which the launcher pins to the feature files. Raw
+ * Config Admin is never read, so a configuration written at run time (which the components never
+ * see) cannot move the list. The list is computed when the component activates and when one of
+ * those services comes, goes or is reconfigured; a call reads it and costs nothing.
  */
 @Component(service = ProtectedPaths.class)
 public final class ProtectedPathList implements ProtectedPaths {
@@ -39,37 +45,115 @@ public final class ProtectedPathList implements ProtectedPaths {
   static final String DATA_DIR_PROPERTY = "briefcase.data.dir";
   static final String EXTRA_PROPERTY = "briefcase.protected.paths";
 
-  /** Configured locations: PID and the attributes naming a path there. */
-  private static final List<String[]> CONFIGURED =
-      List.of(
-          new String[] {"dev.briefcase.kernel.internal.TrustGate", "trust_dir"},
-          new String[] {"dev.briefcase.secrets.file", "path", "passphrase_file"},
-          new String[] {"dev.briefcase.store", "path"});
+  /** Configured locations: PID and the service properties naming a path there. */
+  static final Map<String, List<String>> CONFIGURED =
+      Map.of(
+          "dev.briefcase.kernel.internal.TrustGate", List.of("trust.dir"),
+          "dev.briefcase.secrets.file", List.of("path", "passphrase.file"),
+          "dev.briefcase.store", List.of("path"));
 
   private final Function<String, String> properties;
-
-  @Reference(
-      cardinality = ReferenceCardinality.OPTIONAL,
-      policy = ReferencePolicy.DYNAMIC,
-      policyOption = ReferencePolicyOption.GREEDY)
-  private volatile ConfigurationAdmin configAdmin;
+  // PID → the path values its component was configured with
+  private final Map<String, Map<String, String>> configured = new ConcurrentHashMap<>();
+  private volatile List<Path> paths;
 
   @Activate
   public ProtectedPathList(BundleContext context) {
     this(context::getProperty);
-    LOG.info("protected paths: {}", paths());
+    LOG.info("protected paths: {}", paths);
   }
 
   ProtectedPathList(Function<String, String> properties) {
     this.properties = properties;
+    this.paths = compute();
   }
 
-  void setConfigAdmin(ConfigurationAdmin admin) {
-    this.configAdmin = admin;
+  @Reference(
+      name = "trustGate",
+      service = TrustGate.class,
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY,
+      updated = "trustGateChanged",
+      unbind = "trustGateGone")
+  void trustGateArrived(ServiceReference<?> ref) {
+    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+  }
+
+  void trustGateChanged(ServiceReference<?> ref) {
+    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+  }
+
+  void trustGateGone(ServiceReference<?> ref) {
+    configure("dev.briefcase.kernel.internal.TrustGate", null);
+  }
+
+  @Reference(
+      name = "store",
+      service = Store.class,
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY,
+      updated = "storeChanged",
+      unbind = "storeGone")
+  void storeArrived(ServiceReference<?> ref) {
+    configure("dev.briefcase.store", ref);
+  }
+
+  void storeChanged(ServiceReference<?> ref) {
+    configure("dev.briefcase.store", ref);
+  }
+
+  void storeGone(ServiceReference<?> ref) {
+    configure("dev.briefcase.store", null);
+  }
+
+  @Reference(
+      name = "fileSecrets",
+      service = SecretStore.class,
+      target = "(" + SecretStore.BACKEND + "=file)",
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY,
+      updated = "fileSecretsChanged",
+      unbind = "fileSecretsGone")
+  void fileSecretsArrived(ServiceReference<?> ref) {
+    configure("dev.briefcase.secrets.file", ref);
+  }
+
+  void fileSecretsChanged(ServiceReference<?> ref) {
+    configure("dev.briefcase.secrets.file", ref);
+  }
+
+  void fileSecretsGone(ServiceReference<?> ref) {
+    configure("dev.briefcase.secrets.file", null);
+  }
+
+  /**
+   * Takes the path values a component was configured with from its service properties (null: the
+   * service left), and computes the list again.
+   */
+  void configure(String pid, ServiceReference<?> ref) {
+    Map<String, String> values = new ConcurrentHashMap<>();
+    if (ref != null) {
+      for (String key : CONFIGURED.getOrDefault(pid, List.of())) {
+        if (ref.getProperty(key) instanceof String s && !s.isBlank()) {
+          values.put(key, s);
+        }
+      }
+    }
+    synchronized (this) {
+      configured.put(pid, values);
+      paths = compute();
+    }
   }
 
   @Override
   public List<Path> paths() {
+    return paths;
+  }
+
+  private List<Path> compute() {
     Set<Path> out = new LinkedHashSet<>();
     Path dataDir = path(properties.apply(DATA_DIR_PROPERTY), null);
     add(out, dataDir);
@@ -80,41 +164,15 @@ public final class ProtectedPathList implements ProtectedPaths {
         add(out, path(p, null));
       }
     }
-    ConfigurationAdmin admin = configAdmin;
-    if (admin != null) {
-      for (String[] where : CONFIGURED) {
-        for (int i = 1; i < where.length; i++) {
-          String value = configured(admin, where[0], where[i]);
-          // a relative value: the store resolves it against the data directory, the passphrase
-          // source against the working directory; protect both readings
-          add(out, path(value, dataDir));
-          add(out, path(value, null));
-        }
+    for (Map<String, String> values : new java.util.TreeMap<>(configured).values()) {
+      for (String value : new java.util.TreeMap<>(values).values()) {
+        // a relative value: the store resolves it against the data directory, the passphrase
+        // source against the working directory; protect both readings
+        add(out, path(value, dataDir));
+        add(out, path(value, null));
       }
     }
     return List.copyOf(out);
-  }
-
-  private static String configured(ConfigurationAdmin admin, String pid, String key) {
-    try {
-      // listConfigurations never creates (or binds) a configuration, unlike getConfiguration
-      Configuration[] found =
-          admin.listConfigurations(
-              "(" + org.osgi.framework.Constants.SERVICE_PID + "=" + pid + ")");
-      if (found == null) {
-        return null;
-      }
-      for (Configuration c : found) {
-        Dictionary<String, Object> props = c.getProperties();
-        Object v = props == null ? null : props.get(key);
-        if (v instanceof String s && !s.isBlank()) {
-          return s;
-        }
-      }
-    } catch (IOException | InvalidSyntaxException | IllegalStateException e) {
-      LOG.debug("cannot read configuration {}: {}", pid, e.toString());
-    }
-    return null;
   }
 
   /** An absolute path; a relative one is taken against {@code base}, else the working directory. */

@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * service. Manifests are keyed by owner and tool ({@link ResolvedTool#owner()}), so a grant never
  * follows a tool id to another bundle.
  *
+ * <p>Ownership outlives a restart: each claim is stored by symbolic name ({@link ToolOwnerBook}).
+ * After a restart an id stays with its stored owner's name whichever bundle registers first; the
+ * first connector of the bundle carrying that name binds the ownership to that bundle's identity
+ * again, and a connector of any other bundle is refused as above. Only the owner's uninstall (the
+ * plugin service, File Install, a console) releases the id and deletes the stored row.
+ *
  * <p>Drain and swap: a call holds a {@link Lease} from resolution until its result is in. When a
  * connector service goes away, DS calls {@link #unbindConnector} before it deactivates the
  * connector's component. Unbind first marks the connector as draining (no new lease is granted on
@@ -95,24 +101,43 @@ public final class ToolRegistry {
   // guarded by this: tool id → the bundle that owns it
   private final Map<String, Owner> owners = new HashMap<>();
   private final AtomicLong arrivals = new AtomicLong();
+  private final ToolOwnerBook book;
   private volatile ReceiptLog receipts;
   private volatile BundleContext context;
   private volatile BundleListener uninstalls;
   private volatile long drainNanos;
   private volatile long graceNanos;
 
-  /** A registry with the default drain timeout and swap grace. */
+  /** A registry with the default drain timeout and swap grace, ownership kept in memory only. */
   public ToolRegistry() {
     this(DEFAULT_DRAIN, DEFAULT_GRACE);
   }
 
   ToolRegistry(Duration drain, Duration grace) {
-    this.drainNanos = drain.toNanos();
-    this.graceNanos = grace.toNanos();
+    this(drain, grace, new ToolOwnerBook());
   }
 
+  /**
+   * A registry whose tool ids start owned as {@code book} stored them: before any connector binds,
+   * so the first bundle to register after a restart cannot take an id.
+   */
+  ToolRegistry(Duration drain, Duration grace, ToolOwnerBook book) {
+    this.drainNanos = drain.toNanos();
+    this.graceNanos = grace.toNanos();
+    this.book = book;
+    for (Map.Entry<String, String> stored : book.load().entrySet()) {
+      owners.put(stored.getKey(), new Owner(stored.getValue(), null));
+    }
+  }
+
+  /** Activates with ownership from the store. */
   @Activate
-  void activate(BundleContext context) {
+  public ToolRegistry(BundleContext context, @Reference(name = "owners") ToolOwnerBook book) {
+    this(DEFAULT_DRAIN, DEFAULT_GRACE, book);
+    activate(context);
+  }
+
+  private void activate(BundleContext context) {
     drainNanos = millis(context.getProperty(DRAIN_PROPERTY), drainNanos);
     graceNanos = millis(context.getProperty(GRACE_PROPERTY), graceNanos);
     // DS unbinds a connector while its bundle is still stopping; only the uninstalled event says
@@ -367,7 +392,13 @@ public final class ToolRegistry {
       }
     }
     // an uninstalled owner gives its ids back; a stopped or updating one keeps them
-    owners.entrySet().removeIf(e -> e.getValue().gone() && !offeredBy(offers, e));
+    for (var it = owners.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Owner> e = it.next();
+      if (e.getValue().gone() && !offeredBy(offers, e)) {
+        it.remove();
+        book.release(e.getKey(), e.getValue().name);
+      }
+    }
     List<Conflict> conflicts = new ArrayList<>();
     Map<String, ResolvedTool> next = new TreeMap<>();
     for (Map.Entry<String, List<ResolvedTool>> e : offers.entrySet()) {
@@ -378,10 +409,12 @@ public final class ToolRegistry {
             e.getValue().stream().min(Comparator.comparingLong(t -> t.slot().arrival)).get();
         owner = new Owner(first.owner(), first.slot().bundle);
         owners.put(toolId, owner);
+        book.claim(toolId, owner.name);
       }
       ResolvedTool chosen = null;
       for (ResolvedTool t : e.getValue()) {
         if (owner.owns(t)) {
+          owner.bind(t);
           chosen = t; // the last of the owner's is its highest-ranked
         } else if (t.slot().refused.add(toolId)) {
           conflicts.add(new Conflict(toolId, t.slot(), owner.name));
@@ -478,11 +511,13 @@ public final class ToolRegistry {
   /**
    * The bundle that owns a tool id. Ownership is the bundle's identity (its bundle id, which an
    * update keeps), never its symbolic name: a second bundle installed under the owner's name is
-   * another bundle. Only a connector without a bundle (tests) is matched by name.
+   * another bundle. An owner read from the store after a restart is known by name only until the
+   * bundle with that name (only one resolves) offers the id; from then on it is that bundle. A
+   * connector without a bundle (tests) is matched by name.
    */
   private static final class Owner {
     final String name;
-    final Bundle bundle; // may be null (tests)
+    Bundle bundle; // guarded by the registry; null: stored, not yet seen this run (or tests)
 
     Owner(String name, Bundle bundle) {
       this.name = name;
@@ -491,10 +526,17 @@ public final class ToolRegistry {
 
     boolean owns(ResolvedTool t) {
       Bundle other = t.slot().bundle;
-      if (bundle == null || other == null) {
-        return bundle == null && other == null && t.owner().equals(name);
+      if (bundle == null) {
+        return t.owner().equals(name);
       }
-      return other.getBundleId() == bundle.getBundleId();
+      return other != null && other.getBundleId() == bundle.getBundleId();
+    }
+
+    /** Ties a stored owner to the bundle that carries its name in this run. */
+    void bind(ResolvedTool t) {
+      if (bundle == null) {
+        bundle = t.slot().bundle;
+      }
     }
 
     boolean gone() {

@@ -52,10 +52,26 @@ final class Fixture implements AutoCloseable {
   }
 
   Fixture(ToolRegistry registry) throws IOException {
-    this.registry = registry;
-    registry.setReceipts(receipts);
-    dir = Files.createTempDirectory("briefcase-kernel-test");
+    this(Files.createTempDirectory("briefcase-kernel-test"), store -> registry);
+  }
+
+  /**
+   * A kernel over the database in {@code dir} whose tool ownership is stored there, as the
+   * daemon's: a second one over the same directory is the daemon after a restart.
+   */
+  static Fixture storedIn(Path dir) {
+    return new Fixture(
+        dir,
+        store ->
+            new ToolRegistry(
+                ToolRegistry.DEFAULT_DRAIN, ToolRegistry.DEFAULT_GRACE, new ToolOwnerBook(store)));
+  }
+
+  private Fixture(Path dir, java.util.function.Function<SqliteStore, ToolRegistry> registryOn) {
+    this.dir = dir;
     store = new SqliteStore(dir.resolve("briefcase.db"));
+    this.registry = registryOn.apply(store);
+    registry.setReceipts(receipts);
     approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     budgets = new BudgetLedger(store, receipts, clock);
     manifests = new ManifestBook(store, receipts, registry);

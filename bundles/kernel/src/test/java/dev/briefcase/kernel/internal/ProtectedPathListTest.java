@@ -1,13 +1,17 @@
 package dev.briefcase.kernel.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.io.File;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.Test;
+import org.osgi.framework.ServiceReference;
 
 public class ProtectedPathListTest {
 
@@ -26,6 +30,48 @@ public class ProtectedPathListTest {
             Path.of("/srv/keys"),
             Path.of("/opt/pass.txt")),
         paths);
+  }
+
+  @Test
+  public void theListIsComputedOnceNotPerCall() {
+    ProtectedPathList list = new ProtectedPathList(Map.of("briefcase.data.dir", "/var/lib/b")::get);
+    // the same list, not one read again from the configuration per file-tool call
+    assertSame(list.paths(), list.paths());
+  }
+
+  @Test
+  public void configuredLocationsAreTheValuesTheComponentsWereGiven() {
+    ProtectedPathList list = new ProtectedPathList(Map.of("briefcase.data.dir", "/var/lib/b")::get);
+    list.trustGateArrived(ref(Map.of("trust.dir", "/etc/b/trust")));
+    list.storeArrived(ref(Map.of("path", "/srv/db/briefcase.db", "component.id", 7L)));
+    list.fileSecretsArrived(
+        ref(Map.of("path", "/srv/secrets", "passphrase.file", "/etc/b/passphrase")));
+    List<Path> paths = list.paths();
+    assertTrue(paths.toString(), paths.contains(Path.of("/etc/b/trust")));
+    assertTrue(paths.toString(), paths.contains(Path.of("/srv/db/briefcase.db")));
+    assertTrue(paths.toString(), paths.contains(Path.of("/srv/secrets")));
+    assertTrue(paths.toString(), paths.contains(Path.of("/etc/b/passphrase")));
+    assertSame(paths, list.paths());
+
+    // the secret store leaves: its locations are no longer listed; the others stay
+    list.fileSecretsGone(null);
+    assertFalse(list.paths().contains(Path.of("/srv/secrets")));
+    assertTrue(list.paths().contains(Path.of("/etc/b/trust")));
+  }
+
+  /** A service reference carrying only properties, as the list reads them. */
+  private static ServiceReference<?> ref(Map<String, Object> props) {
+    return (ServiceReference<?>)
+        Proxy.newProxyInstance(
+            ProtectedPathListTest.class.getClassLoader(),
+            new Class<?>[] {ServiceReference.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "getProperty" -> props.get((String) args[0]);
+                  case "hashCode" -> System.identityHashCode(proxy);
+                  case "equals" -> proxy == args[0];
+                  default -> null;
+                });
   }
 
   @Test

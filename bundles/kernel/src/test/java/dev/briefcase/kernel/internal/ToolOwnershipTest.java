@@ -89,6 +89,51 @@ public class ToolOwnershipTest {
   }
 
   @Test
+  public void ownershipOutlivesARestartWhoeverRegistersFirst() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("briefcase-ownership");
+    try (Fixture before = Fixture.storedIn(dir)) {
+      before.registry.bindConnector(
+          ref("vendor", 0, new FakeBundle("vendor.tools")), new Versioned("original"));
+      before.manifests.put(
+          new ToolManifest(
+              "ping", "connector", List.of(), List.of(), List.of("/srv/data"), 1 << 20),
+          "test");
+    }
+    // the restart: the framework cache starts clean, every bundle gets a new id, and the intruder
+    // happens to register first
+    try (Fixture after = Fixture.storedIn(dir)) {
+      Versioned hostile = new Versioned("hostile");
+      after.registry.bindConnector(
+          ref("intruder", 1000, new FakeBundle("intruder.tools")), hostile);
+      assertEquals("vendor.tools", after.registry.owner("ping"));
+      assertFalse(after.call("ping", "{}").status() == Status.OK);
+      assertEquals(0, hostile.served.get());
+      List<ObjectNode> refused = after.receipts.ofType("plugin_lifecycle");
+      assertEquals(refused.toString(), 1, refused.size());
+      assertEquals(ToolRegistry.TOOL_ID_CONFLICT, refused.get(0).path("reason").asText());
+      assertEquals("intruder.tools", refused.get(0).path("bundle").asText());
+      assertEquals("vendor.tools", refused.get(0).path("owner").asText());
+
+      // the owner comes up: it serves, with its grant, and the intruder still does not
+      FakeBundle vendor = new FakeBundle("vendor.tools");
+      ServiceReference<Connector> vendorRef = ref("vendor", 0, vendor);
+      after.registry.bindConnector(vendorRef, new Versioned("original"));
+      assertEquals("original", version(after.call("ping", "{}")));
+      assertEquals(0, hostile.served.get());
+      assertEquals(List.of("/srv/data"), after.manifests.effective("ping").allowedPathPrefixes());
+
+      // uninstalling the owner releases the id, for this run and the next
+      vendor.state = Bundle.UNINSTALLED;
+      after.registry.unbindConnector(vendorRef);
+      after.registry.bundleUninstalled(vendor.proxy);
+      assertEquals("hostile", version(after.call("ping", "{}")));
+    }
+    try (Fixture again = Fixture.storedIn(dir)) {
+      assertEquals("intruder.tools", again.registry.owner("ping"));
+    }
+  }
+
+  @Test
   public void aSecondBundleWithTheOwnersNameIsRefused() throws Exception {
     FakeBundle vendor = new FakeBundle("vendor.tools");
     FakeBundle sameName = new FakeBundle("vendor.tools"); // another bundle id, the same name

@@ -25,14 +25,19 @@ import java.util.Objects;
  * receipts (for the cadence {@code every} the checkpoints sign) between two checkpoints, or before
  * the first, fail with {@code checkpoint_gap}; receipts but no checkpoint, more than the bound of
  * them, fail with {@code checkpoint_missing}; a longer unsigned tail after the last checkpoint
- * fails with {@code unsigned_tail_too_long}. A tail within the bound (an export taken between
- * checkpoints, a fresh daemon) is allowed unless the caller sets another limit.
+ * fails with {@code unsigned_tail_too_long}.
+ *
+ * <p>By default ({@link #TAIL_NONE}) nothing may follow the last checkpoint: receipts no checkpoint
+ * covers are exactly what anyone can fabricate (a short chain of well-formed hashes needs no key),
+ * so they fail with {@code unsigned_tail}. An export taken through the daemon has the head
+ * checkpointed first, so an honest fresh export has no tail. A caller who accepts an uncovered tail
+ * says so ({@link #TAIL_ANY}, or a number) and is told how long it is.
  *
  * <p>Failure reasons (stable): {@code malformed}, {@code chain_broken}, {@code hash_mismatch},
  * {@code checkpoint_invalid}, {@code checkpoint_unknown_key}, {@code checkpoint_bad_signature},
  * {@code checkpoint_mismatch}, {@code checkpoint_gap}, {@code checkpoint_missing}, {@code
- * unsigned_tail_too_long}, {@code trailer_missing}, {@code trailer_mismatch}. Stateless; one call
- * per export.
+ * unsigned_tail}, {@code unsigned_tail_too_long}, {@code trailer_missing}, {@code
+ * trailer_mismatch}. Stateless; one call per export.
  */
 public final class OfflineVerifier {
 
@@ -46,6 +51,17 @@ public final class OfflineVerifier {
 
   /** The unsigned-tail limit meaning "any tail, and no checkpoint at all, is allowed". */
   public static final long TAIL_ANY = Long.MAX_VALUE;
+
+  /**
+   * The default unsigned-tail limit: every receipt must be covered by a checkpoint, else {@value
+   * #UNSIGNED_TAIL}.
+   */
+  public static final long TAIL_NONE = -2;
+
+  /**
+   * The reason when receipts follow the last checkpoint (or none exists) under {@link #TAIL_NONE}.
+   */
+  public static final String UNSIGNED_TAIL = "unsigned_tail";
 
   private OfflineVerifier() {}
 
@@ -83,18 +99,18 @@ public final class OfflineVerifier {
   public static Result verify(
       BufferedReader in, List<Checkpoint.VerificationKey> keys, boolean partial)
       throws IOException {
-    return verify(in, keys, partial, TAIL_BOUND);
+    return verify(in, keys, partial, TAIL_NONE);
   }
 
   /**
-   * {@link #verify(BufferedReader, List, boolean)} with an unsigned-tail limit: {@link #TAIL_BOUND}
-   * (the default), {@link #TAIL_ANY}, or at most that many receipts.
+   * {@link #verify(BufferedReader, List, boolean)} with an unsigned-tail limit: {@link #TAIL_NONE}
+   * (the default), {@link #TAIL_BOUND}, {@link #TAIL_ANY}, or at most that many receipts.
    */
   public static Result verify(
       BufferedReader in, List<Checkpoint.VerificationKey> keys, boolean partial, long maxTail)
       throws IOException {
     Objects.requireNonNull(keys, "keys");
-    if (maxTail < 0 && maxTail != TAIL_BOUND) {
+    if (maxTail < 0 && maxTail != TAIL_BOUND && maxTail != TAIL_NONE) {
       throw new IllegalArgumentException("maxTail must be at least 0");
     }
     Walk w = new Walk(keys, maxTail);
@@ -161,6 +177,9 @@ public final class OfflineVerifier {
     }
 
     long tailLimit() {
+      if (maxTail == TAIL_NONE) {
+        return 0;
+      }
       return maxTail == TAIL_BOUND ? Checkpoint.bound(lastEvery) : maxTail;
     }
 
@@ -168,6 +187,18 @@ public final class OfflineVerifier {
       long limit = tailLimit();
       if (unsigned <= limit) {
         return result(true, null, null, null);
+      }
+      if (maxTail == TAIL_NONE) {
+        return fail(
+            checkpoints == 0 ? base : lastCheckpointSeq + 1,
+            UNSIGNED_TAIL,
+            unsigned
+                + " receipts "
+                + (checkpoints == 0
+                    ? "and no checkpoint: nothing vouches for any of them"
+                    : "after the last checkpoint (over id " + lastCheckpointSeq + ") are unsigned")
+                + "; export through the daemon to have the head checkpointed, or accept the"
+                + " uncovered tail explicitly (--allow-unsigned-tail)");
       }
       if (checkpoints == 0) {
         return fail(

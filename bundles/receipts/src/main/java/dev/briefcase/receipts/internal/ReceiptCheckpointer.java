@@ -66,6 +66,8 @@ public final class ReceiptCheckpointer {
   private static final Logger LOG = LoggerFactory.getLogger(ReceiptCheckpointer.class);
   private static final long POLL_MS = 250;
   private static final long MAX_BACKOFF_MS = 300_000;
+  // checkpoints an export signs at most while receipts keep landing under it
+  private static final int COVER_ATTEMPTS = 3;
   // how far back activation looks for the last checkpoint; without one, the next is due at once
   private static final int SCAN_PAGES = 4;
 
@@ -113,7 +115,7 @@ public final class ReceiptCheckpointer {
   // set by the checkpointer; reset when a key directory arrives, so it is tried at once
   private volatile long nextAttemptAt;
 
-  // checkpointer thread only (and tests calling tick() without the thread)
+  // guarded by this: tick() on the checkpointer thread (or tests), coverHead() on an exporting one
   private long signedSeq;
   private String signedHashHex;
   private long checkpointsAfterSigned;
@@ -170,6 +172,7 @@ public final class ReceiptCheckpointer {
     dueAt = signedSeq + checkpointsAfterSigned + this.every;
     if (log instanceof SqliteReceiptLog sqlite) {
       sqlite.onCommit(this::committed);
+      sqlite.beforeExport(this::coverHead);
     }
   }
 
@@ -257,7 +260,7 @@ public final class ReceiptCheckpointer {
    *
    * @return the checkpoint receipt, or null when none was due or signing failed
    */
-  Receipt tick(long now) {
+  synchronized Receipt tick(long now) {
     if (lastCheckpointAt == Long.MIN_VALUE) {
       lastCheckpointAt = now;
     }
@@ -273,7 +276,47 @@ public final class ReceiptCheckpointer {
     if (uncovered < 1 || (uncovered < every && now - lastCheckpointAt < intervalMs)) {
       return null;
     }
-    Head current = new Head(head.id(), head.hashHex());
+    return checkpoint(new Head(head.id(), head.hashHex()), now);
+  }
+
+  /**
+   * Covers the head before an export (the receipt log asks on the exporting thread), so a fresh
+   * export has no unsigned tail: signs a checkpoint over the head unless the head already is the
+   * checkpoint covering everything before it, and again if receipts landed between reading the head
+   * and appending the checkpoint. The same refusals as the cadence apply: over a rewritten chain or
+   * a stretch found unsigned at start nothing is signed, and the export shows the tail.
+   *
+   * @return the id of the checkpoint receipt that covers every receipt before it, or 0 when none
+   *     could be signed (no signer, a refusal)
+   */
+  synchronized long coverHead() {
+    long covered = 0;
+    for (int attempt = 0; attempt < COVER_ATTEMPTS; attempt++) {
+      List<Receipt> newest = log.list(1, 0);
+      if (newest.isEmpty() || refused != null) {
+        return covered;
+      }
+      Receipt head = newest.get(0);
+      if (head.id() - signedSeq - checkpointsAfterSigned < 1) {
+        return Checkpoint.isCheckpoint(head.event()) ? head.id() : covered;
+      }
+      long now = System.currentTimeMillis();
+      if (lastCheckpointAt == Long.MIN_VALUE) {
+        lastCheckpointAt = now;
+      }
+      Receipt written = checkpoint(new Head(head.id(), head.hashHex()), now);
+      if (written == null) {
+        return covered;
+      }
+      covered = written.id();
+    }
+    // receipts kept arriving: the export ends at the last checkpoint, the few between its head and
+    // itself are reported as a tail
+    return covered;
+  }
+
+  /** Signs and appends a checkpoint over {@code current} unless a refusal stands or starts. */
+  private Receipt checkpoint(Head current, long now) {
     if (refused != null) {
       return null;
     }
@@ -315,7 +358,7 @@ public final class ReceiptCheckpointer {
   }
 
   /** The refusal that lasts until restart ({@code chain_rewritten}, {@code checkpoint_gap}). */
-  String refused() {
+  synchronized String refused() {
     return refused;
   }
 
@@ -440,6 +483,7 @@ public final class ReceiptCheckpointer {
     stopped = true;
     if (log instanceof SqliteReceiptLog sqlite) {
       sqlite.onCommit(null);
+      sqlite.beforeExport(null);
     }
     synchronized (wake) {
       wake.notifyAll();

@@ -152,6 +152,7 @@ public final class SqliteReceiptLog implements ReceiptLog {
   private volatile boolean closed;
   private volatile Head head;
   private volatile java.util.function.LongConsumer commitListener;
+  private volatile java.util.function.LongSupplier exportCheckpoint;
   // committer thread only
   private boolean headStale;
 
@@ -183,6 +184,16 @@ public final class SqliteReceiptLog implements ReceiptLog {
    */
   public void onCommit(java.util.function.LongConsumer listener) {
     commitListener = listener;
+  }
+
+  /**
+   * Sets the one hook asked, before an export, to checkpoint the head (the checkpointer); it
+   * returns the id of the checkpoint receipt that covers every receipt before it, or 0 when it
+   * could not sign one. The export then ends at that checkpoint, so it carries no unsigned tail.
+   * Null removes it.
+   */
+  public void beforeExport(java.util.function.LongSupplier hook) {
+    exportCheckpoint = hook;
   }
 
   @Override
@@ -449,14 +460,17 @@ public final class SqliteReceiptLog implements ReceiptLog {
     ensureOpen();
     Objects.requireNonNull(out, "out");
     long after = Math.max(0, afterId);
+    java.util.function.LongSupplier hook = exportCheckpoint;
+    long covered = hook == null ? 0 : hook.getAsLong();
+    long upTo = covered > 0 ? covered : Long.MAX_VALUE;
     try {
-      return store.read(c -> exportRows(c, after, out));
+      return store.read(c -> exportRows(c, after, upTo, out));
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
   }
 
-  private long exportRows(Connection c, long after, Writer out) throws SQLException {
+  private long exportRows(Connection c, long after, long upTo, Writer out) throws SQLException {
     String headHash = ReceiptChain.GENESIS_HASH_HEX;
     if (after > 0) {
       try (PreparedStatement ps =
@@ -475,10 +489,11 @@ public final class SqliteReceiptLog implements ReceiptLog {
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT id, ts, prev_hash_hex, hash_hex, event_json FROM receipts"
-                    + " WHERE id > ? ORDER BY id")) {
+                    + " WHERE id > ? AND id <= ? ORDER BY id")) {
       g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
       g.setRootValueSeparator(null);
       ps.setLong(1, after);
+      ps.setLong(2, upTo);
       ps.setFetchSize(256);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -60,7 +60,9 @@ public class ReceiptCheckpointerTest {
     return r;
   }
 
+  /** The chain as the database holds it, with no checkpoint signed for the export. */
   private String export() throws Exception {
+    log.beforeExport(null);
     StringWriter out = new StringWriter();
     log.export(0, out);
     return out.toString();
@@ -71,7 +73,83 @@ public class ReceiptCheckpointerTest {
     for (FakeKeys k : with) {
       ks.add(Checkpoint.verificationKey(k.publicJwk()));
     }
-    return OfflineVerifier.verify(new BufferedReader(new StringReader(export)), ks, false);
+    return OfflineVerifier.verify(
+        new BufferedReader(new StringReader(export)), ks, false, OfflineVerifier.TAIL_BOUND);
+  }
+
+  @Test
+  public void aForgedShortChainWithoutCheckpointFailsOfflineByDefault() throws Exception {
+    // anyone can write well-formed receipts and hash them; only a checkpoint needs the key
+    StringBuilder forged = new StringBuilder();
+    String prev = ReceiptChain.GENESIS_HASH_HEX;
+    for (int id = 1; id <= 3; id++) {
+      ObjectNode event =
+          mapper
+              .createObjectNode()
+              .put("kind", "tool_call")
+              .put("ts", "2026-12-07T00:00:00Z")
+              .put("tool_id", "payments_send")
+              .put("decision", "allow");
+      String hash = ReceiptChain.hashEvent(prev, event);
+      ObjectNode line = mapper.createObjectNode().put("id", id).put("ts", "2026-12-07T00:00:00Z");
+      line.put("prev_hash_hex", prev).put("hash_hex", hash).set("event", event);
+      forged.append(line).append('\n');
+      prev = hash;
+    }
+    forged.append(mapper.createObjectNode().put("head_hash_hex", prev).put("count", 3));
+    forged.append('\n');
+    List<Checkpoint.VerificationKey> ks = List.of(Checkpoint.verificationKey(keys.publicJwk()));
+
+    OfflineVerifier.Result r =
+        OfflineVerifier.verify(new BufferedReader(new StringReader(forged.toString())), ks, false);
+    assertFalse(r.ok());
+    assertEquals(OfflineVerifier.UNSIGNED_TAIL, r.reason());
+    assertEquals(Long.valueOf(1), r.firstBadId());
+    assertEquals(3, r.unsignedTail());
+    // accepted only when the caller says so, and then reported as uncovered
+    OfflineVerifier.Result allowed = verifyTail(forged.toString(), OfflineVerifier.TAIL_ANY);
+    assertTrue(allowed.ok());
+    assertEquals(0, allowed.checkpointsVerified());
+    assertEquals(3, allowed.unsignedTail());
+  }
+
+  @Test
+  public void anExportHasTheHeadCheckpointedFirstAndVerifiesByDefault() throws Exception {
+    plain(3);
+    StringWriter out = new StringWriter();
+    log.export(0, out);
+    OfflineVerifier.Result r =
+        OfflineVerifier.verify(
+            new BufferedReader(new StringReader(out.toString())),
+            List.of(Checkpoint.verificationKey(keys.publicJwk())),
+            false);
+    assertTrue(r.detail(), r.ok());
+    assertEquals(1, r.checkpointsVerified());
+    assertEquals(3, r.lastCheckpointSeq());
+    assertEquals(0, r.unsignedTail());
+    // the head already is that checkpoint: a second export signs nothing new
+    int signed = keys.signatures;
+    StringWriter again = new StringWriter();
+    log.export(0, again);
+    assertEquals(signed, keys.signatures);
+    assertEquals(out.toString(), again.toString());
+  }
+
+  @Test
+  public void anExportOverARefusedChainSignsNothingAndShowsTheTail() throws Exception {
+    // 20 receipts found at start with no checkpoint: the export cannot be covered
+    plain(20);
+    ReceiptCheckpointer again = new ReceiptCheckpointer(log, () -> keys, 5, 60_000, 10_000);
+    StringWriter out = new StringWriter();
+    log.export(0, out);
+    assertEquals(0, keys.signatures);
+    assertEquals("checkpoint_gap", again.refused());
+    OfflineVerifier.Result r =
+        OfflineVerifier.verify(
+            new BufferedReader(new StringReader(out.toString())),
+            List.of(Checkpoint.verificationKey(keys.publicJwk())),
+            false);
+    assertEquals(OfflineVerifier.UNSIGNED_TAIL, r.reason());
   }
 
   /** Edits one receipt's event and recomputes every hash after it, as a database writer can. */

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -185,6 +186,153 @@ public class ConfigAndTakeoverAttackIT {
       assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));
       assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
     }
+  }
+
+  /**
+   * Ownership is stored, not remembered: the owner comes from {@code deploy/} and is granted a
+   * prefix; while the daemon is down its jar is swapped for an intruder offering the same tool id.
+   * After the restart (the framework cache starts clean, nothing was uninstalled) the intruder is
+   * the only bundle offering the id, and is still refused ({@code tool_id_conflict}, receipted).
+   * The owner installed again serves, under its grant.
+   */
+  @Test
+  public void aToolIdStaysWithItsOwnerAcrossARestart() throws Exception {
+    Path work = TMP.newFolder("restart").toPath();
+    Path data = work.resolve("data");
+    Path granted = Files.createDirectories(work.resolve("granted"));
+    byte[] original = Files.readAllBytes(connectorJar());
+    String version;
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase").start()) {
+      drop(d, "owner.jar", original);
+      waitFor(() -> versionOrNull(d) != null, "the owner from deploy/ to serve extra_ping");
+      version = version(d);
+      Distribution.Answer grant =
+          d.post(
+              "/v1/tools/extra_ping/manifest",
+              "{\"filesystem\":{\"allowed_path_prefixes\":[\"" + granted + "\"]}}");
+      assertEquals(grant.body(), 200, grant.status());
+    }
+    Path deploy = data.resolve("deploy");
+    Files.delete(deploy.resolve("owner.jar"));
+    Files.write(deploy.resolve("intruder.jar"), intruder(original));
+
+    try (Distribution d =
+        new Distribution(data).env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase").start()) {
+      waitFor(
+          () -> conflict(d) != null || "6.6.6".equals(versionOrNull(d)),
+          "the intruder's tool to be refused or served");
+      assertNull("the intruder took over extra_ping after the restart", versionOrNull(d));
+      JsonNode c = conflict(d);
+      assertNotNull("no tool_id_conflict receipt", c);
+      assertEquals(c.toString(), INTRUDER, c.path("bundle").asText());
+      assertEquals(c.toString(), CONNECTOR, c.path("owner").asText());
+
+      // the owner is installed again: it serves, under its grant
+      Distribution.Answer installed =
+          d.postBytes("/v1/plugins", original, "application/java-archive");
+      assertEquals(installed.body(), 200, installed.status());
+      waitFor(() -> version.equals(versionOrNull(d)), "the owner to serve extra_ping");
+      JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
+      assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
+      assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));
+      assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
+    }
+  }
+
+  /**
+   * Deleting a pinned configuration through Config Admin (a plugin holding {@code
+   * ConfigurationAdmin}, a console) does not leave its component on the annotation defaults: the
+   * receipt checkpoint configuration (every 5 receipts here, 256 by default) is deleted by a
+   * hostile bundle from {@code deploy/}, the launcher restores it ({@code configuration_locked}),
+   * and checkpoints keep the pinned cadence.
+   */
+  @Test
+  public void aDeletedPinnedConfigurationIsRestored() throws Exception {
+    Path work = TMP.newFolder("config-delete").toPath();
+    String pid = "dev.briefcase.receipts.checkpoints";
+    try (Distribution d =
+        new Distribution(work.resolve("data"))
+            .env("BRIEFCASE_SECRET_BACKEND", "file")
+            .env("BRIEFCASE_MASTER_PASSPHRASE", "itest-passphrase")
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "5")
+            // no interval checkpoint while the test runs: only the cadence signs
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "3600")
+            .start()) {
+      // the cadence works before the attack: six calls are checkpointed
+      long before = echoCalls(d, 6) - 5;
+      waitFor(() -> pinnedCheckpointAfter(d, before), "a checkpoint at the pinned cadence");
+
+      drop(d, "config-deleter.jar", configurationDeleter(pid));
+      waitFor(
+          () -> readOrEmpty(d.logFile).contains("hostile: deleted configuration " + pid),
+          "the hostile bundle to delete " + pid);
+      waitFor(
+          () ->
+              readOrEmpty(d.logFile)
+                  .contains("configuration_locked: configuration " + pid + " was deleted"),
+          "the deleted configuration to be restored");
+      // the pinned cadence: five receipts more are checkpointed without waiting for an interval
+      // a v2 checkpoint signs its cadence: 5 as pinned, not the default 256
+      long after = echoCalls(d, 6) - 5;
+      waitFor(() -> pinnedCheckpointAfter(d, after), "a checkpoint at the pinned cadence");
+    }
+  }
+
+  /** {@code n} echo calls; returns the receipt id of the last. */
+  private static long echoCalls(Distribution d, int n) throws Exception {
+    long last = -1;
+    for (int i = 0; i < n; i++) {
+      JsonNode r =
+          d.post(
+                  "/v1/tools/call",
+                  "{\"call\":{\"tool_id\":\"echo\",\"args\":{\"text\":\"c" + i + "\"}}}")
+              .json();
+      assertEquals(r.toString(), "ok", r.path("status").asText());
+      last = r.path("result").path("provenance").path("receipt_id").asLong();
+    }
+    return last;
+  }
+
+  /** Whether a checkpoint over receipt {@code id} or later signs the pinned cadence of 5. */
+  private static boolean pinnedCheckpointAfter(Distribution d, long id) throws Exception {
+    for (JsonNode r : d.get("/v1/receipts?limit=100").json().path("receipts")) {
+      JsonNode e = r.path("event");
+      if ("checkpoint".equals(e.path("kind").asText()) && e.path("seq").asLong() >= id) {
+        assertEquals(e.toString(), 5, e.path("every").asInt());
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A bundle whose activator deletes {@code pid} through Config Admin, packed from the test
+   * classes.
+   */
+  private static byte[] configurationDeleter(String pid) throws IOException {
+    Class<?> activator = dev.briefcase.itests.attack.hostile.ConfigurationDeleter.class;
+    String entry = activator.getName().replace('.', '/') + ".class";
+    byte[] code;
+    try (var in = activator.getClassLoader().getResourceAsStream(entry)) {
+      code = in.readAllBytes();
+    }
+    Manifest m = new Manifest();
+    Attributes main = m.getMainAttributes();
+    main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    main.putValue("Bundle-ManifestVersion", "2");
+    main.putValue("Bundle-SymbolicName", "dev.briefcase.itests.configdeleter");
+    main.putValue("Bundle-Version", "1.0.0");
+    main.putValue("Bundle-Activator", activator.getName());
+    main.putValue("Import-Package", "org.osgi.framework,org.osgi.service.cm");
+    main.putValue("X-Delete-Pid", pid);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JarOutputStream zip = new JarOutputStream(out, m)) {
+      zip.putNextEntry(new JarEntry(entry));
+      zip.write(code);
+      zip.closeEntry();
+    }
+    return out.toByteArray();
   }
 
   private static void takeover(Path work, Distribution kernel, byte[] original, byte[] intruder)

@@ -35,8 +35,9 @@ import org.junit.Test;
  * and re-chains every hash after it: the daemon's own verify still says ok, the offline
  * verification fails at the first checkpoint after the edit. Deleting the checkpoints as well does
  * not help: after a restart the daemon finds more receipts than the bound without a checkpoint and
- * signs nothing ({@code checkpoint_gap}), and the offline check finds none. A wrong key fails too;
- * a missing signer stops no receipt.
+ * signs nothing ({@code checkpoint_gap}), and the offline check finds none. A forged short chain
+ * with no checkpoint fails offline ({@code unsigned_tail}); an export through the daemon has its
+ * head checkpointed first and passes. A wrong key fails too; a missing signer stops no receipt.
  */
 public class ReceiptCheckpointAttackIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -191,11 +192,73 @@ public class ReceiptCheckpointAttackIT {
                 "0");
     assertEquals(strict.stdout() + strict.stderr(), 5, strict.exit());
     assertTrue(strict.stderr(), strict.stderr().contains("at id 1: checkpoint_missing"));
-    // by default a short chain without checkpoints reads as an unsigned tail, and says so
-    Distribution.CliResult lax = offline(data, export, jwk);
+    // by default nothing uncovered passes; accepted only on request, and reported as uncovered
+    Distribution.CliResult byDefault = offline(data, export, jwk);
+    assertEquals(byDefault.stdout() + byDefault.stderr(), 5, byDefault.exit());
+    assertTrue(byDefault.stderr(), byDefault.stderr().contains("at id 1: unsigned_tail"));
+    Distribution.CliResult lax =
+        new Distribution(data)
+            .cli(
+                "receipts",
+                "verify",
+                "--offline",
+                export.toString(),
+                "--key",
+                jwk.toString(),
+                "--allow-unsigned-tail");
     assertEquals(lax.stdout() + lax.stderr(), 0, lax.exit());
     assertTrue(lax.stdout(), lax.stdout().contains("0 checkpoints verified"));
     assertTrue(lax.stdout(), lax.stdout().contains("no checkpoint yet"));
+  }
+
+  @Test
+  public void aForgedShortChainFailsOfflineAndAFreshExportPasses() throws Exception {
+    Path data = Files.createTempDirectory("briefcase-checkpoint-forged");
+    Path work = Files.createTempDirectory("briefcase-checkpoint-forged-files");
+    Path jwk = work.resolve("identity.jwk");
+    Path export = work.resolve("receipts.ndjson");
+    // a long cadence and interval: nothing but the export itself signs a checkpoint here
+    try (Distribution d =
+        distribution(data)
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "1000")
+            .env("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "3600")
+            .start()) {
+      long last = calls(d, 3);
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      assertEquals(ex.stderr(), 0, ex.exit());
+      // the identity key exists once the first checkpoint is signed: here, by the export
+      Distribution.CliResult pub = d.cli("keys", "export-public", "identity");
+      assertEquals(pub.stderr(), 0, pub.exit());
+      Files.writeString(jwk, pub.stdout());
+      List<JsonNode> exported = lines(export);
+      JsonNode head = exported.get(exported.size() - 1);
+      assertEquals("the export ends at a checkpoint", "checkpoint", kind(head));
+      assertTrue(head.get("event").get("seq").asLong() >= last);
+    }
+    // the honest fresh export: fully covered, no unsigned tail
+    Distribution.CliResult ok = offline(data, export, jwk);
+    assertEquals(ok.stdout() + ok.stderr(), 0, ok.exit());
+    assertFalse(ok.stdout(), ok.stdout().contains(" 0 checkpoints verified"));
+    assertTrue(ok.stdout(), ok.stdout().contains(" 0 receipts after the last checkpoint"));
+
+    // the forger: three well-formed receipts hashed into a chain, no key, so no checkpoint
+    List<JsonNode> forged = new ArrayList<>();
+    for (int id = 1; id <= 3; id++) {
+      ObjectNode line = JSON.createObjectNode();
+      line.put("id", id).put("ts", "2026-12-07T00:00:00Z");
+      line.putObject("event")
+          .put("type", "tool_call")
+          .put("tool_id", "payments_send")
+          .put("decision", "allow")
+          .put("ts", "2026-12-07T00:00:00Z");
+      forged.add(line);
+    }
+    Files.writeString(export, toText(rechain(forged, -1)));
+    Distribution.CliResult caught = offline(data, export, jwk);
+    assertEquals(caught.stdout() + caught.stderr(), 5, caught.exit());
+    assertTrue(
+        caught.stderr(),
+        caught.stderr().contains("receipt chain not covered at id 1: unsigned_tail"));
   }
 
   @Test

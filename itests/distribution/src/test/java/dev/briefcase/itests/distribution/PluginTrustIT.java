@@ -4,6 +4,7 @@ import static dev.briefcase.itests.common.JarSigning.keyPair;
 import static dev.briefcase.itests.common.JarSigning.run;
 import static dev.briefcase.itests.common.JarSigning.sign;
 import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -130,20 +131,6 @@ public class PluginTrustIT {
       assertTrue(after, after.contains("\"trust\":\"trusted\""));
       assertTrue(after, after.contains("CN=Trusted Plugin Vendor"));
       assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
-    }
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitFor(Check condition, String what) throws Exception {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
     }
   }
 

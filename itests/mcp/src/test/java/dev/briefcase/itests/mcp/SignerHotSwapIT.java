@@ -13,12 +13,14 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jwt.SignedJWT;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.testing.Poll;
 import dev.briefcase.testing.SoftHsmToken;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -110,10 +112,7 @@ public class SignerHotSwapIT {
       try {
         waitFor(() -> load.ok.get() > 300, "signed calls to flow before the swap");
         // warm up (JIT) for up to 20 s so the swap window runs at a steady rate
-        long warmEnd = System.nanoTime() + 20_000_000_000L;
-        while (load.ok.get() < 3000 && System.nanoTime() < warmEnd) {
-          Thread.sleep(100);
-        }
+        Poll.within(Duration.ofSeconds(20), () -> load.ok.get() >= 3000);
         long windowStart = System.nanoTime();
         long callsBefore = load.total();
 

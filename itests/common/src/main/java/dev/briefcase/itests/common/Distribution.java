@@ -2,6 +2,7 @@ package dev.briefcase.itests.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.testing.ProcessTree;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -103,15 +104,8 @@ public final class Distribution implements AutoCloseable {
 
   /** A JVM that exits without closing this (Ctrl-C) must not leave a kernel running. */
   private void reapOnExit(Process started) {
-    forgetReaper(); // a restart after kill9() replaces the hook of the killed process
-    reaper =
-        new Thread(
-            () -> {
-              started.descendants().forEach(ProcessHandle::destroyForcibly);
-              started.destroyForcibly();
-            },
-            "briefcase-distribution-reaper");
-    Runtime.getRuntime().addShutdownHook(reaper);
+    ProcessTree.forget(reaper); // a restart after kill9() replaces the hook of the killed process
+    reaper = ProcessTree.reapOnExit(started, "briefcase-distribution-reaper");
   }
 
   /** Waits for admin.url and a 200 from /ready. */
@@ -158,38 +152,13 @@ public final class Distribution implements AutoCloseable {
     if (process == null) {
       return 0;
     }
-    forgetReaper();
+    ProcessTree.forget(reaper);
+    reaper = null;
     if (!process.isAlive()) {
       return process.exitValue();
     }
-    List<ProcessHandle> descendants = process.descendants().toList();
-    process.destroy();
-    descendants.forEach(ProcessHandle::destroy);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    for (ProcessHandle h : descendants) {
-      try {
-        h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (Exception e) {
-        h.destroyForcibly();
-      }
-    }
-    if (!process.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
+    ProcessTree.stop(process, Duration.ofSeconds(30));
     return process.exitValue();
-  }
-
-  private void forgetReaper() {
-    if (reaper == null) {
-      return;
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(reaper);
-    } catch (IllegalStateException shuttingDown) {
-      // the hook is running already and does the work
-    }
-    reaper = null;
   }
 
   public String baseUrl() {

@@ -73,6 +73,11 @@ final class ServerProcess implements AutoCloseable {
     Map<String, String> env = pb.environment();
     env.put("BRIEFCASE_DATA_DIR", dataDir.toString());
     env.put("BRIEFCASE_MCP_HTTP_ADDR", "127.0.0.1:0");
+    if (!env.containsKey("BRIEFCASE_MASTER_PASSPHRASE")) {
+      // a bench machine has no desktop keyring (the default store without a passphrase), and the
+      // kernel stops when no secret store starts: as the pipeline bench does, use the file store
+      env.putIfAbsent("BRIEFCASE_SECRET_BACKEND", "file");
+    }
     if (javaOpts != null && !javaOpts.isBlank()) {
       env.put(
           "BRIEFCASE_JAVA_OPTS",

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
 import dev.briefcase.connector.builtin.internal.BuiltinTools;
-import dev.briefcase.kernel.internal.BenchKernel;
+import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.kernel.internal.KernelTestHook;
 import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
@@ -13,6 +14,7 @@ import dev.briefcase.policy.PolicyQuery;
 import dev.briefcase.receipts.internal.SqliteReceiptLog;
 import dev.briefcase.store.Store;
 import dev.briefcase.store.internal.SqliteStore;
+import dev.briefcase.testing.Features;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallRequest;
@@ -36,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.function.ToDoubleFunction;
@@ -178,7 +181,7 @@ public final class PipelineBench {
       String[] policyName = new String[1];
       PolicyEngine policy = policyEngine(store, policyName);
       BuiltinTools tools = new BuiltinTools(store);
-      ToolCallService pipeline = BenchKernel.pipeline(store, receipts, policy, tools, "builtin");
+      ToolCallService pipeline = KernelTestHook.pipeline(store, receipts, policy, tools, "builtin");
       out.println("policy engine (in-process): " + policyName[0]);
       out.println();
 
@@ -299,7 +302,7 @@ public final class PipelineBench {
 
   private static void overHttp(PrintStream out, Options o, Load load, Path base) throws Exception {
     out.println();
-    Path home = DistributionProcess.locate(o.dist);
+    Path home = locateDistribution(o.dist);
     if (home == null) {
       out.println(
           "Part 2 - over HTTP: SKIPPED, no distribution found"
@@ -310,9 +313,11 @@ public final class PipelineBench {
     Path storeDir = base.resolve("http-baseline");
     Files.createDirectories(storeDir);
     SqliteStore store = new SqliteStore(storeDir.resolve("briefcase.db"));
-    try (DistributionProcess dist =
-        new DistributionProcess(
-            home, base.resolve("dist-data"), o.httpNoDelay ? "-D" + NODELAY + "=true" : null)) {
+    try (Distribution dist = asShipped(new Distribution(home, base.resolve("dist-data")))) {
+      if (o.httpNoDelay) {
+        String opts = System.getenv().getOrDefault("BRIEFCASE_JAVA_OPTS", "");
+        dist.env("BRIEFCASE_JAVA_OPTS", (opts + " -D" + NODELAY + "=true").strip());
+      }
       long t0 = System.nanoTime();
       dist.start(Duration.ofSeconds(90));
       out.printf(
@@ -400,8 +405,37 @@ public final class PipelineBench {
     }
   }
 
+  /** The distribution home below {@code hint}, or the usual build output, or {@code null}. */
+  static Path locateDistribution(String hint) {
+    if (hint != null) {
+      Path p = Path.of(hint).toAbsolutePath();
+      return Files.isRegularFile(p.resolve("bin/briefcase")) ? p : null;
+    }
+    for (String candidate :
+        new String[] {"runtime/target/briefcase", "../runtime/target/briefcase"}) {
+      Path p = Path.of(candidate).toAbsolutePath().normalize();
+      if (Files.isRegularFile(p.resolve("bin/briefcase"))) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Receipt checkpoints at the cadence the product ships with (features/core.json): the test driver
+   * turns them off so receipt heads stay put, but their signing is part of what the pipeline costs.
+   */
+  private static Distribution asShipped(Distribution dist) throws IOException {
+    Map<String, String> vars = Features.variables("core");
+    return dist.env(
+            "BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", vars.get("briefcase.receipt.checkpoint.every"))
+        .env(
+            "BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS",
+            vars.get("briefcase.receipt.checkpoint.interval.seconds"));
+  }
+
   /** The admin API can be ready before the builtin connector is bound: wait for an ok echo. */
-  private static void awaitFirstOk(Load.Call call, Duration timeout, DistributionProcess dist)
+  private static void awaitFirstOk(Load.Call call, Duration timeout, Distribution dist)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -414,7 +448,7 @@ public final class PipelineBench {
               "echo through the admin API never succeeded: "
                   + e.getMessage()
                   + "; see "
-                  + dist.logFile(),
+                  + dist.logFile,
               e);
         }
         Thread.sleep(200);

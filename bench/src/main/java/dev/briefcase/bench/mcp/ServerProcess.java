@@ -1,5 +1,6 @@
 package dev.briefcase.bench.mcp;
 
+import dev.briefcase.testing.ProcessTree;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -52,15 +52,7 @@ final class ServerProcess implements AutoCloseable {
     command = List.copyOf(pb.command());
     spawnedNanos = System.nanoTime();
     process = pb.start();
-    Process p = process;
-    reaper =
-        new Thread(
-            () -> {
-              p.descendants().forEach(ProcessHandle::destroyForcibly);
-              p.destroyForcibly();
-            },
-            "bench-reaper-" + name);
-    Runtime.getRuntime().addShutdownHook(reaper);
+    reaper = ProcessTree.reapOnExit(process, "bench-reaper-" + name);
     if (urlOnStdout) {
       Thread pump = new Thread(this::pumpStdout, "bench-stdout-" + name);
       pump.setDaemon(true);
@@ -81,6 +73,11 @@ final class ServerProcess implements AutoCloseable {
     Map<String, String> env = pb.environment();
     env.put("BRIEFCASE_DATA_DIR", dataDir.toString());
     env.put("BRIEFCASE_MCP_HTTP_ADDR", "127.0.0.1:0");
+    if (!env.containsKey("BRIEFCASE_MASTER_PASSPHRASE")) {
+      // a bench machine has no desktop keyring (the default store without a passphrase), and the
+      // kernel stops when no secret store starts: as the pipeline bench does, use the file store
+      env.putIfAbsent("BRIEFCASE_SECRET_BACKEND", "file");
+    }
     if (javaOpts != null && !javaOpts.isBlank()) {
       env.put(
           "BRIEFCASE_JAVA_OPTS",
@@ -220,30 +217,12 @@ final class ServerProcess implements AutoCloseable {
   /** SIGTERM to the process and its descendants, SIGKILL for what is left after 20 s. */
   @Override
   public void close() throws InterruptedException {
-    try {
-      Runtime.getRuntime().removeShutdownHook(reaper);
-    } catch (IllegalStateException e) {
-      // shutting down: the hook does it
-    }
-    List<ProcessHandle> descendants = process.descendants().toList();
+    ProcessTree.forget(reaper);
     try {
       process.getOutputStream().close();
     } catch (IOException e) {
       // already gone
     }
-    process.destroy();
-    descendants.forEach(ProcessHandle::destroy);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    for (ProcessHandle h : descendants) {
-      try {
-        h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (Exception e) {
-        h.destroyForcibly();
-      }
-    }
-    if (!process.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
+    ProcessTree.stop(process, Duration.ofSeconds(20));
   }
 }

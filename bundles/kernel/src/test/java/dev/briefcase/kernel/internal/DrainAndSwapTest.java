@@ -9,6 +9,7 @@ import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.testing.Poll;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallOutcome.Status;
@@ -143,8 +144,10 @@ public class DrainAndSwapTest {
     unbinding.await();
     // the next call goes to v2 at once, while v1 still drains
     assertEquals("2", version(k.call("ping", "{}")));
-    Thread.sleep(50); // only to give a wrong implementation the chance to finish the stop
-    assertFalse("the stop waits for the running call", stopping.isDone());
+    // a bounded look: a wrong implementation gets the chance to finish the stop
+    assertFalse(
+        "the stop waits for the running call",
+        Poll.within(Duration.ofMillis(50), stopping::isDone));
     assertFalse(v1.stopped);
 
     v1.release.countDown();
@@ -169,7 +172,7 @@ public class DrainAndSwapTest {
     Future<?> stopping = pool.submit(() -> stop(r1, v1));
 
     // while v1 drains, a new call is not handed to it: backend_unavailable, no wait
-    waitUntil(() -> k.registry.tools().isEmpty());
+    Poll.waitFor(() -> k.registry.tools().isEmpty(), "the registry to empty");
     long t0 = System.nanoTime();
     ToolCallOutcome refused = k.call("ping", "{}");
     long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -200,8 +203,8 @@ public class DrainAndSwapTest {
     ServiceReference<Connector> r1 = k.add(v1, "swap", 0);
     stop(r1, v1); // a bundle update: the old revision stops first ...
     Future<ToolCallOutcome> waiting = pool.submit(() -> k.call("ping", "{}"));
-    Thread.sleep(50);
-    assertFalse("the call waits for the replacement", waiting.isDone());
+    assertFalse(
+        "the call waits for the replacement", Poll.within(Duration.ofMillis(50), waiting::isDone));
     Versioned v2 = new Versioned("2");
     k.add(v2, "swap", 0); // ... then the new one registers
     assertEquals("2", version(waiting.get(10, SECONDS)));
@@ -263,7 +266,7 @@ public class DrainAndSwapTest {
     List<Versioned> all = new ArrayList<>(List.of(current));
     for (int n = 1; n <= 30; n++) {
       long before = ok.get();
-      waitUntil(() -> ok.get() > before + 20);
+      Poll.waitFor(() -> ok.get() > before + 20, "calls to flow again");
       Versioned next = new Versioned(String.valueOf(n));
       all.add(next);
       if (n % 2 == 0) {
@@ -295,14 +298,4 @@ public class DrainAndSwapTest {
   }
 
   private static final TimeUnit SECONDS = TimeUnit.SECONDS;
-
-  private static void waitUntil(java.util.function.BooleanSupplier c) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!c.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in 30 s");
-      }
-      Thread.sleep(2);
-    }
-  }
 }

@@ -24,13 +24,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 
 /** A kernel wired from its real parts over a real SQLite store, with fakes only at the edges. */
@@ -81,7 +77,7 @@ final class Fixture implements AutoCloseable {
   }
 
   ServiceReference<Connector> add(Connector connector, String id, int ranking) {
-    ServiceReference<Connector> ref = new FakeRef(id, ranking, ++serviceIds);
+    ServiceReference<Connector> ref = KernelTestHook.connectorRef(id, ranking, ++serviceIds);
     registry.bindConnector(ref, connector);
     return ref;
   }
@@ -208,61 +204,6 @@ final class Fixture implements AutoCloseable {
     @Override
     public ActivePolicy apply(String policyText, String source) {
       return active();
-    }
-  }
-
-  private static final class FakeRef implements ServiceReference<Connector> {
-    private final Map<String, Object> props;
-
-    FakeRef(String id, int ranking, long serviceId) {
-      props = Map.of(Connector.ID, id, "service.ranking", ranking, "service.id", serviceId);
-    }
-
-    @Override
-    public Object getProperty(String key) {
-      return props.get(key);
-    }
-
-    @Override
-    public String[] getPropertyKeys() {
-      return props.keySet().toArray(new String[0]);
-    }
-
-    @Override
-    public Bundle getBundle() {
-      return null;
-    }
-
-    @Override
-    public Bundle[] getUsingBundles() {
-      return null;
-    }
-
-    @Override
-    public boolean isAssignableTo(Bundle bundle, String className) {
-      return true;
-    }
-
-    @Override
-    public int compareTo(Object other) {
-      FakeRef o = (FakeRef) other;
-      int byRank =
-          Integer.compare(
-              (Integer) props.get("service.ranking"), (Integer) o.props.get("service.ranking"));
-      if (byRank != 0) {
-        return byRank;
-      }
-      return Long.compare((Long) o.props.get("service.id"), (Long) props.get("service.id"));
-    }
-
-    @Override
-    public Dictionary<String, Object> getProperties() {
-      return new Hashtable<>(props);
-    }
-
-    @Override
-    public <A> A adapt(Class<A> type) {
-      return null;
     }
   }
 }

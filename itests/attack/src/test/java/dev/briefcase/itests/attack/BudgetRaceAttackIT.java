@@ -1,5 +1,6 @@
 package dev.briefcase.itests.attack;
 
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -23,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.Test;
 
 /**
@@ -204,17 +204,6 @@ public class BudgetRaceAttackIT {
     } catch (SQLException e) {
       // on a kernel without reservations there is no such table
       return -1;
-    }
-  }
-
-  private static void waitFor(BooleanSupplier condition, String what, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
     }
   }
 }

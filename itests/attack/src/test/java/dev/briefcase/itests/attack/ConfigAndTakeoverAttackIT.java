@@ -3,6 +3,7 @@ package dev.briefcase.itests.attack;
 import static dev.briefcase.itests.common.JarSigning.exportCert;
 import static dev.briefcase.itests.common.JarSigning.keyPair;
 import static dev.briefcase.itests.common.JarSigning.sign;
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -13,6 +14,7 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
@@ -99,8 +102,8 @@ public class ConfigAndTakeoverAttackIT {
       // Observe for a bounded time whether the listener moves: on a kernel that applies the
       // files it does within a second; here it must not happen at all.
       boolean moved =
-          within(
-              10_000,
+          Poll.within(
+              Duration.ofMillis(10_000),
               () -> listening(elsewhere) || !mcpUrl.equals(readOrEmpty(data.resolve("mcp.url"))));
       assertFalse("a .cfg in deploy/ moved the MCP listener", moved);
 
@@ -180,7 +183,7 @@ public class ConfigAndTakeoverAttackIT {
       // it never resolves, so it never gets to offer the tool: observe for a bounded time
       assertFalse(
           "the same-name bundle served extra_ping",
-          within(3_000, () -> "6.6.6".equals(versionOrNull(d))));
+          Poll.within(Duration.ofMillis(3_000), () -> "6.6.6".equals(versionOrNull(d))));
       JsonNode manifest = d.get("/v1/tools/extra_ping/manifest").json();
       assertTrue(manifest.toString(), manifest.path("stored").asBoolean());
       assertTrue(manifest.toString(), manifest.toString().contains(granted.toString()));
@@ -528,27 +531,5 @@ public class ConfigAndTakeoverAttackIT {
     Path tmp = d.dataDir.resolve(name + ".part");
     Files.write(tmp, bytes);
     Files.move(tmp, d.dataDir.resolve("deploy").resolve(name), StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitFor(Check condition, String what) throws Exception {
-    if (!within(30_000, condition)) {
-      throw new AssertionError("timed out waiting for " + what);
-    }
-  }
-
-  /** Whether the condition became true within the time given. */
-  private static boolean within(long millis, Check condition) throws Exception {
-    long deadline = System.nanoTime() + millis * 1_000_000L;
-    while (!condition.ok()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(50);
-    }
-    return true;
   }
 }

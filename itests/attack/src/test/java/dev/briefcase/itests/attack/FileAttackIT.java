@@ -1,5 +1,6 @@
 package dev.briefcase.itests.attack;
 
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import org.junit.After;
 import org.junit.Rule;
 import org.junit.Test;
@@ -331,15 +331,5 @@ public class FileAttackIT {
         .resolve(
             "connector-bundles/examples/wasm-file/target/"
                 + "dev.briefcase.examples.wasm.file-0.1.0-SNAPSHOT.jar");
-  }
-
-  private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
   }
 }

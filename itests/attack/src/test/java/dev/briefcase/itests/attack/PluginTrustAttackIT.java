@@ -1,5 +1,6 @@
 package dev.briefcase.itests.attack;
 
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
@@ -577,20 +578,6 @@ public class PluginTrustAttackIT {
   }
 
   // ---- observing the distribution ----
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitFor(Check condition, String what) throws Exception {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   /** A plugin_lifecycle receipt event with this action, actor and reason (null: none), or null. */
   private static JsonNode receipt(Distribution d, String action, String actor, String reason)

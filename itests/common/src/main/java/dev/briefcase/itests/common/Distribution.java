@@ -2,6 +2,7 @@ package dev.briefcase.itests.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.testing.ProcessTree;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,11 +21,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Drives the built distribution as an operator would: {@code bin/briefcase start} in a fresh data
  * directory, the admin API over loopback with the token from the data directory, the CLI, and
- * {@code kill -9}.
+ * {@code kill -9}. Used by the itests and by bench; a running distribution and everything it
+ * started is ended on {@link #close()}, and also when the JVM exits first (e.g. Ctrl-C on a bench).
  */
 public final class Distribution implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  public final Path home;
   public final Path dataDir;
   public final Path logFile;
   private final Map<String, String> env = new HashMap<>();
@@ -32,10 +35,18 @@ public final class Distribution implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private Process process;
+  private Thread reaper;
   private String baseUrl;
   private String token;
 
+  /** The distribution the runtime module builds ({@link #home()}), on {@code dataDir}. */
   public Distribution(Path dataDir) throws IOException {
+    this(home(), dataDir);
+  }
+
+  /** The distribution installed at {@code home}, on {@code dataDir}. */
+  public Distribution(Path home, Path dataDir) throws IOException {
+    this.home = home;
     this.dataDir = Files.createDirectories(dataDir);
     this.logFile = dataDir.resolveSibling(dataDir.getFileName() + "-runtime.log");
     env.put("BRIEFCASE_DATA_DIR", dataDir.toString());
@@ -59,10 +70,10 @@ public final class Distribution implements AutoCloseable {
   }
 
   /** Starts the runtime in the foreground as a child process and waits until it is ready. */
-  public Distribution start() throws IOException, InterruptedException {
+  public Distribution start(Duration timeout) throws IOException, InterruptedException {
     Files.deleteIfExists(dataDir.resolve("admin.url"));
     List<String> cmd =
-        new ArrayList<>(List.of("sh", home().resolve("bin/briefcase").toString(), "start"));
+        new ArrayList<>(List.of("sh", home.resolve("bin/briefcase").toString(), "start"));
     cmd.addAll(startArgs);
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
@@ -81,8 +92,20 @@ public final class Distribution implements AutoCloseable {
     pb.environment().putIfAbsent("BRIEFCASE_RECEIPT_CHECKPOINT_EVERY", "100000");
     pb.environment().putIfAbsent("BRIEFCASE_RECEIPT_CHECKPOINT_INTERVAL_SECONDS", "86400");
     process = pb.start();
-    awaitReady(Duration.ofSeconds(60));
+    reapOnExit(process);
+    awaitReady(timeout);
     return this;
+  }
+
+  /** Starts the runtime and waits up to 60 s until it is ready. */
+  public Distribution start() throws IOException, InterruptedException {
+    return start(Duration.ofSeconds(60));
+  }
+
+  /** A JVM that exits without closing this (Ctrl-C) must not leave a kernel running. */
+  private void reapOnExit(Process started) {
+    ProcessTree.forget(reaper); // a restart after kill9() replaces the hook of the killed process
+    reaper = ProcessTree.reapOnExit(started, "briefcase-distribution-reaper");
   }
 
   /** Waits for admin.url and a 200 from /ready. */
@@ -121,16 +144,20 @@ public final class Distribution implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** SIGTERM and wait for a clean exit. */
+  /**
+   * SIGTERM to the launcher and anything it started, and wait for a clean exit; SIGKILL what is
+   * left after 30 s.
+   */
   public int stop() throws InterruptedException {
-    if (process == null || !process.isAlive()) {
-      return process == null ? 0 : process.exitValue();
+    if (process == null) {
+      return 0;
     }
-    process.destroy();
-    if (!process.waitFor(30, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+    ProcessTree.forget(reaper);
+    reaper = null;
+    if (!process.isAlive()) {
+      return process.exitValue();
     }
+    ProcessTree.stop(process, Duration.ofSeconds(30));
     return process.exitValue();
   }
 
@@ -184,7 +211,7 @@ public final class Distribution implements AutoCloseable {
 
   /** Runs {@code bin/briefcase <args>} against this data directory. */
   public CliResult cli(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("sh", home().resolve("bin/briefcase").toString()));
+    List<String> cmd = new ArrayList<>(List.of("sh", home.resolve("bin/briefcase").toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().putAll(env);

@@ -58,6 +58,7 @@ public class CrashIT {
         t.start();
         callers.add(t);
       }
+      // the scenario, not a wait: let the load run for a random moment, then pull the plug
       Thread.sleep(150 + random.nextInt(600));
       d.kill9();
       running.set(false);

@@ -1,5 +1,6 @@
 package dev.briefcase.itests.distribution;
 
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
@@ -8,7 +9,6 @@ import dev.briefcase.itests.common.FeatureBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.function.BooleanSupplier;
 import org.junit.Test;
 
 /**
@@ -56,16 +56,6 @@ public class DeployDirIT {
       return d.post("/v1/tools/call", call).json().path("status").asText();
     } catch (Exception e) {
       return "unreachable";
-    }
-  }
-
-  private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
     }
   }
 }

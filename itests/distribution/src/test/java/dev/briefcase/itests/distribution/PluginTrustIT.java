@@ -4,6 +4,7 @@ import static dev.briefcase.itests.common.JarSigning.keyPair;
 import static dev.briefcase.itests.common.JarSigning.run;
 import static dev.briefcase.itests.common.JarSigning.sign;
 import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -11,12 +12,14 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -115,9 +118,10 @@ public class PluginTrustIT {
           assertEquals(p.toString(), "installed", p.path("state").asText());
         }
       }
-      // File Install polls every 500 ms and retries the start: give it a few rounds to fail
-      Thread.sleep(2000);
-      assertEquals("denied", status(d, PING));
+      // File Install polls every 500 ms and retries the start: a few rounds must all fail
+      assertFalse(
+          "the refused bundle started on a File Install retry",
+          Poll.within(Duration.ofSeconds(2), () -> !"denied".equals(status(d, PING))));
       Files.delete(d.dataDir.resolve("deploy/extra-connector.jar"));
       waitFor(() -> !listed(d), "the refused deploy-dir bundle to be uninstalled");
 
@@ -130,20 +134,6 @@ public class PluginTrustIT {
       assertTrue(after, after.contains("\"trust\":\"trusted\""));
       assertTrue(after, after.contains("CN=Trusted Plugin Vendor"));
       assertTrue(d.post("/v1/receipts/verify", "").json().get("ok").asBoolean());
-    }
-  }
-
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void waitFor(Check condition, String what) throws Exception {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(50);
     }
   }
 

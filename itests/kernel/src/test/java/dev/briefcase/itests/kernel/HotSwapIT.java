@@ -137,7 +137,7 @@ public class HotSwapIT {
         new java.util.concurrent.atomic.AtomicReference<>();
     Thread caller = new Thread(() -> slow.set(call("extra_slow", "{\"ms\":1500}")), "slow-call");
     caller.start();
-    Thread.sleep(300); // the call is inside the connector now (it sleeps 1500 ms there)
+    waitFor(() -> insideExtraTools(caller), "the slow call to be inside the connector");
     long t0 = System.nanoTime();
     extra.uninstall();
     long uninstallMs = (System.nanoTime() - t0) / 1_000_000;
@@ -171,6 +171,18 @@ public class HotSwapIT {
     }
   }
 
+  /** Whether {@code t} is running the test connector's code (the slow tool sleeps there). */
+  private static boolean insideExtraTools(Thread t) {
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getClassName().endsWith(".ExtraTools")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // This test runs inside the framework (Pax Exam probe), where testing/fixtures' Poll is not
+  // deployed: the same deadline polling, kept here.
   private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!condition.getAsBoolean()) {

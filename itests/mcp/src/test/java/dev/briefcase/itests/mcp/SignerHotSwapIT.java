@@ -1,5 +1,6 @@
 package dev.briefcase.itests.mcp;
 
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -12,11 +13,14 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jwt.SignedJWT;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.testing.Poll;
+import dev.briefcase.testing.SoftHsmToken;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -25,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
@@ -60,7 +63,8 @@ public class SignerHotSwapIT {
     assertTrue("signer-pkcs11 not built: " + signerJar, Files.isRegularFile(signerJar));
     assertTrue("test connector not built: " + connectorJar, Files.isRegularFile(connectorJar));
     Path work = Files.createTempDirectory("briefcase-signer-swap");
-    SoftHsmToken token = SoftHsmToken.create(work.resolve("softhsm"), "briefcase-itest", "7391");
+    SoftHsmToken token =
+        SoftHsmToken.create(work.resolve("softhsm/softhsm2.conf"), "briefcase-itest", "7391");
 
     // the wrapper library and the signer's factory configuration; the signer bundle itself is a
     // plugin installed, updated and removed through the plugin service below
@@ -108,10 +112,7 @@ public class SignerHotSwapIT {
       try {
         waitFor(() -> load.ok.get() > 300, "signed calls to flow before the swap");
         // warm up (JIT) for up to 20 s so the swap window runs at a steady rate
-        long warmEnd = System.nanoTime() + 20_000_000_000L;
-        while (load.ok.get() < 3000 && System.nanoTime() < warmEnd) {
-          Thread.sleep(100);
-        }
+        Poll.within(Duration.ofSeconds(20), () -> load.ok.get() >= 3000);
         long windowStart = System.nanoTime();
         long callsBefore = load.total();
 
@@ -350,16 +351,6 @@ public class SignerHotSwapIT {
       ByteArrayOutputStream b = new ByteArrayOutputStream();
       in.transferTo(b);
       return b.toByteArray();
-    }
-  }
-
-  private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
     }
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import dev.briefcase.testing.Features;
+import dev.briefcase.testing.Poll;
 import java.io.File;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -44,6 +46,22 @@ public class FelixNativeIT {
 
   private static final String INTERNAL = "dev.briefcase.policy.cedar.internal.";
 
+  /**
+   * What the Cedar bundle imports: the DS runtime, Jackson and the API, by artifact id. Their
+   * coordinates come from features/core.json, so this test boots the versions the product ships;
+   * the pom declares them as test dependencies so that an empty local repository gets them.
+   */
+  private static final List<String> PREREQUISITES =
+      List.of(
+          "jackson-annotations",
+          "jackson-core",
+          "jackson-databind",
+          "org.osgi.util.function",
+          "org.osgi.util.promise",
+          "org.osgi.service.component",
+          "org.apache.felix.scr",
+          "dev.briefcase.api");
+
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
   private Framework framework;
@@ -67,18 +85,15 @@ public class FelixNativeIT {
     framework.start();
 
     BundleContext ctx = framework.getBundleContext();
-    String jackson = System.getProperty("jackson.version");
     List<Bundle> bundles = new ArrayList<>();
-    bundles.add(install(ctx, repo("com.fasterxml.jackson.core", "jackson-annotations", jackson)));
-    bundles.add(install(ctx, repo("com.fasterxml.jackson.core", "jackson-core", jackson)));
-    bundles.add(install(ctx, repo("com.fasterxml.jackson.core", "jackson-databind", jackson)));
-    bundles.add(install(ctx, repo("org.osgi", "org.osgi.util.function", "1.2.0")));
-    bundles.add(install(ctx, repo("org.osgi", "org.osgi.util.promise", "1.3.0")));
-    bundles.add(install(ctx, repo("org.osgi", "org.osgi.service.component", "1.5.1")));
-    bundles.add(install(ctx, repo("org.apache.felix", "org.apache.felix.scr", "2.2.18")));
-    api =
-        install(ctx, repo("dev.briefcase", "dev.briefcase.api", System.getProperty("api.version")));
-    bundles.add(api);
+    for (String artifactId : PREREQUISITES) {
+      Features.Bundle b = Features.bundle("core", artifactId);
+      Bundle installed = install(ctx, b.inRepository(localRepository()).toFile());
+      bundles.add(installed);
+      if (artifactId.equals("dev.briefcase.api")) {
+        api = installed;
+      }
+    }
     cedar = install(ctx, new File(System.getProperty("bundle.file")));
     bundles.add(cedar);
     for (Bundle b : bundles) {
@@ -176,19 +191,16 @@ public class FelixNativeIT {
     assertTrue(line, line.contains(storage.toString()));
   }
 
-  private static Object awaitService(BundleContext ctx, String name) throws InterruptedException {
-    long deadline = System.nanoTime() + 20_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      ServiceReference<?> ref = ctx.getServiceReference(name);
-      if (ref != null) {
-        Object service = ctx.getService(ref);
-        if (service != null) {
-          return service;
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError(name + " was not published in time");
+  private static Object awaitService(BundleContext ctx, String name) throws Exception {
+    Object[] found = new Object[1];
+    Poll.waitFor(
+        () -> {
+          ServiceReference<?> ref = ctx.getServiceReference(name);
+          found[0] = ref == null ? null : ctx.getService(ref);
+          return found[0] != null;
+        },
+        name + " to be published");
+    return found[0];
   }
 
   private static Bundle install(BundleContext ctx, File file) throws Exception {
@@ -196,14 +208,8 @@ public class FelixNativeIT {
     return ctx.installBundle(file.toURI().toString());
   }
 
-  private static File repo(String group, String artifact, String version) {
-    return Path.of(
-            System.getProperty("local.repository"),
-            group.replace('.', '/'),
-            artifact,
-            version,
-            artifact + "-" + version + ".jar")
-        .toFile();
+  private static Path localRepository() {
+    return Path.of(System.getProperty("local.repository"));
   }
 
   /** The Store contract over one SQLite connection, callable across class loaders. */

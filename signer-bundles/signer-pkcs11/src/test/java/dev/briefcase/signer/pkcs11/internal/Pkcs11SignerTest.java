@@ -15,6 +15,8 @@ import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
 import dev.briefcase.signer.SignerException;
+import dev.briefcase.testing.MemorySecretStore;
+import dev.briefcase.testing.SoftHsmToken;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
@@ -33,21 +35,23 @@ import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
-/** Against a real SoftHSM2 token created for the test run (see {@link SoftHsm}). */
+/** Against a real SoftHSM2 token created for the test run (see {@link SoftHsmToken}). */
 public class Pkcs11SignerTest {
   private static final byte[] MSG = "pay 5 EUR to merchant".getBytes(StandardCharsets.UTF_8);
 
   private final MemorySecretStore store = new MemorySecretStore();
   private final List<Pkcs11Signer> opened = new ArrayList<>();
 
+  private static SoftHsmToken token;
+
   @BeforeClass
   public static void token() throws Exception {
-    SoftHsm.ensureToken();
+    token = SoftHsmToken.createAtEnvironmentConf("briefcase-test", "5678");
   }
 
   @Before
   public void pin() {
-    store.put("signer.pkcs11.pin", Sensitive.of(SoftHsm.PIN.getBytes(StandardCharsets.UTF_8)));
+    store.put("signer.pkcs11.pin", Sensitive.of(token.pin.getBytes(StandardCharsets.UTF_8)));
   }
 
   @After
@@ -58,8 +62,8 @@ public class Pkcs11SignerTest {
   private Pkcs11Signer signer(Map<String, String> overrides) {
     Map<String, String> values = new HashMap<>();
     values.put("signer_id", "hsm");
-    values.put("module_path", SoftHsm.MODULE);
-    values.put("token_label", SoftHsm.LABEL);
+    values.put("module_path", SoftHsmToken.MODULE);
+    values.put("token_label", token.label);
     values.put("pin_secret_id", "signer.pkcs11.pin");
     values.putAll(overrides);
     Pkcs11Signer.Config config =
@@ -274,7 +278,7 @@ public class Pkcs11SignerTest {
       fail("expected " + code);
     } catch (SignerException e) {
       assertEquals(e.getMessage(), code, e.code());
-      assertFalse(e.getMessage().contains(SoftHsm.PIN));
+      assertFalse(e.getMessage().contains(token.pin));
     }
   }
 

@@ -16,6 +16,7 @@ import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
 import dev.briefcase.signer.PublicJwks;
 import dev.briefcase.signer.SignerException;
+import dev.briefcase.testing.MemorySecretStore;
 import java.nio.charset.StandardCharsets;
 import java.security.Signature;
 import java.util.Arrays;

@@ -13,6 +13,8 @@ import com.nimbusds.jose.jwk.JWK;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
 import dev.briefcase.signer.SignerException;
+import dev.briefcase.testing.MemorySecretStore;
+import dev.briefcase.testing.Swtpm;
 import java.lang.reflect.Proxy;
 import java.math.BigInteger;
 import java.net.ServerSocket;

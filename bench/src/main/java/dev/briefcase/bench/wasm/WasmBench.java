@@ -1,11 +1,11 @@
-package dev.briefcase.sandbox.internal;
+package dev.briefcase.bench.wasm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
-import dev.briefcase.egress.EgressException;
+import dev.briefcase.sandbox.internal.SandboxTestHook;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolManifest;
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * Warm call overhead of a WASM tool against the same logic as a Java connector, in one JVM run,
  * plus cold instantiation. The tool is {@code echo} (the result is the args object): as a Java
  * {@link Connector} it copies the args node; as WASM it is a module whose {@code run} returns its
- * input, called through {@link WasmConnector#execute} exactly as the kernel calls it (manifest
+ * input, called through the connector's {@code execute} exactly as the kernel calls it (manifest
  * narrowing, args serialised into guest memory, fuel metering, result parsed back, the pooled
  * instance reset from its snapshot). A third variant runs the WASM tool without a pool (a fresh
  * instance per call), the alternative to snapshot/restore. Single-threaded closed loop; rounds
@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp "bench/target/dev.briefcase.bench-0.1.0-SNAPSHOT.jar:$(cat bench/target/classpath.txt)" \
- *     dev.briefcase.sandbox.internal.WasmBench [--quick] [--wat2wasm scripts/wat2wasm.sh]
+ *     dev.briefcase.bench.wasm.WasmBench [--quick] [--wat2wasm scripts/wat2wasm.sh]
  * </pre>
  */
 public final class WasmBench {
@@ -79,8 +79,9 @@ public final class WasmBench {
             return ToolResult.of(call.args().deepCopy(), "local:echo");
           }
         };
-    WasmConnector pooled = connector(wasm, spec, SandboxLimits.defaults());
-    WasmConnector fresh = connector(wasm, spec, SandboxLimits.defaults().withPoolSize(0));
+    // the sandbox's published test hook (its test-jar): the same connector the extender builds
+    Connector pooled = SandboxTestHook.connector(wasm, spec, true);
+    Connector fresh = SandboxTestHook.connector(wasm, spec, false);
     JsonNode callArgs = JSON.readTree("{\"text\":\"hello from the bench\",\"n\":42}");
     ToolInvocation inv =
         new ToolInvocation(
@@ -129,12 +130,12 @@ public final class WasmBench {
     // instance from an already parsed module (a pool miss).
     List<Double> parse = new ArrayList<>();
     List<Double> instantiate = new ArrayList<>();
-    WasmTool parsed = new WasmTool(wasm, denyAll, SandboxLimits.defaults(), new NoEgress());
+    SandboxTestHook.ColdStart cold = new SandboxTestHook.ColdStart(wasm);
     for (int i = 0; i < (quick ? 200 : 1000); i++) {
       long t0 = System.nanoTime();
-      new WasmTool(wasm, denyAll, SandboxLimits.defaults(), new NoEgress());
+      cold.parseCheckInstantiate();
       long t1 = System.nanoTime();
-      parsed.instantiateOnce();
+      cold.instantiateParsed();
       long t2 = System.nanoTime();
       parse.add((t1 - t0) / 1000.0);
       instantiate.add((t2 - t1) / 1000.0);
@@ -150,15 +151,6 @@ public final class WasmBench {
         pct(instantiate, 99),
         parse.size(),
         wasm.length);
-  }
-
-  private static WasmConnector connector(byte[] wasm, ToolSpec spec, SandboxLimits limits)
-      throws Exception {
-    ToolManifest declared = ToolManifest.denyAll("echo", "wasm");
-    WasmToolDescriptor d =
-        new WasmToolDescriptor(spec, "echo.wasm", declared, ManifestCeiling.Parts.ALL);
-    WasmTool tool = new WasmTool(wasm, declared, limits, new NoEgress());
-    return new WasmConnector("bench", Map.of("echo", new WasmConnector.Tool(d, tool)));
   }
 
   /** Calls for {@code seconds}; returns {p50 µs, p99 µs, calls/s}. */
@@ -208,15 +200,5 @@ public final class WasmBench {
       throw new IllegalStateException("wat2wasm failed");
     }
     return Files.readAllBytes(out);
-  }
-
-  /** The echo tool never makes a request. */
-  private static final class NoEgress implements dev.briefcase.egress.EgressClient {
-    @Override
-    public dev.briefcase.egress.EgressResponse send(
-        dev.briefcase.egress.EgressRequest request, dev.briefcase.egress.EgressPolicy policy)
-        throws EgressException {
-      throw new EgressException(EgressException.UNAVAILABLE, "no egress in the bench");
-    }
   }
 }

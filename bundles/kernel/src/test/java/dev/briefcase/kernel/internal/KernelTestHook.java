@@ -14,17 +14,17 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 
 /**
- * Wires the real kernel parts by hand, as Declarative Services would inside the framework. It sits
- * in the kernel's package (legal on a flat class path, never inside a bundle) because the connector
- * binding and the risk assessor binding are package-private DS methods.
+ * The kernel's published test hook: its real parts wired by hand, as Declarative Services would
+ * inside the framework. It lives in the kernel's own test sources (the connector and risk-assessor
+ * bindings are package-private DS methods) and is published in the kernel's test-jar, which the
+ * pipeline benchmark (bench) uses instead of placing classes into this package.
  */
-public final class BenchKernel {
-  private BenchKernel() {}
+public final class KernelTestHook {
+  private KernelTestHook() {}
 
   /**
-   * Builds a tool-call pipeline over {@code store}, {@code receipts} and {@code policy}, with the
-   * built-in risk heuristics and {@code connector} bound under the connector id {@code
-   * connectorId}.
+   * A tool-call pipeline over {@code store}, {@code receipts} and {@code policy}, with the built-in
+   * risk heuristics and {@code connector} bound under the connector id {@code connectorId}.
    */
   public static ToolCallService pipeline(
       Store store,
@@ -40,16 +40,23 @@ public final class BenchKernel {
     ToolCallPipeline pipeline =
         new ToolCallPipeline(registry, manifests, approvals, budgets, policy, receipts, clock);
     pipeline.bindRiskAssessor(new RiskHeuristics());
-    registry.bindConnector(new Ref(connectorId), connector);
+    registry.bindConnector(connectorRef(connectorId, 0, 1L), connector);
     return pipeline;
   }
 
-  /** The service reference the registry keys a connector by; only its properties are read. */
-  private static final class Ref implements ServiceReference<Connector> {
+  /**
+   * The service reference the registry keys a connector by; only its properties and its ranking
+   * order (higher ranking first, then lower service id) are used.
+   */
+  static ServiceReference<Connector> connectorRef(String id, int ranking, long serviceId) {
+    return new ConnectorRef(id, ranking, serviceId);
+  }
+
+  private static final class ConnectorRef implements ServiceReference<Connector> {
     private final Map<String, Object> props;
 
-    Ref(String id) {
-      props = Map.of(Connector.ID, id, "service.ranking", 0, "service.id", 1L);
+    ConnectorRef(String id, int ranking, long serviceId) {
+      props = Map.of(Connector.ID, id, "service.ranking", ranking, "service.id", serviceId);
     }
 
     @Override
@@ -79,7 +86,14 @@ public final class BenchKernel {
 
     @Override
     public int compareTo(Object other) {
-      return other == this ? 0 : 1;
+      ConnectorRef o = (ConnectorRef) other;
+      int byRank =
+          Integer.compare(
+              (Integer) props.get("service.ranking"), (Integer) o.props.get("service.ranking"));
+      if (byRank != 0) {
+        return byRank;
+      }
+      return Long.compare((Long) o.props.get("service.id"), (Long) props.get("service.id"));
     }
 
     @Override

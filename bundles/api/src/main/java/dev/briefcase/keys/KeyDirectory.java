@@ -6,9 +6,9 @@ import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * The kernel's key directory (SPEC §12): binds roles to keys held by signer backends and signs with
- * them. Roles are {@value #IDENTITY} (Ed25519), {@value #POP} (a separate key, P-256 by default)
- * and {@code dpop:<server>} (one DPoP key per server). Signers are looked up for every call by the
+ * The key directory (SPEC §12): binds roles to keys held by signer backends and signs with them.
+ * Roles are {@value #IDENTITY} (Ed25519), {@value #POP} (a separate key, P-256 by default) and
+ * {@code dpop:<server>} (one DPoP key per server). Signers are looked up for every call by the
  * handle's backend id, so a signer bundle can be replaced while signing continues; a missing
  * backend fails with {@code backend_unavailable}, never a hang.
  *

@@ -117,7 +117,7 @@ public record LaunchSettings(
           }
         });
 
-    checkKeyCustody(env, mode);
+    checkKeyCustody(env, mode, extra);
     checkMcpToken(env, mode, extra);
 
     // Felix HTTP takes host and port apart: derive them for features/core.json
@@ -204,8 +204,8 @@ public record LaunchSettings(
   /**
    * SPEC §12 Δ: {@code BRIEFCASE_KEY_BACKEND} must name a known backend, and the {@code ga} profile
    * refuses to start with software keys chosen explicitly unless {@code
-   * BRIEFCASE_ALLOW_SOFTWARE_KEYS=1}. (With {@code auto}, the kernel's key directory refuses a
-   * software fallback in {@code ga} and the software signer does not activate there.)
+   * BRIEFCASE_ALLOW_SOFTWARE_KEYS=1}. (With {@code auto}, the key directory refuses a software
+   * fallback in {@code ga} and the software signer does not activate there.)
    *
    * <p>No start-time refusal for {@code auto}: whether a hardware signer will be there is not known
    * here. The {@code signers} feature can be launched and still register none (PKCS#11 and TPM 2.0
@@ -214,8 +214,13 @@ public record LaunchSettings(
    * deploy/}, signer hot swap). Refusing on the feature list would be wrong both ways; the key
    * directory refuses at use ({@code software_keys_refused}) and fails the {@code key_custody}
    * check instead.
+   *
+   * <p>The launcher is the only reader of these variables: it passes the backend as {@code
+   * briefcase.key.backend} and the opt-in as {@code briefcase.allow.software.keys} ({@code 1} or
+   * {@code 0}), which the key directory and the software signer read.
    */
-  private static void checkKeyCustody(Map<String, String> env, String mode) throws LaunchException {
+  private static void checkKeyCustody(
+      Map<String, String> env, String mode, Map<String, String> extra) throws LaunchException {
     String backend = env.getOrDefault("BRIEFCASE_KEY_BACKEND", "").trim().toLowerCase(Locale.ROOT);
     if (backend.isEmpty()) {
       backend = "auto";
@@ -228,6 +233,9 @@ public record LaunchSettings(
     }
     String allow = env.getOrDefault("BRIEFCASE_ALLOW_SOFTWARE_KEYS", "").trim();
     boolean allowed = allow.equals("1") || allow.equalsIgnoreCase("true");
+    if (!allow.isEmpty()) {
+      extra.put("briefcase.allow.software.keys", allowed ? "1" : "0");
+    }
     if ("ga".equals(mode) && backend.equals("software") && !allowed) {
       throw new LaunchException(
           "the ga profile refuses software keys (BRIEFCASE_KEY_BACKEND=software);"

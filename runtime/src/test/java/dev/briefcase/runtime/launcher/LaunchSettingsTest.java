@@ -141,6 +141,19 @@ public class LaunchSettingsTest {
             .frameworkProperties();
     assertEquals("pkcs11", props.get("briefcase.key.backend"));
     assertEquals("1", props.get("briefcase.allow.software.keys"));
+    // the bundles read only this property, never the environment: the launcher decides its value
+    assertEquals(
+        "1",
+        resolve(Map.of("BRIEFCASE_ALLOW_SOFTWARE_KEYS", "TRUE"))
+            .frameworkProperties()
+            .get("briefcase.allow.software.keys"));
+    assertEquals(
+        "0",
+        resolve(Map.of("BRIEFCASE_ALLOW_SOFTWARE_KEYS", "no"))
+            .frameworkProperties()
+            .get("briefcase.allow.software.keys"));
+    assertFalse(
+        resolve(Map.of()).frameworkProperties().containsKey("briefcase.allow.software.keys"));
   }
 
   @Test

@@ -38,7 +38,7 @@ import org.junit.Test;
 
 /**
  * Issue 5 + the signer family's hot swap: several MCP clients call {@code extra_dpop} through the
- * gateway without pause; each call makes the kernel's key directory sign a fresh DPoP proof with a
+ * gateway without pause; each call makes the key directory sign a fresh DPoP proof with a
  * non-extractable P-256 key on a real SoftHSM2 token. Meanwhile the PKCS#11 signer bundle is
  * installed, updated twice (new Bundle-Version each time) and uninstalled. No call may fail, except
  * with {@code backend_unavailable} after the uninstall; a sample of proofs is verified with Nimbus

@@ -22,8 +22,8 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code extra_dpop} (read): asks the kernel's key directory for a fresh ES256 DPoP proof from the
- * key of {@code dpop:itest} over {@code POST https://rs.example/resource} and returns it, the way a
+ * {@code extra_dpop} (read): asks the key directory for a fresh ES256 DPoP proof from the key of
+ * {@code dpop:itest} over {@code POST https://rs.example/resource} and returns it, the way a
  * connector needing a proof of possession per call would. The proof is public by design; the key
  * never leaves its backend. A key-directory error becomes a tool error with the same code.
  */

@@ -61,16 +61,14 @@ public final class SoftwareSigner implements Signer {
   private volatile Map<String, KeyIndex.Entry> index;
   private volatile boolean closed;
 
-  /** DS entry point: the profile and the opt-in come from framework properties. */
+  /**
+   * DS entry point: the profile and the opt-in come from framework properties (the launcher maps
+   * {@code BRIEFCASE_ALLOW_SOFTWARE_KEYS} to {@code briefcase.allow.software.keys}; the bundle
+   * reads no environment).
+   */
   @Activate
   public SoftwareSigner(@Reference SecretStore store, BundleContext context) {
-    this(
-        store,
-        name -> {
-          String value = context.getProperty(name);
-          // the launcher maps the environment variable; read it here too so a bare framework works
-          return value == null && ALLOW_PROPERTY.equals(name) ? System.getenv(ALLOW_ENV) : value;
-        });
+    this(store, context::getProperty);
   }
 
   /** Test entry point with an explicit framework-property lookup. */

@@ -1,4 +1,4 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.keys.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.keys.CustodyReport;
 import dev.briefcase.keys.KeyDirectory;
@@ -28,9 +29,10 @@ import org.junit.Before;
 import org.junit.Test;
 
 public class KeyCustodyTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
   private Path dir;
   private SqliteStore store;
-  private final Fixture.FakeReceipts receipts = new Fixture.FakeReceipts();
+  private final FakeReceipts receipts = new FakeReceipts();
   private long ids;
 
   @Before
@@ -45,7 +47,8 @@ public class KeyCustodyTest {
   }
 
   private KeyCustody custody(Map<String, String> props) {
-    return new KeyCustody(store, receipts, Clock.systemUTC(), props::get);
+    return new KeyCustody(
+        store, receipts, Clock.systemUTC(), props::get, SignerDirectory.Timings.DEFAULT);
   }
 
   private FakeSigner add(KeyCustody k, String id, boolean hardware, boolean ed25519) {
@@ -158,9 +161,9 @@ public class KeyCustodyTest {
     String[] parts = jwt.split("\\.");
     assertEquals(3, parts.length);
     Base64.Decoder d = Base64.getUrlDecoder();
-    JsonNode header = CanonicalJson.MAPPER.readTree(d.decode(parts[0]));
+    JsonNode header = MAPPER.readTree(d.decode(parts[0]));
     assertEquals("dpop+jwt", header.get("typ").asText());
-    assertEquals(CanonicalJson.MAPPER.readTree(key.publicJwk()), header.get("jwk"));
+    assertEquals(MAPPER.readTree(key.publicJwk()), header.get("jwk"));
     KeyPair pair = s.keys.get(key.handle().keyId());
     Signature v =
         Signature.getInstance(
@@ -170,7 +173,7 @@ public class KeyCustodyTest {
     v.initVerify(pair.getPublic());
     v.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
     assertTrue("signature verifies", v.verify(d.decode(parts[2])));
-    return CanonicalJson.MAPPER.readTree(d.decode(parts[1]));
+    return MAPPER.readTree(d.decode(parts[1]));
   }
 
   @Test
@@ -211,7 +214,9 @@ public class KeyCustodyTest {
     t0 = System.nanoTime();
     expect("backend_unavailable", () -> k.sign("pop", msg));
     long waited = (System.nanoTime() - t0) / 1_000_000;
-    assertTrue("bounded wait: " + waited, waited < KeyCustody.SWAP_GRACE_MS + 1000);
+    assertTrue(
+        "bounded wait: " + waited,
+        waited < SignerDirectory.Timings.DEFAULT.swapGraceMillis() + 1000);
     assertEquals(pop, k.get("pop").orElseThrow());
 
     // a backend never seen is unavailable at once
@@ -227,7 +232,7 @@ public class KeyCustodyTest {
     add(k, "software", false, true);
     add(k, "pkcs11-hsm2", true, true);
     assertEquals("pkcs11-hsm2", k.ensure("pop").handle().signerId());
-    assertEquals("pkcs11", KeyCustody.family("pkcs11-hsm2"));
+    assertEquals("pkcs11", SignerDirectory.family("pkcs11-hsm2"));
   }
 
   @Test
@@ -270,6 +275,43 @@ public class KeyCustodyTest {
       fail("expected " + code);
     } catch (KeyException e) {
       assertEquals(e.getMessage(), code, e.code());
+    }
+  }
+
+  private static KeyCustody.Config config(long swapGrace, long departed, long stopGrace) {
+    return new KeyCustody.Config() {
+      @Override
+      public Class<? extends java.lang.annotation.Annotation> annotationType() {
+        return KeyCustody.Config.class;
+      }
+
+      @Override
+      public long swap_grace_millis() {
+        return swapGrace;
+      }
+
+      @Override
+      public long departed_millis() {
+        return departed;
+      }
+
+      @Override
+      public long stop_grace_millis() {
+        return stopGrace;
+      }
+    };
+  }
+
+  @Test
+  public void swapTimingsComeFromTheConfiguration() {
+    assertEquals(
+        new SignerDirectory.Timings(1_000, 2_000, 300),
+        KeyCustody.timings(config(1_000, 2_000, 300)));
+    try {
+      KeyCustody.timings(config(-1, 2_000, 300));
+      fail("a negative swap grace was accepted");
+    } catch (IllegalArgumentException e) {
+      assertTrue(e.getMessage(), e.getMessage().contains("swap.grace.millis"));
     }
   }
 }

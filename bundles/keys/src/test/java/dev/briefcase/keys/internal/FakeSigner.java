@@ -1,4 +1,4 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.keys.internal;
 
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;

@@ -33,7 +33,11 @@ public class FeaturesIT {
           "shipped: " + f, Files.isRegularFile(Distribution.home().resolve("features/" + f)));
     }
 
-    Distribution d = new Distribution(Files.createTempDirectory("briefcase-features"));
+    // a daemon started through the CLI gets no test defaults: without a chosen secret store it
+    // would look for the OS keyring, which this machine lacks, and stop itself
+    Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-features"))
+            .env("BRIEFCASE_SECRET_BACKEND", "file");
     Distribution.CliResult unknown = d.cli("start", "--feature", "no-such-feature");
     assertEquals(unknown.stderr(), 2, unknown.exit());
     assertTrue(unknown.stderr(), unknown.stderr().contains("available: "));

@@ -603,8 +603,8 @@ public final class ToolCallPipeline implements ToolCallService {
   }
 
   /**
-   * What is known about one attempt so far: what the steps have resolved, then the fields of its
-   * receipt.
+   * What is known about one attempt so far: what the steps have resolved, the fields of its receipt
+   * and its open budget.
    */
   private static final class Attempt {
     final ToolCallRequest request;
@@ -635,6 +635,8 @@ public final class ToolCallPipeline implements ToolCallService {
     long costMicroUsd;
     ApprovalRequest approval;
     OutputAnalysis analysis;
+
+    // what closeBudget needs to settle or release the call's spend
     BudgetLedger.Reservation reservation;
     boolean invoked;
     String category;

@@ -1,5 +1,6 @@
 package dev.briefcase.secrets;
 
+import dev.briefcase.profile.ProfileMode;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -31,8 +32,8 @@ public final class SecretBackends {
   /** The environment variable holding the file store's master passphrase (only its presence). */
   public static final String PASSPHRASE_ENV = "BRIEFCASE_MASTER_PASSPHRASE";
 
-  /** The framework property naming the profile mode. */
-  public static final String PROFILE_PROPERTY = "briefcase.profile.mode";
+  /** The framework property naming the profile mode; the same as {@link ProfileMode#PROPERTY}. */
+  public static final String PROFILE_PROPERTY = ProfileMode.PROPERTY;
 
   private static final Set<String> ALL = Set.of(KEYRING, FILE, MEMORY);
 
@@ -65,9 +66,12 @@ public final class SecretBackends {
     return passphrase != null && !passphrase.isEmpty() ? FILE : KEYRING;
   }
 
-  /** Whether the framework runs in the strict {@code ga} profile. */
+  /**
+   * Whether the framework runs in the strict {@code ga} profile.
+   *
+   * @see ProfileMode#isStrict(String)
+   */
   public static boolean strictProfile(Function<String, String> frameworkProperty) {
-    String mode = frameworkProperty.apply(PROFILE_PROPERTY);
-    return mode != null && "ga".equalsIgnoreCase(mode.trim());
+    return ProfileMode.isStrict(frameworkProperty.apply(ProfileMode.PROPERTY));
   }
 }

@@ -115,7 +115,8 @@ public final class ToolCallPipeline implements ToolCallService {
     Attempt attempt = new Attempt(request);
     // The lease keeps the connector from being stopped under this call; see ToolRegistry.
     try (ToolRegistry.Lease lease = registry.acquire(request.toolId())) {
-      return run(request, attempt, lease);
+      attempt.lease = lease;
+      return run(attempt);
     } catch (ReceiptException e) {
       LOG.error("receipt could not be written; failing the call closed", e);
       return ToolCallOutcome.error("internal_error: receipt_unavailable", 0);
@@ -155,14 +156,52 @@ public final class ToolCallPipeline implements ToolCallService {
     attempt.reservation = null;
   }
 
-  private ToolCallOutcome run(ToolCallRequest request, Attempt attempt, ToolRegistry.Lease lease) {
-    // 0. Well-formed request: a lone UTF-16 surrogate in the tool id, the approval token or the
-    // context has no I-JSON form, so the call could neither be hashed nor receipted verbatim.
-    String malformed = malformedField(request);
+  /** One SPEC §2 step: ends the call with its outcome, or returns {@code null} to go on. */
+  @FunctionalInterface
+  private interface Step {
+    ToolCallOutcome apply(Attempt attempt);
+  }
+
+  /** The steps of SPEC §2 in their required order; the first that ends the call answers it. */
+  private ToolCallOutcome run(Attempt attempt) {
+    List<Step> steps =
+        List.of(
+            this::wellFormed, // 0
+            this::resolve, // 1
+            this::manifestToContext, // 2
+            this::schema, // 3
+            this::approvalToken, // 4
+            this::policy, // 5
+            this::risk, // 6
+            this::budget, // 7
+            // 8. Credential strategy and VC status pre-flight arrive with the provider work (§8).
+            this::execute, // 9
+            this::recordSpend, // 10
+            this::output); // 11
+    for (Step step : steps) {
+      ToolCallOutcome ended = step.apply(attempt);
+      if (ended != null) {
+        return ended;
+      }
+    }
+    return finish(attempt); // 12
+  }
+
+  /**
+   * 0. Well-formed request: a lone UTF-16 surrogate in the tool id, the approval token or the
+   * context has no I-JSON form, so the call could neither be hashed nor receipted verbatim.
+   */
+  private ToolCallOutcome wellFormed(Attempt attempt) {
+    String malformed = malformedField(attempt.request);
     if (malformed != null) {
       return deny(attempt, "invalid_args: " + malformed + ": " + CanonicalJson.LONE_SURROGATE);
     }
-    // 1. Resolve. A tool whose connector left (uninstalled, stopped) is a backend that is gone.
+    return null;
+  }
+
+  /** 1. Resolve. A tool whose connector left (uninstalled, stopped) is a backend that is gone. */
+  private ToolCallOutcome resolve(Attempt attempt) {
+    ToolRegistry.Lease lease = attempt.lease;
     ResolvedTool tool = lease.tool();
     if (lease.unavailable()) {
       attempt.runtime = "connector";
@@ -176,48 +215,69 @@ public final class ToolCallPipeline implements ToolCallService {
     if (tool == null) {
       return deny(attempt, "unknown_tool");
     }
-    ToolSpec spec = tool.spec();
+    attempt.tool = tool;
+    attempt.spec = tool.spec();
     attempt.runtime = "builtin".equals(tool.connectorId()) ? "builtin" : "connector";
+    return null;
+  }
 
-    // 2. Manifest → context.
-    ToolManifest manifest = manifests.forTool(tool.owner(), spec.id(), attempt.runtime);
-    attempt.runtime = manifest.runtime();
+  /** 2. Manifest → context. */
+  private ToolCallOutcome manifestToContext(Attempt attempt) {
+    attempt.manifest = manifests.forTool(attempt.tool.owner(), attempt.spec.id(), attempt.runtime);
+    attempt.runtime = attempt.manifest.runtime();
+    return null;
+  }
 
-    // 3. Schema (and I-JSON, so the call hash below is well defined).
+  /** 3. Schema (and I-JSON, so the call hash is well defined). */
+  private ToolCallOutcome schema(Attempt attempt) {
+    ToolCallRequest request = attempt.request;
     List<String> problems =
         request.argsDefect() != null
             ? List.of(request.argsDefect())
-            : validator.problems(spec, request.args());
+            : validator.problems(attempt.spec, request.args());
     if (!problems.isEmpty()) {
       return deny(attempt, clip("invalid_args: " + String.join("; ", problems)));
     }
-    JsonNode args = request.args();
-    String callHash = CanonicalJson.callHash(spec.id(), args);
-    attempt.callHash = callHash;
+    attempt.args = request.args();
+    attempt.callHash = CanonicalJson.callHash(attempt.spec.id(), attempt.args);
+    return null;
+  }
 
-    // 4. Approval token: issued for an approved, unexpired approval of exactly this tool and call,
-    // asked for by this principal. Without a token, an approval the same identified principal
-    // (agent or session) obtained for exactly this call counts (SPEC §10).
+  /**
+   * 4. Approval token: issued for an approved, unexpired approval of exactly this tool and call,
+   * asked for by this principal. Without a token, an approval the same identified principal (agent
+   * or session) obtained for exactly this call counts (SPEC §10).
+   */
+  private ToolCallOutcome approvalToken(Attempt attempt) {
+    ToolCallRequest request = attempt.request;
+    String toolId = attempt.spec.id();
     ApprovalRequest granted = null;
     if (request.approvalToken() != null) {
       granted =
-          approvals.usableToken(request.approvalToken(), spec.id(), callHash, attempt.principal);
+          approvals.usableToken(
+              request.approvalToken(), toolId, attempt.callHash, attempt.principal);
       if (granted == null) {
         return deny(attempt, "invalid_or_expired_approval");
       }
     } else if (identified(request.context())) {
-      granted = approvals.approvedFor(spec.id(), callHash, attempt.principal);
+      granted = approvals.approvedFor(toolId, attempt.callHash, attempt.principal);
     }
+    attempt.granted = granted;
     attempt.approval = granted;
+    return null;
+  }
 
-    // 5. Policy.
+  /** 5. Policy. */
+  private ToolCallOutcome policy(Attempt attempt) {
+    ToolSpec spec = attempt.spec;
+    ToolManifest manifest = attempt.manifest;
     Instant now = clock.instant();
     long spentToday = budgets.spentToday(spec.category());
     PolicyDecision decision =
         policy.decide(
             new PolicyQuery(
-                request.context().agentId(),
-                request.context().sessionId(),
+                attempt.context.agentId(),
+                attempt.context.sessionId(),
                 spec.id(),
                 spec.category(),
                 spec.costMicroUsd(),
@@ -230,54 +290,58 @@ public final class ToolCallPipeline implements ToolCallService {
       return deny(attempt, "policy_denied");
     }
     if (decision.effect() == PolicyDecision.Effect.REQUIRE_APPROVAL) {
-      if (granted == null) {
-        return requireApproval(
-            attempt,
-            spec,
-            manifest,
-            callHash,
-            args,
-            "policy_requires_approval",
-            decision.approvalKind());
+      if (attempt.granted == null) {
+        return requireApproval(attempt, "policy_requires_approval", decision.approvalKind());
       }
       // A local approval never satisfies a policy that now wants the signer.
       if (ApprovalRequest.MOBILE_SIGNER.equals(decision.approvalKind())
-          && !ApprovalRequest.MOBILE_SIGNER.equals(granted.kind())) {
+          && !ApprovalRequest.MOBILE_SIGNER.equals(attempt.granted.kind())) {
         return deny(attempt, "invalid_or_expired_approval");
       }
     }
+    return null;
+  }
 
-    // 6. Risk: advisory, may only add a local approval, skipped when a human already approved.
-    if (granted == null) {
-      Set<String> reasons = riskReasons(spec, args);
+  /** 6. Risk: advisory, may only add a local approval, skipped when a human already approved. */
+  private ToolCallOutcome risk(Attempt attempt) {
+    if (attempt.granted == null) {
+      Set<String> reasons = riskReasons(attempt.spec, attempt.args);
       if (!reasons.isEmpty()) {
         String reason = clipTo("risk:" + String.join(",", reasons), 5 + MAX_RISK_CSV);
-        return requireApproval(
-            attempt, spec, manifest, callHash, args, reason, ApprovalRequest.LOCAL);
+        return requireApproval(attempt, reason, ApprovalRequest.LOCAL);
       }
     }
+    return null;
+  }
 
-    // 7. Budget: check and reserve in one atomic step, so concurrent calls cannot all pass the
-    // gate; an overrun asks a human, it is never a hard deny. An approved call runs regardless,
-    // and its reservation still counts against the limit. call() settles or releases whatever is
-    // still open when the call ends (see closeBudget).
+  /**
+   * 7. Budget: check and reserve in one atomic step, so concurrent calls cannot all pass the gate;
+   * an overrun asks a human, it is never a hard deny. An approved call runs regardless, and its
+   * reservation still counts against the limit. call() settles or releases whatever is still open
+   * when the call ends (see closeBudget).
+   */
+  private ToolCallOutcome budget(Attempt attempt) {
+    ToolSpec spec = attempt.spec;
     if (spec.costMicroUsd() > 0) {
       attempt.reservation =
           budgets.reserve(
               spec.category(),
               spec.costMicroUsd(),
-              granted != null,
+              attempt.granted != null,
               spec.id(),
-              request.context().requestId());
+              attempt.context.requestId());
       if (attempt.reservation == null) {
-        return requireApproval(
-            attempt, spec, manifest, callHash, args, "budget_exceeded", ApprovalRequest.LOCAL);
+        return requireApproval(attempt, "budget_exceeded", ApprovalRequest.LOCAL);
       }
     }
+    return null;
+  }
 
-    // 8. Credential strategy and VC status pre-flight arrive with the provider work (SPEC §8).
-
-    // 9. Execute. The approval is consumed first, so it is good for exactly one execution.
+  /** 9. Execute. The approval is consumed first, so it is good for exactly one execution. */
+  private ToolCallOutcome execute(Attempt attempt) {
+    ApprovalRequest granted = attempt.granted;
+    ToolSpec spec = attempt.spec;
+    ToolManifest manifest = attempt.manifest;
     if (granted != null && !approvals.consume(granted.id())) {
       return deny(attempt, "invalid_or_expired_approval");
     }
@@ -288,13 +352,15 @@ public final class ToolCallPipeline implements ToolCallService {
     attempt.invoked = true;
     try {
       result =
-          tool.connector()
+          attempt
+              .tool
+              .connector()
               .execute(
                   new ToolInvocation(
                       spec.id(),
-                      args.deepCopy(),
+                      attempt.args.deepCopy(),
                       manifest,
-                      request.context(),
+                      attempt.context,
                       granted == null ? null : granted.id()));
     } catch (ApprovalRequiredException e) {
       // the connector asked a human before doing the work: nothing was spent
@@ -305,20 +371,13 @@ public final class ToolCallPipeline implements ToolCallService {
         return error(attempt, "tool_failed: approval requested after approval");
       }
       return requireApproval(
-          attempt,
-          spec,
-          manifest,
-          callHash,
-          args,
-          ApprovalRequiredException.REASON,
-          ApprovalRequest.LOCAL,
-          e.summary());
+          attempt, ApprovalRequiredException.REASON, ApprovalRequest.LOCAL, e.summary());
     } catch (SandboxViolationException e) {
       return deny(attempt, clip("sandbox_violation:" + oneLine(e.getMessage())));
     } catch (ToolException e) {
       return error(attempt, oneLine(e.getMessage()));
     } catch (RuntimeException | Error e) {
-      LOG.warn("connector {} failed on {}", tool.connectorId(), spec.id(), e);
+      LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
       return error(attempt, "tool_failed");
     }
     if (result != null) {
@@ -330,31 +389,44 @@ public final class ToolCallPipeline implements ToolCallService {
     if (serializedSize(result.content()) > manifest.maxOutputBytes()) {
       return deny(attempt, "sandbox_violation:output_too_large");
     }
+    attempt.result = result;
+    return null;
+  }
 
-    // 10. Record spend from the actual cost, else the estimate: the reservation is settled.
-    long cost =
-        result.actualCostMicroUsd() != null ? result.actualCostMicroUsd() : spec.costMicroUsd();
+  /** 10. Record spend from the actual cost, else the estimate: the reservation is settled. */
+  private ToolCallOutcome recordSpend(Attempt attempt) {
+    Long actual = attempt.result.actualCostMicroUsd();
+    long cost = actual != null ? actual : attempt.spec.costMicroUsd();
     if (attempt.reservation != null) {
       budgets.settle(attempt.reservation, cost);
       attempt.reservation = null;
     } else {
-      budgets.record(spec.category(), cost);
+      budgets.record(attempt.spec.category(), cost);
     }
     attempt.invoked = false; // charged: nothing left for closeBudget
+    attempt.charged = cost;
+    return null;
+  }
 
-    // 11. Output firewall, then analysis of what passed it.
-    JsonNode output = OutputFilter.apply(spec.outputFirewall(), result.content());
-    OutputAnalysis analysis = OutputAnalysis.of(output);
+  /** 11. Output firewall, then analysis of what passed it. */
+  private ToolCallOutcome output(Attempt attempt) {
+    attempt.output = OutputFilter.apply(attempt.spec.outputFirewall(), attempt.result.content());
+    attempt.outputAnalysis = OutputAnalysis.of(attempt.output);
+    return null;
+  }
 
-    // 12. Finish: the allow receipt, then the answer.
+  /** 12. Finish: the allow receipt, then the answer. */
+  private ToolCallOutcome finish(Attempt attempt) {
+    long cost = attempt.charged;
+    String source = attempt.result.source();
     attempt.decision = "allow";
-    attempt.source = result.source();
+    attempt.source = source;
     attempt.costMicroUsd = cost;
-    attempt.analysis = analysis;
+    attempt.analysis = attempt.outputAnalysis;
     Receipt receipt = receipts.append(attempt.event(clock.instant()));
     BigDecimal costUsd = cost > 0 ? usd(cost) : null;
     return ToolCallOutcome.ok(
-        output, new Provenance(result.source(), costUsd, clock.instant(), receipt.id()));
+        attempt.output, new Provenance(source, costUsd, clock.instant(), receipt.id()));
   }
 
   /**
@@ -396,26 +468,15 @@ public final class ToolCallPipeline implements ToolCallService {
     return reasons;
   }
 
-  private ToolCallOutcome requireApproval(
-      Attempt attempt,
-      ToolSpec spec,
-      ToolManifest manifest,
-      String callHash,
-      JsonNode args,
-      String reason,
-      String kind) {
-    return requireApproval(attempt, spec, manifest, callHash, args, reason, kind, null);
+  private ToolCallOutcome requireApproval(Attempt attempt, String reason, String kind) {
+    return requireApproval(attempt, reason, kind, null);
   }
 
   private ToolCallOutcome requireApproval(
-      Attempt attempt,
-      ToolSpec spec,
-      ToolManifest manifest,
-      String callHash,
-      JsonNode args,
-      String reason,
-      String kind,
-      String toolSummary) {
+      Attempt attempt, String reason, String kind, String toolSummary) {
+    ToolSpec spec = attempt.spec;
+    ToolManifest manifest = attempt.manifest;
+    JsonNode args = attempt.args;
     ObjectNode summary = CanonicalJson.MAPPER.createObjectNode();
     summary.put("tool_id", spec.id());
     summary.put("reason", reason);
@@ -447,7 +508,8 @@ public final class ToolCallPipeline implements ToolCallService {
     }
     ApprovalRequest approval;
     try {
-      approval = approvals.create(spec.id(), callHash, reason, kind, summary, attempt.principal);
+      approval =
+          approvals.create(spec.id(), attempt.callHash, reason, kind, summary, attempt.principal);
     } catch (ApprovalException e) {
       // flood limits: the call is denied and receipted, no approval is recorded
       return deny(attempt, e.code());
@@ -540,11 +602,30 @@ public final class ToolCallPipeline implements ToolCallService {
     return id == null ? "null" : clipTo(id.replaceAll("[^A-Za-z0-9._:-]", "?"), 64);
   }
 
-  /** What is known about one attempt so far: the fields of its receipt. */
+  /**
+   * What is known about one attempt so far: what the steps have resolved, the fields of its receipt
+   * and its open budget.
+   */
   private static final class Attempt {
+    final ToolCallRequest request;
     final String toolId;
     final CallContext context;
     final String principal;
+    ToolRegistry.Lease lease;
+    ResolvedTool tool;
+    ToolSpec spec;
+    ToolManifest manifest;
+    JsonNode args;
+
+    /** The human approval this call carries (token or same-principal match), else null. */
+    ApprovalRequest granted;
+
+    ToolResult result;
+    long charged;
+    JsonNode output;
+    OutputAnalysis outputAnalysis;
+
+    // the fields of the receipt
     String runtime = "unknown";
     String decision;
     String reason;
@@ -554,6 +635,8 @@ public final class ToolCallPipeline implements ToolCallService {
     long costMicroUsd;
     ApprovalRequest approval;
     OutputAnalysis analysis;
+
+    // what closeBudget needs to settle or release the call's spend
     BudgetLedger.Reservation reservation;
     boolean invoked;
     String category;
@@ -561,6 +644,7 @@ public final class ToolCallPipeline implements ToolCallService {
     Long actualCost;
 
     Attempt(ToolCallRequest request) {
+      this.request = request;
       this.toolId = request.toolId();
       this.context = request.context();
       this.principal = principal(request.context());

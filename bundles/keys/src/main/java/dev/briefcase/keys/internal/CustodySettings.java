@@ -1,5 +1,6 @@
 package dev.briefcase.keys.internal;
 
+import dev.briefcase.profile.ProfileMode;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -40,8 +41,7 @@ record CustodySettings(String backend, boolean strict, boolean allowSoftware) {
       throw new IllegalStateException(
           "invalid BRIEFCASE_KEY_BACKEND '" + backend + "' (expected one of " + BACKENDS + ")");
     }
-    String mode = frameworkProperty.apply("briefcase.profile.mode");
-    boolean strict = mode != null && "ga".equalsIgnoreCase(mode.trim());
+    boolean strict = ProfileMode.isStrict(frameworkProperty.apply(ProfileMode.PROPERTY));
     String allow = frameworkProperty.apply(ALLOW_PROPERTY);
     boolean allowSoftware =
         allow != null && ("1".equals(allow.trim()) || "true".equalsIgnoreCase(allow.trim()));

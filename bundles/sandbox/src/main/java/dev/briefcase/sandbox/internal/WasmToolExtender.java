@@ -6,6 +6,7 @@ import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.files.ProtectedPaths;
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
@@ -129,6 +130,18 @@ public final class WasmToolExtender {
     ScheduledFuture<?> pendingRemoval;
   }
 
+  /**
+   * Whether WASM tools may reach loopback hosts: only when asked for, and never in the strict
+   * profile (however its name is spelled), where the request is refused and logged.
+   */
+  static boolean loopbackDevMode(boolean requested, String profileMode) {
+    if (requested && ProfileMode.isStrict(profileMode)) {
+      LOG.warn("WASM loopback dev mode is refused in the strict (ga) profile; it stays off");
+      return false;
+    }
+    return requested;
+  }
+
   @Activate
   public WasmToolExtender(
       BundleContext context,
@@ -140,11 +153,10 @@ public final class WasmToolExtender {
     this.egress = egress;
     this.store = store;
     this.protectedPaths = protectedPaths;
-    boolean dev = config.dev_loopback() || truthy(context.getProperty(DEV_LOOPBACK_PROPERTY));
-    if (dev && "ga".equals(context.getProperty("briefcase.profile.mode"))) {
-      LOG.warn("WASM loopback dev mode is refused in the strict (ga) profile; it stays off");
-      dev = false;
-    }
+    boolean dev =
+        loopbackDevMode(
+            config.dev_loopback() || truthy(context.getProperty(DEV_LOOPBACK_PROPERTY)),
+            context.getProperty(ProfileMode.PROPERTY));
     this.limits =
         new SandboxLimits(
             config.max_memory_pages(),

@@ -12,6 +12,7 @@ import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.manifests.ManifestService;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.policy.PolicyEngine;
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.Sensitive;
@@ -111,7 +112,7 @@ public final class AdminApi {
 
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {
-    boolean devLoopback = !"ga".equals(context.getProperty("briefcase.profile.mode"));
+    boolean devLoopback = !ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY));
     String dataDir = context.getProperty("briefcase.data.dir");
     if (dataDir == null || dataDir.isBlank()) {
       throw new IllegalStateException("briefcase.data.dir is not set; the admin API cannot start");

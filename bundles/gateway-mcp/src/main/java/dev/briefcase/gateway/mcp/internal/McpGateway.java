@@ -4,6 +4,7 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.tools.ApprovalWatch;
 import dev.briefcase.tools.ToolCallService;
 import dev.briefcase.tools.ToolCatalogListener;
@@ -193,7 +194,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     } else {
       LOG.warn("briefcase.data.dir is not set: no mcp.url and no bearer token file");
     }
-    String mode = context.getProperty("briefcase.profile.mode");
+    String mode = context.getProperty(ProfileMode.PROPERTY);
     if (mode == null || mode.isBlank()) {
       mode = "reference";
     }
@@ -243,7 +244,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     if (!allow) {
       return true;
     }
-    if ("ga".equals(mode)) {
+    if (ProfileMode.isStrict(mode)) {
       LOG.error(
           "mcp_token_required: {} is a development setting and is ignored in the ga profile;"
               + " the bearer token stays required",

@@ -51,4 +51,13 @@ public class GuardTest {
     assertFalse(McpGateway.requireToken("staging", "true"));
     assertTrue(McpGateway.requireToken("ga", "1"));
   }
+
+  @Test
+  public void aStrictProfileSpelledWithBlanksOrCapitalsStillRequiresTheToken() {
+    String[] spellings = {" ga", "GA", "Ga ", "\tga\n"};
+    for (String mode : spellings) {
+      assertTrue(mode, McpGateway.requireToken(mode, "1"));
+      assertTrue(mode, McpGateway.requireToken(mode, "true"));
+    }
+  }
 }

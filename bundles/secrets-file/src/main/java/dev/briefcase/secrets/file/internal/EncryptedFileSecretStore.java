@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
@@ -56,7 +57,7 @@ public final class EncryptedFileSecretStore implements SecretStore {
 
   static final String PID = "dev.briefcase.secrets.file";
   static final String DATA_DIR_PROPERTY = "briefcase.data.dir";
-  static final String PROFILE_PROPERTY = "briefcase.profile.mode";
+  static final String PROFILE_PROPERTY = ProfileMode.PROPERTY;
   static final String META_FILE = "meta.json";
   static final int FORMAT_VERSION = 1;
   static final String FORMAT_NAME = "briefcase.secrets.file";
@@ -124,7 +125,7 @@ public final class EncryptedFileSecretStore implements SecretStore {
   EncryptedFileSecretStore(
       Path dataDir, String profileMode, Config config, Function<String, String> env) {
     json.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    boolean strict = profileMode != null && "ga".equalsIgnoreCase(profileMode.trim());
+    boolean strict = ProfileMode.isStrict(profileMode);
     Path resolved = null;
     try {
       resolved = resolveDirectory(config, dataDir);

@@ -1,5 +1,6 @@
 package dev.briefcase.secrets.memory.internal;
 
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
@@ -42,12 +43,12 @@ public final class MemorySecretStore implements SecretStore {
   /** DS entry point: the profile comes from the framework property. */
   @Activate
   public MemorySecretStore(BundleContext context) {
-    this(context.getProperty("briefcase.profile.mode"));
+    this(context.getProperty(ProfileMode.PROPERTY));
   }
 
   /** Test entry point. */
   MemorySecretStore(String profileMode) {
-    if (profileMode != null && "ga".equalsIgnoreCase(profileMode.trim())) {
+    if (ProfileMode.isStrict(profileMode)) {
       throw new SecretStoreException("secret_store_unavailable", MemoryBackendGate.GA_REFUSAL);
     }
     LOG.warn("Memory secret store active: secrets are lost when the kernel stops (tests only)");

@@ -1,5 +1,6 @@
 package dev.briefcase.signer.software.internal;
 
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
@@ -49,7 +50,7 @@ public final class SoftwareSigner implements Signer {
   static final String SIGNER_ID = "software";
   static final String SECRET_PREFIX = "signer.software.";
   static final String INDEX_ID = "signer.software.index";
-  static final String PROFILE_PROPERTY = "briefcase.profile.mode";
+  static final String PROFILE_PROPERTY = ProfileMode.PROPERTY;
   static final String ALLOW_PROPERTY = "briefcase.allow.software.keys";
   static final String ALLOW_ENV = "BRIEFCASE_ALLOW_SOFTWARE_KEYS";
 
@@ -74,8 +75,7 @@ public final class SoftwareSigner implements Signer {
   /** Test entry point with an explicit framework-property lookup. */
   SoftwareSigner(SecretStore store, Function<String, String> frameworkProperty) {
     this.store = store;
-    String mode = frameworkProperty.apply(PROFILE_PROPERTY);
-    boolean strict = mode != null && "ga".equalsIgnoreCase(mode.trim());
+    boolean strict = ProfileMode.isStrict(frameworkProperty.apply(PROFILE_PROPERTY));
     boolean allowed = isTrue(frameworkProperty.apply(ALLOW_PROPERTY));
     if (strict && !allowed) {
       LOG.error(

@@ -1,0 +1,127 @@
+package dev.briefcase.itests.attack;
+
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import dev.briefcase.itests.common.Distribution;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.Test;
+
+/**
+ * The admin API's connection cap against a local client without the token: connections it keeps
+ * alive after one open request each must not fill the cap and lock out {@code /health}, approve and
+ * deny until the idle timeout ends them.
+ */
+public class AdminConnectionCapAttackIT {
+  /**
+   * More connections than the listener's cap (256), so that some wait in the accept backlog, and
+   * fewer than cap and backlog (50) together, which would refuse the connections themselves.
+   */
+  private static final int ATTACK_CONNECTIONS = 280;
+
+  /**
+   * How long the operator's {@code /health} may wait: generous for a loaded machine, yet far below
+   * the listener's 30 s idle timeout, until which a full listener would leave it unanswered.
+   */
+  private static final Duration ANSWER_BOUND = Duration.ofSeconds(10);
+
+  /** How long one attacking connection's answer is awaited before it counts as not accepted. */
+  private static final int ATTACK_READ_MILLIS = 3_000;
+
+  @Test
+  public void idleKeptAliveConnectionsDoNotLockOutTheAdminApi() throws Exception {
+    Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-attack-admin-cap"))
+            .env("BRIEFCASE_PROFILE_MODE", "reference");
+    List<Socket> attack = new ArrayList<>();
+    try (Distribution running = d.start()) {
+      URI admin = URI.create(running.baseUrl());
+      String host = admin.getHost() + ":" + admin.getPort();
+      byte[] keepAlive =
+          ("GET /health HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < ATTACK_CONNECTIONS; i++) {
+        Socket s = new Socket();
+        attack.add(s);
+        s.connect(new InetSocketAddress(admin.getHost(), admin.getPort()), 5_000);
+        s.getOutputStream().write(keepAlive);
+        s.getOutputStream().flush();
+      }
+      // Each accepted connection answers and then sits idle, kept alive; stop at the first one
+      // left in the backlog, which means the listener is full.
+      int answered = 0;
+      for (Socket s : attack) {
+        s.setSoTimeout(ATTACK_READ_MILLIS);
+        try {
+          if (!readHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
+            break;
+          }
+          answered++;
+        } catch (SocketTimeoutException notAccepted) {
+          break;
+        }
+      }
+      assertTrue("the attack's connections were served: " + answered, answered > 0);
+
+      String status = healthWithin(admin, host);
+      assertTrue(
+          "/health with the listener full of idle connections: " + status,
+          status.startsWith("HTTP/1.1 200"));
+    } finally {
+      for (Socket s : attack) {
+        s.close();
+      }
+    }
+  }
+
+  /** The status line of {@code GET /health}, which must come within {@link #ANSWER_BOUND}. */
+  private static String healthWithin(URI admin, String host) throws IOException {
+    long deadline = System.nanoTime() + ANSWER_BOUND.toNanos();
+    try (Socket probe = new Socket()) {
+      probe.connect(
+          new InetSocketAddress(admin.getHost(), admin.getPort()), (int) ANSWER_BOUND.toMillis());
+      int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+      probe.setSoTimeout(left);
+      probe
+          .getOutputStream()
+          .write(
+              ("GET /health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      probe.getOutputStream().flush();
+      String head = readHead(probe.getInputStream());
+      return head.isEmpty() ? "(closed without an answer)" : head.split("\r\n", 2)[0];
+    } catch (SocketTimeoutException e) {
+      fail("/health was not answered within " + ANSWER_BOUND + " with the listener full");
+      throw e;
+    }
+  }
+
+  /** The status line and headers, read byte by byte up to the blank line. */
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int state = 0;
+    while (state < 4) {
+      int c = in.read();
+      if (c < 0) {
+        break;
+      }
+      head.write(c);
+      state =
+          (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
+              ? state + 1
+              : (c == '\r' ? 1 : 0);
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+}

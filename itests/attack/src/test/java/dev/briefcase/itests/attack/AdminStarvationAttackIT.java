@@ -19,11 +19,10 @@ import java.util.List;
 import org.junit.Test;
 
 /**
- * The admin API's connection cap against a local client without the token: connections it keeps
- * alive after one open request each must not fill the cap and lock out {@code /health}, approve and
- * deny until the idle timeout ends them.
+ * A local client without the token against the admin API's capacity: whatever it does with the open
+ * routes, {@code /health} (and so approve and deny, served by the same listener) answers.
  */
-public class AdminConnectionCapAttackIT {
+public class AdminStarvationAttackIT {
   /**
    * More connections than the listener's cap (256), so that some wait in the accept backlog, and
    * fewer than cap and backlog (50) together, which would refuse the connections themselves.
@@ -39,13 +38,20 @@ public class AdminConnectionCapAttackIT {
   /** How long one attacking connection's answer is awaited before it counts as not accepted. */
   private static final int ATTACK_READ_MILLIS = 3_000;
 
+  /** Slow readers: more than the listener's 16 request threads. */
+  private static final int SLOW_READERS = 32;
+
+  /** Answers each slow reader asks for: megabytes, far beyond what socket buffers take. */
+  private static final int PIPELINED_REQUESTS = 200;
+
+  /**
+   * Connections kept alive after one open request each must not fill the connection cap and lock
+   * {@code /health} out until the idle timeout ends them.
+   */
   @Test
   public void idleKeptAliveConnectionsDoNotLockOutTheAdminApi() throws Exception {
-    Distribution d =
-        new Distribution(Files.createTempDirectory("briefcase-attack-admin-cap"))
-            .env("BRIEFCASE_PROFILE_MODE", "reference");
     List<Socket> attack = new ArrayList<>();
-    try (Distribution running = d.start()) {
+    try (Distribution running = start("admin-cap")) {
       URI admin = URI.create(running.baseUrl());
       String host = admin.getHost() + ":" + admin.getPort();
       byte[] keepAlive =
@@ -83,6 +89,50 @@ public class AdminConnectionCapAttackIT {
         s.close();
       }
     }
+  }
+
+  /**
+   * Slow readers: connections that pipeline requests for {@code /openapi.json} behind a tiny
+   * receive window and never read the answers must not hold the request threads.
+   */
+  @Test
+  public void clientsThatDoNotReadTheirAnswersHoldNoRequestThread() throws Exception {
+    List<Socket> attack = new ArrayList<>();
+    try (Distribution running = start("admin-slow-read")) {
+      URI admin = URI.create(running.baseUrl());
+      String host = admin.getHost() + ":" + admin.getPort();
+      byte[] requests =
+          ("GET /openapi.json HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+              .repeat(PIPELINED_REQUESTS)
+              .getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < SLOW_READERS; i++) {
+        Socket s = new Socket();
+        attack.add(s);
+        s.setReceiveBufferSize(1024); // before connecting, so that the window stays small
+        s.connect(new InetSocketAddress(admin.getHost(), admin.getPort()), 5_000);
+        s.getOutputStream().write(requests);
+        s.getOutputStream().flush();
+      }
+      // the first slow reader's answer has begun: the listener is serving the attack
+      Socket first = attack.get(0);
+      first.setSoTimeout(ATTACK_READ_MILLIS);
+      String started = readHead(first.getInputStream()).split("\r\n", 2)[0];
+      assertTrue("a slow reader's first answer: " + started, started.startsWith("HTTP/1.1 200"));
+
+      String status = healthWithin(admin, host);
+      assertTrue(
+          "/health with every slow reader stuck: " + status, status.startsWith("HTTP/1.1 200"));
+    } finally {
+      for (Socket s : attack) {
+        s.close();
+      }
+    }
+  }
+
+  private static Distribution start(String name) throws Exception {
+    return new Distribution(Files.createTempDirectory("briefcase-attack-" + name))
+        .env("BRIEFCASE_PROFILE_MODE", "reference")
+        .start();
   }
 
   /** The status line of {@code GET /health}, which must come within {@link #ANSWER_BOUND}. */

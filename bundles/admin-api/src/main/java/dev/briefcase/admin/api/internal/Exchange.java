@@ -31,6 +31,7 @@ final class Exchange {
   private final Request request;
   private final Response response;
   private final Callback callback;
+  private final Runnable onAnswering;
   private final Runnable onDone;
   private final long bodyMillis;
   private final AtomicBoolean done = new AtomicBoolean();
@@ -38,11 +39,21 @@ final class Exchange {
   /** The whole answer {@link #complete} writes, if any; the last one set wins. */
   private volatile byte[] answer;
 
+  /**
+   * @param onAnswering runs when a whole answer starts being written (its deadline starts)
+   * @param onDone runs once, when the exchange is over
+   */
   Exchange(
-      Request request, Response response, Callback callback, Runnable onDone, long bodyMillis) {
+      Request request,
+      Response response,
+      Callback callback,
+      Runnable onAnswering,
+      Runnable onDone,
+      long bodyMillis) {
     this.request = request;
     this.response = response;
     this.callback = callback;
+    this.onAnswering = onAnswering;
     this.onDone = onDone;
     this.bodyMillis = bodyMillis;
   }
@@ -143,6 +154,7 @@ final class Exchange {
       callback.succeeded();
       return;
     }
+    onAnswering.run();
     response.write(
         true,
         ByteBuffer.wrap(body),

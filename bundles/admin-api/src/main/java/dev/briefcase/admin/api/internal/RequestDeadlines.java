@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * is closed. A kept-alive connection that sends nothing is left to the idle timeout, unless the
  * listener is full: then it is closed at once, since idle connections kept alive by a client
  * without the token would otherwise hold every slot of the connection cap for that long and lock
- * {@code /health}, approve and deny out (new connections wait in the accept backlog).
+ * {@code /health}, approve and deny out (new connections wait in the accept backlog). Likewise a
+ * whole answer, written without a thread, must be taken within its own deadline.
  */
 final class RequestDeadlines implements Connection.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(RequestDeadlines.class);
@@ -27,13 +28,17 @@ final class RequestDeadlines implements Connection.Listener {
   private enum State {
     WAITING,
     IN_REQUEST,
+    ANSWERING,
     IDLE
   }
 
   private static final class Tracked {
     State state = State.WAITING;
 
-    /** When this connection started waiting for a request head ({@link System#nanoTime}). */
+    /**
+     * When this connection started waiting for a request head, or writing a whole answer ({@link
+     * System#nanoTime}).
+     */
     long waitingSince;
 
     /** Bytes read when the last request ended: more means a new request has begun arriving. */
@@ -46,6 +51,7 @@ final class RequestDeadlines implements Connection.Listener {
   }
 
   private final long headerNanos;
+  private final long answerNanos;
   private final int maxConnections;
   private final Map<Connection, Tracked> open = new ConcurrentHashMap<>();
   private final ScheduledExecutorService sweeper =
@@ -58,10 +64,12 @@ final class RequestDeadlines implements Connection.Listener {
 
   /**
    * @param headerMillis how long a connection has to deliver a whole request head
+   * @param answerMillis how long a client has to take a whole answer ({@link #answerStarted})
    * @param maxConnections the listener's connection cap: with this many open, idle ones are closed
    */
-  RequestDeadlines(long headerMillis, int maxConnections) {
+  RequestDeadlines(long headerMillis, long answerMillis, int maxConnections) {
     this.headerNanos = TimeUnit.MILLISECONDS.toNanos(headerMillis);
+    this.answerNanos = TimeUnit.MILLISECONDS.toNanos(answerMillis);
     this.maxConnections = maxConnections;
     sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
@@ -86,6 +94,21 @@ final class RequestDeadlines implements Connection.Listener {
     }
   }
 
+  /**
+   * A whole answer is being written on {@code connection} without a thread: the client must take it
+   * within the answer deadline, or a client reading a byte now and then would hold its connection
+   * (and a slot of the cap) for as long as it likes.
+   */
+  void answerStarted(Connection connection) {
+    Tracked t = open.get(connection);
+    if (t != null) {
+      synchronized (t) {
+        t.waitingSince = System.nanoTime();
+        t.state = State.ANSWERING;
+      }
+    }
+  }
+
   /** The answer on {@code connection} is complete; the next request's clock starts on its bytes. */
   void requestEnded(Connection connection) {
     Tracked t = open.get(connection);
@@ -103,6 +126,8 @@ final class RequestDeadlines implements Connection.Listener {
     KEEP,
     /** No whole request head within the deadline. */
     HEAD_LATE,
+    /** A whole answer not taken within the deadline. */
+    ANSWER_LATE,
     /** Kept alive between requests, nothing arriving. */
     IDLE
   }
@@ -115,6 +140,8 @@ final class RequestDeadlines implements Connection.Listener {
           Verdict verdict = verdict(connection, t, now);
           if (verdict == Verdict.HEAD_LATE) {
             close(connection, "no request head within the deadline");
+          } else if (verdict == Verdict.ANSWER_LATE) {
+            close(connection, "the answer was not taken within the deadline");
           } else if (full && verdict == Verdict.IDLE) {
             close(connection, "kept alive without a request while the listener is full");
           }
@@ -130,6 +157,7 @@ final class RequestDeadlines implements Connection.Listener {
       return switch (t.state) {
         case IDLE -> Verdict.IDLE;
         case WAITING -> now - t.waitingSince > headerNanos ? Verdict.HEAD_LATE : Verdict.KEEP;
+        case ANSWERING -> now - t.waitingSince > answerNanos ? Verdict.ANSWER_LATE : Verdict.KEEP;
         case IN_REQUEST -> Verdict.KEEP;
       };
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -73,20 +74,27 @@ final class Exchange {
     return request.getHeaders().get(name);
   }
 
-  /** The query parameters, decoded; a name without {@code =} is left out. */
-  Map<String, String> query() {
+  /**
+   * The query parameters, decoded; a name without {@code =} is left out. A query that is not valid
+   * percent-encoding is 400 {@code invalid_request}.
+   */
+  Map<String, String> query() throws HttpError {
     Map<String, String> out = new LinkedHashMap<>();
     String raw = request.getHttpURI().getQuery();
     if (raw == null) {
       return out;
     }
-    for (String pair : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      if (eq > 0) {
-        out.put(
-            java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+    try {
+      for (String pair : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0) {
+          out.put(
+              URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+              URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
       }
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest("invalid_request", "the query is not valid percent-encoding");
     }
     return out;
   }

@@ -27,7 +27,13 @@ final class AdminListener {
   /** Seconds a request body must arrive in, whole. */
   static final int BODY_DEADLINE_SECONDS = 10;
 
-  /** Open connections at most; beyond, new ones wait in the accept backlog. */
+  /** Seconds a client has to take a whole (not streamed) answer. */
+  static final int ANSWER_DEADLINE_SECONDS = 10;
+
+  /**
+   * Open connections at most; beyond, new ones wait in the accept backlog. A full listener closes
+   * its idle kept-alive connections ({@link RequestDeadlines}) to make room.
+   */
   static final int MAX_CONNECTIONS = 256;
 
   /** Bytes of a request line and headers at most (431 beyond). */
@@ -65,7 +71,9 @@ final class AdminListener {
     connector.setHost(bind.getAddress().getHostAddress());
     connector.setPort(bind.getPort());
     connector.setIdleTimeout(IDLE_TIMEOUT_SECONDS * 1000L);
-    this.deadlines = new RequestDeadlines(HEADER_DEADLINE_SECONDS * 1000L);
+    this.deadlines =
+        new RequestDeadlines(
+            HEADER_DEADLINE_SECONDS * 1000L, ANSWER_DEADLINE_SECONDS * 1000L, MAX_CONNECTIONS);
     connector.addEventListener(deadlines);
     server.addConnector(connector);
     server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, connector));

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,23 +21,40 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
- * One admin request on Jetty, with blocking reads and writes: handlers run on the listener's
- * request threads (or, for an event stream, on the stream pool), never on a selector. {@link
- * #complete} ends the exchange exactly once.
+ * One admin request on Jetty: handlers run on the listener's request threads (or, for an event
+ * stream, on the stream pool), never on a selector, and read bodies blocking. A whole answer
+ * ({@link #send}, {@link #sendRaw}) is written by {@link #complete} without blocking, so a client
+ * that never reads its answers (pipelining requests into a full receive window) holds its
+ * connection until the idle timeout, never a request thread; streamed answers ({@link #stream})
+ * block. {@link #complete} ends the exchange exactly once.
  */
 final class Exchange {
   private final Request request;
   private final Response response;
   private final Callback callback;
+  private final Runnable onAnswering;
   private final Runnable onDone;
   private final long bodyMillis;
   private final AtomicBoolean done = new AtomicBoolean();
 
+  /** The whole answer {@link #complete} writes, if any; the last one set wins. */
+  private volatile byte[] answer;
+
+  /**
+   * @param onAnswering runs when a whole answer starts being written (its deadline starts)
+   * @param onDone runs once, when the exchange is over
+   */
   Exchange(
-      Request request, Response response, Callback callback, Runnable onDone, long bodyMillis) {
+      Request request,
+      Response response,
+      Callback callback,
+      Runnable onAnswering,
+      Runnable onDone,
+      long bodyMillis) {
     this.request = request;
     this.response = response;
     this.callback = callback;
+    this.onAnswering = onAnswering;
     this.onDone = onDone;
     this.bodyMillis = bodyMillis;
   }
@@ -55,20 +74,27 @@ final class Exchange {
     return request.getHeaders().get(name);
   }
 
-  /** The query parameters, decoded; a name without {@code =} is left out. */
-  Map<String, String> query() {
+  /**
+   * The query parameters, decoded; a name without {@code =} is left out. A query that is not valid
+   * percent-encoding is 400 {@code invalid_request}.
+   */
+  Map<String, String> query() throws HttpError {
     Map<String, String> out = new LinkedHashMap<>();
     String raw = request.getHttpURI().getQuery();
     if (raw == null) {
       return out;
     }
-    for (String pair : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      if (eq > 0) {
-        out.put(
-            java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+    try {
+      for (String pair : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq > 0) {
+          out.put(
+              URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+              URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
       }
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest("invalid_request", "the query is not valid percent-encoding");
     }
     return out;
   }
@@ -106,15 +132,13 @@ final class Exchange {
     sendRaw(status, "application/json", Views.JSON.writeValueAsBytes(body));
   }
 
-  /** A whole answer of known length, never cached. */
-  void sendRaw(int status, String type, byte[] bytes) throws IOException {
+  /** A whole answer of known length, never cached; written when the exchange completes. */
+  void sendRaw(int status, String type, byte[] bytes) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-    try (OutputStream out = Content.Sink.asOutputStream(response)) {
-      out.write(bytes);
-    }
+    answer = bytes;
   }
 
   /** Starts an answer of unknown length (chunked); closing the stream ends the body. */
@@ -124,12 +148,33 @@ final class Exchange {
     return Content.Sink.asOutputStream(response);
   }
 
-  /** Ends the exchange (once); the answer is complete. */
+  /**
+   * Ends the exchange (once): writes the whole answer, if there is one, and returns at once; the
+   * exchange is over when the client has taken the answer (or the connection failed).
+   */
   void complete() {
-    if (done.compareAndSet(false, true)) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    byte[] body = answer;
+    if (body == null) {
       onDone.run();
       callback.succeeded();
+      return;
     }
+    onAnswering.run();
+    response.write(
+        true,
+        ByteBuffer.wrap(body),
+        Callback.from(
+            () -> {
+              onDone.run();
+              callback.succeeded();
+            },
+            failure -> {
+              onDone.run();
+              callback.failed(quiet(failure));
+            }));
   }
 
   /**
@@ -140,7 +185,11 @@ final class Exchange {
   void fail(IOException failure) {
     if (done.compareAndSet(false, true)) {
       onDone.run();
-      callback.failed(failure instanceof QuietException ? failure : new EofException(failure));
+      callback.failed(quiet(failure));
     }
+  }
+
+  private static Throwable quiet(Throwable failure) {
+    return failure instanceof QuietException ? failure : new EofException(failure);
   }
 }

@@ -64,7 +64,12 @@ final class Router extends Handler.Abstract {
     deadlines.requestStarted(connection);
     Exchange ex =
         new Exchange(
-            request, response, callback, () -> deadlines.requestEnded(connection), bodyMillis);
+            request,
+            response,
+            callback,
+            () -> deadlines.answerStarted(connection),
+            () -> deadlines.requestEnded(connection),
+            bodyMillis);
     try {
       serve(ex);
     } catch (IOException e) {

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.hooks.resolver.ResolverHookFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -26,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * The paths no tool may touch (SPEC §3, {@link ProtectedPaths}), from where the launcher and the
  * configuration say they are: the data directory ({@code briefcase.data.dir}: tokens, {@code
  * master.key}, secrets, database, {@code deploy/}, {@code plugins/}, {@code trust/}), the trust
- * directory ({@code briefcase.plugin.trust.dir} or {@code TrustGate trust_dir}), the file secret
- * store's directory and passphrase file, the database file when configured elsewhere, and the
- * operator's own list ({@code briefcase.protected.paths}, env {@code BRIEFCASE_PROTECTED_PATHS},
- * separated by the platform's path separator).
+ * directory ({@code briefcase.plugin.trust.dir} or the plugin trust gate's {@code trust_dir}), the
+ * file secret store's directory and passphrase file, the database file when configured elsewhere,
+ * and the operator's own list ({@code briefcase.protected.paths}, env {@code
+ * BRIEFCASE_PROTECTED_PATHS}, separated by the platform's path separator).
  *
  * <p>Configured locations are taken from the services of the components they configure ({@code
  * TrustGate}, the {@code Store}, the file {@code SecretStore}): their service properties are the
@@ -44,13 +45,22 @@ public final class ProtectedPathList implements ProtectedPaths {
 
   static final String DATA_DIR_PROPERTY = "briefcase.data.dir";
   static final String EXTRA_PROPERTY = "briefcase.protected.paths";
+  static final String TRUST_DIR_PROPERTY = "briefcase.plugin.trust.dir";
+
+  /** The plugin trust gate (bundle {@code dev.briefcase.plugins}): its PID and component name. */
+  static final String TRUST_GATE_PID = "dev.briefcase.plugins";
+
+  static final String TRUST_GATE_COMPONENT = "dev.briefcase.plugins.internal.TrustGate";
 
   /** Configured locations: PID and the service properties naming a path there. */
   static final Map<String, List<String>> CONFIGURED =
       Map.of(
-          "dev.briefcase.kernel.internal.TrustGate", List.of("trust.dir"),
-          "dev.briefcase.secrets.file", List.of("path", "passphrase.file"),
-          "dev.briefcase.store", List.of("path"));
+          TRUST_GATE_PID,
+          List.of("trust.dir"),
+          "dev.briefcase.secrets.file",
+          List.of("path", "passphrase.file"),
+          "dev.briefcase.store",
+          List.of("path"));
 
   private final Function<String, String> properties;
   // PID → the path values its component was configured with
@@ -70,22 +80,24 @@ public final class ProtectedPathList implements ProtectedPaths {
 
   @Reference(
       name = "trustGate",
-      service = TrustGate.class,
+      // the gate's class is private to its bundle; it is found as the resolver hook it registers
+      service = ResolverHookFactory.class,
+      target = "(component.name=" + TRUST_GATE_COMPONENT + ")",
       cardinality = ReferenceCardinality.OPTIONAL,
       policy = ReferencePolicy.DYNAMIC,
       policyOption = ReferencePolicyOption.GREEDY,
       updated = "trustGateChanged",
       unbind = "trustGateGone")
   void trustGateArrived(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+    configure(TRUST_GATE_PID, ref);
   }
 
   void trustGateChanged(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+    configure(TRUST_GATE_PID, ref);
   }
 
   void trustGateGone(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", null);
+    configure(TRUST_GATE_PID, null);
   }
 
   @Reference(
@@ -157,7 +169,7 @@ public final class ProtectedPathList implements ProtectedPaths {
     Set<Path> out = new LinkedHashSet<>();
     Path dataDir = path(properties.apply(DATA_DIR_PROPERTY), null);
     add(out, dataDir);
-    add(out, path(properties.apply(TrustGate.TRUST_DIR_PROPERTY), null));
+    add(out, path(properties.apply(TRUST_DIR_PROPERTY), null));
     String extra = properties.apply(EXTRA_PROPERTY);
     if (extra != null) {
       for (String p : extra.split(java.io.File.pathSeparator)) {

@@ -1,11 +1,12 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.kernel.internal.PluginTrust.Trust;
-import dev.briefcase.kernel.internal.PluginTrust.Verdict;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
+import dev.briefcase.plugins.internal.PluginTrust.Trust;
+import dev.briefcase.plugins.internal.PluginTrust.Verdict;
 import dev.briefcase.receipts.ReceiptLog;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -692,7 +693,7 @@ public final class PluginManager implements PluginService {
       String reason,
       Verdict verdict,
       String source) {
-    ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
+    ObjectNode e = JsonNodeFactory.instance.objectNode();
     e.put("type", "plugin_lifecycle");
     e.put("action", action);
     e.put("bundle", name == null ? "unknown" : name);

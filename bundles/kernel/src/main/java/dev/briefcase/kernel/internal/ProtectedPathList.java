@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.hooks.resolver.ResolverHookFactory;
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * and the operator's own list ({@code briefcase.protected.paths}, env {@code
  * BRIEFCASE_PROTECTED_PATHS}, separated by the platform's path separator).
  *
- * <p>Configured locations are taken from the services of the components they configure ({@code
- * TrustGate}, the {@code Store}, the file {@code SecretStore}): their service properties are the
+ * <p>Configured locations are taken from the services of the components they configure (the plugin
+ * trust gate, the {@code Store}, the file {@code SecretStore}): their service properties are the
  * configuration those components were given, which the launcher pins to the feature files. Raw
  * Config Admin is never read, so a configuration written at run time (which the components never
  * see) cannot move the list. The list is computed when the component activates and when one of
@@ -51,6 +52,7 @@ public final class ProtectedPathList implements ProtectedPaths {
   static final String TRUST_GATE_PID = "dev.briefcase.plugins";
 
   static final String TRUST_GATE_COMPONENT = "dev.briefcase.plugins.internal.TrustGate";
+  static final String TRUST_GATE_BUNDLE = "dev.briefcase.plugins";
 
   /** Configured locations: PID and the service properties naming a path there. */
   static final Map<String, List<String>> CONFIGURED =
@@ -66,6 +68,7 @@ public final class ProtectedPathList implements ProtectedPaths {
   // PID → the path values its component was configured with
   private final Map<String, Map<String, String>> configured = new ConcurrentHashMap<>();
   private volatile List<Path> paths;
+  private volatile ServiceReference<?> trustGate; // the plugins bundle's gate, when bound
 
   @Activate
   public ProtectedPathList(BundleContext context) {
@@ -78,26 +81,47 @@ public final class ProtectedPathList implements ProtectedPaths {
     this.paths = compute();
   }
 
+  /**
+   * The gate's class is private to its bundle, so it is found as the resolver hook it registers, by
+   * component name. Any bundle could register a service with that name, so only the one registered
+   * by the plugins bundle counts (the gate lets one bundle per symbolic name resolve, and the core
+   * bundles come first); every other is ignored, whatever its ranking.
+   */
   @Reference(
       name = "trustGate",
-      // the gate's class is private to its bundle; it is found as the resolver hook it registers
       service = ResolverHookFactory.class,
       target = "(component.name=" + TRUST_GATE_COMPONENT + ")",
-      cardinality = ReferenceCardinality.OPTIONAL,
+      cardinality = ReferenceCardinality.MULTIPLE,
       policy = ReferencePolicy.DYNAMIC,
-      policyOption = ReferencePolicyOption.GREEDY,
       updated = "trustGateChanged",
       unbind = "trustGateGone")
   void trustGateArrived(ServiceReference<?> ref) {
-    configure(TRUST_GATE_PID, ref);
+    if (isTrustGate(ref)) {
+      trustGate = ref;
+      configure(TRUST_GATE_PID, ref);
+    } else {
+      LOG.warn(
+          "a service named {} from another bundle is ignored for protected paths",
+          TRUST_GATE_COMPONENT);
+    }
   }
 
   void trustGateChanged(ServiceReference<?> ref) {
-    configure(TRUST_GATE_PID, ref);
+    if (ref.equals(trustGate)) {
+      configure(TRUST_GATE_PID, ref);
+    }
   }
 
   void trustGateGone(ServiceReference<?> ref) {
-    configure(TRUST_GATE_PID, null);
+    if (ref.equals(trustGate)) {
+      trustGate = null;
+      configure(TRUST_GATE_PID, null);
+    }
+  }
+
+  private static boolean isTrustGate(ServiceReference<?> ref) {
+    Bundle bundle = ref.getBundle();
+    return bundle != null && TRUST_GATE_BUNDLE.equals(bundle.getSymbolicName());
   }
 
   @Reference(

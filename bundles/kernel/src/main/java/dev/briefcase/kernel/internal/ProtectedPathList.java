@@ -11,8 +11,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.hooks.resolver.ResolverHookFactory;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -26,13 +28,13 @@ import org.slf4j.LoggerFactory;
  * The paths no tool may touch (SPEC §3, {@link ProtectedPaths}), from where the launcher and the
  * configuration say they are: the data directory ({@code briefcase.data.dir}: tokens, {@code
  * master.key}, secrets, database, {@code deploy/}, {@code plugins/}, {@code trust/}), the trust
- * directory ({@code briefcase.plugin.trust.dir} or {@code TrustGate trust_dir}), the file secret
- * store's directory and passphrase file, the database file when configured elsewhere, and the
- * operator's own list ({@code briefcase.protected.paths}, env {@code BRIEFCASE_PROTECTED_PATHS},
- * separated by the platform's path separator).
+ * directory ({@code briefcase.plugin.trust.dir} or the plugin trust gate's {@code trust_dir}), the
+ * file secret store's directory and passphrase file, the database file when configured elsewhere,
+ * and the operator's own list ({@code briefcase.protected.paths}, env {@code
+ * BRIEFCASE_PROTECTED_PATHS}, separated by the platform's path separator).
  *
- * <p>Configured locations are taken from the services of the components they configure ({@code
- * TrustGate}, the {@code Store}, the file {@code SecretStore}): their service properties are the
+ * <p>Configured locations are taken from the services of the components they configure (the plugin
+ * trust gate, the {@code Store}, the file {@code SecretStore}): their service properties are the
  * configuration those components were given, which the launcher pins to the feature files. Raw
  * Config Admin is never read, so a configuration written at run time (which the components never
  * see) cannot move the list. The list is computed when the component activates and when one of
@@ -44,18 +46,29 @@ public final class ProtectedPathList implements ProtectedPaths {
 
   static final String DATA_DIR_PROPERTY = "briefcase.data.dir";
   static final String EXTRA_PROPERTY = "briefcase.protected.paths";
+  static final String TRUST_DIR_PROPERTY = "briefcase.plugin.trust.dir";
+
+  /** The plugin trust gate (bundle {@code dev.briefcase.plugins}): its PID and component name. */
+  static final String TRUST_GATE_PID = "dev.briefcase.plugins";
+
+  static final String TRUST_GATE_COMPONENT = "dev.briefcase.plugins.internal.TrustGate";
+  static final String TRUST_GATE_BUNDLE = "dev.briefcase.plugins";
 
   /** Configured locations: PID and the service properties naming a path there. */
   static final Map<String, List<String>> CONFIGURED =
       Map.of(
-          "dev.briefcase.kernel.internal.TrustGate", List.of("trust.dir"),
-          "dev.briefcase.secrets.file", List.of("path", "passphrase.file"),
-          "dev.briefcase.store", List.of("path"));
+          TRUST_GATE_PID,
+          List.of("trust.dir"),
+          "dev.briefcase.secrets.file",
+          List.of("path", "passphrase.file"),
+          "dev.briefcase.store",
+          List.of("path"));
 
   private final Function<String, String> properties;
   // PID → the path values its component was configured with
   private final Map<String, Map<String, String>> configured = new ConcurrentHashMap<>();
   private volatile List<Path> paths;
+  private volatile ServiceReference<?> trustGate; // the plugins bundle's gate, when bound
 
   @Activate
   public ProtectedPathList(BundleContext context) {
@@ -68,24 +81,47 @@ public final class ProtectedPathList implements ProtectedPaths {
     this.paths = compute();
   }
 
+  /**
+   * The gate's class is private to its bundle, so it is found as the resolver hook it registers, by
+   * component name. Any bundle could register a service with that name, so only the one registered
+   * by the plugins bundle counts (the gate lets one bundle per symbolic name resolve, and the core
+   * bundles come first); every other is ignored, whatever its ranking.
+   */
   @Reference(
       name = "trustGate",
-      service = TrustGate.class,
-      cardinality = ReferenceCardinality.OPTIONAL,
+      service = ResolverHookFactory.class,
+      target = "(component.name=" + TRUST_GATE_COMPONENT + ")",
+      cardinality = ReferenceCardinality.MULTIPLE,
       policy = ReferencePolicy.DYNAMIC,
-      policyOption = ReferencePolicyOption.GREEDY,
       updated = "trustGateChanged",
       unbind = "trustGateGone")
   void trustGateArrived(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+    if (isTrustGate(ref)) {
+      trustGate = ref;
+      configure(TRUST_GATE_PID, ref);
+    } else {
+      LOG.warn(
+          "a service named {} from another bundle is ignored for protected paths",
+          TRUST_GATE_COMPONENT);
+    }
   }
 
   void trustGateChanged(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", ref);
+    if (ref.equals(trustGate)) {
+      configure(TRUST_GATE_PID, ref);
+    }
   }
 
   void trustGateGone(ServiceReference<?> ref) {
-    configure("dev.briefcase.kernel.internal.TrustGate", null);
+    if (ref.equals(trustGate)) {
+      trustGate = null;
+      configure(TRUST_GATE_PID, null);
+    }
+  }
+
+  private static boolean isTrustGate(ServiceReference<?> ref) {
+    Bundle bundle = ref.getBundle();
+    return bundle != null && TRUST_GATE_BUNDLE.equals(bundle.getSymbolicName());
   }
 
   @Reference(
@@ -157,7 +193,7 @@ public final class ProtectedPathList implements ProtectedPaths {
     Set<Path> out = new LinkedHashSet<>();
     Path dataDir = path(properties.apply(DATA_DIR_PROPERTY), null);
     add(out, dataDir);
-    add(out, path(properties.apply(TrustGate.TRUST_DIR_PROPERTY), null));
+    add(out, path(properties.apply(TRUST_DIR_PROPERTY), null));
     String extra = properties.apply(EXTRA_PROPERTY);
     if (extra != null) {
       for (String p : extra.split(java.io.File.pathSeparator)) {

@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Which bundle (by symbolic name) owns each tool id, kept in the store next to the manifests so
  * ownership outlives a restart. The framework cache starts clean at every start, so bundle ids do
- * not survive one; the symbolic name does, and only one bundle with a name ever resolves ({@link
- * TrustGate}). Without this, whichever bundle registered a tool id first after a restart would own
- * it, and the manifest granted to the real owner would be the only thing it did not inherit.
+ * not survive one; the symbolic name does, and only one bundle with a name ever resolves (the
+ * plugin trust gate). Without this, whichever bundle registered a tool id first after a restart
+ * would own it, and the manifest granted to the real owner would be the only thing it did not
+ * inherit.
  *
  * <p>A row is written when a bundle first claims an id and deleted when {@link ToolRegistry}
  * releases it (its owner uninstalled). Without a store (tests, the bench) ownership is kept in

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.Test;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 
 public class ProtectedPathListTest {
@@ -42,7 +43,7 @@ public class ProtectedPathListTest {
   @Test
   public void configuredLocationsAreTheValuesTheComponentsWereGiven() {
     ProtectedPathList list = new ProtectedPathList(Map.of("briefcase.data.dir", "/var/lib/b")::get);
-    list.trustGateArrived(ref(Map.of("trust.dir", "/etc/b/trust")));
+    list.trustGateArrived(gate("dev.briefcase.plugins", "/etc/b/trust"));
     list.storeArrived(ref(Map.of("path", "/srv/db/briefcase.db", "component.id", 7L)));
     list.fileSecretsArrived(
         ref(Map.of("path", "/srv/secrets", "passphrase.file", "/etc/b/passphrase")));
@@ -59,8 +60,41 @@ public class ProtectedPathListTest {
     assertTrue(list.paths().contains(Path.of("/etc/b/trust")));
   }
 
+  /**
+   * A service under the trust gate's component name from another bundle (any bundle can register
+   * one, with any ranking) neither moves the trust directory nor removes it when it leaves.
+   */
+  @Test
+  public void aGateImpostorFromAnotherBundleDoesNotMoveTheTrustDir() {
+    ProtectedPathList list = new ProtectedPathList(Map.of("briefcase.data.dir", "/var/lib/b")::get);
+    list.trustGateArrived(gate("dev.briefcase.plugins", "/etc/b/trust"));
+    ServiceReference<?> impostor = gate("vendor.tools", "/tmp/elsewhere");
+    list.trustGateArrived(impostor);
+    list.trustGateChanged(impostor);
+    assertTrue(list.paths().toString(), list.paths().contains(Path.of("/etc/b/trust")));
+    assertFalse(list.paths().toString(), list.paths().contains(Path.of("/tmp/elsewhere")));
+    list.trustGateGone(impostor);
+    assertTrue(list.paths().toString(), list.paths().contains(Path.of("/etc/b/trust")));
+  }
+
+  /** The trust gate's service as registered by the bundle {@code symbolicName}. */
+  private static ServiceReference<?> gate(String symbolicName, String trustDir) {
+    Bundle bundle =
+        (Bundle)
+            Proxy.newProxyInstance(
+                ProtectedPathListTest.class.getClassLoader(),
+                new Class<?>[] {Bundle.class},
+                (proxy, method, args) ->
+                    "getSymbolicName".equals(method.getName()) ? symbolicName : null);
+    return ref(Map.of("trust.dir", trustDir), bundle);
+  }
+
   /** A service reference carrying only properties, as the list reads them. */
   private static ServiceReference<?> ref(Map<String, Object> props) {
+    return ref(props, null);
+  }
+
+  private static ServiceReference<?> ref(Map<String, Object> props, Bundle bundle) {
     return (ServiceReference<?>)
         Proxy.newProxyInstance(
             ProtectedPathListTest.class.getClassLoader(),
@@ -68,6 +102,7 @@ public class ProtectedPathListTest {
             (proxy, method, args) ->
                 switch (method.getName()) {
                   case "getProperty" -> props.get((String) args[0]);
+                  case "getBundle" -> bundle;
                   case "hashCode" -> System.identityHashCode(proxy);
                   case "equals" -> proxy == args[0];
                   default -> null;

@@ -90,7 +90,7 @@ public class ConfigAndTakeoverAttackIT {
       // listener (the one the MCP gateway serves on) moves to another port
       drop(
           d,
-          "dev.briefcase.kernel.internal.TrustGate.cfg",
+          "dev.briefcase.plugins.cfg",
           ("trust.dir=" + attackerDir + "\n").getBytes(StandardCharsets.UTF_8));
       drop(
           d,

@@ -1,4 +1,4 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,42 +1,27 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.kernel.internal.PluginTrust.Trust;
-import dev.briefcase.kernel.internal.PluginTrust.Verdict;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
+import dev.briefcase.plugins.internal.PluginTrust.Trust;
+import dev.briefcase.plugins.internal.PluginTrust.Verdict;
 import dev.briefcase.receipts.ReceiptLog;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.jar.JarFile;
 import java.util.jar.JarInputStream;
 import java.util.jar.Manifest;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
-import org.osgi.framework.Version;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
@@ -53,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * {@code plugin_lifecycle} receipt naming the signer and trust verdict. In the strict profile
  * ({@code ga}) bytes that are not signed by a trusted vendor are refused before they are installed
  * ({@code untrusted_plugin}); bundles arriving through other doors are kept from resolving by
- * {@link TrustGate} and receipted as refused.
+ * {@link TrustGate} and receipted as refused. Receipts are written by {@link LifecycleReceipts},
+ * the reported view of a bundle is {@link PluginReport}'s, and the check of what the framework
+ * installed against the verified bytes is {@link InstalledView}'s.
  */
 @Component(service = PluginService.class, immediate = true)
 public final class PluginManager implements PluginService {
@@ -61,18 +48,8 @@ public final class PluginManager implements PluginService {
   static final String LOCATION_PREFIX = "briefcase-plugin:";
   static final int MAX_BUNDLE_BYTES = 64 << 20;
 
-  /** Service interfaces that make a bundle a plugin of a family, and the property naming it. */
-  private static final Map<String, String[]> FAMILIES =
-      Map.of(
-          "dev.briefcase.connector.Connector", new String[] {"connector", "connector.id"},
-          "dev.briefcase.signer.Signer", new String[] {"signer", "signer.id"},
-          "dev.briefcase.payment.PaymentRail", new String[] {"rail", "rail.scheme"},
-          "dev.briefcase.policy.PolicyCompiler", new String[] {"compiler", "compiler.id"},
-          "dev.briefcase.secrets.SecretStore", new String[] {"secrets", "secrets.backend"},
-          "dev.briefcase.risk.RiskAssessor", new String[] {"risk", "risk.id"});
-
   private final BundleContext context;
-  private final ReceiptLog receipts;
+  private final LifecycleReceipts lifecycle;
   private final TrustGate gate;
   private final SynchronousBundleListener others = this::bundleChanged;
   private final PluginShelf shelf;
@@ -81,7 +58,7 @@ public final class PluginManager implements PluginService {
   public PluginManager(
       BundleContext context, @Reference ReceiptLog receipts, @Reference TrustGate gate) {
     this.context = context;
-    this.receipts = receipts;
+    this.lifecycle = new LifecycleReceipts(receipts);
     this.gate = gate;
     String dataDir = context.getProperty("briefcase.data.dir");
     this.shelf = dataDir == null ? null : new PluginShelf(Path.of(dataDir, "plugins"));
@@ -145,7 +122,7 @@ public final class PluginManager implements PluginService {
   public List<PluginInfo> list() {
     List<PluginInfo> out = new ArrayList<>();
     for (Bundle b : context.getBundles()) {
-      out.add(info(b));
+      out.add(PluginReport.info(b));
     }
     return out;
   }
@@ -176,7 +153,8 @@ public final class PluginManager implements PluginService {
     checkTrust("install", nameVersion, bytes, verdict, actor, source);
     for (Bundle b : context.getBundles()) {
       if (nameVersion[0].equals(b.getSymbolicName())) {
-        refuse("install", nameVersion, bytes, actor, "already_installed", verdict, source);
+        lifecycle.refused(
+            "install", nameVersion, bytes, actor, "already_installed", verdict, source);
         throw new PluginException(
             "already_installed", nameVersion[0] + " is installed; update it instead");
       }
@@ -186,7 +164,7 @@ public final class PluginManager implements PluginService {
       bundle =
           context.installBundle(LOCATION_PREFIX + nameVersion[0], new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
-      refuse("install", nameVersion, bytes, actor, "invalid_bundle", verdict, source);
+      lifecycle.refused("install", nameVersion, bytes, actor, "invalid_bundle", verdict, source);
       throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
     }
     gate.remember(bundle.getBundleId(), verdict);
@@ -204,10 +182,11 @@ public final class PluginManager implements PluginService {
       }
       if (gate.strict() && !installed.trusted()) {
         // the framework's view of the content is not what was verified: the gate kept it out
-        refuse("install", nameVersion, bytes, actor, installed.trust().wire(), installed, source);
+        lifecycle.refused(
+            "install", nameVersion, bytes, actor, installed.trust().wire(), installed, source);
         throw untrusted(nameVersion[0], installed);
       }
-      refuse("install", nameVersion, bytes, actor, "start_failed", verdict, source);
+      lifecycle.refused("install", nameVersion, bytes, actor, "start_failed", verdict, source);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
     try {
@@ -220,17 +199,25 @@ public final class PluginManager implements PluginService {
       } catch (BundleException ignored) {
         // it is being removed anyway
       }
-      refuse("install", nameVersion, bytes, actor, e.code(), verdict, source);
+      lifecycle.refused("install", nameVersion, bytes, actor, e.code(), verdict, source);
       throw e;
     }
-    receipt("install", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict, source);
+    lifecycle.write(
+        "install",
+        nameVersion[0],
+        nameVersion[1],
+        LifecycleReceipts.sha256(bytes),
+        actor,
+        null,
+        verdict,
+        source);
     LOG.info(
         "plugin {} {} installed by {} ({})",
         nameVersion[0],
         nameVersion[1],
         actor,
         verdict.trust().wire());
-    return info(bundle);
+    return PluginReport.info(bundle);
   }
 
   @Override
@@ -249,7 +236,7 @@ public final class PluginManager implements PluginService {
       throws PluginException {
     Bundle bundle = plugin(bundleId);
     if (!nameVersion[0].equals(bundle.getSymbolicName())) {
-      refuse("update", nameVersion, bytes, actor, "name_mismatch", null);
+      lifecycle.refused("update", nameVersion, bytes, actor, "name_mismatch", null);
       throw new PluginException(
           "name_mismatch",
           "the new bundle is " + nameVersion[0] + ", not " + bundle.getSymbolicName());
@@ -261,13 +248,20 @@ public final class PluginManager implements PluginService {
       bundle.update(new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
       gate.remember(bundleId, previous);
-      refuse("update", nameVersion, bytes, actor, "start_failed", verdict);
+      lifecycle.refused("update", nameVersion, bytes, actor, "start_failed", verdict);
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
     refuseOtherView("update", bundle, bytes, nameVersion, verdict, actor, null);
     shelve(s -> s.put(nameVersion[0], bytes));
-    receipt("update", nameVersion[0], nameVersion[1], sha256(bytes), actor, null, verdict);
-    return info(bundle);
+    lifecycle.write(
+        "update",
+        nameVersion[0],
+        nameVersion[1],
+        LifecycleReceipts.sha256(bytes),
+        actor,
+        null,
+        verdict);
+    return PluginReport.info(bundle);
   }
 
   @Override
@@ -275,7 +269,7 @@ public final class PluginManager implements PluginService {
     Bundle bundle = plugin(bundleId);
     Verdict verdict = gate.verdict(bundle);
     if (gate.strict() && !verdict.trusted()) {
-      receipt(
+      lifecycle.write(
           "refused_start",
           bundle.getSymbolicName(),
           bundle.getVersion().toString(),
@@ -291,7 +285,7 @@ public final class PluginManager implements PluginService {
       throw new PluginException("start_failed", oneLine(e.getMessage()));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), false));
-    receipt(
+    lifecycle.write(
         "start",
         bundle.getSymbolicName(),
         bundle.getVersion().toString(),
@@ -299,7 +293,7 @@ public final class PluginManager implements PluginService {
         actor,
         null,
         verdict);
-    return info(bundle);
+    return PluginReport.info(bundle);
   }
 
   @Override
@@ -311,7 +305,7 @@ public final class PluginManager implements PluginService {
       throw new PluginException("stop_failed", oneLine(e.getMessage()));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), true));
-    receipt(
+    lifecycle.write(
         "stop",
         bundle.getSymbolicName(),
         bundle.getVersion().toString(),
@@ -319,7 +313,7 @@ public final class PluginManager implements PluginService {
         actor,
         null,
         gate.known(bundle));
-    return info(bundle);
+    return PluginReport.info(bundle);
   }
 
   @Override
@@ -335,7 +329,7 @@ public final class PluginManager implements PluginService {
     }
     gate.forget(bundleId);
     shelve(s -> s.remove(name));
-    receipt("uninstall", name, version, null, actor, null, verdict);
+    lifecycle.write("uninstall", name, version, null, actor, null, verdict);
   }
 
   /** A non-core bundle by id. */
@@ -373,7 +367,7 @@ public final class PluginManager implements PluginService {
     String sha = null;
     if (location.startsWith("file:") && !"uninstall".equals(action)) {
       try {
-        sha = sha256(Files.readAllBytes(Path.of(URI.create(location))));
+        sha = LifecycleReceipts.sha256(Files.readAllBytes(Path.of(URI.create(location))));
       } catch (IOException | IllegalArgumentException e) {
         sha = null; // the file is already gone: the receipt says so by omitting the hash
       }
@@ -423,7 +417,8 @@ public final class PluginManager implements PluginService {
               context.getProperty("briefcase.profile.mode"));
         }
       }
-      receipt(action, b.getSymbolicName(), b.getVersion().toString(), sha, actor, reason, verdict);
+      lifecycle.write(
+          action, b.getSymbolicName(), b.getVersion().toString(), sha, actor, reason, verdict);
     } catch (RuntimeException e) {
       LOG.error("could not receipt {} of {}", action, b.getSymbolicName(), e);
     }
@@ -431,51 +426,6 @@ public final class PluginManager implements PluginService {
 
   static boolean isCore(Bundle b) {
     return b.getBundleId() == 0 || b.getLocation().startsWith("reference:");
-  }
-
-  private PluginInfo info(Bundle b) {
-    Set<String> families = new LinkedHashSet<>();
-    Set<String> ids = new LinkedHashSet<>();
-    ServiceReference<?>[] refs = b.getState() == Bundle.ACTIVE ? b.getRegisteredServices() : null;
-    if (refs != null) {
-      for (ServiceReference<?> ref : refs) {
-        for (String type : (String[]) ref.getProperty(Constants.OBJECTCLASS)) {
-          String[] family = FAMILIES.get(type);
-          if (family != null) {
-            families.add(family[0]);
-            Object id = ref.getProperty(family[1]);
-            if (id != null) {
-              ids.add(family[0] + ":" + id);
-            }
-          }
-        }
-      }
-    }
-    if (b.getHeaders("").get("Briefcase-Wasm-Tools") != null) {
-      // its connector is registered by the sandbox extender on its behalf
-      families.add("connector");
-      ids.add("connector:wasm:" + b.getSymbolicName());
-    }
-    return new PluginInfo(
-        b.getBundleId(),
-        b.getSymbolicName(),
-        b.getVersion().toString(),
-        state(b.getState()),
-        List.copyOf(families),
-        List.copyOf(ids),
-        isCore(b),
-        b.getLocation());
-  }
-
-  private static String state(int state) {
-    return switch (state) {
-      case Bundle.INSTALLED -> "installed";
-      case Bundle.RESOLVED -> "resolved";
-      case Bundle.STARTING -> "starting";
-      case Bundle.STOPPING -> "stopping";
-      case Bundle.ACTIVE -> "active";
-      default -> "uninstalled";
-    };
   }
 
   /**
@@ -489,7 +439,7 @@ public final class PluginManager implements PluginService {
     if (!verdict.trust().structural()) {
       return;
     }
-    refuse(action, null, bytes, actor, verdict.trust().wire(), verdict, source);
+    lifecycle.refused(action, null, bytes, actor, verdict.trust().wire(), verdict, source);
     LOG.warn("plugin {} refused ({}): {}", action, verdict.trust().code(), verdict.detail());
     throw new PluginException(verdict.trust().code(), oneLine(verdict.detail()));
   }
@@ -510,7 +460,7 @@ public final class PluginManager implements PluginService {
       return;
     }
     if (gate.strict()) {
-      refuse(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict, source);
+      lifecycle.refused(action, nameVersion, bytes, actor, verdict.trust().wire(), verdict, source);
       LOG.warn(
           "plugin {} {} refused ({}): {}",
           nameVersion[0],
@@ -542,7 +492,7 @@ public final class PluginManager implements PluginService {
       String actor,
       String source)
       throws PluginException {
-    String problem = otherView(bundle, bytes, nameVersion, verdict);
+    String problem = InstalledView.otherView(bundle, bytes, nameVersion, verdict);
     if (problem == null) {
       return;
     }
@@ -556,63 +506,10 @@ public final class PluginManager implements PluginService {
       shelve(s -> s.remove(nameVersion[0]));
     }
     Verdict refused = Verdict.of(Trust.MALFORMED, problem);
-    refuse(action, nameVersion, bytes, actor, refused.trust().wire(), refused, source);
+    lifecycle.refused(action, nameVersion, bytes, actor, refused.trust().wire(), refused, source);
     LOG.warn(
         "plugin {} {} refused ({}): {}", nameVersion[0], action, refused.trust().code(), problem);
     throw new PluginException(refused.trust().code(), oneLine(problem));
-  }
-
-  /** How the installed bundle differs from the verified bytes, or {@code null}. */
-  static String otherView(Bundle bundle, byte[] bytes, String[] nameVersion, Verdict verdict) {
-    if (!nameVersion[0].equals(bundle.getSymbolicName())) {
-      return "the framework installed another symbolic name than the verified one";
-    }
-    try {
-      if (!Version.parseVersion(nameVersion[1]).equals(bundle.getVersion())) {
-        return "the framework installed another version than the verified one";
-      }
-    } catch (IllegalArgumentException e) {
-      return "the verified version is not a valid OSGi version";
-    }
-    byte[] verified = manifestBytes(bytes);
-    byte[] installed;
-    try {
-      URL url = bundle.getEntry(JarFile.MANIFEST_NAME);
-      installed = url == null ? null : readCapped(url);
-    } catch (IOException | RuntimeException e) {
-      installed = null;
-    }
-    if (verified == null || installed == null || !Arrays.equals(verified, installed)) {
-      return "the framework installed another manifest than the verified one";
-    }
-    Verdict confirmed = PluginTrust.confirmInstalled(bundle, verdict);
-    if (confirmed != verdict) {
-      return confirmed.detail();
-    }
-    return null;
-  }
-
-  /** The manifest's bytes in the verified zip (the layout check makes its one view certain). */
-  private static byte[] manifestBytes(byte[] jar) {
-    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(jar))) {
-      ZipEntry e;
-      while ((e = in.getNextEntry()) != null) {
-        if (JarFile.MANIFEST_NAME.equals(e.getName())) {
-          return in.readNBytes(MAX_MANIFEST + 1);
-        }
-      }
-    } catch (IOException e) {
-      return null;
-    }
-    return null;
-  }
-
-  private static final int MAX_MANIFEST = 4 << 20;
-
-  private static byte[] readCapped(URL url) throws IOException {
-    try (InputStream in = url.openStream()) {
-      return in.readNBytes(MAX_MANIFEST + 1);
-    }
   }
 
   private static PluginException untrusted(String name, Verdict verdict) {
@@ -640,84 +537,6 @@ public final class PluginManager implements PluginService {
     } catch (RuntimeException e) {
       LOG.debug("start level of {} left as is", bundle.getSymbolicName(), e);
     }
-  }
-
-  private void refuse(
-      String action,
-      String[] nameVersion,
-      byte[] bytes,
-      String actor,
-      String why,
-      Verdict verdict) {
-    refuse(action, nameVersion, bytes, actor, why, verdict, null);
-  }
-
-  private void refuse(
-      String action,
-      String[] nameVersion,
-      byte[] bytes,
-      String actor,
-      String why,
-      Verdict verdict,
-      String source) {
-    receipt(
-        "refused_" + action,
-        nameVersion == null ? "unknown" : nameVersion[0],
-        nameVersion == null ? "unknown" : nameVersion[1],
-        sha256(bytes),
-        actor,
-        why,
-        verdict,
-        source);
-  }
-
-  private void receipt(
-      String action,
-      String name,
-      String version,
-      String sha256,
-      String actor,
-      String reason,
-      Verdict verdict) {
-    receipt(action, name, version, sha256, actor, reason, verdict, null);
-  }
-
-  /** {@code source}: where the bytes came from ({@code file:} or {@code https:} URL), if known. */
-  private void receipt(
-      String action,
-      String name,
-      String version,
-      String sha256,
-      String actor,
-      String reason,
-      Verdict verdict,
-      String source) {
-    ObjectNode e = CanonicalJson.MAPPER.createObjectNode();
-    e.put("type", "plugin_lifecycle");
-    e.put("action", action);
-    e.put("bundle", name == null ? "unknown" : name);
-    e.put("version", version);
-    if (sha256 != null) {
-      e.put("sha256_hex", sha256);
-    }
-    e.put("actor", actor);
-    if (source != null) {
-      e.put("source", source);
-    }
-    if (reason != null) {
-      e.put("reason", reason);
-    }
-    if (verdict != null) {
-      e.put("trust", verdict.trust().wire());
-      if (verdict.signer() == null) {
-        e.putNull("signer");
-      } else {
-        e.put("signer", verdict.signer());
-        e.put("signer_sha256", verdict.fingerprint());
-      }
-    }
-    e.put("ts", Instant.now().toString());
-    receipts.append(e);
   }
 
   private static byte[] read(InputStream jar) throws PluginException {
@@ -749,19 +568,11 @@ public final class PluginManager implements PluginService {
             ? null
             : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
     if (name == null || name.isBlank()) {
-      refuse("install", null, bytes, "unknown", "invalid_bundle", null, source);
+      lifecycle.refused("install", null, bytes, "unknown", "invalid_bundle", null, source);
       throw new PluginException("invalid_bundle", "not an OSGi bundle: no Bundle-SymbolicName");
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);
     return new String[] {name.split(";")[0].trim(), version == null ? "0.0.0" : version.trim()};
-  }
-
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
   }
 
   private static String oneLine(String s) {

@@ -1,7 +1,7 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
-import dev.briefcase.kernel.internal.PluginTrust.Trust;
-import dev.briefcase.kernel.internal.PluginTrust.Verdict;
+import dev.briefcase.plugins.internal.PluginTrust.Trust;
+import dev.briefcase.plugins.internal.PluginTrust.Verdict;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -42,11 +42,15 @@ import org.slf4j.LoggerFactory;
  */
 @Component(
     service = {TrustGate.class, ResolverHookFactory.class},
-    immediate = true)
+    immediate = true,
+    configurationPid = TrustGate.PID)
 @Designate(ocd = TrustGate.Config.class)
 public final class TrustGate implements ResolverHookFactory {
   private static final Logger LOG = LoggerFactory.getLogger(TrustGate.class);
   static final String TRUST_DIR_PROPERTY = "briefcase.plugin.trust.dir";
+
+  /** The configuration PID ({@code trust.dir}); the kernel's protected path list reads it too. */
+  static final String PID = "dev.briefcase.plugins";
 
   /** Why a bundle carrying an installed bundle's symbolic name is refused. */
   static final String DUPLICATE_SYMBOLIC_NAME = "duplicate_symbolic_name";

@@ -1,7 +1,7 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.briefcase.kernel.internal.TestPki.Identity;
+import dev.briefcase.plugins.internal.TestPki.Identity;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;

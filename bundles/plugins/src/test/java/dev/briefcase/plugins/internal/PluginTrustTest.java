@@ -1,11 +1,11 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
-import dev.briefcase.kernel.internal.PluginTrust.Trust;
-import dev.briefcase.kernel.internal.PluginTrust.Verdict;
+import dev.briefcase.plugins.internal.PluginTrust.Trust;
+import dev.briefcase.plugins.internal.PluginTrust.Verdict;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

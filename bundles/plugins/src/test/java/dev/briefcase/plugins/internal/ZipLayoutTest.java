@@ -1,4 +1,4 @@
-package dev.briefcase.kernel.internal;
+package dev.briefcase.plugins.internal;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;

@@ -60,7 +60,7 @@ final class Fixture implements AutoCloseable {
         dir,
         store ->
             new ToolRegistry(
-                ToolRegistry.DEFAULT_DRAIN, ToolRegistry.DEFAULT_GRACE, new ToolOwnerBook(store)));
+                dev.briefcase.plugindirectory.DirectoryTimings.DEFAULT, new ToolOwnerBook(store)));
   }
 
   private Fixture(Path dir, java.util.function.Function<SqliteStore, ToolRegistry> registryOn) {

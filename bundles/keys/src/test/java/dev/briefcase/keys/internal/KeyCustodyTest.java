@@ -13,6 +13,7 @@ import dev.briefcase.keys.CustodyReport;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.keys.KeyInfo;
+import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.store.internal.SqliteStore;
 import java.nio.charset.StandardCharsets;
@@ -47,8 +48,7 @@ public class KeyCustodyTest {
   }
 
   private KeyCustody custody(Map<String, String> props) {
-    return new KeyCustody(
-        store, receipts, Clock.systemUTC(), props::get, SignerDirectory.Timings.DEFAULT);
+    return new KeyCustody(store, receipts, Clock.systemUTC(), props::get, DirectoryTimings.DEFAULT);
   }
 
   private FakeSigner add(KeyCustody k, String id, boolean hardware, boolean ed25519) {
@@ -215,8 +215,7 @@ public class KeyCustodyTest {
     expect("backend_unavailable", () -> k.sign("pop", msg));
     long waited = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(
-        "bounded wait: " + waited,
-        waited < SignerDirectory.Timings.DEFAULT.swapGraceMillis() + 1000);
+        "bounded wait: " + waited, waited < DirectoryTimings.DEFAULT.swapGrace().toMillis() + 1000);
     assertEquals(pop, k.get("pop").orElseThrow());
 
     // a backend never seen is unavailable at once
@@ -275,43 +274,6 @@ public class KeyCustodyTest {
       fail("expected " + code);
     } catch (KeyException e) {
       assertEquals(e.getMessage(), code, e.code());
-    }
-  }
-
-  private static KeyCustody.Config config(long swapGrace, long departed, long stopGrace) {
-    return new KeyCustody.Config() {
-      @Override
-      public Class<? extends java.lang.annotation.Annotation> annotationType() {
-        return KeyCustody.Config.class;
-      }
-
-      @Override
-      public long swap_grace_millis() {
-        return swapGrace;
-      }
-
-      @Override
-      public long departed_millis() {
-        return departed;
-      }
-
-      @Override
-      public long stop_grace_millis() {
-        return stopGrace;
-      }
-    };
-  }
-
-  @Test
-  public void swapTimingsComeFromTheConfiguration() {
-    assertEquals(
-        new SignerDirectory.Timings(1_000, 2_000, 300),
-        KeyCustody.timings(config(1_000, 2_000, 300)));
-    try {
-      KeyCustody.timings(config(-1, 2_000, 300));
-      fail("a negative swap grace was accepted");
-    } catch (IllegalArgumentException e) {
-      assertTrue(e.getMessage(), e.getMessage().contains("swap.grace.millis"));
     }
   }
 }

@@ -293,6 +293,9 @@ public final class ToolRegistry {
     // ascending by ranking, so a higher-ranked connector of the owner overwrites a lower one
     ranked.sort(Comparator.comparing(p -> p.service().ref));
     Map<String, List<ResolvedTool>> offers = new TreeMap<>();
+    // published on the slots with the table, at the end: a lease never finds a listing newer
+    // than the routing that led it there, unless that routing is being published right now
+    Map<Slot, Map<String, ResolvedTool>> listings = new HashMap<>();
     for (Plugin<Slot> plugin : ranked) {
       Slot slot = plugin.service();
       List<ToolSpec> specs;
@@ -301,7 +304,7 @@ public final class ToolRegistry {
       } catch (RuntimeException ex) {
         LOG.warn(
             "connector {} failed to list its tools; its tools are not offered", slot.connectorId);
-        slot.offered = Map.of();
+        listings.put(slot, Map.of());
         continue;
       }
       Map<String, ResolvedTool> offered = new HashMap<>();
@@ -311,7 +314,7 @@ public final class ToolRegistry {
         offered.put(spec.id(), t);
         offers.computeIfAbsent(spec.id(), k -> new ArrayList<>()).add(t);
       }
-      slot.offered = offered;
+      listings.put(slot, offered);
     }
     // an uninstalled owner gives its ids back; a stopped or updating one keeps them
     for (var it = owners.entrySet().iterator(); it.hasNext(); ) {
@@ -349,6 +352,7 @@ public final class ToolRegistry {
     if (!next.keySet().equals(previous.keySet()) || !sameServers(previous, next)) {
       catalogueChanged.set(true);
     }
+    listings.forEach((slot, offered) -> slot.offered = offered);
     table = Collections.unmodifiableMap(next);
     Map<String, Plugin<Slot>> routes = new HashMap<>();
     next.forEach((id, t) -> routes.put(id, t.plugin()));

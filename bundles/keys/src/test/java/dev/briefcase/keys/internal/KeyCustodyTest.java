@@ -1,5 +1,7 @@
 package dev.briefcase.keys.internal;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -25,6 +27,11 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -223,6 +230,33 @@ public class KeyCustodyTest {
     t0 = System.nanoTime();
     expect("backend_unavailable", () -> fresh.create("dpop:x", null, null, "t"));
     assertTrue((System.nanoTime() - t0) / 1_000_000 < 500);
+  }
+
+  @Test
+  public void unbindingASignerWaitsForTheSignRunningOnIt() throws Exception {
+    KeyCustody k = custody(Map.of());
+    FakeSigner token = add(k, "pkcs11", true, true);
+    long tokenId = ids;
+    k.ensure("pop");
+    token.entered = new CountDownLatch(1);
+    token.release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try {
+      Future<byte[]> sign = pool.submit(() -> k.sign("pop", new byte[] {7}));
+      assertTrue("the sign started", token.entered.await(20, SECONDS));
+      Future<?> unbind = pool.submit(() -> k.removeSigner(token, token.props(tokenId)));
+      try {
+        unbind.get(300, MILLISECONDS);
+        fail("the signer was unbound while a sign was running on it");
+      } catch (TimeoutException expected) {
+        // draining: unbind (and so the signer's deactivation) waits for the running sign
+      }
+      token.release.countDown();
+      assertEquals(64, sign.get(20, SECONDS).length);
+      unbind.get(20, SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -6,6 +6,9 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
+import dev.briefcase.plugindirectory.DirectoryTimings;
+import dev.briefcase.plugindirectory.Plugin;
+import dev.briefcase.plugindirectory.PluginDirectory;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.tools.ToolCatalogListener;
 import dev.briefcase.tools.ToolSpec;
@@ -16,15 +19,15 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -39,8 +42,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tracks every bound {@link Connector} and hands each call a lease on the connector that serves its
- * tool. The table is rebuilt whenever a connector comes or goes, so a lookup is one map read and a
- * call never sees half of a change.
+ * tool. Leases, drain and swap grace are the {@link PluginDirectory}'s (connectors are one plugin
+ * family); this class decides which connector serves each tool id — the ownership rule below — and
+ * keeps the tool catalogue. The routing is rebuilt whenever a connector comes or goes, so a lookup
+ * is one map read and a call never sees half of a change.
  *
  * <p>Tool ids are owned. The bundle (by bundle id, not by symbolic name) whose connector offered an
  * id first owns it for as long as that bundle stays installed; a connector of another bundle that
@@ -58,88 +63,67 @@ import org.slf4j.LoggerFactory;
  * again, and a connector of any other bundle is refused as above. Only the owner's uninstall (the
  * plugin service, File Install, a console) releases the id and deletes the stored row.
  *
- * <p>Drain and swap: a call holds a {@link Lease} from resolution until its result is in. When a
- * connector service goes away, DS calls {@link #unbindConnector} before it deactivates the
- * connector's component. Unbind first marks the connector as draining (no new lease is granted on
- * it), rebuilds the table (the next call resolves to the replacement, if any), and then waits — at
- * most the drain timeout — for the calls already running on it to finish. So a call that is running
- * finishes on the old connector, the next call uses the new one, and no call is handed to a
- * connector that is being stopped.
+ * <p>Drain and swap (the directory's): a call holds a {@link Lease} from resolution until its
+ * result is in. DS calls {@link #unbindConnector} before it deactivates the connector's component;
+ * unbind takes the connector out of service (the next call resolves to the replacement, if any) and
+ * waits at most the drain timeout for the calls already running on it. A tool whose connector left
+ * without a replacement ends with {@code backend_unavailable} instead of {@code unknown_tool},
+ * after waiting at most the swap grace for a replacement (at once when the owner was uninstalled).
  *
- * <p>A tool whose connector left without a replacement is remembered: calls to it end with {@code
- * backend_unavailable} instead of {@code unknown_tool}. During the short swap grace after the
- * departure (a bundle update stops the old revision before the new one registers), a call waits for
- * a replacement at most that long, then fails; afterwards it fails at once. Never a hang.
- *
- * <p>Thread-safe. Framework properties {@value #DRAIN_PROPERTY} and {@value #GRACE_PROPERTY}
- * (milliseconds) tune the two bounds.
+ * <p>Thread-safe. The timings are the framework-wide plugin timings ({@link DirectoryTimings}).
  */
 @Component(service = ToolRegistry.class)
 public final class ToolRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(ToolRegistry.class);
 
-  /** Framework property: how long unbinding a connector waits for its running calls (ms). */
-  static final String DRAIN_PROPERTY = "briefcase.plugin.drain.ms";
-
-  /** Framework property: how long a call to a just-departed tool waits for a replacement (ms). */
-  static final String GRACE_PROPERTY = "briefcase.plugin.swap.grace.ms";
-
-  static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
-  static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
-
   /** The reason of the receipt written when a bundle offers a tool id another bundle owns. */
   static final String TOOL_ID_CONFLICT = "tool_id_conflict";
 
-  /** Departed tool ids remembered at most; the oldest is forgotten first. */
-  static final int MAX_DEPARTED = 10_000;
-
-  private final Map<ServiceReference<Connector>, Slot> connectors = new ConcurrentHashMap<>();
+  private final PluginDirectory<Slot> connectors;
+  private final Map<ServiceReference<Connector>, Plugin<Slot>> plugins = new ConcurrentHashMap<>();
   private final List<ToolCatalogListener> listeners = new CopyOnWriteArrayList<>();
   private volatile Map<String, ResolvedTool> table = Map.of();
-  // guarded by this: tool id → the connector that served it last and when it left
-  private final Map<String, Departed> departed = new LinkedHashMap<>();
   // guarded by this: tool id → the bundle that owns it
   private final Map<String, Owner> owners = new HashMap<>();
-  private final AtomicLong arrivals = new AtomicLong();
+  // what a routing found, told (receipts, listeners) by the thread that changed it, outside locks
+  private final Queue<Conflict> untoldConflicts = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean catalogueChanged = new AtomicBoolean();
   private final ToolOwnerBook book;
   private volatile ReceiptLog receipts;
   private volatile BundleContext context;
   private volatile BundleListener uninstalls;
-  private volatile long drainNanos;
-  private volatile long graceNanos;
 
-  /** A registry with the default drain timeout and swap grace, ownership kept in memory only. */
+  /** A registry with the default plugin timings, ownership kept in memory only. */
   public ToolRegistry() {
-    this(DEFAULT_DRAIN, DEFAULT_GRACE);
+    this(DirectoryTimings.DEFAULT, new ToolOwnerBook());
   }
 
   ToolRegistry(Duration drain, Duration grace) {
-    this(drain, grace, new ToolOwnerBook());
+    this(
+        new DirectoryTimings(drain, grace, DirectoryTimings.DEFAULT.stopGrace()),
+        new ToolOwnerBook());
   }
 
   /**
    * A registry whose tool ids start owned as {@code book} stored them: before any connector binds,
    * so the first bundle to register after a restart cannot take an id.
    */
-  ToolRegistry(Duration drain, Duration grace, ToolOwnerBook book) {
-    this.drainNanos = drain.toNanos();
-    this.graceNanos = grace.toNanos();
+  ToolRegistry(DirectoryTimings timings, ToolOwnerBook book) {
+    this.connectors = new PluginDirectory<>("connector", timings, this::route);
     this.book = book;
     for (Map.Entry<String, String> stored : book.load().entrySet()) {
       owners.put(stored.getKey(), new Owner(stored.getValue(), null));
     }
   }
 
-  /** Activates with ownership from the store. */
+  /** Activates with ownership from the store and the framework's plugin timings. */
   @Activate
   public ToolRegistry(BundleContext context, @Reference(name = "owners") ToolOwnerBook book) {
-    this(DEFAULT_DRAIN, DEFAULT_GRACE, book);
+    this(DirectoryTimings.from(context), book);
     activate(context);
   }
 
   private void activate(BundleContext context) {
-    drainNanos = millis(context.getProperty(DRAIN_PROPERTY), drainNanos);
-    graceNanos = millis(context.getProperty(GRACE_PROPERTY), graceNanos);
     // DS unbinds a connector while its bundle is still stopping; only the uninstalled event says
     // the owner is gone for good and its ids are free
     uninstalls =
@@ -164,27 +148,15 @@ public final class ToolRegistry {
     }
   }
 
-  /** Frees the tool ids an uninstalled bundle owned, so the table is built again without it. */
+  /** Frees the tool ids an uninstalled bundle owned, so the routing is built again without it. */
   void bundleUninstalled(Bundle bundle) {
     boolean owned;
     synchronized (this) {
       owned = owners.values().stream().anyMatch(o -> o.bundle == bundle);
     }
     if (owned) {
-      receipt(rebuild());
-    }
-  }
-
-  private static long millis(String value, long fallbackNanos) {
-    if (value == null || value.isBlank()) {
-      return fallbackNanos;
-    }
-    try {
-      long ms = Long.parseLong(value.strip());
-      return ms >= 0 ? Duration.ofMillis(ms).toNanos() : fallbackNanos;
-    } catch (NumberFormatException e) {
-      LOG.warn("ignoring a malformed plugin timing property: {}", value.strip());
-      return fallbackNanos;
+      connectors.refresh();
+      tellChanges();
     }
   }
 
@@ -199,16 +171,19 @@ public final class ToolRegistry {
     Object id = ref.getProperty(Connector.ID);
     String connectorId = id == null ? "unnamed" : id.toString();
     Bundle bundle = owner(ref);
-    connectors.put(
+    Slot slot = new Slot(ref, connector, connectorId, bundle, ownerName(bundle, connectorId));
+    Object ranking = ref.getProperty("service.ranking");
+    Object serviceId = ref.getProperty("service.id");
+    plugins.put(
         ref,
-        new Slot(
-            connector,
+        connectors.bind(
+            slot,
             connectorId,
-            bundle,
-            ownerName(bundle, connectorId),
-            arrivals.incrementAndGet()));
+            ranking instanceof Integer r ? r : 0,
+            serviceId instanceof Long l ? l : Long.MAX_VALUE,
+            () -> bundle != null && bundle.getState() == Bundle.UNINSTALLED));
     LOG.info("connector {} arrived", id);
-    receipt(rebuild());
+    tellChanges();
   }
 
   /**
@@ -242,20 +217,14 @@ public final class ToolRegistry {
    * connector's component, so the wait keeps the old component alive for its last calls.
    */
   void unbindConnector(ServiceReference<Connector> ref) {
-    Slot slot = connectors.get(ref);
-    if (slot == null) {
+    Plugin<Slot> plugin = plugins.remove(ref);
+    if (plugin == null) {
       return;
     }
-    slot.draining = true; // before the table changes: a racing call sees one or the other
-    connectors.remove(ref);
-    LOG.info("connector {} left", slot.connectorId);
-    receipt(rebuild());
-    if (!slot.awaitIdle(drainNanos)) {
-      LOG.warn(
-          "connector {} still had {} running call(s) after the drain timeout; stopping it anyway",
-          slot.connectorId,
-          slot.inFlight.get());
-    }
+    connectors.withdraw(plugin);
+    LOG.info("connector {} left", plugin.name());
+    tellChanges();
+    connectors.drain(plugin);
   }
 
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
@@ -278,65 +247,19 @@ public final class ToolRegistry {
    * Lease#unavailable() unavailable} when its connector left without a replacement.
    */
   Lease acquire(String toolId) {
-    long graceDeadline = 0;
     while (true) {
-      ResolvedTool tool = table.get(toolId);
+      dev.briefcase.plugindirectory.Lease<Slot> lease = connectors.lease(toolId);
+      if (lease.plugin() == null) {
+        return new Lease(null, lease);
+      }
+      ResolvedTool tool = lease.service().offered.get(toolId);
       if (tool != null) {
-        Slot slot = tool.slot();
-        if (slot.enter()) {
-          return new Lease(tool, null, slot);
-        }
-        // It started draining under us. Unbind rebuilds the table right after raising the flag;
-        // wait for that table, which names the replacement (or none).
-        if (!awaitTableWithout(toolId, slot)) {
-          return new Lease(null, slot.connectorId, null);
-        }
-        continue;
+        return new Lease(tool, lease);
       }
-      synchronized (this) {
-        if (table.containsKey(toolId)) {
-          continue;
-        }
-        Departed gone = departed.get(toolId);
-        if (gone == null) {
-          return new Lease(null, null, null);
-        }
-        if (graceDeadline == 0) {
-          graceDeadline = gone.atNanos + graceNanos;
-        }
-        long left = graceDeadline - System.nanoTime();
-        if (left <= 0 || gone.gone()) {
-          return new Lease(null, gone.connectorId, null);
-        }
-        // a bundle update stops the old revision before the new one registers: wait for it
-        // (polling a little, since an uninstall ends the wait without an event here)
-        try {
-          wait(Math.max(1, Math.min(20, left / 1_000_000)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return new Lease(null, gone.connectorId, null);
-        }
-      }
-    }
-  }
-
-  private synchronized boolean awaitTableWithout(String toolId, Slot slot) {
-    long deadline = System.nanoTime() + drainNanos;
-    while (true) {
-      ResolvedTool now = table.get(toolId);
-      if (now == null || now.slot() != slot) {
-        return true;
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        wait(Math.max(1, Math.min(10, left / 1_000_000)));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+      // the connector stopped listing the tool in a routing newer than the one that leased it:
+      // that routing no longer sends the tool here, so look again
+      lease.close();
+      Thread.yield();
     }
   }
 
@@ -357,39 +280,41 @@ public final class ToolRegistry {
 
   /** Calls running on connectors right now (for tests and diagnostics). */
   int inFlight() {
-    int n = 0;
-    for (Slot s : connectors.values()) {
-      n += s.inFlight.get();
-    }
-    return n;
+    return connectors.inFlight();
   }
 
   /**
-   * Rebuilds the table under the ownership rule.
-   *
-   * @return the conflicts found for the first time, to be receipted outside the lock
+   * The directory's router: which connector serves each tool id, under the ownership rule. Runs
+   * under the directory's lock; conflicts and catalogue changes are told afterwards ({@link
+   * #tellChanges}).
    */
-  private synchronized List<Conflict> rebuild() {
-    List<Map.Entry<ServiceReference<Connector>, Slot>> ranked =
-        new ArrayList<>(connectors.entrySet());
+  private synchronized Map<String, Plugin<Slot>> route(List<Plugin<Slot>> bound) {
+    List<Plugin<Slot>> ranked = new ArrayList<>(bound);
     // ascending by ranking, so a higher-ranked connector of the owner overwrites a lower one
-    ranked.sort(Comparator.comparing(Map.Entry::getKey));
+    ranked.sort(Comparator.comparing(p -> p.service().ref));
     Map<String, List<ResolvedTool>> offers = new TreeMap<>();
-    for (Map.Entry<ServiceReference<Connector>, Slot> e : ranked) {
-      Slot slot = e.getValue();
+    // published on the slots with the table, at the end: a lease never finds a listing newer
+    // than the routing that led it there, unless that routing is being published right now
+    Map<Slot, Map<String, ResolvedTool>> listings = new HashMap<>();
+    for (Plugin<Slot> plugin : ranked) {
+      Slot slot = plugin.service();
       List<ToolSpec> specs;
       try {
         specs = slot.connector.tools();
       } catch (RuntimeException ex) {
         LOG.warn(
             "connector {} failed to list its tools; its tools are not offered", slot.connectorId);
+        listings.put(slot, Map.of());
         continue;
       }
+      Map<String, ResolvedTool> offered = new HashMap<>();
       for (ToolSpec spec : specs) {
-        offers
-            .computeIfAbsent(spec.id(), k -> new ArrayList<>())
-            .add(new ResolvedTool(spec, slot.connector, slot.connectorId, slot, slot.owner));
+        ResolvedTool t =
+            new ResolvedTool(spec, slot.connector, slot.connectorId, plugin, slot.owner);
+        offered.put(spec.id(), t);
+        offers.computeIfAbsent(spec.id(), k -> new ArrayList<>()).add(t);
       }
+      listings.put(slot, offered);
     }
     // an uninstalled owner gives its ids back; a stopped or updating one keeps them
     for (var it = owners.entrySet().iterator(); it.hasNext(); ) {
@@ -399,14 +324,13 @@ public final class ToolRegistry {
         book.release(e.getKey(), e.getValue().name);
       }
     }
-    List<Conflict> conflicts = new ArrayList<>();
     Map<String, ResolvedTool> next = new TreeMap<>();
     for (Map.Entry<String, List<ResolvedTool>> e : offers.entrySet()) {
       String toolId = e.getKey();
       Owner owner = owners.get(toolId);
       if (owner == null) {
         ResolvedTool first =
-            e.getValue().stream().min(Comparator.comparingLong(t -> t.slot().arrival)).get();
+            e.getValue().stream().min(Comparator.comparingLong(t -> t.plugin().arrival())).get();
         owner = new Owner(first.owner(), first.slot().bundle);
         owners.put(toolId, owner);
         book.claim(toolId, owner.name);
@@ -417,7 +341,7 @@ public final class ToolRegistry {
           owner.bind(t);
           chosen = t; // the last of the owner's is its highest-ranked
         } else if (t.slot().refused.add(toolId)) {
-          conflicts.add(new Conflict(toolId, t.slot(), owner.name));
+          untoldConflicts.add(new Conflict(toolId, t.slot(), owner.name));
         }
       }
       if (chosen != null) {
@@ -425,24 +349,20 @@ public final class ToolRegistry {
       }
     }
     Map<String, ResolvedTool> previous = table;
-    long now = System.nanoTime();
-    for (Map.Entry<String, ResolvedTool> e : previous.entrySet()) {
-      if (!next.containsKey(e.getKey())) {
-        departed.remove(e.getKey());
-        departed.put(
-            e.getKey(), new Departed(e.getValue().connectorId(), e.getValue().slot().bundle, now));
-      }
+    if (!next.keySet().equals(previous.keySet()) || !sameServers(previous, next)) {
+      catalogueChanged.set(true);
     }
-    for (String id : next.keySet()) {
-      departed.remove(id);
-    }
-    while (departed.size() > MAX_DEPARTED) {
-      departed.remove(departed.keySet().iterator().next());
-    }
-    boolean changed = !next.keySet().equals(previous.keySet()) || !sameServers(previous, next);
+    listings.forEach((slot, offered) -> slot.offered = offered);
     table = Collections.unmodifiableMap(next);
-    notifyAll(); // calls waiting out a swap grace look again
-    if (changed) {
+    Map<String, Plugin<Slot>> routes = new HashMap<>();
+    next.forEach((id, t) -> routes.put(id, t.plugin()));
+    return routes;
+  }
+
+  /** Receipts the conflicts and tells the listeners about a changed catalogue, outside locks. */
+  private void tellChanges() {
+    receipt();
+    if (catalogueChanged.getAndSet(false)) {
       for (ToolCatalogListener l : listeners) {
         try {
           l.toolsChanged();
@@ -451,7 +371,6 @@ public final class ToolRegistry {
         }
       }
     }
-    return conflicts;
   }
 
   private static boolean offeredBy(
@@ -469,8 +388,8 @@ public final class ToolRegistry {
   }
 
   /** Logs and receipts each refused tool id: the intruding tool is not offered. */
-  private void receipt(List<Conflict> conflicts) {
-    for (Conflict c : conflicts) {
+  private void receipt() {
+    for (Conflict c = untoldConflicts.poll(); c != null; c = untoldConflicts.poll()) {
       LOG.warn(
           "{}: bundle {} offers tool {} through connector {}, but bundle {} owns that id; the tool"
               + " is not offered from {}",
@@ -555,79 +474,29 @@ public final class ToolRegistry {
     return true;
   }
 
-  /**
-   * A tool that left with its connector. An uninstalled bundle is not coming back, so its tools
-   * fail at once; otherwise (stop, or the first half of an update) calls wait out the grace.
-   */
-  private record Departed(String connectorId, Bundle bundle, long atNanos) {
-    boolean gone() {
-      return bundle != null && bundle.getState() == Bundle.UNINSTALLED;
-    }
-  }
-
-  /** One bound connector and the calls running on it. */
+  /** One bound connector: what the ownership rule and the calls on it need. */
   static final class Slot {
+    final ServiceReference<Connector> ref; // its order is the ranking order
     final Connector connector;
     final String connectorId;
     final Bundle bundle; // may be null (tests)
     final String owner; // the name that owns the tool ids it offers
-    final long arrival; // bind order: the first to offer an id owns it
-    final Set<String> refused =
-        new HashSet<>(); // guarded by the registry: ids receipted as refused
-    final AtomicInteger inFlight = new AtomicInteger();
-    volatile boolean draining;
+    // guarded by the registry: ids receipted as refused
+    final Set<String> refused = new HashSet<>();
+    // the tools it listed at the last routing, by id (set under the registry's lock)
+    volatile Map<String, ResolvedTool> offered = Map.of();
 
-    Slot(Connector connector, String connectorId, Bundle bundle, String owner, long arrival) {
+    Slot(
+        ServiceReference<Connector> ref,
+        Connector connector,
+        String connectorId,
+        Bundle bundle,
+        String owner) {
+      this.ref = ref;
       this.connector = connector;
       this.connectorId = connectorId;
       this.bundle = bundle;
       this.owner = owner;
-      this.arrival = arrival;
-    }
-
-    /**
-     * Counts a call in, unless the connector is draining. The count goes up before the flag is
-     * read, and unbind sets the flag before it reads the count: one of the two always sees the
-     * other, so a call either backs off or is waited for.
-     */
-    boolean enter() {
-      inFlight.incrementAndGet();
-      if (draining) {
-        exit();
-        return false;
-      }
-      return true;
-    }
-
-    void exit() {
-      if (inFlight.decrementAndGet() == 0 && draining) {
-        synchronized (this) {
-          notifyAll();
-        }
-      }
-    }
-
-    synchronized boolean awaitIdle(long timeoutNanos) {
-      long deadline = System.nanoTime() + timeoutNanos;
-      boolean interrupted = false;
-      try {
-        while (inFlight.get() > 0) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return false;
-          }
-          try {
-            wait(Math.max(1, left / 1_000_000));
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-        return true;
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
     }
   }
 
@@ -637,13 +506,11 @@ public final class ToolRegistry {
    */
   static final class Lease implements AutoCloseable {
     private final ResolvedTool tool;
-    private final String departedConnector;
-    private Slot slot;
+    private final dev.briefcase.plugindirectory.Lease<Slot> lease;
 
-    Lease(ResolvedTool tool, String departedConnector, Slot slot) {
+    Lease(ResolvedTool tool, dev.briefcase.plugindirectory.Lease<Slot> lease) {
       this.tool = tool;
-      this.departedConnector = departedConnector;
-      this.slot = slot;
+      this.lease = lease;
     }
 
     /** The tool and the connector to run it on, or {@code null}. */
@@ -653,26 +520,22 @@ public final class ToolRegistry {
 
     /** True when no connector serves the tool and none ever did since start. */
     boolean unknown() {
-      return tool == null && departedConnector == null;
+      return lease.unknown();
     }
 
     /** True when the connector that served the tool left and nothing replaced it. */
     boolean unavailable() {
-      return tool == null && departedConnector != null;
+      return lease.unavailable();
     }
 
     /** The connector that served the tool last, for an unavailable tool. */
     String departedConnector() {
-      return departedConnector;
+      return lease.departedName();
     }
 
     @Override
     public void close() {
-      Slot s = slot;
-      slot = null;
-      if (s != null) {
-        s.exit();
-      }
+      lease.close();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.briefcase.kernel.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
+import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
@@ -57,10 +58,7 @@ final class Fixture implements AutoCloseable {
    */
   static Fixture storedIn(Path dir) {
     return new Fixture(
-        dir,
-        store ->
-            new ToolRegistry(
-                ToolRegistry.DEFAULT_DRAIN, ToolRegistry.DEFAULT_GRACE, new ToolOwnerBook(store)));
+        dir, store -> new ToolRegistry(DirectoryTimings.DEFAULT, new ToolOwnerBook(store)));
   }
 
   private Fixture(Path dir, java.util.function.Function<SqliteStore, ToolRegistry> registryOn) {

@@ -8,6 +8,10 @@ import dev.briefcase.keys.CustodyReport;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.keys.KeyInfo;
+import dev.briefcase.plugindirectory.DirectoryTimings;
+import dev.briefcase.plugindirectory.Lease;
+import dev.briefcase.plugindirectory.Plugin;
+import dev.briefcase.plugindirectory.PluginDirectory;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.Signer;
@@ -19,15 +23,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,40 +39,11 @@ import org.slf4j.LoggerFactory;
  * change writes a {@code key_lifecycle} receipt ({@link LifecycleReceipts}), DPoP proofs are built
  * by {@link DpopProofBuilder} and {@link #check()} is the {@link CustodyReporter}'s. Backend choice
  * and the {@code ga} software-key rule come from framework properties ({@link CustodySettings}),
- * the swap timings from configuration PID {@value #PID}. Thread-safe; changes are serialised.
+ * the swap timings are the framework-wide plugin timings ({@link DirectoryTimings}). Thread-safe;
+ * changes are serialised.
  */
-@Component(service = KeyDirectory.class, configurationPid = KeyCustody.PID)
-@Designate(ocd = KeyCustody.Config.class)
+@Component(service = KeyDirectory.class)
 public final class KeyCustody implements KeyDirectory {
-
-  /** The configuration PID. */
-  public static final String PID = "dev.briefcase.keys";
-
-  /** Timings around signer swaps. */
-  @ObjectClassDefinition(
-      name = "Briefcase key directory",
-      description = "How key directory calls wait while a signer backend is updated or replaced.")
-  public @interface Config {
-    @AttributeDefinition(
-        name = "Swap grace (ms)",
-        description =
-            "How long a call waits for a signer backend that left moments ago (a bundle update).",
-        min = "0")
-    long swap_grace_millis() default 3_000;
-
-    @AttributeDefinition(
-        name = "Departed window (ms)",
-        description = "A backend that left less than this long ago is waited for; older is gone.",
-        min = "0")
-    long departed_millis() default 10_000;
-
-    @AttributeDefinition(
-        name = "Stop grace (ms)",
-        description =
-            "How long a call that met a stopping signer waits for its successor before failing.",
-        min = "0")
-    long stop_grace_millis() default 500;
-  }
 
   private static final Logger LOG = LoggerFactory.getLogger(KeyCustody.class);
   private static final Pattern BACKEND_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -85,12 +58,8 @@ public final class KeyCustody implements KeyDirectory {
   private final Object changes = new Object();
 
   @Activate
-  public KeyCustody(
-      @Reference Store store,
-      @Reference ReceiptLog receipts,
-      BundleContext context,
-      Config config) {
-    this(store, receipts, Clock.systemUTC(), context::getProperty, timings(config));
+  public KeyCustody(@Reference Store store, @Reference ReceiptLog receipts, BundleContext context) {
+    this(store, receipts, Clock.systemUTC(), context::getProperty, DirectoryTimings.from(context));
   }
 
   KeyCustody(
@@ -98,7 +67,7 @@ public final class KeyCustody implements KeyDirectory {
       ReceiptLog receipts,
       Clock clock,
       Function<String, String> frameworkProperty,
-      SignerDirectory.Timings timings) {
+      DirectoryTimings timings) {
     this.settings = CustodySettings.from(frameworkProperty);
     this.signers = new SignerDirectory(timings);
     this.roles = new RoleTable(store);
@@ -107,20 +76,6 @@ public final class KeyCustody implements KeyDirectory {
     this.reporter = new CustodyReporter(signers, roles, settings.backend());
     this.dpop = new DpopProofBuilder(clock);
     LOG.info("key directory ready: backend {}, {} role(s) bound", settings.backend(), roles.size());
-  }
-
-  static SignerDirectory.Timings timings(Config config) {
-    return new SignerDirectory.Timings(
-        nonNegative("swap.grace.millis", config.swap_grace_millis()),
-        nonNegative("departed.millis", config.departed_millis()),
-        nonNegative("stop.grace.millis", config.stop_grace_millis()));
-  }
-
-  private static long nonNegative(String attribute, long value) {
-    if (value < 0) {
-      throw new IllegalArgumentException(PID + " " + attribute + " must not be negative");
-    }
-    return value;
   }
 
   // --- signer tracking: looked up per call, never cached past a call ---
@@ -136,9 +91,12 @@ public final class KeyCustody implements KeyDirectory {
       LOG.warn("ignoring a signer without {}", Signer.ID);
       return;
     }
+    ServiceReference<Signer> ref = objects.getServiceReference();
+    Bundle bundle = ref == null ? null : ref.getBundle();
     signers.arrived(
         new SignerBinding(
-            objects, id, SignerDirectory.ranking(props), SignerDirectory.serviceId(props)));
+            objects, id, SignerDirectory.ranking(props), SignerDirectory.serviceId(props)),
+        () -> bundle != null && bundle.getState() == Bundle.UNINSTALLED);
   }
 
   void unbindSigner(ComponentServiceObjects<Signer> objects, Map<String, Object> props) {
@@ -277,14 +235,17 @@ public final class KeyCustody implements KeyDirectory {
     }
     String id = k.handle().signerId();
     for (int attempt = 0; ; attempt++) {
-      SignerBinding b = signers.find(id);
-      try {
-        return b.signer().sign(k.handle(), message);
+      Plugin<SignerBinding> used = null;
+      try (Lease<SignerBinding> lease = signers.lease(id)) {
+        used = lease.plugin();
+        return lease.service().signer().sign(k.handle(), message);
       } catch (SignerException e) {
         // A signer stopped under this call (update/replacement): DS may deactivate it a moment
-        // before its service is unregistered, so wait briefly for the binding to go, then retry
-        // once on the successor.
-        if (attempt == 0 && "backend_unavailable".equals(e.code()) && signers.replaced(id, b)) {
+        // before its service is unregistered, so wait briefly (the stop grace) for the binding to
+        // go, then retry once on the successor. The lease is closed first: its unbind drains it.
+        if (attempt == 0
+            && PluginDirectory.BACKEND_UNAVAILABLE.equals(e.code())
+            && signers.replaced(id, used)) {
           continue;
         }
         throw new KeyException(e.code(), e.getMessage());

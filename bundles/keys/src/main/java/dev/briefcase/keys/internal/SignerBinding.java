@@ -35,11 +35,6 @@ final class SignerBinding {
     return serviceId;
   }
 
-  /** Whether this binding wins over {@code other} for the same id: higher ranking, then older. */
-  boolean outranks(SignerBinding other) {
-    return ranking > other.ranking || (ranking == other.ranking && serviceId < other.serviceId);
-  }
-
   Signer signer() throws KeyException {
     Signer s = signer;
     if (s == null) {

@@ -1,131 +1,99 @@
 package dev.briefcase.keys.internal;
 
 import dev.briefcase.keys.KeyException;
+import dev.briefcase.plugindirectory.DirectoryTimings;
+import dev.briefcase.plugindirectory.Lease;
+import dev.briefcase.plugindirectory.Plugin;
+import dev.briefcase.plugindirectory.PluginDirectory;
 import dev.briefcase.signer.Signer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The signers currently registered, by backend id, looked up per call and never cached past a call.
- * A backend that left less than {@link Timings#departedMillis} ago (a bundle update or replacement)
- * is waited for up to {@link Timings#swapGraceMillis}; otherwise a missing backend is {@code
- * backend_unavailable} at once. Also chooses backends for new keys ({@link #candidates}).
+ * The signers currently registered, by backend id: signers are one family of the {@link
+ * PluginDirectory}, so a sign holds a {@link Lease} on its signer for the call (never cached past
+ * it), unbinding a signer waits for the signs running on it (drain), and a backend that left is
+ * waited for up to the swap grace after its departure (a bundle update), then {@value
+ * PluginDirectory#BACKEND_UNAVAILABLE}. Also chooses backends for new keys ({@link #candidates}).
  * Thread-safe.
  */
 final class SignerDirectory {
-  /** How long calls wait around a signer swap, in milliseconds. */
-  record Timings(long swapGraceMillis, long departedMillis, long stopGraceMillis) {
-    /**
-     * The defaults: 3 s swap grace for a backend that left less than 10 s ago, 0.5 s stop grace.
-     */
-    static final Timings DEFAULT = new Timings(3_000, 10_000, 500);
-  }
-
   /** Hardware backends in the order {@code auto} tries them. */
   private static final List<String> HARDWARE_ORDER = List.of("pkcs11", "tpm2", "apple", "windows");
 
   private static final Logger LOG = LoggerFactory.getLogger(SignerDirectory.class);
 
-  private final Timings timings;
-  private final Map<Long, SignerBinding> signers = new ConcurrentHashMap<>();
-  private final Map<String, Long> departed = new ConcurrentHashMap<>();
-  private final Object arrivals = new Object();
+  private final PluginDirectory<SignerBinding> directory;
+  private final Map<Long, Plugin<SignerBinding>> plugins = new ConcurrentHashMap<>();
 
-  SignerDirectory(Timings timings) {
-    this.timings = timings;
+  SignerDirectory(DirectoryTimings timings) {
+    directory =
+        new PluginDirectory<>("signer", timings, PluginDirectory.highestRanked(SignerBinding::id));
   }
 
-  void arrived(SignerBinding b) {
-    signers.put(b.serviceId(), b);
-    synchronized (arrivals) {
-      arrivals.notifyAll();
-    }
+  /**
+   * Binds a signer.
+   *
+   * @param retired whether its bundle was uninstalled (then its backend gets no swap grace)
+   */
+  void arrived(SignerBinding b, BooleanSupplier retired) {
+    plugins.put(b.serviceId(), directory.bind(b, b.id(), b.ranking(), b.serviceId(), retired));
     LOG.info("signer {} arrived", b.id());
   }
 
+  /**
+   * Takes a signer out of service and returns once the signs running on it are done (or the drain
+   * timeout passed); only then is its service object released.
+   */
   void left(long serviceId) {
-    SignerBinding gone = signers.get(serviceId);
-    if (gone != null) {
-      // recorded before the removal, so a caller never sees the backend missing and not departed
-      departed.put(gone.id(), System.nanoTime());
+    Plugin<SignerBinding> p = plugins.remove(serviceId);
+    if (p == null) {
+      return;
     }
-    SignerBinding b = signers.remove(serviceId);
-    if (b != null) {
-      b.release();
-      synchronized (arrivals) {
-        arrivals.notifyAll();
-      }
-      LOG.info("signer {} left", b.id());
-    }
+    directory.withdraw(p);
+    LOG.info("signer {} left", p.name());
+    directory.drain(p);
+    p.service().release();
   }
 
   /** The highest-ranked signer with this id (lowest service id on a tie), or null. */
   SignerBinding best(String id) {
-    SignerBinding best = null;
-    for (SignerBinding b : signers.values()) {
-      if (b.id().equals(id) && (best == null || b.outranks(best))) {
-        best = b;
-      }
-    }
-    return best;
+    Plugin<SignerBinding> p = directory.current(id);
+    return p == null ? null : p.service();
   }
 
   /**
-   * The signer for a backend id; waits up to the swap grace only when that backend left less than
-   * the departed window ago (a bundle update or replacement in progress).
+   * A lease on the signer for a backend id, for one call; waits out the swap grace when that
+   * backend left moments ago (a bundle update or replacement in progress).
+   *
+   * @throws KeyException {@code backend_unavailable} when no signer serves the id
    */
+  Lease<SignerBinding> lease(String id) throws KeyException {
+    Lease<SignerBinding> lease = directory.lease(id);
+    if (lease.plugin() == null) {
+      throw new KeyException(
+          PluginDirectory.BACKEND_UNAVAILABLE, "signer backend " + id + " is not available");
+    }
+    return lease;
+  }
+
+  /** The signer for a backend id, waiting out the swap grace as {@link #lease} does. */
   SignerBinding find(String id) throws KeyException {
-    SignerBinding b = best(id);
-    if (b != null) {
-      return b;
+    try (Lease<SignerBinding> lease = lease(id)) {
+      return lease.service();
     }
-    Long left = departed.get(id);
-    if (left != null
-        && System.nanoTime() - left < timings.departedMillis() * 1_000_000L
-        && awaitBinding(id, Objects::nonNull, timings.swapGraceMillis(), 50)) {
-      b = best(id);
-      if (b != null) {
-        return b;
-      }
-    }
-    throw new KeyException("backend_unavailable", "signer backend " + id + " is not available");
   }
 
-  /** Whether the binding {@code b} goes away within the stop grace. */
-  boolean replaced(String id, SignerBinding b) {
-    return awaitBinding(id, current -> current != b, timings.stopGraceMillis(), 10);
-  }
-
-  /**
-   * Waits on signer arrivals and departures until {@code done} holds for the current binding of
-   * {@code id} (null when none), for at most {@code millis}, re-checking every {@code pollMillis}.
-   */
-  private boolean awaitBinding(
-      String id, Predicate<SignerBinding> done, long millis, long pollMillis) {
-    long deadline = System.nanoTime() + millis * 1_000_000L;
-    synchronized (arrivals) {
-      while (!done.test(best(id))) {
-        long wait = (deadline - System.nanoTime()) / 1_000_000L;
-        if (wait <= 0) {
-          return false;
-        }
-        try {
-          arrivals.wait(Math.min(wait, pollMillis));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-      return true;
-    }
+  /** Whether the signer {@code p} stops serving {@code id} within the stop grace. */
+  boolean replaced(String id, Plugin<SignerBinding> p) {
+    return directory.awaitReplaced(id, p);
   }
 
   /**
@@ -153,13 +121,14 @@ final class SignerDirectory {
 
   /** Hardware signers first (pkcs11, tpm2, apple, windows, then others by id), then software. */
   List<SignerBinding> autoOrder() {
-    Map<String, SignerBinding> byId = new TreeMap<>();
-    for (SignerBinding b : signers.values()) {
-      byId.merge(b.id(), b, (x, y) -> best(x.id()));
+    Map<String, Plugin<SignerBinding>> byId = new TreeMap<>();
+    for (Plugin<SignerBinding> p : directory.bound()) {
+      byId.merge(p.name(), p, (have, next) -> next.outranks(have) ? next : have);
     }
     List<SignerBinding> hardware = new ArrayList<>();
     List<SignerBinding> software = new ArrayList<>();
-    for (SignerBinding b : byId.values()) {
+    for (Plugin<SignerBinding> p : byId.values()) {
+      SignerBinding b = p.service();
       (b.hardwareBacked() ? hardware : software).add(b);
     }
     hardware.sort(

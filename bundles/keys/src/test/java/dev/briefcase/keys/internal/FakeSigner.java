@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 
 /** An in-memory signer with JDK keys, standing in for a backend in unit tests. */
 final class FakeSigner implements Signer {
@@ -26,6 +27,9 @@ final class FakeSigner implements Signer {
   final Map<String, KeyPair> keys = new ConcurrentHashMap<>();
   final Map<String, KeyAlgorithm> algs = new ConcurrentHashMap<>();
   volatile boolean stopped;
+  // when set, a sign counts down entered and then waits for release (a slow hardware token)
+  volatile CountDownLatch entered;
+  volatile CountDownLatch release;
 
   FakeSigner(String id, boolean hardware, boolean ed25519) {
     this.id = id;
@@ -94,6 +98,17 @@ final class FakeSigner implements Signer {
   @Override
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     KeyPair p = pair(handle);
+    CountDownLatch in = entered;
+    CountDownLatch out = release;
+    if (in != null && out != null) {
+      in.countDown();
+      try {
+        out.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SignerException("backend_unavailable", "interrupted");
+      }
+    }
     try {
       Signature s =
           Signature.getInstance(

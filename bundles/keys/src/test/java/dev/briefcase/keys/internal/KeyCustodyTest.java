@@ -1,5 +1,7 @@
 package dev.briefcase.keys.internal;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -13,6 +15,7 @@ import dev.briefcase.keys.CustodyReport;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.keys.KeyInfo;
+import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.store.internal.SqliteStore;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +27,11 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -47,8 +55,7 @@ public class KeyCustodyTest {
   }
 
   private KeyCustody custody(Map<String, String> props) {
-    return new KeyCustody(
-        store, receipts, Clock.systemUTC(), props::get, SignerDirectory.Timings.DEFAULT);
+    return new KeyCustody(store, receipts, Clock.systemUTC(), props::get, DirectoryTimings.DEFAULT);
   }
 
   private FakeSigner add(KeyCustody k, String id, boolean hardware, boolean ed25519) {
@@ -215,8 +222,7 @@ public class KeyCustodyTest {
     expect("backend_unavailable", () -> k.sign("pop", msg));
     long waited = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(
-        "bounded wait: " + waited,
-        waited < SignerDirectory.Timings.DEFAULT.swapGraceMillis() + 1000);
+        "bounded wait: " + waited, waited < DirectoryTimings.DEFAULT.swapGrace().toMillis() + 1000);
     assertEquals(pop, k.get("pop").orElseThrow());
 
     // a backend never seen is unavailable at once
@@ -224,6 +230,33 @@ public class KeyCustodyTest {
     t0 = System.nanoTime();
     expect("backend_unavailable", () -> fresh.create("dpop:x", null, null, "t"));
     assertTrue((System.nanoTime() - t0) / 1_000_000 < 500);
+  }
+
+  @Test
+  public void unbindingASignerWaitsForTheSignRunningOnIt() throws Exception {
+    KeyCustody k = custody(Map.of());
+    FakeSigner token = add(k, "pkcs11", true, true);
+    long tokenId = ids;
+    k.ensure("pop");
+    token.entered = new CountDownLatch(1);
+    token.release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try {
+      Future<byte[]> sign = pool.submit(() -> k.sign("pop", new byte[] {7}));
+      assertTrue("the sign started", token.entered.await(20, SECONDS));
+      Future<?> unbind = pool.submit(() -> k.removeSigner(token, token.props(tokenId)));
+      try {
+        unbind.get(300, MILLISECONDS);
+        fail("the signer was unbound while a sign was running on it");
+      } catch (TimeoutException expected) {
+        // draining: unbind (and so the signer's deactivation) waits for the running sign
+      }
+      token.release.countDown();
+      assertEquals(64, sign.get(20, SECONDS).length);
+      unbind.get(20, SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
@@ -275,43 +308,6 @@ public class KeyCustodyTest {
       fail("expected " + code);
     } catch (KeyException e) {
       assertEquals(e.getMessage(), code, e.code());
-    }
-  }
-
-  private static KeyCustody.Config config(long swapGrace, long departed, long stopGrace) {
-    return new KeyCustody.Config() {
-      @Override
-      public Class<? extends java.lang.annotation.Annotation> annotationType() {
-        return KeyCustody.Config.class;
-      }
-
-      @Override
-      public long swap_grace_millis() {
-        return swapGrace;
-      }
-
-      @Override
-      public long departed_millis() {
-        return departed;
-      }
-
-      @Override
-      public long stop_grace_millis() {
-        return stopGrace;
-      }
-    };
-  }
-
-  @Test
-  public void swapTimingsComeFromTheConfiguration() {
-    assertEquals(
-        new SignerDirectory.Timings(1_000, 2_000, 300),
-        KeyCustody.timings(config(1_000, 2_000, 300)));
-    try {
-      KeyCustody.timings(config(-1, 2_000, 300));
-      fail("a negative swap grace was accepted");
-    } catch (IllegalArgumentException e) {
-      assertTrue(e.getMessage(), e.getMessage().contains("swap.grace.millis"));
     }
   }
 }

@@ -147,8 +147,8 @@ public class SignerHotSwapIT {
         double window = (load.uninstalledAt - windowStart) / 1e9;
         System.out.printf(
             "signer hot swap through MCP: %d clients, %d calls in %.1f s; while updating twice %d"
-                + " calls in %.1f s = %.0f calls/s (after the uninstall, calls within 10 s of it"
-                + " wait up to 3 s for a successor); %d signed, %d backend_unavailable after"
+                + " calls in %.1f s = %.0f calls/s (after the uninstall calls fail at once: an"
+                + " uninstalled signer gets no swap grace); %d signed, %d backend_unavailable after"
                 + " uninstall, %d failed; update request 1 took %d ms, longest pause between"
                 + " signatures around it %d ms, first signature after it landed %d ms; update 2:"
                 + " %d ms, pause %d ms, first signature %d ms%n",

@@ -2,6 +2,7 @@ package dev.briefcase.plugins.internal;
 
 import dev.briefcase.plugins.internal.PluginTrust.Trust;
 import dev.briefcase.plugins.internal.PluginTrust.Verdict;
+import dev.briefcase.profile.ProfileMode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -81,7 +82,7 @@ public final class TrustGate implements ResolverHookFactory {
   @Activate
   public TrustGate(BundleContext context, Config config) {
     this(
-        "ga".equals(context.getProperty("briefcase.profile.mode")),
+        ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY)),
         trustDir(
             context.getProperty(TRUST_DIR_PROPERTY),
             config.trust_dir(),

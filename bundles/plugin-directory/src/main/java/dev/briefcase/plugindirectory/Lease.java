@@ -17,6 +17,14 @@ public final class Lease<S> implements AutoCloseable {
     this.open = plugin != null;
   }
 
+  /**
+   * No plugin for this call, as if {@code departedName} had left without a replacement: for a
+   * family that finds the leased plugin unusable and gives up rather than wait.
+   */
+  public static <S> Lease<S> unavailable(String departedName) {
+    return new Lease<>(null, java.util.Objects.requireNonNull(departedName, "departedName"));
+  }
+
   /** The plugin to run the call on, or {@code null}. */
   public Plugin<S> plugin() {
     return plugin;

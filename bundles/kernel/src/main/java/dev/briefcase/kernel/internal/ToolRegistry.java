@@ -247,7 +247,7 @@ public final class ToolRegistry {
    * Lease#unavailable() unavailable} when its connector left without a replacement.
    */
   Lease acquire(String toolId) {
-    while (true) {
+    for (int attempt = 1; ; attempt++) {
       dev.briefcase.plugindirectory.Lease<Slot> lease = connectors.lease(toolId);
       if (lease.plugin() == null) {
         return new Lease(null, lease);
@@ -257,11 +257,20 @@ public final class ToolRegistry {
         return new Lease(tool, lease);
       }
       // the connector stopped listing the tool in a routing newer than the one that leased it:
-      // that routing no longer sends the tool here, so look again
+      // that routing no longer sends the tool here, so look again — a bounded number of times, so
+      // a routing that never catches up costs the call (backend_unavailable), never the thread
+      String leased = lease.plugin().name();
       lease.close();
+      if (attempt >= MAX_REROUTES) {
+        LOG.warn("tool {} stayed routed to {}, which no longer lists it", toolId, leased);
+        return new Lease(null, dev.briefcase.plugindirectory.Lease.unavailable(leased));
+      }
       Thread.yield();
     }
   }
+
+  /** How often one call looks again when its connector stopped listing the tool meanwhile. */
+  static final int MAX_REROUTES = 1000;
 
   /** The bundle symbolic name that owns this tool id, or {@code null} when nobody does. */
   synchronized String owner(String toolId) {

@@ -1,12 +1,14 @@
 package dev.briefcase.itests.distribution;
 
 import static org.junit.Assert.assertEquals;
+import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.itests.common.Distribution;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -16,18 +18,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.Test;
 
 /**
- * kill -9 the runtime while it appends receipts, 20 times over one data directory: every receipt a
- * caller saw acknowledged must be on disk afterwards, and the whole chain must verify.
+ * kill -9 the runtime while it appends receipts, 10 times over one data directory: every receipt a
+ * caller saw acknowledged must be on disk afterwards, and the whole chain must verify. Each trial
+ * pulls the plug only once calls are being acknowledged, so every trial crashes mid-load (a kill
+ * before the first answer proves nothing and only costs a start).
  */
 public class CrashIT {
-  static final int TRIALS = 20;
+  static final int TRIALS = 10;
   static final int CALLERS = 4;
 
   @Test
   public void acknowledgedReceiptsSurviveKillNine() throws Exception {
     Path data = Files.createTempDirectory("briefcase-crash");
     Random random = new Random(42);
-    long acknowledgedTotal = 0;
     for (int trial = 1; trial <= TRIALS; trial++) {
       Distribution d = new Distribution(data).start();
       Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
@@ -58,8 +61,9 @@ public class CrashIT {
         t.start();
         callers.add(t);
       }
+      waitFor(() -> !acknowledged.isEmpty(), "the first acknowledged call", Duration.ofSeconds(30));
       // the scenario, not a wait: let the load run for a random moment, then pull the plug
-      Thread.sleep(150 + random.nextInt(600));
+      Thread.sleep(random.nextInt(400));
       d.kill9();
       running.set(false);
       for (Thread t : callers) {
@@ -71,12 +75,10 @@ public class CrashIT {
         assertTrue(
             "trial " + trial + ": acknowledged receipt " + id + " lost", chain.ids().contains(id));
       }
-      acknowledgedTotal += acknowledged.size();
       System.out.printf(
           "crash trial %d: %d acknowledged, %d receipts on disk, chain verifies%n",
           trial, acknowledged.size(), chain.count());
     }
-    assertTrue("no call was acknowledged in any trial", acknowledgedTotal > 0);
     // and the runtime itself agrees after the last crash
     try (Distribution d = new Distribution(data).start()) {
       Distribution.Answer v = d.post("/v1/receipts/verify", "");

@@ -113,7 +113,7 @@ final class SignerDirectory {
     } else {
       candidates.addAll(autoOrder());
       if (candidates.isEmpty()) {
-        throw new KeyException("backend_unavailable", "no signer backend is available");
+        throw new KeyException(KeyException.BACKEND_UNAVAILABLE, "no signer backend is available");
       }
     }
     return candidates;

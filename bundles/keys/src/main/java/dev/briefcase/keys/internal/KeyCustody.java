@@ -11,7 +11,6 @@ import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.plugindirectory.Lease;
 import dev.briefcase.plugindirectory.Plugin;
-import dev.briefcase.plugindirectory.PluginDirectory;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.Signer;
@@ -246,7 +245,7 @@ public final class KeyCustody implements KeyDirectory {
         // before its service is unregistered, so wait briefly (the stop grace) for the binding to
         // go, then retry once on the successor. The lease is closed first: its unbind drains it.
         if (attempt == 0
-            && PluginDirectory.BACKEND_UNAVAILABLE.equals(e.code())
+            && SignerException.BACKEND_UNAVAILABLE.equals(e.code())
             && signers.replaced(id, used)) {
           continue;
         }

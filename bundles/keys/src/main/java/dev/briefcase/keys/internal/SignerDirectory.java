@@ -79,7 +79,7 @@ final class SignerDirectory {
     Lease<SignerBinding> lease = directory.lease(id);
     if (lease.plugin() == null) {
       throw new KeyException(
-          PluginDirectory.BACKEND_UNAVAILABLE, "signer backend " + id + " is not available");
+          KeyException.BACKEND_UNAVAILABLE, "signer backend " + id + " is not available");
     }
     return lease;
   }

@@ -1,6 +1,6 @@
 /** Human approvals of tool calls: list, approve, deny and watch them. */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package dev.briefcase.approvals;
 
 import org.osgi.annotation.bundle.Export;

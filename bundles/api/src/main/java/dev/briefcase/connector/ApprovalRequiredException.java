@@ -21,7 +21,7 @@ public class ApprovalRequiredException extends ToolException {
    *     contain secrets
    */
   public ApprovalRequiredException(String summary) {
-    super("approval_required", REASON);
+    super(APPROVAL_REQUIRED, REASON);
     String s = summary == null ? "" : summary.replaceAll("[\\r\\n\\t]+", " ").strip();
     this.summary = s.length() <= 200 ? s : s.substring(0, 200);
   }

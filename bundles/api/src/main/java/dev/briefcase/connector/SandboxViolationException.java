@@ -8,6 +8,6 @@ public class SandboxViolationException extends ToolException {
   private static final long serialVersionUID = 1L;
 
   public SandboxViolationException(String message) {
-    super("sandbox_violation", message);
+    super(SANDBOX_VIOLATION, message);
   }
 }

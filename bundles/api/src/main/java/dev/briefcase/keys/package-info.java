@@ -3,7 +3,7 @@
  * held by signer backends. Callers name a role and only ever see handles and public keys.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package dev.briefcase.keys;
 
 import org.osgi.annotation.bundle.Export;

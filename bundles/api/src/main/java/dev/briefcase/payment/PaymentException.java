@@ -1,17 +1,12 @@
 package dev.briefcase.payment;
 
+import dev.briefcase.error.BriefcaseException;
+
 /** A payment was refused or failed, with a stable code; the message holds no proof. */
-public class PaymentException extends Exception {
+public class PaymentException extends BriefcaseException {
   private static final long serialVersionUID = 1L;
 
-  private final String code;
-
   public PaymentException(String code, String message) {
-    super(message);
-    this.code = code;
-  }
-
-  public String code() {
-    return code;
+    super(code, message);
   }
 }

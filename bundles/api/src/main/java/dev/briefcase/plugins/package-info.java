@@ -1,6 +1,6 @@
 /** Plugin lifecycle: list, install, update, start, stop and uninstall plugin bundles at runtime. */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package dev.briefcase.plugins;
 
 import org.osgi.annotation.bundle.Export;

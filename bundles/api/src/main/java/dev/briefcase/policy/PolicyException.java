@@ -1,17 +1,15 @@
 package dev.briefcase.policy;
 
-/** A refused policy text or compilation, with a stable code such as {@code invalid_cedar}. */
-public class PolicyException extends Exception {
+import dev.briefcase.error.BriefcaseException;
+
+/** A refused policy text or compilation, with a stable code such as {@value #INVALID_CEDAR}. */
+public class PolicyException extends BriefcaseException {
   private static final long serialVersionUID = 1L;
 
-  private final String code;
+  /** The policy text is not valid Cedar or does not validate against the schema. */
+  public static final String INVALID_CEDAR = "invalid_cedar";
 
   public PolicyException(String code, String message) {
-    super(message);
-    this.code = code;
-  }
-
-  public String code() {
-    return code;
+    super(code, message);
   }
 }

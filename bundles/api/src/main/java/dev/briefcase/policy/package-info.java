@@ -1,6 +1,6 @@
 /** Policy decisions (Cedar) and policy compiler plugins, which only ever propose. */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package dev.briefcase.policy;
 
 import org.osgi.annotation.bundle.Export;

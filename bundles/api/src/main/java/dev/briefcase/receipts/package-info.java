@@ -3,7 +3,7 @@
  * change.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.briefcase.receipts;
 
 import org.osgi.annotation.bundle.Export;

@@ -57,7 +57,7 @@ public final class SecretBackends {
       String backend = named.trim().toLowerCase(Locale.ROOT);
       if (!ALL.contains(backend)) {
         throw new SecretStoreException(
-            "invalid_secret_backend",
+            SecretStoreException.INVALID_SECRET_BACKEND,
             ENV + " must be keyring, file or memory, not '" + named.trim() + "'");
       }
       return backend;

@@ -1,6 +1,6 @@
 /** Secret store plugins and the Sensitive wrapper that never prints its value. */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package dev.briefcase.secrets;
 
 import org.osgi.annotation.bundle.Export;

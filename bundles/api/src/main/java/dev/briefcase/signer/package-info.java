@@ -1,6 +1,6 @@
 /** Signer plugins: keys held by a backend and used only through handles. */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package dev.briefcase.signer;
 
 import org.osgi.annotation.bundle.Export;

@@ -73,8 +73,6 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private static final int TOKEN_BYTES = 32;
   private static final int MAX_TOKEN_CHARS = 128;
   private static final int MAX_BUCKETS = 10_000;
-  static final String TOO_MANY_PENDING = "too_many_pending_approvals";
-  static final String RATE_LIMITED = "approval_rate_limited";
 
   @ObjectClassDefinition(
       name = "Briefcase approvals",
@@ -287,13 +285,15 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       if (pendingCount(principal, nowMs) >= limits.maxPendingPerPrincipal()) {
         LOG.debug("approval refused: too many pending for one principal");
         throw new ApprovalException(
-            TOO_MANY_PENDING, "too many pending approvals for this caller; wait for a decision");
+            ApprovalException.TOO_MANY_PENDING,
+            "too many pending approvals for this caller; wait for a decision");
       }
       String door = door(principal);
       if (doorPendingCount(door, nowMs) >= limits.maxPendingPerDoor()) {
         LOG.debug("approval refused: too many pending for one door");
         throw new ApprovalException(
-            TOO_MANY_PENDING, "too many pending approvals for this door; wait for a decision");
+            ApprovalException.TOO_MANY_PENDING,
+            "too many pending approvals for this door; wait for a decision");
       }
       // both buckets are refilled and checked before either is charged, so a refusal costs none
       double[] mine =
@@ -307,11 +307,13 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
               nowMs);
       if (mine[0] < 1) {
         LOG.debug("approval refused: creation rate limit for one principal");
-        throw new ApprovalException(RATE_LIMITED, "approval requests are coming too fast");
+        throw new ApprovalException(
+            ApprovalException.RATE_LIMITED, "approval requests are coming too fast");
       }
       if (theirs[0] < 1) {
         LOG.debug("approval refused: creation rate limit for one door");
-        throw new ApprovalException(RATE_LIMITED, "approval requests are coming too fast");
+        throw new ApprovalException(
+            ApprovalException.RATE_LIMITED, "approval requests are coming too fast");
       }
       mine[0] -= 1;
       theirs[0] -= 1;
@@ -561,7 +563,7 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     }
     if (ApprovalRequest.MOBILE_SIGNER.equals(r.kind())) {
       throw new ApprovalException(
-          "signer_required", "this approval must be granted on the paired signer");
+          ApprovalException.SIGNER_REQUIRED, "this approval must be granted on the paired signer");
     }
     return decide(r, ApprovalRequest.APPROVED, surface, "approval.approved", null);
   }
@@ -571,7 +573,7 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
     ApprovalRequest r = decidable(id);
     if (ApprovalRequest.MOBILE_SIGNER.equals(r.kind())) {
       throw new ApprovalException(
-          "signer_required", "this approval must be granted on the paired signer");
+          ApprovalException.SIGNER_REQUIRED, "this approval must be granted on the paired signer");
     }
     String token = newToken();
     if (ApprovalRequest.APPROVED.equals(r.state())) {
@@ -587,7 +589,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
                 clock.millis());
       }
       if (rows != 1) {
-        throw new ApprovalException("already_decided", "this approval was used or has expired");
+        throw new ApprovalException(
+            ApprovalException.ALREADY_DECIDED, "this approval was used or has expired");
       }
       return new ApprovalGrant(r, Sensitive.of(token));
     }
@@ -624,10 +627,12 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private ApprovalRequest decidable(String id) throws ApprovalException {
     ApprovalRequest r = get(id).orElse(null);
     if (r == null || ApprovalRequest.EXPIRED.equals(r.state())) {
-      throw new ApprovalException("not_found", "no such approval, or it has expired");
+      throw new ApprovalException(
+          ApprovalException.NOT_FOUND, "no such approval, or it has expired");
     }
     if (ApprovalRequest.CONSUMED.equals(r.state())) {
-      throw new ApprovalException("already_decided", "this approval has already been used");
+      throw new ApprovalException(
+          ApprovalException.ALREADY_DECIDED, "this approval has already been used");
     }
     return r;
   }
@@ -636,7 +641,7 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
       ApprovalRequest r, String state, String actor, String event, String tokenHash)
       throws ApprovalException {
     if (actor == null || actor.isBlank() || actor.length() > 128) {
-      throw new ApprovalException("invalid_request", "an actor is required");
+      throw new ApprovalException(ApprovalException.INVALID_REQUEST, "an actor is required");
     }
     long now = clock.millis();
     int rows;
@@ -654,7 +659,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
               r.id(),
               now);
       if (rows != 1) {
-        throw new ApprovalException("already_decided", "this approval was decided or has expired");
+        throw new ApprovalException(
+            ApprovalException.ALREADY_DECIDED, "this approval was decided or has expired");
       }
       // receipted before anyone can learn of the decision; without its receipt it is undone
       // (the retry match and consume run under this lock, so nothing uses it meanwhile)
@@ -693,7 +699,8 @@ public final class ApprovalBook implements ApprovalService, ApprovalWatch {
           state);
       LOG.error("approval {} not decided: its receipt could not be written", r.id());
       throw new ApprovalException(
-          "receipt_failed", "the decision was not recorded: its receipt could not be written");
+          ApprovalException.RECEIPT_FAILED,
+          "the decision was not recorded: its receipt could not be written");
     }
   }
 

@@ -14,6 +14,7 @@ import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.policy.PolicyQuery;
@@ -124,7 +125,7 @@ public final class ToolCallPipeline implements ToolCallService {
       // Any step, any Throwable (a connector's Error, a library's checked exception thrown
       // sneakily): the attempt still gets its error receipt and the caller a stable answer.
       LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
-      return error(attempt, "internal_error");
+      return error(attempt, BriefcaseException.INTERNAL_ERROR);
     } finally {
       closeBudget(attempt);
     }
@@ -213,7 +214,7 @@ public final class ToolCallPipeline implements ToolCallService {
               + " is not available");
     }
     if (tool == null) {
-      return deny(attempt, "unknown_tool");
+      return deny(attempt, ToolException.UNKNOWN_TOOL);
     }
     attempt.tool = tool;
     attempt.spec = tool.spec();
@@ -514,7 +515,7 @@ public final class ToolCallPipeline implements ToolCallService {
       // flood limits: the call is denied and receipted, no approval is recorded
       return deny(attempt, e.code());
     }
-    attempt.decision = "approval_required";
+    attempt.decision = ToolException.APPROVAL_REQUIRED;
     attempt.reason = reason;
     attempt.approval = approval;
     Receipt receipt = receipts.append(attempt.event(clock.instant()));

@@ -42,7 +42,8 @@ final class DpopProofBuilder {
   /** {@code htm} if it is an HTTP method in upper case. */
   static String checkMethod(String htm) throws KeyException {
     if (htm == null || !METHOD.matcher(htm).matches()) {
-      throw new KeyException("invalid_request", "htm must be an HTTP method in upper case");
+      throw new KeyException(
+          KeyException.INVALID_REQUEST, "htm must be an HTTP method in upper case");
     }
     return htm;
   }
@@ -50,7 +51,7 @@ final class DpopProofBuilder {
   /** RFC 9449 htu: the request URI without query and fragment; http(s) and absolute only. */
   static String htu(String htu) throws KeyException {
     if (htu == null || htu.length() > 2048) {
-      throw new KeyException("invalid_request", "htu must be an absolute http(s) URI");
+      throw new KeyException(KeyException.INVALID_REQUEST, "htu must be an absolute http(s) URI");
     }
     try {
       URI u = new URI(htu);
@@ -58,12 +59,12 @@ final class DpopProofBuilder {
       if (!(scheme.equals("https") || scheme.equals("http"))
           || u.getRawAuthority() == null
           || u.getRawUserInfo() != null) {
-        throw new KeyException("invalid_request", "htu must be an absolute http(s) URI");
+        throw new KeyException(KeyException.INVALID_REQUEST, "htu must be an absolute http(s) URI");
       }
       String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
       return scheme + "://" + u.getRawAuthority() + path;
     } catch (URISyntaxException e) {
-      throw new KeyException("invalid_request", "htu must be an absolute http(s) URI");
+      throw new KeyException(KeyException.INVALID_REQUEST, "htu must be an absolute http(s) URI");
     }
   }
 

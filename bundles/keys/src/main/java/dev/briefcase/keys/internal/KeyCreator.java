@@ -45,7 +45,7 @@ final class KeyCreator {
       if (!hardware && settings.refusesSoftware()) {
         last =
             new KeyException(
-                "software_keys_refused",
+                KeyException.SOFTWARE_KEYS_REFUSED,
                 "software keys are refused in the ga profile unless"
                     + " BRIEFCASE_ALLOW_SOFTWARE_KEYS=1");
         continue;
@@ -74,7 +74,7 @@ final class KeyCreator {
         last = e;
       } catch (RuntimeException e) {
         LOG.warn("signer {} failed creating a key: {}", b.id(), e.toString());
-        last = new KeyException("signer_error", "signer " + b.id() + " failed");
+        last = new KeyException(KeyException.SIGNER_ERROR, "signer " + b.id() + " failed");
       }
     }
     throw last;

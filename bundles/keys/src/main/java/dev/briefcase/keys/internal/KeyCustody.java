@@ -11,7 +11,6 @@ import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.plugindirectory.Lease;
 import dev.briefcase.plugindirectory.Plugin;
-import dev.briefcase.plugindirectory.PluginDirectory;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.Signer;
@@ -136,7 +135,8 @@ public final class KeyCustody implements KeyDirectory {
       return null;
     }
     if (!BACKEND_ID.matcher(backend).matches()) {
-      throw new KeyException("invalid_backend", "backend must match [A-Za-z0-9._-]{1,64}");
+      throw new KeyException(
+          KeyException.INVALID_BACKEND, "backend must match [A-Za-z0-9._-]{1,64}");
     }
     return backend;
   }
@@ -160,7 +160,8 @@ public final class KeyCustody implements KeyDirectory {
     checkBackend(backend);
     synchronized (changes) {
       if (roles.get(role) != null) {
-        throw new KeyException("key_exists", "role " + role + " already has a key; rotate it");
+        throw new KeyException(
+            KeyException.KEY_EXISTS, "role " + role + " already has a key; rotate it");
       }
       KeyInfo k = creator.generate(role, alg, backend);
       roles.put(k);
@@ -177,7 +178,7 @@ public final class KeyCustody implements KeyDirectory {
     synchronized (changes) {
       KeyInfo old = roles.get(role);
       if (old == null) {
-        throw new KeyException("key_not_found", "role " + role + " has no key");
+        throw new KeyException(KeyException.KEY_NOT_FOUND, "role " + role + " has no key");
       }
       KeyAlgorithm alg = algorithm == null ? old.handle().algorithm() : algorithm;
       RoleTable.checkAlgorithm(role, alg);
@@ -194,7 +195,7 @@ public final class KeyCustody implements KeyDirectory {
     synchronized (changes) {
       KeyInfo old = roles.get(role);
       if (old == null) {
-        throw new KeyException("key_not_found", "role " + role + " has no key");
+        throw new KeyException(KeyException.KEY_NOT_FOUND, "role " + role + " has no key");
       }
       roles.remove(role);
       lifecycle.record("delete", null, old, actor);
@@ -222,7 +223,7 @@ public final class KeyCustody implements KeyDirectory {
   @Override
   public byte[] sign(String role, byte[] message) throws KeyException {
     if (message == null) {
-      throw new KeyException("invalid_request", "message is required");
+      throw new KeyException(KeyException.INVALID_REQUEST, "message is required");
     }
     return signWith(ensure(role), message);
   }
@@ -230,7 +231,7 @@ public final class KeyCustody implements KeyDirectory {
   private byte[] signWith(KeyInfo k, byte[] message) throws KeyException {
     if (!k.hardwareBacked() && settings.refusesSoftware()) {
       throw new KeyException(
-          "software_keys_refused",
+          KeyException.SOFTWARE_KEYS_REFUSED,
           "role " + k.role() + " is in software; refused in the ga profile");
     }
     String id = k.handle().signerId();
@@ -244,14 +245,17 @@ public final class KeyCustody implements KeyDirectory {
         // before its service is unregistered, so wait briefly (the stop grace) for the binding to
         // go, then retry once on the successor. The lease is closed first: its unbind drains it.
         if (attempt == 0
-            && PluginDirectory.BACKEND_UNAVAILABLE.equals(e.code())
+            && SignerException.BACKEND_UNAVAILABLE.equals(e.code())
             && signers.replaced(id, used)) {
           continue;
         }
         throw new KeyException(e.code(), e.getMessage());
+      } catch (KeyException e) {
+        // the binding's own refusal (a signer that did not activate) keeps its code
+        throw e;
       } catch (RuntimeException e) {
         LOG.warn("signer {} failed: {}", id, e.toString());
-        throw new KeyException("signer_error", "signer " + id + " failed");
+        throw new KeyException(KeyException.SIGNER_ERROR, "signer " + id + " failed");
       }
     }
   }

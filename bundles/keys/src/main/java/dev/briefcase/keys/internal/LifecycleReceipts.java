@@ -2,10 +2,8 @@ package dev.briefcase.keys.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.keys.KeyException;
 import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.receipts.ReceiptLog;
-import dev.briefcase.signer.SignerException;
 import java.time.Clock;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -70,7 +68,7 @@ final class LifecycleReceipts {
     }
     try {
       return b.signer().delete(old.handle());
-    } catch (SignerException | KeyException | RuntimeException e) {
+    } catch (RuntimeException e) {
       LOG.warn("old key {} of role {} not destroyed: {}", old.handle().keyId(), old.role(), e);
       return false;
     }

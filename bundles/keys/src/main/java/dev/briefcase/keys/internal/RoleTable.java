@@ -63,7 +63,7 @@ final class RoleTable {
   /** {@code role} if it is {@code identity}, {@code pop} or {@code dpop:<server>}. */
   static String checkRole(String role) throws KeyException {
     if (role == null) {
-      throw new KeyException("invalid_role", "role is required");
+      throw new KeyException(KeyException.INVALID_ROLE, "role is required");
     }
     if (role.equals(KeyDirectory.IDENTITY) || role.equals(KeyDirectory.POP)) {
       return role;
@@ -73,7 +73,8 @@ final class RoleTable {
       return role;
     }
     throw new KeyException(
-        "invalid_role", "role must be identity, pop or dpop:<server> ([A-Za-z0-9._-]{1,64})");
+        KeyException.INVALID_ROLE,
+        "role must be identity, pop or dpop:<server> ([A-Za-z0-9._-]{1,64})");
   }
 
   static KeyAlgorithm defaultAlgorithm(String role) {
@@ -82,7 +83,7 @@ final class RoleTable {
 
   static void checkAlgorithm(String role, KeyAlgorithm algorithm) throws KeyException {
     if (KeyDirectory.IDENTITY.equals(role) && algorithm != KeyAlgorithm.ED25519) {
-      throw new KeyException("invalid_algorithm", "the identity key is Ed25519");
+      throw new KeyException(KeyException.INVALID_ALGORITHM, "the identity key is Ed25519");
     }
   }
 

@@ -47,7 +47,8 @@ final class SignerBinding {
             s = null;
           }
           if (s == null) {
-            throw new KeyException("backend_unavailable", "signer " + id + " did not activate");
+            throw new KeyException(
+                KeyException.BACKEND_UNAVAILABLE, "signer " + id + " did not activate");
           }
           signer = s;
         }
@@ -60,7 +61,7 @@ final class SignerBinding {
   boolean hardwareBacked() {
     try {
       return signer().hardwareBacked();
-    } catch (KeyException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return false;
     }
   }

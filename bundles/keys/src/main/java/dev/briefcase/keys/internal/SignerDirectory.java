@@ -79,7 +79,7 @@ final class SignerDirectory {
     Lease<SignerBinding> lease = directory.lease(id);
     if (lease.plugin() == null) {
       throw new KeyException(
-          PluginDirectory.BACKEND_UNAVAILABLE, "signer backend " + id + " is not available");
+          KeyException.BACKEND_UNAVAILABLE, "signer backend " + id + " is not available");
     }
     return lease;
   }
@@ -113,7 +113,7 @@ final class SignerDirectory {
     } else {
       candidates.addAll(autoOrder());
       if (candidates.isEmpty()) {
-        throw new KeyException("backend_unavailable", "no signer backend is available");
+        throw new KeyException(KeyException.BACKEND_UNAVAILABLE, "no signer backend is available");
       }
     }
     return candidates;

@@ -104,7 +104,7 @@ public final class PluginManager implements PluginService {
       work.run(shelf);
     } catch (IOException | IllegalArgumentException e) {
       throw new PluginException(
-          "storage_failed",
+          PluginException.STORAGE_FAILED,
           "the plugin could not be kept for restarts: " + oneLine(e.getMessage()));
     }
   }
@@ -154,9 +154,15 @@ public final class PluginManager implements PluginService {
     for (Bundle b : context.getBundles()) {
       if (nameVersion[0].equals(b.getSymbolicName())) {
         lifecycle.refused(
-            "install", nameVersion, bytes, actor, "already_installed", verdict, source);
+            "install",
+            nameVersion,
+            bytes,
+            actor,
+            PluginException.ALREADY_INSTALLED,
+            verdict,
+            source);
         throw new PluginException(
-            "already_installed", nameVersion[0] + " is installed; update it instead");
+            PluginException.ALREADY_INSTALLED, nameVersion[0] + " is installed; update it instead");
       }
     }
     Bundle bundle;
@@ -164,8 +170,9 @@ public final class PluginManager implements PluginService {
       bundle =
           context.installBundle(LOCATION_PREFIX + nameVersion[0], new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
-      lifecycle.refused("install", nameVersion, bytes, actor, "invalid_bundle", verdict, source);
-      throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
+      lifecycle.refused(
+          "install", nameVersion, bytes, actor, PluginException.INVALID_BUNDLE, verdict, source);
+      throw new PluginException(PluginException.INVALID_BUNDLE, oneLine(e.getMessage()));
     }
     gate.remember(bundle.getBundleId(), verdict);
     refuseOtherView("install", bundle, bytes, nameVersion, verdict, actor, source);
@@ -186,8 +193,9 @@ public final class PluginManager implements PluginService {
             "install", nameVersion, bytes, actor, installed.trust().wire(), installed, source);
         throw untrusted(nameVersion[0], installed);
       }
-      lifecycle.refused("install", nameVersion, bytes, actor, "start_failed", verdict, source);
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      lifecycle.refused(
+          "install", nameVersion, bytes, actor, PluginException.START_FAILED, verdict, source);
+      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
     }
     try {
       shelve(s -> s.put(nameVersion[0], bytes));
@@ -236,9 +244,9 @@ public final class PluginManager implements PluginService {
       throws PluginException {
     Bundle bundle = plugin(bundleId);
     if (!nameVersion[0].equals(bundle.getSymbolicName())) {
-      lifecycle.refused("update", nameVersion, bytes, actor, "name_mismatch", null);
+      lifecycle.refused("update", nameVersion, bytes, actor, PluginException.NAME_MISMATCH, null);
       throw new PluginException(
-          "name_mismatch",
+          PluginException.NAME_MISMATCH,
           "the new bundle is " + nameVersion[0] + ", not " + bundle.getSymbolicName());
     }
     checkTrust("update", nameVersion, bytes, verdict, actor, null);
@@ -248,8 +256,8 @@ public final class PluginManager implements PluginService {
       bundle.update(new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
       gate.remember(bundleId, previous);
-      lifecycle.refused("update", nameVersion, bytes, actor, "start_failed", verdict);
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      lifecycle.refused("update", nameVersion, bytes, actor, PluginException.START_FAILED, verdict);
+      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
     }
     refuseOtherView("update", bundle, bytes, nameVersion, verdict, actor, null);
     shelve(s -> s.put(nameVersion[0], bytes));
@@ -282,7 +290,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.start();
     } catch (BundleException e) {
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), false));
     lifecycle.write(
@@ -302,7 +310,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.stop();
     } catch (BundleException e) {
-      throw new PluginException("stop_failed", oneLine(e.getMessage()));
+      throw new PluginException(PluginException.STOP_FAILED, oneLine(e.getMessage()));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), true));
     lifecycle.write(
@@ -325,7 +333,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.uninstall();
     } catch (BundleException e) {
-      throw new PluginException("stop_failed", oneLine(e.getMessage()));
+      throw new PluginException(PluginException.STOP_FAILED, oneLine(e.getMessage()));
     }
     gate.forget(bundleId);
     shelve(s -> s.remove(name));
@@ -336,11 +344,12 @@ public final class PluginManager implements PluginService {
   private Bundle plugin(long bundleId) throws PluginException {
     Bundle bundle = context.getBundle(bundleId);
     if (bundle == null) {
-      throw new PluginException("not_found", "no bundle with id " + bundleId);
+      throw new PluginException(PluginException.NOT_FOUND, "no bundle with id " + bundleId);
     }
     if (isCore(bundle)) {
       throw new PluginException(
-          "core_bundle", bundle.getSymbolicName() + " is part of the core deployment");
+          PluginException.CORE_BUNDLE,
+          bundle.getSymbolicName() + " is part of the core deployment");
     }
     return bundle;
   }
@@ -543,11 +552,11 @@ public final class PluginManager implements PluginService {
     try (jar) {
       byte[] bytes = jar.readNBytes(MAX_BUNDLE_BYTES + 1);
       if (bytes.length > MAX_BUNDLE_BYTES) {
-        throw new PluginException("invalid_bundle", "bundle exceeds 64 MiB");
+        throw new PluginException(PluginException.INVALID_BUNDLE, "bundle exceeds 64 MiB");
       }
       return bytes;
     } catch (IOException e) {
-      throw new PluginException("invalid_bundle", "bundle could not be read");
+      throw new PluginException(PluginException.INVALID_BUNDLE, "bundle could not be read");
     }
   }
 
@@ -569,7 +578,8 @@ public final class PluginManager implements PluginService {
             : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
     if (name == null || name.isBlank()) {
       lifecycle.refused("install", null, bytes, "unknown", "invalid_bundle", null, source);
-      throw new PluginException("invalid_bundle", "not an OSGi bundle: no Bundle-SymbolicName");
+      throw new PluginException(
+          PluginException.INVALID_BUNDLE, "not an OSGi bundle: no Bundle-SymbolicName");
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);
     return new String[] {name.split(";")[0].trim(), version == null ? "0.0.0" : version.trim()};

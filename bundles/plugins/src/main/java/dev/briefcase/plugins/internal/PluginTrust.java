@@ -1,5 +1,6 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.plugins.PluginException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -88,7 +89,7 @@ final class PluginTrust {
       return switch (this) {
         case MALFORMED -> ZipLayout.MALFORMED;
         case TOO_LARGE -> ZipLayout.TOO_LARGE;
-        default -> "untrusted_plugin";
+        default -> PluginException.UNTRUSTED_PLUGIN;
       };
     }
 

@@ -1,5 +1,6 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.plugins.PluginException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -49,10 +50,10 @@ import java.util.zip.ZipFile;
  */
 final class ZipLayout {
   /** Refusal code for a zip whose views disagree or that is not a plain zip. */
-  static final String MALFORMED = "malformed_plugin";
+  static final String MALFORMED = PluginException.MALFORMED_PLUGIN;
 
   /** Refusal code for a zip over the entry-count or inflated-size cap. */
-  static final String TOO_LARGE = "plugin_too_large";
+  static final String TOO_LARGE = PluginException.PLUGIN_TOO_LARGE;
 
   /** At most this many entries (well below ZIP64's 65,535). */
   static final int MAX_ENTRIES = 10_000;

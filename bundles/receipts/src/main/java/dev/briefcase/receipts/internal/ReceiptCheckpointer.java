@@ -376,7 +376,7 @@ public final class ReceiptCheckpointer {
   private Receipt sign(Head head, long now) {
     KeyDirectory kd = directory.get();
     if (kd == null) {
-      failed(head, "backend_unavailable", "no key directory is available", now);
+      failed(head, KeyException.BACKEND_UNAVAILABLE, "no key directory is available", now);
       return null;
     }
     Checkpoint.Fields signed;
@@ -430,7 +430,7 @@ public final class ReceiptCheckpointer {
       failed(head, e.code(), e.getMessage(), now);
       return null;
     } catch (IllegalArgumentException e) {
-      failed(head, "unsupported_algorithm", e.getMessage(), now);
+      failed(head, KeyException.UNSUPPORTED_ALGORITHM, e.getMessage(), now);
       return null;
     }
     ObjectNode event = Checkpoint.event(Instant.now().toString(), signed);
@@ -438,7 +438,7 @@ public final class ReceiptCheckpointer {
     try {
       written = log.append(event);
     } catch (ReceiptException e) {
-      failed(head, "receipt_failed", e.getMessage(), now);
+      failed(head, ReceiptException.RECEIPT_FAILED, e.getMessage(), now);
       return null;
     }
     signedSeq = head.id();

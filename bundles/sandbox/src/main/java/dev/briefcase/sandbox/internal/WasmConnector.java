@@ -63,7 +63,8 @@ final class WasmConnector implements Connector {
     try {
       content = json.readTree(out);
     } catch (IOException e) {
-      throw new ToolException("wasm_output_invalid", "wasm_output_invalid: result is not JSON");
+      throw new ToolException(
+          ToolException.WASM_OUTPUT_INVALID, "wasm_output_invalid: result is not JSON");
     }
     return ToolResult.of(content, "wasm:" + invocation.toolId());
   }

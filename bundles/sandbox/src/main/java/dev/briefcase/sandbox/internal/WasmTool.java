@@ -117,7 +117,8 @@ public final class WasmTool {
     try {
       this.module = Parser.parse(wasm);
     } catch (ChicoryException | IllegalArgumentException e) {
-      throw new ToolException("wasm_module_invalid", "wasm_module_invalid: not a valid module");
+      throw new ToolException(
+          ToolException.WASM_MODULE_INVALID, "wasm_module_invalid: not a valid module");
     }
     checkImports(module);
     checkMemory(module.memorySection().orElse(null));
@@ -206,6 +207,9 @@ public final class WasmTool {
       throw new SandboxViolationException(v.getMessage());
     } catch (ApprovalNeeded a) {
       throw new ApprovalRequiredException(a.getMessage());
+    } catch (ToolException e) {
+      // already coded (invalid output, a module that does not instantiate): keep its code
+      throw e;
     } catch (RuntimeException | StackOverflowError e) {
       throw translate(e);
     } finally {
@@ -288,7 +292,8 @@ public final class WasmTool {
       }
       return json.writeValueAsString(node);
     } catch (IOException e) {
-      throw new ToolException("wasm_output_invalid", "wasm_output_invalid: result is not JSON");
+      throw new ToolException(
+          ToolException.WASM_OUTPUT_INVALID, "wasm_output_invalid: result is not JSON");
     }
   }
 
@@ -309,7 +314,8 @@ public final class WasmTool {
       return new SandboxViolationException("trap: " + oneLine(e.getMessage()));
     }
     // A host-side bug, not the guest's doing: keep it out of the sandbox_violation code.
-    return new ToolException("wasm_runtime_error", "wasm_runtime_error: " + e.getClass().getName());
+    return new ToolException(
+        ToolException.WASM_RUNTIME_ERROR, "wasm_runtime_error: " + e.getClass().getName());
   }
 
   private static String oneLine(String s) {
@@ -337,7 +343,8 @@ public final class WasmTool {
 
   private void checkMemory(MemorySection memories) throws ToolException {
     if (memories == null || memories.memoryCount() != 1) {
-      throw new ToolException("wasm_module_invalid", "wasm_module_invalid: needs one memory");
+      throw new ToolException(
+          ToolException.WASM_MODULE_INVALID, "wasm_module_invalid: needs one memory");
     }
     if (memories.getMemory(0).limits().initialPages() > limits.maxMemoryPages()) {
       throw new SandboxViolationException("memory limit exceeded");
@@ -354,7 +361,7 @@ public final class WasmTool {
     }
     if (!memory || !run) {
       throw new ToolException(
-          "wasm_module_invalid", "wasm_module_invalid: must export memory and run");
+          ToolException.WASM_MODULE_INVALID, "wasm_module_invalid: must export memory and run");
     }
   }
 

@@ -87,6 +87,25 @@ public class WasmToolTest {
     void run() throws ToolException;
   }
 
+  @Test
+  public void outputThatIsNotJsonKeepsItsOwnCode() throws Exception {
+    // returns the 8 bytes "not json" from a data segment: the result check, not a trap, refuses it
+    String wat =
+        "(module (memory (export \"memory\") 1)"
+            + " (data (i32.const 32768) \"not json\")"
+            + " (func (export \"run\") (param i32 i32) (result i64)"
+            + " (i64.or (i64.shl (i64.const 8) (i64.const 32)) (i64.const 32768))))";
+    WasmTool t = tool(wat, denyAll());
+    try {
+      t.run("{}");
+      fail("non-JSON output was accepted");
+    } catch (SandboxViolationException e) {
+      fail("not a sandbox violation: " + e.getMessage());
+    } catch (ToolException e) {
+      assertEquals(e.getMessage(), ToolException.WASM_OUTPUT_INVALID, e.code());
+    }
+  }
+
   // --- happy paths ---
 
   @Test

@@ -2,6 +2,7 @@ package dev.briefcase.console.internal;
 
 import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.budgets.Budget;
+import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.receipts.Receipt;
 import dev.briefcase.receipts.VerifyResult;
@@ -73,7 +74,7 @@ public final class BriefcaseCommands {
   public String plugin(String action, long bundleId) throws ConsoleException {
     try {
       return pluginAction(action, bundleId);
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       throw coded(e);
     }
   }
@@ -101,7 +102,7 @@ public final class BriefcaseCommands {
     }
     try (InputStream in = Files.newInputStream(Path.of(jar))) {
       return line("updated", actions.update(bundleId, in, actor));
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       throw coded(e);
     }
   }
@@ -139,7 +140,7 @@ public final class BriefcaseCommands {
     ApprovalGrant g;
     try {
       g = actions.grant(id, actor);
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       throw coded(e);
     }
     // the operator at the shell is the approver: the one place the token is shown
@@ -160,13 +161,13 @@ public final class BriefcaseCommands {
   private ApprovalRequest decide(String id, boolean approve) throws ConsoleException {
     try {
       return actions.decide(id, approve, actor);
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       throw coded(e);
     }
   }
 
   /** The same refusal with its stable code in front of the message, as Gogo prints only that. */
-  private static ConsoleException coded(ConsoleException e) {
+  private static ConsoleException coded(BriefcaseException e) {
     return new ConsoleException(e.code(), e.code() + ": " + e.getMessage());
   }
 

@@ -7,12 +7,10 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.Budget;
 import dev.briefcase.budgets.BudgetService;
-import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.receipts.Receipt;
@@ -84,35 +82,19 @@ public final class ConsoleActions {
   }
 
   PluginInfo start(long bundleId, String actor) throws ConsoleException {
-    try {
-      return need(plugins, "plugin service").start(bundleId, actor);
-    } catch (PluginException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    return need(plugins, "plugin service").start(bundleId, actor);
   }
 
   PluginInfo stop(long bundleId, String actor) throws ConsoleException {
-    try {
-      return need(plugins, "plugin service").stop(bundleId, actor);
-    } catch (PluginException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    return need(plugins, "plugin service").stop(bundleId, actor);
   }
 
   PluginInfo update(long bundleId, InputStream jar, String actor) throws ConsoleException {
-    try {
-      return need(plugins, "plugin service").update(bundleId, jar, actor);
-    } catch (PluginException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    return need(plugins, "plugin service").update(bundleId, jar, actor);
   }
 
   void uninstall(long bundleId, String actor) throws ConsoleException {
-    try {
-      need(plugins, "plugin service").uninstall(bundleId, actor);
-    } catch (PluginException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    need(plugins, "plugin service").uninstall(bundleId, actor);
   }
 
   List<ApprovalRequest> pendingApprovals() throws ConsoleException {
@@ -131,11 +113,7 @@ public final class ConsoleActions {
       throw new ConsoleException("invalid_request", "an approval id is required");
     }
     ApprovalService service = need(approvals, "approval service");
-    try {
-      return service.deny(approvalId, actor);
-    } catch (ApprovalException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    return service.deny(approvalId, actor);
   }
 
   /**
@@ -147,11 +125,7 @@ public final class ConsoleActions {
       throw new ConsoleException("invalid_request", "an approval id is required");
     }
     ApprovalService service = need(approvals, "approval service");
-    try {
-      return service.grant(approvalId, actor);
-    } catch (ApprovalException e) {
-      throw new ConsoleException(e.code(), e.getMessage());
-    }
+    return service.grant(approvalId, actor);
   }
 
   List<Receipt> receipts(int limit) throws ConsoleException {

@@ -1,5 +1,6 @@
 package dev.briefcase.console.internal;
 
+import dev.briefcase.error.BriefcaseException;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -66,7 +67,7 @@ abstract class Page extends AbstractServlet {
     Flash flash;
     try {
       flash = new Flash(true, act(req, "console:" + user));
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       flash = new Flash(false, e.code() + ": " + e.getMessage());
     }
     req.setAttribute(FLASH, flash);
@@ -91,7 +92,7 @@ abstract class Page extends AbstractServlet {
     }
     try {
       render(req, out, user(req));
-    } catch (ConsoleException e) {
+    } catch (BriefcaseException e) {
       out.println(
           "<p id=\"briefcase-error\" class=\"statline ui-state-error\">"
               + Html.text(e.code() + ": " + e.getMessage())

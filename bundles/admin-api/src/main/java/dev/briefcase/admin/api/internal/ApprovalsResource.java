@@ -6,7 +6,6 @@ import static dev.briefcase.admin.api.internal.Requests.wrap;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.tools.ApprovalRequest;
@@ -52,22 +51,18 @@ final class ApprovalsResource implements Router.Resource {
   private void decide(Exchange ex, String id, boolean approve) throws IOException, HttpError {
     ApprovalService service = need(backends.approvals(), "approvals");
     Requests.drain(ex);
-    try {
-      ObjectNode o = Views.JSON.createObjectNode();
-      if (approve) {
-        // the token goes to the approver only: this answer, never a receipt, stream or log
-        ApprovalGrant g = service.grant(id, "admin-api");
-        o.put("approval_id", g.request().id());
-        o.put("approval_token", g.token().reveal());
-        o.put("state", g.request().state());
-      } else {
-        ApprovalRequest r = service.deny(id, "admin-api");
-        o.put("approval_id", r.id());
-        o.put("state", r.state());
-      }
-      ex.send(200, o);
-    } catch (ApprovalException e) {
-      throw new HttpError(e.code(), e.getMessage());
+    ObjectNode o = Views.JSON.createObjectNode();
+    if (approve) {
+      // the token goes to the approver only: this answer, never a receipt, stream or log
+      ApprovalGrant g = service.grant(id, "admin-api");
+      o.put("approval_id", g.request().id());
+      o.put("approval_token", g.token().reveal());
+      o.put("state", g.request().state());
+    } else {
+      ApprovalRequest r = service.deny(id, "admin-api");
+      o.put("approval_id", r.id());
+      o.put("state", r.state());
     }
+    ex.send(200, o);
   }
 }

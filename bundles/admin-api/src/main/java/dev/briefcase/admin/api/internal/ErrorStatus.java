@@ -1,12 +1,21 @@
 package dev.briefcase.admin.api.internal;
 
+import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.error.BriefcaseException;
+import dev.briefcase.keys.KeyException;
+import dev.briefcase.plugins.PluginException;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.secrets.SecretStoreException;
+import dev.briefcase.signer.SignerException;
+import dev.briefcase.store.StoreException;
 import java.util.Map;
 
 /**
  * The one table from error code to HTTP status for every admin route, whichever service raised the
- * code. A code the table does not name is a refusal of the request (400): services invent refusal
- * codes (plugin trust verdicts, budget checks, Cedar validation), while the server-side failures
- * they can report are all named here.
+ * code ({@link dev.briefcase.error.BriefcaseException#code()} or the API's own {@link HttpError}).
+ * A code the table does not name is a refusal of the request (400); the codes the API families
+ * declare are named here with their constants, and {@code ErrorStatusTest} checks that every
+ * declared code either is in the table or is listed there as a client error.
  */
 final class ErrorStatus {
   /** The status of a code the table does not name. */
@@ -16,53 +25,58 @@ final class ErrorStatus {
       Map.ofEntries(
           // the listener and the request itself
           Map.entry("unauthorized", 401),
-          Map.entry("not_found", 404),
+          Map.entry(BriefcaseException.NOT_FOUND, 404),
           Map.entry("method_not_allowed", 405),
           Map.entry("invalid_host", 421),
           Map.entry("body_too_large", 413),
-          Map.entry("plugin_too_large", 413),
+          Map.entry(PluginException.PLUGIN_TOO_LARGE, 413),
           // who may do it
-          Map.entry("core_bundle", 403),
-          Map.entry("signer_required", 403),
-          Map.entry("software_keys_refused", 403),
+          Map.entry(PluginException.CORE_BUNDLE, 403),
+          Map.entry(ApprovalException.SIGNER_REQUIRED, 403),
+          Map.entry(KeyException.SOFTWARE_KEYS_REFUSED, 403),
           Map.entry("fetch_refused", 403),
-          Map.entry("key_not_found", 404),
+          Map.entry(KeyException.KEY_NOT_FOUND, 404),
           // the state does not allow it
-          Map.entry("already_installed", 409),
-          Map.entry("name_mismatch", 409),
-          Map.entry("key_exists", 409),
-          Map.entry("already_decided", 409),
-          Map.entry("too_many_pending_approvals", 409),
-          Map.entry("approval_rate_limited", 409),
+          Map.entry(PluginException.ALREADY_INSTALLED, 409),
+          Map.entry(PluginException.NAME_MISMATCH, 409),
+          Map.entry(KeyException.KEY_EXISTS, 409),
+          Map.entry(ApprovalException.ALREADY_DECIDED, 409),
+          Map.entry(ApprovalException.TOO_MANY_PENDING, 409),
+          Map.entry(ApprovalException.RATE_LIMITED, 409),
           // the server could not do it
-          Map.entry("internal_error", 500),
-          Map.entry("storage_failed", 500),
+          Map.entry(BriefcaseException.INTERNAL_ERROR, 500),
+          Map.entry(StoreException.STORAGE_FAILED, 500),
           Map.entry("fetch_failed", 502),
-          Map.entry("backend_unavailable", 503),
+          Map.entry(BriefcaseException.BACKEND_UNAVAILABLE, 503),
           Map.entry("unavailable", 503),
           Map.entry("too_many_streams", 503),
-          Map.entry("receipt_failed", 503),
-          Map.entry("secret_store_unavailable", 503),
-          Map.entry("secret_tampered", 503),
-          Map.entry("wrong_passphrase", 503),
+          Map.entry(ReceiptException.RECEIPT_FAILED, 503),
+          Map.entry(SecretStoreException.SECRET_STORE_UNAVAILABLE, 503),
+          Map.entry(SecretStoreException.SECRET_TAMPERED, 503),
+          Map.entry(SecretStoreException.WRONG_PASSPHRASE, 503),
           // a key directory backend (signer) that failed: not the caller's fault
-          Map.entry("signer_error", 503),
-          Map.entry("access_denied", 503),
-          Map.entry("cng_error", 503),
-          Map.entry("invalid_config", 503),
-          Map.entry("key_corrupt", 503),
-          Map.entry("keychain_error", 503),
-          Map.entry("module_not_found", 503),
-          Map.entry("pin_locked", 503),
-          Map.entry("pin_missing", 503),
-          Map.entry("signing_failed", 503),
-          Map.entry("token_error", 503),
-          Map.entry("token_not_found", 503),
-          Map.entry("tpm_error", 503),
-          Map.entry("unknown_handle", 503),
-          Map.entry("wrong_pin", 503));
+          Map.entry(KeyException.SIGNER_ERROR, 503),
+          Map.entry(SignerException.ACCESS_DENIED, 503),
+          Map.entry(SignerException.CNG_ERROR, 503),
+          Map.entry(SignerException.INVALID_CONFIG, 503),
+          Map.entry(SignerException.KEY_CORRUPT, 503),
+          Map.entry(SignerException.KEYCHAIN_ERROR, 503),
+          Map.entry(SignerException.MODULE_NOT_FOUND, 503),
+          Map.entry(SignerException.PIN_LOCKED, 503),
+          Map.entry(SignerException.PIN_MISSING, 503),
+          Map.entry(SignerException.SIGNING_FAILED, 503),
+          Map.entry(SignerException.TOKEN_ERROR, 503),
+          Map.entry(SignerException.TOKEN_NOT_FOUND, 503),
+          Map.entry(SignerException.TPM_ERROR, 503),
+          Map.entry(SignerException.UNKNOWN_HANDLE, 503),
+          Map.entry(SignerException.WRONG_PIN, 503));
 
   private ErrorStatus() {}
+
+  /** Whether the table names {@code code} (otherwise it answers {@link #REFUSED}). */
+  static boolean names(String code) {
+    return STATUS.containsKey(code);
+  }
 
   /** The HTTP status answering {@code code}. */
   static int of(String code) {

@@ -1,18 +1,19 @@
 package dev.briefcase.admin.api.internal;
 
+import dev.briefcase.error.BriefcaseException;
+
 /**
- * An error answer with a stable code (SPEC §18 {@code {code, message}}). Its HTTP status comes from
- * the one table, {@link ErrorStatus}, so the same code answers the same status on every route.
+ * An error answer the admin API itself decides (routing, request checks), with a stable code (SPEC
+ * §18 {@code {code, message}}). Its HTTP status comes from the one table, {@link ErrorStatus}, as
+ * for the services' own exceptions, so the same code answers the same status on every route.
  */
 final class HttpError extends Exception {
   private static final long serialVersionUID = 1L;
 
-  final int status;
   final String code;
 
   HttpError(String code, String message) {
     super(message, null, false, false);
-    this.status = ErrorStatus.of(code);
     this.code = code;
   }
 
@@ -25,7 +26,7 @@ final class HttpError extends Exception {
   }
 
   static HttpError unavailable(String what) {
-    return new HttpError("backend_unavailable", what + " is not available");
+    return new HttpError(BriefcaseException.BACKEND_UNAVAILABLE, what + " is not available");
   }
 
   static HttpError wrongMethod(String expected) {

@@ -35,12 +35,8 @@ final class KeysResource implements Router.Resource {
     if (p.length == 2) {
       requireMethod(ex, "GET");
       ArrayNode arr = Views.JSON.createArrayNode();
-      try {
-        for (KeyInfo k : need(backends.keys(), "key directory").list()) {
-          arr.add(Views.key(k));
-        }
-      } catch (KeyException e) {
-        throw new HttpError(e.code(), e.getMessage());
+      for (KeyInfo k : need(backends.keys(), "key directory").list()) {
+        arr.add(Views.key(k));
       }
       ex.send(200, wrap("keys", arr));
       return;
@@ -86,22 +82,18 @@ final class KeysResource implements Router.Resource {
         backend = text(body, "backend", 64);
       }
     }
-    try {
-      switch (action) {
-        case "create" ->
-            ex.send(200, Views.key(directory.create(role, algorithm, backend, "admin-api")));
-        case "rotate" ->
-            ex.send(200, Views.key(directory.rotate(role, algorithm, backend, "admin-api")));
-        default -> {
-          directory.delete(role, "admin-api");
-          ObjectNode o = Views.JSON.createObjectNode();
-          o.put("role", role);
-          o.put("deleted", true);
-          ex.send(200, o);
-        }
+    switch (action) {
+      case "create" ->
+          ex.send(200, Views.key(directory.create(role, algorithm, backend, "admin-api")));
+      case "rotate" ->
+          ex.send(200, Views.key(directory.rotate(role, algorithm, backend, "admin-api")));
+      default -> {
+        directory.delete(role, "admin-api");
+        ObjectNode o = Views.JSON.createObjectNode();
+        o.put("role", role);
+        o.put("deleted", true);
+        ex.send(200, o);
       }
-    } catch (KeyException e) {
-      throw new HttpError(e.code(), e.getMessage());
     }
   }
 
@@ -125,7 +117,8 @@ final class KeysResource implements Router.Resource {
       case "ed25519" -> KeyAlgorithm.ED25519;
       case "p256" -> KeyAlgorithm.P256;
       default ->
-          throw HttpError.badRequest("invalid_algorithm", "algorithm must be ed25519 or p256");
+          throw HttpError.badRequest(
+              KeyException.INVALID_ALGORITHM, "algorithm must be ed25519 or p256");
     };
   }
 
@@ -136,20 +129,16 @@ final class KeysResource implements Router.Resource {
   private void publicKey(Exchange ex, String rawRole) throws IOException, HttpError {
     KeyDirectory directory = need(backends.keys(), "key directory");
     String role = URLDecoder.decode(rawRole, StandardCharsets.UTF_8);
-    KeyInfo k;
-    try {
-      k =
-          directory
-              .get(role)
-              .orElseThrow(() -> new KeyException("key_not_found", "role " + role + " has no key"));
-    } catch (KeyException e) {
-      throw new HttpError(e.code(), e.getMessage());
-    }
+    KeyInfo k =
+        directory
+            .get(role)
+            .orElseThrow(
+                () -> new KeyException(KeyException.KEY_NOT_FOUND, "role " + role + " has no key"));
     JsonNode jwk;
     try {
       jwk = Views.JSON.readTree(k.publicJwk());
     } catch (JsonProcessingException e) {
-      throw new HttpError("backend_unavailable", "the public key is unreadable");
+      throw new HttpError(KeyException.BACKEND_UNAVAILABLE, "the public key is unreadable");
     }
     ObjectNode o = Views.JSON.createObjectNode();
     for (String member : new String[] {"kty", "crv", "x", "y"}) {

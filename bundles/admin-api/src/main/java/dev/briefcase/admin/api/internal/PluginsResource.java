@@ -7,7 +7,6 @@ import static dev.briefcase.admin.api.internal.Requests.wrap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginService;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -65,30 +64,26 @@ final class PluginsResource implements Router.Resource {
         throw HttpError.badRequest("invalid_request", "plugin id must be a bundle id");
       }
     }
-    try {
-      switch (action) {
-        case "install" -> install(ex, service);
-        case "update" -> ex.send(200, Views.plugin(service.update(id, jar(ex), "admin-api")));
-        case "start" -> {
-          Requests.drain(ex);
-          ex.send(200, Views.plugin(service.start(id, "admin-api")));
-        }
-        case "stop" -> {
-          Requests.drain(ex);
-          ex.send(200, Views.plugin(service.stop(id, "admin-api")));
-        }
-        case "uninstall" -> {
-          Requests.drain(ex);
-          service.uninstall(id, "admin-api");
-          ObjectNode o = Views.JSON.createObjectNode();
-          o.put("bundle_id", id);
-          o.put("state", "uninstalled");
-          ex.send(200, o);
-        }
-        default -> throw HttpError.notFound();
+    switch (action) {
+      case "install" -> install(ex, service);
+      case "update" -> ex.send(200, Views.plugin(service.update(id, jar(ex), "admin-api")));
+      case "start" -> {
+        Requests.drain(ex);
+        ex.send(200, Views.plugin(service.start(id, "admin-api")));
       }
-    } catch (PluginException e) {
-      throw new HttpError(e.code(), e.getMessage());
+      case "stop" -> {
+        Requests.drain(ex);
+        ex.send(200, Views.plugin(service.stop(id, "admin-api")));
+      }
+      case "uninstall" -> {
+        Requests.drain(ex);
+        service.uninstall(id, "admin-api");
+        ObjectNode o = Views.JSON.createObjectNode();
+        o.put("bundle_id", id);
+        o.put("state", "uninstalled");
+        ex.send(200, o);
+      }
+      default -> throw HttpError.notFound();
     }
   }
 
@@ -97,8 +92,7 @@ final class PluginsResource implements Router.Resource {
    * bytes are read or fetched first ({@link PluginSource}); nothing is installed when that fails,
    * and the plugin service receipts the install with the URL as {@code source}.
    */
-  private void install(Exchange ex, PluginService service)
-      throws IOException, HttpError, PluginException {
+  private void install(Exchange ex, PluginService service) throws IOException, HttpError {
     String type = ex.header("Content-Type");
     if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
       ex.send(200, Views.plugin(service.install(jar(ex), "admin-api")));

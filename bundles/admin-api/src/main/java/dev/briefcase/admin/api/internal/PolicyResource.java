@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.policy.ActivePolicy;
 import dev.briefcase.policy.PolicyEngine;
-import dev.briefcase.policy.PolicyException;
 import java.io.IOException;
 
 /**
@@ -50,15 +49,11 @@ final class PolicyResource implements Router.Resource {
     if (text.textValue().length() > 200_000) {
       throw HttpError.badRequest("invalid_policy_text", "policy_text exceeds 200,000 characters");
     }
-    try {
-      ActivePolicy a = engine.apply(text.textValue(), "admin-api");
-      ObjectNode o = Views.JSON.createObjectNode();
-      o.put("status", "applied");
-      o.put("policy_hash_hex", a.policyHashHex());
-      o.put("updated_at", a.updatedAt().toString());
-      ex.send(200, o);
-    } catch (PolicyException e) {
-      throw new HttpError(e.code(), e.getMessage());
-    }
+    ActivePolicy a = engine.apply(text.textValue(), "admin-api");
+    ObjectNode o = Views.JSON.createObjectNode();
+    o.put("status", "applied");
+    o.put("policy_hash_hex", a.policyHashHex());
+    o.put("updated_at", a.updatedAt().toString());
+    ex.send(200, o);
   }
 }

@@ -1,6 +1,7 @@
 package dev.briefcase.admin.api.internal;
 
 import dev.briefcase.edge.LoopbackAuthority;
+import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.secrets.Sensitive;
 import java.io.IOException;
 import java.util.Map;
@@ -109,10 +110,17 @@ final class Router extends Handler.Abstract {
       }
       family.serve(ex, p);
     } catch (HttpError e) {
-      ex.send(e.status, Views.error(e.code, e.getMessage()));
+      answer(ex, e.code, e.getMessage());
+    } catch (BriefcaseException e) {
+      // every service family's refusal or failure, caught once here: its code picks the status
+      answer(ex, e.code(), e.getMessage());
     } catch (RuntimeException e) {
       LOG.error("admin API request failed", e);
       ex.send(500, Views.error("internal_error", "internal_error"));
     }
+  }
+
+  private static void answer(Exchange ex, String code, String message) throws IOException {
+    ex.send(ErrorStatus.of(code), Views.error(code, message));
   }
 }

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.SecretStore;
-import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
 import java.io.IOException;
 import java.time.Instant;
@@ -90,7 +89,7 @@ final class SecretsResource implements Router.Resource {
 
   /**
    * Runs work on the secret store looked up for this request (service objects, so the store, whose
-   * key derivation is slow on purpose, is activated on first use); store errors keep their code.
+   * key derivation is slow on purpose, is activated on first use).
    */
   private <T> T withStore(SecretWork<T> work) throws HttpError {
     ComponentServiceObjects<SecretStore> objects = need(backends.secrets(), "secret store");
@@ -100,8 +99,6 @@ final class SecretsResource implements Router.Resource {
     }
     try {
       return work.run(store);
-    } catch (SecretStoreException e) {
-      throw new HttpError(e.code(), e.getMessage());
     } finally {
       objects.ungetService(store);
     }

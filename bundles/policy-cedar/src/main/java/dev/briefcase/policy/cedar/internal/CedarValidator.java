@@ -25,7 +25,6 @@ import java.util.List;
  */
 final class CedarValidator {
 
-  static final String INVALID_CEDAR = "invalid_cedar";
   private static final int MAX_MESSAGE = 200;
 
   private final AuthorizationEngine engine = new BasicAuthorizationEngine();
@@ -56,25 +55,26 @@ final class CedarValidator {
    */
   PolicySet parseAndValidate(String policyText) throws PolicyException {
     if (policyText == null) {
-      throw new PolicyException(INVALID_CEDAR, "policy text is missing");
+      throw new PolicyException(PolicyException.INVALID_CEDAR, "policy text is missing");
     }
     PolicySet policies;
     try {
       policies = PolicySet.parsePolicies(policyText);
     } catch (InternalException e) {
-      throw new PolicyException(INVALID_CEDAR, oneLine(firstError(e)));
+      throw new PolicyException(PolicyException.INVALID_CEDAR, oneLine(firstError(e)));
     } catch (RuntimeException e) {
-      throw new PolicyException(INVALID_CEDAR, oneLine("policy does not parse: " + e.getMessage()));
+      throw new PolicyException(
+          PolicyException.INVALID_CEDAR, oneLine("policy does not parse: " + e.getMessage()));
     }
     ValidationResponse response;
     try {
       response = engine.validate(new ValidationRequest(schema, policies));
     } catch (AuthException e) {
-      throw new PolicyException(INVALID_CEDAR, oneLine(firstError(e)));
+      throw new PolicyException(PolicyException.INVALID_CEDAR, oneLine(firstError(e)));
     }
     String problem = firstProblem(response);
     if (problem != null) {
-      throw new PolicyException(INVALID_CEDAR, oneLine(problem));
+      throw new PolicyException(PolicyException.INVALID_CEDAR, oneLine(problem));
     }
     return policies;
   }
@@ -91,7 +91,8 @@ final class CedarValidator {
       // pre-parse on the Rust side so each decision only ships the request, not the policies
       policies.cache();
     } catch (RuntimeException | CacheException e) {
-      throw new PolicyException(INVALID_CEDAR, oneLine("policy cannot be loaded: " + e));
+      throw new PolicyException(
+          PolicyException.INVALID_CEDAR, oneLine("policy cannot be loaded: " + e));
     }
     return new CompiledPolicy(policyText, updatedAt, policies, engine, decisionCacheSize);
   }

@@ -164,7 +164,9 @@ public final class EncryptedFileSecretStore implements SecretStore {
         return Optional.empty();
       } catch (IOException e) {
         throw new SecretStoreException(
-            "secret_store_unavailable", "cannot read secret record '" + id + "'", e);
+            SecretStoreException.SECRET_STORE_UNAVAILABLE,
+            "cannot read secret record '" + id + "'",
+            e);
       }
       return Optional.of(Sensitive.of(decryptRecord(raw, id)));
     } finally {
@@ -193,7 +195,9 @@ public final class EncryptedFileSecretStore implements SecretStore {
       LOG.debug("Stored secret record '{}'", id);
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "cannot write secret record '" + id + "'", e);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
+          "cannot write secret record '" + id + "'",
+          e);
     } finally {
       lock.writeLock().unlock();
     }
@@ -211,7 +215,9 @@ public final class EncryptedFileSecretStore implements SecretStore {
       return deleted;
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "cannot delete secret record '" + id + "'", e);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
+          "cannot delete secret record '" + id + "'",
+          e);
     } finally {
       lock.writeLock().unlock();
     }
@@ -255,7 +261,8 @@ public final class EncryptedFileSecretStore implements SecretStore {
     if (dataDir == null) {
       // Writing secrets to a guessed location would be worse than not starting.
       throw new SecretStoreException(
-          "secret_store_unavailable", DATA_DIR_PROPERTY + " is not set and no path is configured");
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
+          DATA_DIR_PROPERTY + " is not set and no path is configured");
     }
     return dataDir.resolve("secrets").toAbsolutePath();
   }
@@ -267,14 +274,15 @@ public final class EncryptedFileSecretStore implements SecretStore {
             config.argon2_memory_kib(), config.argon2_iterations(), config.argon2_parallelism());
     if (!configured.inBounds()) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "Argon2id configuration out of range: " + configured);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
+          "Argon2id configuration out of range: " + configured);
     }
     try {
       SecureFiles.ensurePrivateDirectory(dir);
       removeStaleTempFiles();
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "cannot prepare store directory", e);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "cannot prepare store directory", e);
     }
     Path meta = dir.resolve(META_FILE);
     boolean exists = Files.exists(meta);
@@ -286,14 +294,15 @@ public final class EncryptedFileSecretStore implements SecretStore {
         Header header = readHeader(meta);
         if (strict && !header.params().meetsSpecFloor()) {
           throw new SecretStoreException(
-              "secret_store_unavailable",
+              SecretStoreException.SECRET_STORE_UNAVAILABLE,
               "store KDF cost " + header.params() + " is below the SPEC minimum in the ga profile");
         }
         keys = StoreCrypto.deriveKeys(pass.value().reveal(), header.salt(), header.params());
         byte[] expected = StoreCrypto.checkValue(keys.check(), header.params(), header.salt());
         if (!StoreCrypto.checkMatches(expected, header.check())) {
           throw new SecretStoreException(
-              "wrong_passphrase", "the master passphrase from " + pass.source() + " is wrong");
+              SecretStoreException.WRONG_PASSPHRASE,
+              "the master passphrase from " + pass.source() + " is wrong");
         }
         LOG.info("Unlocked secret store with {} from {}", header.params(), pass.source());
       } else {
@@ -304,7 +313,7 @@ public final class EncryptedFileSecretStore implements SecretStore {
         if (!configured.meetsSpecFloor()) {
           if (strict) {
             throw new SecretStoreException(
-                "secret_store_unavailable",
+                SecretStoreException.SECRET_STORE_UNAVAILABLE,
                 "Argon2id cost " + configured + " is below the SPEC minimum in the ga profile");
           }
           LOG.warn("Creating secret store with {} below the SPEC minimum cost", configured);
@@ -346,7 +355,8 @@ public final class EncryptedFileSecretStore implements SecretStore {
         }
       }
     } catch (IOException e) {
-      throw new SecretStoreException("secret_store_unavailable", "cannot list store directory", e);
+      throw new SecretStoreException(
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "cannot list store directory", e);
     }
     return out;
   }
@@ -418,7 +428,7 @@ public final class EncryptedFileSecretStore implements SecretStore {
       return new Header(params, salt, check);
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_tampered", META_FILE + " is unreadable or not valid JSON", e);
+          SecretStoreException.SECRET_TAMPERED, META_FILE + " is unreadable or not valid JSON", e);
     }
   }
 
@@ -437,7 +447,8 @@ public final class EncryptedFileSecretStore implements SecretStore {
     try {
       SecureFiles.writeAtomically(meta, toBytes(n));
     } catch (IOException e) {
-      throw new SecretStoreException("secret_store_unavailable", "cannot write " + META_FILE, e);
+      throw new SecretStoreException(
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "cannot write " + META_FILE, e);
     }
   }
 
@@ -457,7 +468,7 @@ public final class EncryptedFileSecretStore implements SecretStore {
       ciphertext = b64Field(n, "ciphertext_b64");
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_tampered", "secret record '" + id + "' is not valid JSON", e);
+          SecretStoreException.SECRET_TAMPERED, "secret record '" + id + "' is not valid JSON", e);
     }
     if (nonce.length != StoreCrypto.NONCE_BYTES || ciphertext.length < StoreCrypto.TAG_BITS / 8) {
       throw tampered("secret record '" + id + "' has a malformed nonce or ciphertext");
@@ -511,19 +522,20 @@ public final class EncryptedFileSecretStore implements SecretStore {
 
   private void ensureOpen() {
     if (closed) {
-      throw new SecretStoreException("secret_store_unavailable", "the file secret store is closed");
+      throw new SecretStoreException(
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "the file secret store is closed");
     }
   }
 
   private static void checkId(String id) {
     if (id == null || !ID.matcher(id).matches()) {
       throw new SecretStoreException(
-          "invalid_secret_id", "secret ids match [A-Za-z0-9._:-]{1,128}");
+          SecretStoreException.INVALID_SECRET_ID, "secret ids match [A-Za-z0-9._:-]{1,128}");
     }
   }
 
   private static SecretStoreException tampered(String message) {
-    return new SecretStoreException("secret_tampered", message);
+    return new SecretStoreException(SecretStoreException.SECRET_TAMPERED, message);
   }
 
   private static Path pathOrNull(String value) {

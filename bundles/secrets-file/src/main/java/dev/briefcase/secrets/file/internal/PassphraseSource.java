@@ -105,7 +105,7 @@ final class PassphraseSource {
       return Sensitive.of(pass);
     } catch (IOException e) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "cannot read passphrase file " + file, e);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "cannot read passphrase file " + file, e);
     }
   }
 
@@ -123,7 +123,9 @@ final class PassphraseSource {
     } catch (IOException e) {
       Arrays.fill(encoded, (byte) 0);
       throw new SecretStoreException(
-          "secret_store_unavailable", "cannot create master key file " + file, e);
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
+          "cannot create master key file " + file,
+          e);
     }
     LOG.warn(
         "Generated master key file {}: it protects a copied store directory only, not a copied data"
@@ -145,6 +147,6 @@ final class PassphraseSource {
   }
 
   private static SecretStoreException unavailable(String message) {
-    return new SecretStoreException("secret_store_unavailable", message);
+    return new SecretStoreException(SecretStoreException.SECRET_STORE_UNAVAILABLE, message);
   }
 }

@@ -33,7 +33,7 @@ final class KeyringBackends {
       case "windows" -> WindowsCredentials.open();
       default ->
           throw new SecretStoreException(
-              "secret_store_unavailable",
+              SecretStoreException.SECRET_STORE_UNAVAILABLE,
               "no OS keyring support for " + System.getProperty("os.name"));
     };
   }
@@ -41,7 +41,7 @@ final class KeyringBackends {
   static void checkSize(int length) {
     if (length > MAX_VALUE_BYTES) {
       throw new SecretStoreException(
-          "secret_too_large",
+          SecretStoreException.SECRET_TOO_LARGE,
           "keyring values are at most " + MAX_VALUE_BYTES + " bytes, not " + length);
     }
   }

@@ -132,7 +132,7 @@ public final class KeyringSecretStore implements SecretStore {
     synchronized (lock) {
       if (closed) {
         throw new SecretStoreException(
-            "secret_store_unavailable", "the keyring secret store is closed");
+            SecretStoreException.SECRET_STORE_UNAVAILABLE, "the keyring secret store is closed");
       }
       if (backend == null) {
         backend = opener.get();
@@ -141,14 +141,14 @@ public final class KeyringSecretStore implements SecretStore {
       try {
         return work.run(backend);
       } catch (SecretStoreException e) {
-        if ("secret_store_unavailable".equals(e.code())) {
+        if (SecretStoreException.SECRET_STORE_UNAVAILABLE.equals(e.code())) {
           dropBackend();
         }
         throw e;
       } catch (RuntimeException e) {
         dropBackend();
         throw new SecretStoreException(
-            "secret_store_unavailable",
+            SecretStoreException.SECRET_STORE_UNAVAILABLE,
             "the keyring failed (" + e.getClass().getSimpleName() + ")");
       }
     }
@@ -168,7 +168,8 @@ public final class KeyringSecretStore implements SecretStore {
 
   private static void checkId(String id) {
     if (id == null || !ID.matcher(id).matches()) {
-      throw new SecretStoreException("invalid_secret_id", "secret ids match [A-Za-z0-9._-]{1,128}");
+      throw new SecretStoreException(
+          SecretStoreException.INVALID_SECRET_ID, "secret ids match [A-Za-z0-9._-]{1,128}");
     }
   }
 }

@@ -87,7 +87,7 @@ final class MacKeychain implements KeyringBackend {
       throw e;
     } catch (RuntimeException | LinkageError e) {
       throw new SecretStoreException(
-          "secret_store_unavailable",
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
           "cannot load the Security framework (" + e.getClass().getSimpleName() + ")");
     }
   }

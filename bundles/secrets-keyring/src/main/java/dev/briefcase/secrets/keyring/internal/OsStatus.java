@@ -33,6 +33,7 @@ final class OsStatus {
           default -> "OSStatus " + status;
         };
     return new SecretStoreException(
-        "secret_store_unavailable", "macOS Keychain " + operation + " failed: " + why);
+        SecretStoreException.SECRET_STORE_UNAVAILABLE,
+        "macOS Keychain " + operation + " failed: " + why);
   }
 }

@@ -283,7 +283,8 @@ final class SecretServiceKeyring implements KeyringBackend {
       try {
         return Base64.getDecoder().decode(bytes);
       } catch (IllegalArgumentException e) {
-        throw new SecretStoreException("secret_tampered", "a keyring item marked base64 is not");
+        throw new SecretStoreException(
+            SecretStoreException.SECRET_TAMPERED, "a keyring item marked base64 is not");
       } finally {
         Arrays.fill(bytes, (byte) 0);
       }
@@ -307,6 +308,6 @@ final class SecretServiceKeyring implements KeyringBackend {
   }
 
   private static SecretStoreException unavailable(String message) {
-    return new SecretStoreException("secret_store_unavailable", message);
+    return new SecretStoreException(SecretStoreException.SECRET_STORE_UNAVAILABLE, message);
   }
 }

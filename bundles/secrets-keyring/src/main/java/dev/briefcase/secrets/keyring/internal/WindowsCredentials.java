@@ -95,7 +95,7 @@ final class WindowsCredentials implements KeyringBackend {
       throw e;
     } catch (RuntimeException | LinkageError e) {
       throw new SecretStoreException(
-          "secret_store_unavailable",
+          SecretStoreException.SECRET_STORE_UNAVAILABLE,
           "cannot load advapi32 (" + e.getClass().getSimpleName() + ")");
     }
   }
@@ -223,6 +223,7 @@ final class WindowsCredentials implements KeyringBackend {
           default -> "Win32 error " + win32Error;
         };
     return new SecretStoreException(
-        "secret_store_unavailable", "Windows Credential Manager " + operation + " failed: " + why);
+        SecretStoreException.SECRET_STORE_UNAVAILABLE,
+        "Windows Credential Manager " + operation + " failed: " + why);
   }
 }

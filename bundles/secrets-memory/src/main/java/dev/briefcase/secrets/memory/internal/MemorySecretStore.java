@@ -49,7 +49,8 @@ public final class MemorySecretStore implements SecretStore {
   /** Test entry point. */
   MemorySecretStore(String profileMode) {
     if (ProfileMode.isStrict(profileMode)) {
-      throw new SecretStoreException("secret_store_unavailable", MemoryBackendGate.GA_REFUSAL);
+      throw new SecretStoreException(
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, MemoryBackendGate.GA_REFUSAL);
     }
     LOG.warn("Memory secret store active: secrets are lost when the kernel stops (tests only)");
   }
@@ -97,14 +98,15 @@ public final class MemorySecretStore implements SecretStore {
   private void check(String id) {
     open();
     if (id == null || !ID.matcher(id).matches()) {
-      throw new SecretStoreException("invalid_secret_id", "secret ids match [A-Za-z0-9._-]{1,128}");
+      throw new SecretStoreException(
+          SecretStoreException.INVALID_SECRET_ID, "secret ids match [A-Za-z0-9._-]{1,128}");
     }
   }
 
   private void open() {
     if (closed) {
       throw new SecretStoreException(
-          "secret_store_unavailable", "the memory secret store is closed");
+          SecretStoreException.SECRET_STORE_UNAVAILABLE, "the memory secret store is closed");
     }
   }
 }

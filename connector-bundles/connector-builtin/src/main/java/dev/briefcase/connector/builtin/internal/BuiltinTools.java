@@ -153,7 +153,7 @@ public final class BuiltinTools implements Connector {
                 call.manifest().maxOutputBytes()),
             "local:file_read");
       default:
-        throw new ToolException("unknown_tool", "unknown_tool");
+        throw new ToolException(ToolException.UNKNOWN_TOOL, "unknown_tool");
     }
   }
 
@@ -219,9 +219,9 @@ public final class BuiltinTools implements Connector {
     } catch (FsRefusal e) {
       throw refusal(e);
     } catch (NoSuchFileException e) {
-      throw new ToolException("not_found", "file not found");
+      throw new ToolException(ToolException.NOT_FOUND, "file not found");
     } catch (IOException e) {
-      throw new ToolException("io_error", "file could not be read");
+      throw new ToolException(ToolException.IO_ERROR, "file could not be read");
     }
     ObjectNode out = JSON.createObjectNode();
     out.put("ok", true);
@@ -233,7 +233,7 @@ public final class BuiltinTools implements Connector {
   private static ToolException refusal(FsRefusal e) {
     switch (e.code()) {
       case FsRefusal.NOT_A_FILE:
-        return new ToolException("not_a_file", "not a regular file");
+        return new ToolException(ToolException.NOT_A_FILE, "not a regular file");
       case FsRefusal.TOO_LARGE:
         return new SandboxViolationException("output_too_large");
       case FsRefusal.PROTECTED:

@@ -99,7 +99,8 @@ public final class ExtraTools implements Connector {
   @Override
   public ToolResult execute(ToolInvocation invocation) throws ToolException {
     if (!active) {
-      throw new ToolException("called_after_deactivation", "extra connector is deactivated");
+      throw new ToolException(
+          ToolException.CALLED_AFTER_DEACTIVATION, "extra connector is deactivated");
     }
     ObjectNode out = JSON.createObjectNode();
     if ("extra_paid".equals(invocation.toolId())) {
@@ -107,7 +108,7 @@ public final class ExtraTools implements Connector {
         Thread.sleep(invocation.args().path("ms").asLong());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new ToolException("interrupted", "extra_paid was interrupted");
+        throw new ToolException(ToolException.INTERRUPTED, "extra_paid was interrupted");
       }
       out.put("paid", true);
       return ToolResult.of(out, "local:extra");
@@ -119,7 +120,8 @@ public final class ExtraTools implements Connector {
         Thread.currentThread().interrupt();
       }
       if (!active) {
-        throw new ToolException("deactivated_during_call", "extra connector stopped under a call");
+        throw new ToolException(
+            ToolException.DEACTIVATED_DURING_CALL, "extra connector stopped under a call");
       }
       out.put("slept", true);
       out.put("version", version);

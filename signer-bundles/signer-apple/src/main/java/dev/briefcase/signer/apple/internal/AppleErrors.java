@@ -21,19 +21,23 @@ final class AppleErrors {
   static SignerException map(String operation, long status) {
     int s = (int) status;
     return switch (s) {
-      case ITEM_NOT_FOUND -> new SignerException("unknown_handle", "no such key in the Keychain");
+      case ITEM_NOT_FOUND ->
+          new SignerException(SignerException.UNKNOWN_HANDLE, "no such key in the Keychain");
       case INTERACTION_NOT_ALLOWED, USER_CANCELED, AUTH_FAILED ->
           new SignerException(
-              "keychain_locked",
+              SignerException.KEYCHAIN_LOCKED,
               operation + ": the Keychain is locked or the user did not authorize the key");
       case MISSING_ENTITLEMENT ->
           new SignerException(
-              "secure_enclave_unavailable",
+              SignerException.SECURE_ENCLAVE_UNAVAILABLE,
               operation + ": the process lacks the keychain entitlement the Secure Enclave needs");
       case UNIMPLEMENTED, PARAM ->
           new SignerException(
-              "unsupported_algorithm", operation + ": not supported here (OSStatus " + s + ")");
-      default -> new SignerException("keychain_error", operation + " failed (OSStatus " + s + ")");
+              SignerException.UNSUPPORTED_ALGORITHM,
+              operation + ": not supported here (OSStatus " + s + ")");
+      default ->
+          new SignerException(
+              SignerException.KEYCHAIN_ERROR, operation + " failed (OSStatus " + s + ")");
     };
   }
 }

@@ -123,7 +123,7 @@ final class AppleKeychain {
     try {
       pub = sec.SecKeyCopyPublicKey(key);
       if (pub == null) {
-        throw new SignerException("keychain_error", "the key has no public key");
+        throw new SignerException(SignerException.KEYCHAIN_ERROR, "the key has no public key");
       }
       data = sec.SecKeyCopyExternalRepresentation(pub, err);
       if (data == null) {
@@ -297,7 +297,7 @@ final class AppleKeychain {
   private SignerException fromError(String operation, PointerByReference err) {
     Pointer e = err.getValue();
     if (e == null) {
-      return new SignerException("keychain_error", operation + " failed");
+      return new SignerException(SignerException.KEYCHAIN_ERROR, operation + " failed");
     }
     try {
       return AppleErrors.map(operation, cf.CFErrorGetCode(e));

@@ -53,7 +53,7 @@ public final class AppleSigner implements Signer {
     } catch (RuntimeException | LinkageError e) {
       failed =
           new SignerException(
-              "backend_unavailable",
+              SignerException.BACKEND_UNAVAILABLE,
               "cannot load the Security framework (" + e.getClass().getSimpleName() + ")");
       LOG.error("Apple signer unavailable: {}", failed.getMessage());
     }
@@ -76,7 +76,8 @@ public final class AppleSigner implements Signer {
   public KeyHandle generate(KeyAlgorithm algorithm, String label) throws SignerException {
     if (algorithm != KeyAlgorithm.P256) {
       throw new SignerException(
-          "unsupported_algorithm", "the Apple signer holds P-256 keys only, not " + algorithm);
+          SignerException.UNSUPPORTED_ALGORITHM,
+          "the Apple signer holds P-256 keys only, not " + algorithm);
     }
     String keyId = UUID.randomUUID().toString();
     synchronized (lock) {
@@ -112,7 +113,7 @@ public final class AppleSigner implements Signer {
   @Override
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     if (message == null) {
-      throw new SignerException("invalid_request", "message is required");
+      throw new SignerException(SignerException.INVALID_REQUEST, "message is required");
     }
     check(handle);
     synchronized (lock) {
@@ -153,13 +154,14 @@ public final class AppleSigner implements Signer {
   private void check(KeyHandle handle) throws SignerException {
     open();
     if (!owned(handle)) {
-      throw new SignerException("unknown_handle", "not a key handle of the Apple signer");
+      throw new SignerException(
+          SignerException.UNKNOWN_HANDLE, "not a key handle of the Apple signer");
     }
   }
 
   private AppleKeychain open() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "the Apple signer is stopped");
+      throw new SignerException(SignerException.BACKEND_UNAVAILABLE, "the Apple signer is stopped");
     }
     if (failure != null) {
       throw new SignerException(failure.code(), failure.getMessage());

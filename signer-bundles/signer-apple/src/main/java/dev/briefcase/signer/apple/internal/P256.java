@@ -43,7 +43,8 @@ final class P256 {
       return out;
     } catch (RuntimeException e) {
       throw new SignerException(
-          "keychain_error", "the Security framework returned a malformed ECDSA signature");
+          SignerException.KEYCHAIN_ERROR,
+          "the Security framework returned a malformed ECDSA signature");
     }
   }
 
@@ -93,7 +94,7 @@ final class P256 {
   static byte[] checkSec1(byte[] sec1) throws SignerException {
     if (sec1 == null || sec1.length != 65 || sec1[0] != 0x04) {
       throw new SignerException(
-          "keychain_error", "the public key is not an uncompressed P-256 point");
+          SignerException.KEYCHAIN_ERROR, "the public key is not an uncompressed P-256 point");
     }
     try {
       AlgorithmParameters params = AlgorithmParameters.getInstance("EC");
@@ -114,7 +115,8 @@ final class P256 {
       KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(new ECPoint(x, y), spec));
       return sec1;
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new SignerException("keychain_error", "the public key is not a valid P-256 point");
+      throw new SignerException(
+          SignerException.KEYCHAIN_ERROR, "the public key is not a valid P-256 point");
     }
   }
 }

@@ -34,7 +34,8 @@ final class Ecdsa {
       System.arraycopy(PublicJwks.fixed(new BigInteger(1, s), 32), 0, out, 32, 32);
       return out;
     } catch (RuntimeException e) {
-      throw new SignerException("token_error", "the token returned a malformed ECDSA signature");
+      throw new SignerException(
+          SignerException.TOKEN_ERROR, "the token returned a malformed ECDSA signature");
     }
   }
 }

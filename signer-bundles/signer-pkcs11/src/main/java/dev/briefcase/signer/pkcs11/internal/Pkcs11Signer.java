@@ -115,10 +115,11 @@ public final class Pkcs11Signer implements Signer {
       secret = secrets.get(id);
     } catch (SecretStoreException e) {
       throw new SignerException(
-          "backend_unavailable", "secret store failed (" + e.code() + ") reading the PIN");
+          SignerException.BACKEND_UNAVAILABLE,
+          "secret store failed (" + e.code() + ") reading the PIN");
     }
     if (secret.isEmpty()) {
-      throw new SignerException("pin_missing", "no PIN stored under secret id " + id);
+      throw new SignerException(SignerException.PIN_MISSING, "no PIN stored under secret id " + id);
     }
     Sensitive<byte[]> bytes = secret.get();
     try {
@@ -149,7 +150,8 @@ public final class Pkcs11Signer implements Signer {
   public KeyHandle generate(KeyAlgorithm algorithm, String label) throws SignerException {
     Pkcs11Token t = open();
     if (algorithm == null || !t.supports(algorithm)) {
-      throw new SignerException("unsupported_algorithm", "the token does not support " + algorithm);
+      throw new SignerException(
+          SignerException.UNSUPPORTED_ALGORITHM, "the token does not support " + algorithm);
     }
     String keyId = UUID.randomUUID().toString();
     t.generate(algorithm, keyId);
@@ -181,7 +183,7 @@ public final class Pkcs11Signer implements Signer {
   @Override
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     if (message == null) {
-      throw new SignerException("invalid_request", "message is required");
+      throw new SignerException(SignerException.INVALID_REQUEST, "message is required");
     }
     Pkcs11Token.KeyObjects k = find(handle);
     return token.sign(k, message);
@@ -209,20 +211,21 @@ public final class Pkcs11Signer implements Signer {
     checkOwner(handle);
     Pkcs11Token.KeyObjects k = t.find(handle.keyId());
     if (k == null || k.algorithm() != handle.algorithm()) {
-      throw new SignerException("unknown_handle", "no such key on this token");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "no such key on this token");
     }
     return k;
   }
 
   private void checkOwner(KeyHandle handle) throws SignerException {
     if (handle == null || !signerId.equals(handle.signerId())) {
-      throw new SignerException("unknown_handle", "not a key handle of signer " + signerId);
+      throw new SignerException(
+          SignerException.UNKNOWN_HANDLE, "not a key handle of signer " + signerId);
     }
   }
 
   private Pkcs11Token open() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "PKCS#11 signer is stopped");
+      throw new SignerException(SignerException.BACKEND_UNAVAILABLE, "PKCS#11 signer is stopped");
     }
     if (failure != null) {
       throw new SignerException(failure.code(), failure.getMessage());

@@ -83,25 +83,27 @@ final class Pkcs11Token implements AutoCloseable {
    */
   static Pkcs11Token open(String modulePath, String tokenLabel, char[] pin) throws SignerException {
     if (modulePath == null || modulePath.isBlank() || !Files.isRegularFile(Path.of(modulePath))) {
-      throw new SignerException("module_not_found", "PKCS#11 module not found: " + modulePath);
+      throw new SignerException(
+          SignerException.MODULE_NOT_FOUND, "PKCS#11 module not found: " + modulePath);
     }
     PKCS11Module module;
     try {
       module = PKCS11Module.getInstance(modulePath);
     } catch (Exception | LinkageError e) {
       throw new SignerException(
-          "module_not_found", "PKCS#11 module cannot be loaded: " + modulePath);
+          SignerException.MODULE_NOT_FOUND, "PKCS#11 module cannot be loaded: " + modulePath);
     }
     try {
       module.initialize();
     } catch (PKCS11Exception e) {
       if (e.getErrorCode() != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         throw new SignerException(
-            "module_not_found", "PKCS#11 module failed to initialize: " + e.getErrorName());
+            SignerException.MODULE_NOT_FOUND,
+            "PKCS#11 module failed to initialize: " + e.getErrorName());
       }
     } catch (RuntimeException | LinkageError e) {
       throw new SignerException(
-          "module_not_found", "PKCS#11 module cannot be loaded: " + modulePath);
+          SignerException.MODULE_NOT_FOUND, "PKCS#11 module cannot be loaded: " + modulePath);
     }
     Session session = null;
     try {
@@ -112,25 +114,26 @@ final class Pkcs11Token implements AutoCloseable {
       } catch (PKCS11Exception e) {
         long code = e.getErrorCode();
         if (code == CKR_PIN_INCORRECT || code == CKR_PIN_LEN_RANGE) {
-          throw new SignerException("wrong_pin", "the token refused the PIN");
+          throw new SignerException(SignerException.WRONG_PIN, "the token refused the PIN");
         }
         if (code == CKR_PIN_LOCKED) {
-          throw new SignerException("pin_locked", "the token PIN is locked");
+          throw new SignerException(SignerException.PIN_LOCKED, "the token PIN is locked");
         }
         if (code != CKR_USER_ALREADY_LOGGED_IN) {
-          throw new SignerException("token_error", "login failed: " + e.getErrorName());
+          throw new SignerException(
+              SignerException.TOKEN_ERROR, "login failed: " + e.getErrorName());
         }
       }
       long[] mechanisms = token.getMechanismList();
       boolean eddsa =
           contains(mechanisms, CKM_EDDSA) && contains(mechanisms, CKM_EC_EDWARDS_KEY_PAIR_GEN);
       return new Pkcs11Token(module, session, eddsa);
-    } catch (SignerException | RuntimeException e) {
+    } catch (RuntimeException e) {
       closeQuietly(module, session);
       throw e;
     } catch (TokenException e) {
       closeQuietly(module, session);
-      throw new SignerException("token_error", "token access failed: " + name(e));
+      throw new SignerException(SignerException.TOKEN_ERROR, "token access failed: " + name(e));
     }
   }
 
@@ -142,7 +145,7 @@ final class Pkcs11Token implements AutoCloseable {
         return token;
       }
     }
-    throw new SignerException("token_not_found", "no token labelled " + label);
+    throw new SignerException(SignerException.TOKEN_NOT_FOUND, "no token labelled " + label);
   }
 
   boolean supports(KeyAlgorithm algorithm) {
@@ -184,7 +187,7 @@ final class Pkcs11Token implements AutoCloseable {
         // the point must be readable, or the key is useless: check before handing it out
         publicKey(new KeyObjects(keyId, algorithm, pair.getPrivateKey(), pair.getPublicKey()));
         verifyNonExtractable(pair.getPrivateKey());
-      } catch (SignerException | RuntimeException e) {
+      } catch (RuntimeException e) {
         destroyQuietly(pair.getPrivateKey());
         destroyQuietly(pair.getPublicKey());
         throw e;
@@ -200,7 +203,8 @@ final class Pkcs11Token implements AutoCloseable {
   private void verifyNonExtractable(long privateKey) throws PKCS11Exception, SignerException {
     AttributeVector a = session.getAttrValues(privateKey, CKA_SENSITIVE, CKA_EXTRACTABLE);
     if (!Boolean.TRUE.equals(a.sensitive()) || !Boolean.FALSE.equals(a.extractable())) {
-      throw new SignerException("token_error", "the token did not make the key non-extractable");
+      throw new SignerException(
+          SignerException.TOKEN_ERROR, "the token did not make the key non-extractable");
     }
   }
 
@@ -272,7 +276,8 @@ final class Pkcs11Token implements AutoCloseable {
       if (point == null
           || point.length != len
           || (key.algorithm() == KeyAlgorithm.P256 && point[0] != 0x04)) {
-        throw new SignerException("token_error", "the token returned an unexpected EC point");
+        throw new SignerException(
+            SignerException.TOKEN_ERROR, "the token returned an unexpected EC point");
       }
       return point;
     } catch (PKCS11Exception e) {
@@ -369,7 +374,7 @@ final class Pkcs11Token implements AutoCloseable {
 
   private void checkOpen() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "PKCS#11 signer is stopped");
+      throw new SignerException(SignerException.BACKEND_UNAVAILABLE, "PKCS#11 signer is stopped");
     }
   }
 
@@ -407,7 +412,7 @@ final class Pkcs11Token implements AutoCloseable {
   }
 
   private static SignerException failure(String what, PKCS11Exception e) {
-    return new SignerException("token_error", what + " failed: " + e.getErrorName());
+    return new SignerException(SignerException.TOKEN_ERROR, what + " failed: " + e.getErrorName());
   }
 
   private static String name(TokenException e) {

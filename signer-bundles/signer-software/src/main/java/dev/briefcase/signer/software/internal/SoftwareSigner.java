@@ -112,7 +112,7 @@ public final class SoftwareSigner implements Signer {
   public KeyHandle generate(KeyAlgorithm algorithm, String label) throws SignerException {
     checkOpen();
     if (algorithm == null) {
-      throw new SignerException("unsupported_algorithm", "algorithm is required");
+      throw new SignerException(SignerException.UNSUPPORTED_ALGORITHM, "algorithm is required");
     }
     KeyPair pair = newKeyPair(algorithm);
     byte[] publicKey = publicBytes(algorithm, pair);
@@ -172,7 +172,7 @@ public final class SoftwareSigner implements Signer {
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     KeyIndex.Entry e = entry(handle);
     if (message == null) {
-      throw new SignerException("invalid_request", "message is required");
+      throw new SignerException(SignerException.INVALID_REQUEST, "message is required");
     }
     PrivateKey key = privateKey(e);
     try {
@@ -183,7 +183,8 @@ public final class SoftwareSigner implements Signer {
       s.update(message);
       return s.sign();
     } catch (GeneralSecurityException ex) {
-      throw new SignerException("signing_failed", "signature failed: " + ex.getClass().getName());
+      throw new SignerException(
+          SignerException.SIGNING_FAILED, "signature failed: " + ex.getClass().getName());
     }
   }
 
@@ -191,7 +192,7 @@ public final class SoftwareSigner implements Signer {
   public boolean delete(KeyHandle handle) throws SignerException {
     checkOpen();
     if (handle == null || !SIGNER_ID.equals(handle.signerId())) {
-      throw new SignerException("unknown_handle", "not a software key handle");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "not a software key handle");
     }
     synchronized (writeLock) {
       checkOpen();
@@ -219,11 +220,11 @@ public final class SoftwareSigner implements Signer {
   private KeyIndex.Entry entry(KeyHandle handle) throws SignerException {
     checkOpen();
     if (handle == null || !SIGNER_ID.equals(handle.signerId())) {
-      throw new SignerException("unknown_handle", "not a software key handle");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "not a software key handle");
     }
     KeyIndex.Entry e = readIndex().get(handle.keyId());
     if (e == null || e.algorithm() != handle.algorithm()) {
-      throw new SignerException("unknown_handle", "no such software key");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "no such software key");
     }
     return e;
   }
@@ -240,7 +241,7 @@ public final class SoftwareSigner implements Signer {
       throw storeFailure(ex);
     }
     if (secret.isEmpty()) {
-      throw new SignerException("unknown_handle", "software key material is missing");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "software key material is missing");
     }
     Sensitive<byte[]> pkcs8 = secret.get();
     try {
@@ -250,7 +251,8 @@ public final class SoftwareSigner implements Signer {
       loaded.put(e.keyId(), key);
       return key;
     } catch (GeneralSecurityException ex) {
-      throw new SignerException("key_corrupt", "software key material does not decode");
+      throw new SignerException(
+          SignerException.KEY_CORRUPT, "software key material does not decode");
     } finally {
       pkcs8.wipe();
     }
@@ -269,7 +271,7 @@ public final class SoftwareSigner implements Signer {
         } catch (SecretStoreException e) {
           throw storeFailure(e);
         } catch (IllegalArgumentException e) {
-          throw new SignerException("key_corrupt", "software key index is malformed");
+          throw new SignerException(SignerException.KEY_CORRUPT, "software key index is malformed");
         }
       }
       return index;
@@ -285,7 +287,8 @@ public final class SoftwareSigner implements Signer {
       g.initialize(new ECGenParameterSpec("secp256r1"));
       return g.generateKeyPair();
     } catch (GeneralSecurityException e) {
-      throw new SignerException("unsupported_algorithm", "JDK cannot generate " + algorithm);
+      throw new SignerException(
+          SignerException.UNSUPPORTED_ALGORITHM, "JDK cannot generate " + algorithm);
     }
   }
 
@@ -305,13 +308,14 @@ public final class SoftwareSigner implements Signer {
 
   private void checkOpen() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "software signer is stopped");
+      throw new SignerException(SignerException.BACKEND_UNAVAILABLE, "software signer is stopped");
     }
   }
 
   private static SignerException storeFailure(SecretStoreException e) {
     return new SignerException(
-        "backend_unavailable", "secret store failed (" + e.code() + "): " + e.getMessage());
+        SignerException.BACKEND_UNAVAILABLE,
+        "secret store failed (" + e.code() + "): " + e.getMessage());
   }
 
   @Override

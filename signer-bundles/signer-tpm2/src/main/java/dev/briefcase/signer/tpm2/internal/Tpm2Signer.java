@@ -87,7 +87,8 @@ public final class Tpm2Signer implements Signer {
     this.configError =
         SIGNER_ID.matcher(signerId).matches()
             ? null
-            : new SignerException("invalid_config", "signer_id must match " + SIGNER_ID);
+            : new SignerException(
+                SignerException.INVALID_CONFIG, "signer_id must match " + SIGNER_ID);
     if (configError != null) {
       LOG.error("TPM 2.0 signer unavailable: {}", configError.getMessage());
     } else {
@@ -111,7 +112,7 @@ public final class Tpm2Signer implements Signer {
     checkUsable();
     if (algorithm != KeyAlgorithm.P256) {
       throw new SignerException(
-          "unsupported_algorithm", "TPM 2.0 signs with P-256 only, not " + algorithm);
+          SignerException.UNSUPPORTED_ALGORITHM, "TPM 2.0 signs with P-256 only, not " + algorithm);
     }
     TpmSession.KeyBlob blob = withTpm(TpmSession::createSigningKey);
     String keyId = UUID.randomUUID().toString();
@@ -120,7 +121,8 @@ public final class Tpm2Signer implements Signer {
     } catch (SecretStoreException e) {
       // the TPM keeps nothing, so an unsaved key simply never existed
       throw new SignerException(
-          "backend_unavailable", "secret store failed (" + e.code() + ") saving the key blob");
+          SignerException.BACKEND_UNAVAILABLE,
+          "secret store failed (" + e.code() + ") saving the key blob");
     }
     LOG.info("Generated P-256 key {} on TPM 2.0 signer {}", keyId, signerId);
     return new KeyHandle(signerId, keyId, KeyAlgorithm.P256);
@@ -139,7 +141,8 @@ public final class Tpm2Signer implements Signer {
       }
     } catch (SecretStoreException e) {
       throw new SignerException(
-          "backend_unavailable", "secret store failed (" + e.code() + ") listing keys");
+          SignerException.BACKEND_UNAVAILABLE,
+          "secret store failed (" + e.code() + ") listing keys");
     }
     return out;
   }
@@ -157,7 +160,7 @@ public final class Tpm2Signer implements Signer {
   @Override
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     if (message == null) {
-      throw new SignerException("invalid_request", "message is required");
+      throw new SignerException(SignerException.INVALID_REQUEST, "message is required");
     }
     TpmSession.KeyBlob key = blob(handle);
     byte[] digest = sha256(message);
@@ -178,7 +181,8 @@ public final class Tpm2Signer implements Signer {
       return existed;
     } catch (SecretStoreException e) {
       throw new SignerException(
-          "backend_unavailable", "secret store failed (" + e.code() + ") deleting the key");
+          SignerException.BACKEND_UNAVAILABLE,
+          "secret store failed (" + e.code() + ") deleting the key");
     }
   }
 
@@ -191,22 +195,24 @@ public final class Tpm2Signer implements Signer {
   private TpmSession.KeyBlob blob(KeyHandle handle) throws SignerException {
     checkUsable();
     if (!owned(handle) || handle.algorithm() != KeyAlgorithm.P256) {
-      throw new SignerException("unknown_handle", "not a key of signer " + signerId);
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "not a key of signer " + signerId);
     }
     Optional<Sensitive<byte[]>> stored;
     try {
       stored = secrets.get(secretId(handle.keyId()));
     } catch (SecretStoreException e) {
       throw new SignerException(
-          "backend_unavailable", "secret store failed (" + e.code() + ") reading the key blob");
+          SignerException.BACKEND_UNAVAILABLE,
+          "secret store failed (" + e.code() + ") reading the key blob");
     }
     if (stored.isEmpty()) {
-      throw new SignerException("unknown_handle", "no such key on this TPM signer");
+      throw new SignerException(SignerException.UNKNOWN_HANDLE, "no such key on this TPM signer");
     }
     try {
       return TpmSession.KeyBlob.decode(stored.get().reveal());
     } catch (RuntimeException e) {
-      throw new SignerException("key_corrupt", "the stored TPM key blob is unreadable");
+      throw new SignerException(
+          SignerException.KEY_CORRUPT, "the stored TPM key blob is unreadable");
     }
   }
 
@@ -241,7 +247,7 @@ public final class Tpm2Signer implements Signer {
 
   private void checkUsable() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "TPM 2.0 signer is stopped");
+      throw new SignerException(SignerException.BACKEND_UNAVAILABLE, "TPM 2.0 signer is stopped");
     }
     if (configError != null) {
       throw new SignerException(configError.code(), configError.getMessage());

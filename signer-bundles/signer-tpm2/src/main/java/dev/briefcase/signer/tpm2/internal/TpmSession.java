@@ -104,13 +104,15 @@ final class TpmSession implements AutoCloseable {
       if (d.startsWith("tcp:")) {
         int colon = d.lastIndexOf(':');
         if (colon <= 4) {
-          throw new SignerException("invalid_config", "device must be tcp:<host>:<port>");
+          throw new SignerException(
+              SignerException.INVALID_CONFIG, "device must be tcp:<host>:<port>");
         }
         int port;
         try {
           port = Integer.parseInt(d.substring(colon + 1));
         } catch (NumberFormatException e) {
-          throw new SignerException("invalid_config", "device must be tcp:<host>:<port>");
+          throw new SignerException(
+              SignerException.INVALID_CONFIG, "device must be tcp:<host>:<port>");
         }
         return new TpmSession(
             new TcpTpmDevice(d.substring(4, colon), port, CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS));
@@ -118,10 +120,12 @@ final class TpmSession implements AutoCloseable {
       if (d.startsWith("/")) {
         return new TpmSession(new CharTpmDevice(d));
       }
-      throw new SignerException("invalid_config", "device must be tcp:<host>:<port> or a path");
+      throw new SignerException(
+          SignerException.INVALID_CONFIG, "device must be tcp:<host>:<port> or a path");
     } catch (IOException e) {
       throw new SignerException(
-          "tpm_unreachable", "TPM not reachable at " + d + ": " + e.getClass().getSimpleName());
+          SignerException.TPM_UNREACHABLE,
+          "TPM not reachable at " + d + ": " + e.getClass().getSimpleName());
     }
   }
 
@@ -161,7 +165,8 @@ final class TpmSession implements AutoCloseable {
                         new TPMS_SIG_SCHEME_ECDSA(TPM_ALG_ID.SHA256),
                         TPMT_TK_HASHCHECK.nullTicket()));
         if (!(sig instanceof TPMS_SIGNATURE_ECC ecc)) {
-          throw new SignerException("tpm_error", "the TPM returned a non-ECDSA signature");
+          throw new SignerException(
+              SignerException.TPM_ERROR, "the TPM returned a non-ECDSA signature");
         }
         byte[] out = new byte[64];
         System.arraycopy(fixed32(ecc.signatureR), 0, out, 0, 32);
@@ -270,24 +275,27 @@ final class TpmSession implements AutoCloseable {
       result = call.get();
     } catch (UncheckedIOException e) {
       throw new SignerException(
-          "tpm_unreachable",
+          SignerException.TPM_UNREACHABLE,
           "lost the TPM connection during "
               + command
               + ": "
               + e.getCause().getClass().getSimpleName());
     } catch (TpmException e) {
-      throw new SignerException("tpm_error", "TPM2_" + command + " failed: " + rcName(e));
+      throw new SignerException(
+          SignerException.TPM_ERROR, "TPM2_" + command + " failed: " + rcName(e));
     }
     TPM_RC rc = tpm._getLastResponseCode();
     if (rc != null && rc != TPM_RC.SUCCESS) {
       String code =
           rc == TPM_RC.LOCKOUT
-              ? "tpm_locked_out"
-              : rc == TPM_RC.BAD_AUTH || rc == TPM_RC.AUTH_FAIL ? "tpm_auth_failed" : "tpm_error";
+              ? SignerException.TPM_LOCKED_OUT
+              : rc == TPM_RC.BAD_AUTH || rc == TPM_RC.AUTH_FAIL
+                  ? SignerException.TPM_AUTH_FAILED
+                  : SignerException.TPM_ERROR;
       throw new SignerException(code, "TPM2_" + command + " failed: " + rc.name());
     }
     if (result == null) {
-      throw new SignerException("tpm_error", "TPM2_" + command + " returned nothing");
+      throw new SignerException(SignerException.TPM_ERROR, "TPM2_" + command + " returned nothing");
     }
     return result;
   }

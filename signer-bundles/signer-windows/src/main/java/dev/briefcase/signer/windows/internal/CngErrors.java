@@ -20,23 +20,26 @@ final class CngErrors {
   static SignerException map(String operation, int status) {
     String hex = String.format("0x%08X", status);
     if (status == NTE_BAD_KEYSET || status == NTE_NOT_FOUND) {
-      return new SignerException("unknown_handle", "no such key in the key storage provider");
+      return new SignerException(
+          SignerException.UNKNOWN_HANDLE, "no such key in the key storage provider");
     }
     if (status == NTE_NOT_SUPPORTED) {
       return new SignerException(
-          "unsupported_algorithm", operation + ": not supported by the provider (" + hex + ")");
+          SignerException.UNSUPPORTED_ALGORITHM,
+          operation + ": not supported by the provider (" + hex + ")");
     }
     if (status == NTE_PERM) {
-      return new SignerException("access_denied", operation + ": access denied (" + hex + ")");
+      return new SignerException(
+          SignerException.ACCESS_DENIED, operation + ": access denied (" + hex + ")");
     }
     if (status == NTE_DEVICE_NOT_READY || status == NTE_DEVICE_NOT_FOUND) {
       return new SignerException(
-          "tpm_unavailable", operation + ": the TPM is not available (" + hex + ")");
+          SignerException.TPM_UNAVAILABLE, operation + ": the TPM is not available (" + hex + ")");
     }
     if ((status & 0xFFFF0000) == 0x80280000) {
       // FACILITY_TPM_SOFTWARE / TPM_E_* and TBS_E_* share the 0x8028xxxx range
-      return new SignerException("tpm_error", operation + ": TPM error " + hex);
+      return new SignerException(SignerException.TPM_ERROR, operation + ": TPM error " + hex);
     }
-    return new SignerException("cng_error", operation + " failed (" + hex + ")");
+    return new SignerException(SignerException.CNG_ERROR, operation + " failed (" + hex + ")");
   }
 }

@@ -46,6 +46,7 @@ final class EccPublicBlob {
   }
 
   private static SignerException malformed(String why) {
-    return new SignerException("cng_error", "CNG exported a malformed public key: " + why);
+    return new SignerException(
+        SignerException.CNG_ERROR, "CNG exported a malformed public key: " + why);
   }
 }

@@ -159,7 +159,8 @@ final class WindowsCng implements AutoCloseable {
               key, null, digest, digest.length, sig, sig.length, len, NCRYPT_SILENT_FLAG));
       if (len.getValue() != 64) {
         throw new SignerException(
-            "cng_error", "CNG returned a " + len.getValue() + "-byte ECDSA signature");
+            SignerException.CNG_ERROR,
+            "CNG returned a " + len.getValue() + "-byte ECDSA signature");
       }
       return sig;
     } finally {

@@ -60,7 +60,7 @@ public final class WindowsSigner implements Signer {
     } catch (RuntimeException | LinkageError e) {
       failed =
           new SignerException(
-              "backend_unavailable",
+              SignerException.BACKEND_UNAVAILABLE,
               "cannot load ncrypt.dll (" + e.getClass().getSimpleName() + ")");
       LOG.error("Windows signer unavailable: {}", failed.getMessage());
     }
@@ -88,7 +88,8 @@ public final class WindowsSigner implements Signer {
   public KeyHandle generate(KeyAlgorithm algorithm, String label) throws SignerException {
     if (algorithm != KeyAlgorithm.P256) {
       throw new SignerException(
-          "unsupported_algorithm", "the Windows signer holds P-256 keys only, not " + algorithm);
+          SignerException.UNSUPPORTED_ALGORITHM,
+          "the Windows signer holds P-256 keys only, not " + algorithm);
     }
     String keyId = UUID.randomUUID().toString();
     synchronized (lock) {
@@ -122,7 +123,7 @@ public final class WindowsSigner implements Signer {
   @Override
   public byte[] sign(KeyHandle handle, byte[] message) throws SignerException {
     if (message == null) {
-      throw new SignerException("invalid_request", "message is required");
+      throw new SignerException(SignerException.INVALID_REQUEST, "message is required");
     }
     check(handle);
     byte[] digest = sha256(message);
@@ -164,13 +165,15 @@ public final class WindowsSigner implements Signer {
   private void check(KeyHandle handle) throws SignerException {
     open();
     if (!owned(handle)) {
-      throw new SignerException("unknown_handle", "not a key handle of the Windows signer");
+      throw new SignerException(
+          SignerException.UNKNOWN_HANDLE, "not a key handle of the Windows signer");
     }
   }
 
   private WindowsCng open() throws SignerException {
     if (closed) {
-      throw new SignerException("backend_unavailable", "the Windows signer is stopped");
+      throw new SignerException(
+          SignerException.BACKEND_UNAVAILABLE, "the Windows signer is stopped");
     }
     if (failure != null) {
       throw new SignerException(failure.code(), failure.getMessage());

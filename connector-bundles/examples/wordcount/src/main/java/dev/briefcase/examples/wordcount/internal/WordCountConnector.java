@@ -110,7 +110,7 @@ public final class WordCountConnector implements Connector {
     }
     if (!TOOL.equals(invocation.toolId())) {
       // the kernel only routes our own tools here; refuse anything else with a stable code
-      throw new ToolException("unknown_tool", "not a tool of " + ID);
+      throw new ToolException(ToolException.UNKNOWN_TOOL, "not a tool of " + ID);
     }
     JsonNode args = invocation.args(); // already valid against text_stats.input.json
     String text = args.get("text").asText();

@@ -36,6 +36,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
@@ -240,6 +241,8 @@ public final class ToolCallPipeline implements ToolCallService {
     }
     attempt.args = request.args();
     attempt.callHash = CanonicalJson.callHash(attempt.spec.id(), attempt.args);
+    // the plugins' immutable copy: no assessor or connector can change what was hashed
+    attempt.plainArgs = PlainJson.object(attempt.args);
     return null;
   }
 
@@ -305,7 +308,7 @@ public final class ToolCallPipeline implements ToolCallService {
   /** 6. Risk: advisory, may only add a local approval, skipped when a human already approved. */
   private ToolCallOutcome risk(Attempt attempt) {
     if (attempt.granted == null) {
-      Set<String> reasons = riskReasons(attempt.spec, attempt.args);
+      Set<String> reasons = riskReasons(attempt.spec, attempt.plainArgs);
       if (!reasons.isEmpty()) {
         String reason = clipTo("risk:" + String.join(",", reasons), 5 + MAX_RISK_CSV);
         return requireApproval(attempt, reason, ApprovalRequest.LOCAL);
@@ -358,7 +361,7 @@ public final class ToolCallPipeline implements ToolCallService {
               .execute(
                   new ToolInvocation(
                       spec.id(),
-                      attempt.args.deepCopy(),
+                      attempt.plainArgs,
                       manifest,
                       attempt.context,
                       granted == null ? null : granted.id()));
@@ -386,10 +389,12 @@ public final class ToolCallPipeline implements ToolCallService {
     if (result == null || result.content() == null) {
       return error(attempt, "tool_failed: empty result");
     }
-    if (serializedSize(result.content()) > manifest.maxOutputBytes()) {
+    JsonNode content = PlainJson.node(result.content());
+    if (serializedSize(content) > manifest.maxOutputBytes()) {
       return deny(attempt, "sandbox_violation:output_too_large");
     }
     attempt.result = result;
+    attempt.content = content;
     return null;
   }
 
@@ -410,7 +415,7 @@ public final class ToolCallPipeline implements ToolCallService {
 
   /** 11. Output firewall, then analysis of what passed it. */
   private ToolCallOutcome output(Attempt attempt) {
-    attempt.output = OutputFilter.apply(attempt.spec.outputFirewall(), attempt.result.content());
+    attempt.output = OutputFilter.apply(attempt.spec.outputFirewall(), attempt.content);
     attempt.outputAnalysis = OutputAnalysis.of(attempt.output);
     return null;
   }
@@ -452,7 +457,7 @@ public final class ToolCallPipeline implements ToolCallService {
         || (context.sessionId() != null && !context.sessionId().isEmpty());
   }
 
-  private Set<String> riskReasons(ToolSpec spec, JsonNode args) {
+  private Set<String> riskReasons(ToolSpec spec, Map<String, Object> args) {
     Set<String> reasons = new LinkedHashSet<>();
     for (RiskAssessor a : assessors) {
       try {
@@ -617,10 +622,17 @@ public final class ToolCallPipeline implements ToolCallService {
     ToolManifest manifest;
     JsonNode args;
 
+    /** {@link #args} as the plain, unmodifiable tree the plugins see. */
+    Map<String, Object> plainArgs;
+
     /** The human approval this call carries (token or same-principal match), else null. */
     ApprovalRequest granted;
 
     ToolResult result;
+
+    /** The result's content as the kernel's tree, before the output firewall. */
+    JsonNode content;
+
     long charged;
     JsonNode output;
     OutputAnalysis outputAnalysis;

@@ -1,6 +1,7 @@
 package dev.briefcase.bench;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +36,7 @@ final class EchoHttpServer implements AutoCloseable {
   private static final ObjectMapper STRICT =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   private final Connector connector;
   private final byte[] expectedAuth;
@@ -83,7 +86,8 @@ final class EchoHttpServer implements AutoCloseable {
       }
       JsonNode call = STRICT.readTree(body).path("call");
       String toolId = call.path("tool_id").asText();
-      JsonNode args = call.has("args") ? call.get("args") : JSON.createObjectNode();
+      Map<String, Object> args =
+          call.has("args") ? JSON.convertValue(call.get("args"), MAP) : Map.of();
       CallContext ctx = new CallContext(UUID.randomUUID().toString(), null, null, "bench-http");
       ToolResult r =
           connector.execute(
@@ -91,7 +95,7 @@ final class EchoHttpServer implements AutoCloseable {
       ObjectNode o = JSON.createObjectNode();
       o.put("status", "ok");
       ObjectNode result = o.putObject("result");
-      result.set("content", r.content());
+      result.set("content", JSON.valueToTree(r.content()));
       ObjectNode prov = result.putObject("provenance");
       prov.put("source", r.source());
       prov.putNull("cost_usd");

@@ -186,11 +186,12 @@ public final class PipelineBench {
       out.println();
 
       JsonNode args = JSON.readTree("{\"text\":\"hi\"}");
+      Map<String, Object> plainArgs = Map.of("text", "hi");
       ToolManifest manifest = ToolManifest.denyAll("echo", "builtin");
       CallContext ctx = new CallContext("bench", null, null, "bench");
       Load.Call bare =
           () -> {
-            ToolResult r = tools.execute(new ToolInvocation("echo", args, manifest, ctx));
+            ToolResult r = tools.execute(new ToolInvocation("echo", plainArgs, manifest, ctx));
             return r.content() != null;
           };
       LongAccumulator lastReceipt = new LongAccumulator(Long::max, 0);

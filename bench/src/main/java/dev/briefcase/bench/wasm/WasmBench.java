@@ -1,6 +1,6 @@
 package dev.briefcase.bench.wasm;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolInvocation;
@@ -42,6 +42,7 @@ public final class WasmBench {
           + " (i64.extend_i32_u (local.get 0)))))";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
@@ -61,7 +62,7 @@ public final class WasmBench {
             "echo",
             "echo",
             "echo",
-            JSON.readTree("{\"type\":\"object\",\"additionalProperties\":true}"),
+            Map.of("type", "object", "additionalProperties", true),
             null,
             ToolSpec.READ,
             0,
@@ -76,13 +77,14 @@ public final class WasmBench {
 
           @Override
           public ToolResult execute(ToolInvocation call) {
-            return ToolResult.of(call.args().deepCopy(), "local:echo");
+            return ToolResult.of(call.args(), "local:echo");
           }
         };
     // the sandbox's published test hook (its test-jar): the same connector the extender builds
     Connector pooled = SandboxTestHook.connector(wasm, spec, true);
     Connector fresh = SandboxTestHook.connector(wasm, spec, false);
-    JsonNode callArgs = JSON.readTree("{\"text\":\"hello from the bench\",\"n\":42}");
+    Map<String, Object> callArgs =
+        JSON.readValue("{\"text\":\"hello from the bench\",\"n\":42}", MAP);
     ToolInvocation inv =
         new ToolInvocation(
             "echo", callArgs, denyAll, new CallContext("bench", null, null, "bench"));
@@ -163,7 +165,7 @@ public final class WasmBench {
       long t0 = System.nanoTime();
       ToolResult r = c.execute(inv);
       long t1 = System.nanoTime();
-      if (r.content() == null || !r.content().has("text")) {
+      if (!(r.content() instanceof Map<?, ?> m) || !m.containsKey("text")) {
         throw new IllegalStateException("wrong answer: " + r.content());
       }
       // a ring of the last 4 Mi latencies; the count covers every call

@@ -42,6 +42,9 @@ public class ToolException extends BriefcaseException {
   /** A WebAssembly tool produced output that is not valid. */
   public static final String WASM_OUTPUT_INVALID = "wasm_output_invalid";
 
+  /** A tool failed for a reason it does not name more precisely. */
+  public static final String TOOL_FAILED = "tool_failed";
+
   /** A WebAssembly tool failed while it ran. */
   public static final String WASM_RUNTIME_ERROR = "wasm_runtime_error";
 

@@ -1,14 +1,16 @@
 package dev.briefcase.connector;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.json.JsonTree;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolManifest;
+import java.util.Map;
 
 /**
  * One call the kernel has authorised.
  *
  * @param toolId the tool to run
- * @param args the validated arguments; a private copy, so changing it changes nothing upstream
+ * @param args the validated arguments, a JSON object as a {@link JsonTree} (unmodifiable; the
+ *     constructor checks and copies what it is given)
  * @param manifest what the tool may reach; the connector enforces it
  * @param context who called
  * @param approvalId the human approval consumed for exactly this call (tool id and call hash), or
@@ -16,10 +18,24 @@ import dev.briefcase.tools.ToolManifest;
  *     human approved this call" (see {@link ApprovalRequiredException})
  */
 public record ToolInvocation(
-    String toolId, JsonNode args, ToolManifest manifest, CallContext context, String approvalId) {
+    String toolId,
+    Map<String, Object> args,
+    ToolManifest manifest,
+    CallContext context,
+    String approvalId) {
+
+  /**
+   * Copies {@code args} into an unmodifiable {@link JsonTree}.
+   *
+   * @throws IllegalArgumentException when {@code args} is null or not a JSON tree
+   */
+  public ToolInvocation {
+    args = JsonTree.copyOfObject(args);
+  }
 
   /** A call that runs without a consumed approval. */
-  public ToolInvocation(String toolId, JsonNode args, ToolManifest manifest, CallContext context) {
+  public ToolInvocation(
+      String toolId, Map<String, Object> args, ToolManifest manifest, CallContext context) {
     this(toolId, args, manifest, context, null);
   }
 

@@ -1,16 +1,29 @@
 package dev.briefcase.connector;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.json.JsonTree;
 
 /**
  * What a tool returned, before the output firewall.
  *
- * @param content the result, usually a JSON object
+ * @param content the result, usually a JSON object, as a {@link JsonTree} (the constructor checks
+ *     it and keeps an unmodifiable copy); {@code null} is an empty result, which the kernel answers
+ *     as {@code tool_failed}
  * @param source provenance such as {@code local:echo}
  * @param actualCostMicroUsd what the call really cost, or {@code null} to use the estimate
  */
-public record ToolResult(JsonNode content, String source, Long actualCostMicroUsd) {
-  public static ToolResult of(JsonNode content, String source) {
+public record ToolResult(Object content, String source, Long actualCostMicroUsd) {
+
+  /**
+   * Copies {@code content} into an unmodifiable {@link JsonTree}.
+   *
+   * @throws IllegalArgumentException when {@code content} is not a JSON tree
+   */
+  public ToolResult {
+    content = JsonTree.copyOf(content);
+  }
+
+  /** A result whose cost is the tool's estimate. */
+  public static ToolResult of(Object content, String source) {
     return new ToolResult(content, source, null);
   }
 }

@@ -1,7 +1,7 @@
 package dev.briefcase.risk;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.tools.ToolSpec;
+import java.util.Map;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -15,5 +15,12 @@ public interface RiskAssessor {
   /** Service property naming the assessor. */
   String ID = "risk.id";
 
-  RiskVerdict assess(ToolSpec tool, JsonNode args);
+  /**
+   * Scores one call.
+   *
+   * @param tool the tool called
+   * @param args the validated arguments, an unmodifiable {@link dev.briefcase.json.JsonTree} object
+   * @return the verdict; {@link RiskVerdict#NONE} when the call looks harmless
+   */
+  RiskVerdict assess(ToolSpec tool, Map<String, Object> args);
 }

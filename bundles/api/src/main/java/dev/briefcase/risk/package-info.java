@@ -1,6 +1,6 @@
 /** Risk assessors: advisory plugins that may only tighten a decision, never loosen it. */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package dev.briefcase.risk;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,17 +1,19 @@
 package dev.briefcase.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.json.JsonTree;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A tool as a connector declares it (SPEC §3). Immutable; the JSON schemas must not be modified by
- * holders.
+ * A tool as a connector declares it (SPEC §3). Immutable: the JSON schemas are checked and copied
+ * into unmodifiable {@link JsonTree} objects.
  *
  * @param id the tool id agents call, unique across connectors (e.g. {@code echo})
  * @param name a human title
  * @param description what the tool does, shown to agents and approvers
- * @param inputSchema a JSON Schema 2020-12 object; every new tool declares a strict schema
- * @param outputSchema a JSON Schema of the result, or {@code null}
+ * @param inputSchema a JSON Schema 2020-12 object as a {@link JsonTree}; every new tool declares a
+ *     strict schema
+ * @param outputSchema a JSON Schema of the result as a {@link JsonTree} object, or {@code null}
  * @param category {@code read}, {@code write}, {@code admin} or another label
  * @param costMicroUsd the estimated cost of one call in micro-USD, {@code >= 0}
  * @param outputFirewall which parts of the result may reach the agent
@@ -20,8 +22,8 @@ public record ToolSpec(
     String id,
     String name,
     String description,
-    JsonNode inputSchema,
-    JsonNode outputSchema,
+    Map<String, Object> inputSchema,
+    Map<String, Object> outputSchema,
     String category,
     long costMicroUsd,
     OutputFirewall outputFirewall) {
@@ -30,11 +32,18 @@ public record ToolSpec(
   public static final String WRITE = "write";
   public static final String ADMIN = "admin";
 
+  /**
+   * Checks and copies.
+   *
+   * @throws NullPointerException when a required component is null
+   * @throws IllegalArgumentException when a schema is not a JSON tree, or the cost is negative
+   */
   public ToolSpec {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(description, "description");
-    Objects.requireNonNull(inputSchema, "inputSchema");
+    inputSchema = JsonTree.copyOfObject(Objects.requireNonNull(inputSchema, "inputSchema"));
+    outputSchema = outputSchema == null ? null : JsonTree.copyOfObject(outputSchema);
     Objects.requireNonNull(category, "category");
     Objects.requireNonNull(outputFirewall, "outputFirewall");
     if (costMicroUsd < 0) {

@@ -36,7 +36,8 @@ final class ArgsValidator {
     if (!args.isObject()) {
       return List.of("$: arguments must be a JSON object");
     }
-    JsonSchema schema = compiled.computeIfAbsent(spec, s -> factory.getSchema(s.inputSchema()));
+    JsonSchema schema =
+        compiled.computeIfAbsent(spec, s -> factory.getSchema(PlainJson.node(s.inputSchema())));
     Set<ValidationMessage> messages = schema.validate(args);
     List<String> out = new ArrayList<>();
     for (ValidationMessage m : messages) {

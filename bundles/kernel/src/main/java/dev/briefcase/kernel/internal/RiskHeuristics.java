@@ -1,12 +1,12 @@
 package dev.briefcase.kernel.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.risk.RiskAssessor;
 import dev.briefcase.risk.RiskVerdict;
 import dev.briefcase.tools.ToolSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 
@@ -37,8 +37,8 @@ public final class RiskHeuristics implements RiskAssessor {
       Set.of("url", "uri", "endpoint", "host", "headers", "authorization");
 
   @Override
-  public RiskVerdict assess(ToolSpec tool, JsonNode args) {
-    BoundedStrings strings = BoundedStrings.of(args);
+  public RiskVerdict assess(ToolSpec tool, Map<String, Object> args) {
+    BoundedStrings strings = BoundedStrings.of(PlainJson.node(args));
     List<String> reasons = new ArrayList<>();
     List<String> all = new ArrayList<>(strings.values);
     all.addAll(strings.keys);

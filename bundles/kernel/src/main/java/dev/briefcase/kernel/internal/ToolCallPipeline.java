@@ -37,6 +37,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.service.component.annotations.Activate;
@@ -241,6 +242,8 @@ public final class ToolCallPipeline implements ToolCallService {
     }
     attempt.args = request.args();
     attempt.callHash = CanonicalJson.callHash(attempt.spec.id(), attempt.args);
+    // the plugins' immutable copy: no assessor or connector can change what was hashed
+    attempt.plainArgs = PlainJson.object(attempt.args);
     return null;
   }
 
@@ -306,7 +309,7 @@ public final class ToolCallPipeline implements ToolCallService {
   /** 6. Risk: advisory, may only add a local approval, skipped when a human already approved. */
   private ToolCallOutcome risk(Attempt attempt) {
     if (attempt.granted == null) {
-      Set<String> reasons = riskReasons(attempt.spec, attempt.args);
+      Set<String> reasons = riskReasons(attempt.spec, attempt.plainArgs);
       if (!reasons.isEmpty()) {
         String reason = clipTo("risk:" + String.join(",", reasons), 5 + MAX_RISK_CSV);
         return requireApproval(attempt, reason, ApprovalRequest.LOCAL);
@@ -359,7 +362,7 @@ public final class ToolCallPipeline implements ToolCallService {
               .execute(
                   new ToolInvocation(
                       spec.id(),
-                      attempt.args.deepCopy(),
+                      attempt.plainArgs,
                       manifest,
                       attempt.context,
                       granted == null ? null : granted.id()));
@@ -379,7 +382,7 @@ public final class ToolCallPipeline implements ToolCallService {
       return error(attempt, oneLine(e.getMessage()));
     } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
-      return error(attempt, "tool_failed");
+      return error(attempt, ToolException.TOOL_FAILED);
     }
     if (result != null) {
       attempt.actualCost = result.actualCostMicroUsd();
@@ -387,10 +390,12 @@ public final class ToolCallPipeline implements ToolCallService {
     if (result == null || result.content() == null) {
       return error(attempt, "tool_failed: empty result");
     }
-    if (serializedSize(result.content()) > manifest.maxOutputBytes()) {
+    JsonNode content = PlainJson.node(result.content());
+    if (serializedSize(content) > manifest.maxOutputBytes()) {
       return deny(attempt, "sandbox_violation:output_too_large");
     }
     attempt.result = result;
+    attempt.content = content;
     return null;
   }
 
@@ -411,7 +416,7 @@ public final class ToolCallPipeline implements ToolCallService {
 
   /** 11. Output firewall, then analysis of what passed it. */
   private ToolCallOutcome output(Attempt attempt) {
-    attempt.output = OutputFilter.apply(attempt.spec.outputFirewall(), attempt.result.content());
+    attempt.output = OutputFilter.apply(attempt.spec.outputFirewall(), attempt.content);
     attempt.outputAnalysis = OutputAnalysis.of(attempt.output);
     return null;
   }
@@ -453,7 +458,7 @@ public final class ToolCallPipeline implements ToolCallService {
         || (context.sessionId() != null && !context.sessionId().isEmpty());
   }
 
-  private Set<String> riskReasons(ToolSpec spec, JsonNode args) {
+  private Set<String> riskReasons(ToolSpec spec, Map<String, Object> args) {
     Set<String> reasons = new LinkedHashSet<>();
     for (RiskAssessor a : assessors) {
       try {
@@ -618,10 +623,17 @@ public final class ToolCallPipeline implements ToolCallService {
     ToolManifest manifest;
     JsonNode args;
 
+    /** {@link #args} as the plain, unmodifiable tree the plugins see. */
+    Map<String, Object> plainArgs;
+
     /** The human approval this call carries (token or same-principal match), else null. */
     ApprovalRequest granted;
 
     ToolResult result;
+
+    /** The result's content as the kernel's tree, before the output firewall. */
+    JsonNode content;
+
     long charged;
     JsonNode output;
     OutputAnalysis outputAnalysis;

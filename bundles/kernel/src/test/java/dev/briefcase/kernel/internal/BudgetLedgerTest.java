@@ -225,7 +225,7 @@ public class BudgetLedgerTest {
           id,
           id,
           "costed test tool",
-          Fixture.json(FakeConnector.OPEN),
+          Fixture.object(FakeConnector.OPEN),
           null,
           ToolSpec.READ,
           COST,
@@ -264,11 +264,11 @@ public class BudgetLedgerTest {
           return new ToolResult(null, "local:paid", COST / 4);
         }
         case "paid_cheaper" -> {
-          return new ToolResult(out, "local:paid", COST / 4);
+          return new ToolResult(PlainJson.object(out), "local:paid", COST / 4);
         }
         default -> {
           executions.incrementAndGet();
-          return ToolResult.of(out, "local:paid");
+          return ToolResult.of(PlainJson.object(out), "local:paid");
         }
       }
     }

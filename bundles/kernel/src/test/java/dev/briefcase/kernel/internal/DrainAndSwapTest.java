@@ -72,7 +72,7 @@ public class DrainAndSwapTest {
               "ping",
               "ping",
               "answers with the serving version",
-              Fixture.json(FakeConnector.OPEN),
+              Fixture.object(FakeConnector.OPEN),
               null,
               ToolSpec.READ,
               0,
@@ -100,7 +100,7 @@ public class DrainAndSwapTest {
       served.incrementAndGet();
       ObjectNode o = CanonicalJson.MAPPER.createObjectNode();
       o.put("version", version);
-      return ToolResult.of(o, "local:ping");
+      return ToolResult.of(PlainJson.object(o), "local:ping");
     }
 
     /** What DS does after the kernel's unbind returned: deactivate. */

@@ -9,6 +9,7 @@ import dev.briefcase.connector.ToolResult;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolSpec;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Tools that exercise the pipeline's edges: an admin tool, a paid tool, failures. */
@@ -19,7 +20,10 @@ class FakeConnector implements Connector {
           + "\"maxLength\":16}},\"required\":[\"symbol\"],\"additionalProperties\":false}";
 
   final AtomicInteger executions = new AtomicInteger();
-  volatile ObjectNode lastArgs;
+  volatile Map<String, Object> lastArgs;
+
+  /** Whether the {@code mutate} tool found its arguments unmodifiable. */
+  volatile boolean mutationRefused;
 
   @Override
   public List<ToolSpec> tools() {
@@ -39,24 +43,25 @@ class FakeConnector implements Connector {
 
   private static ToolSpec spec(
       String id, String category, long cost, String schema, OutputFirewall fw) {
-    return new ToolSpec(id, id, "test tool " + id, Fixture.json(schema), null, category, cost, fw);
+    return new ToolSpec(
+        id, id, "test tool " + id, Fixture.object(schema), null, category, cost, fw);
   }
 
   @Override
   public ToolResult execute(ToolInvocation call) throws ToolException {
     executions.incrementAndGet();
-    lastArgs = (ObjectNode) call.args();
+    lastArgs = call.args();
     ObjectNode out = CanonicalJson.MAPPER.createObjectNode();
     switch (call.toolId()) {
       case "quote" -> {
-        if ("FAIL".equals(call.args().path("symbol").asText())) {
+        if ("FAIL".equals(call.args().get("symbol"))) {
           throw new ToolException("upstream_failed", "upstream said no after billing");
         }
-        out.put("symbol", call.args().path("symbol").asText());
+        out.put("symbol", (String) call.args().get("symbol"));
         out.put("price", 12.5);
         out.put("ts", "2026-11-27T10:00:00Z");
         out.put("secret", "CANARY-upstream-field");
-        return ToolResult.of(out, "provider:demo");
+        return ToolResult.of(PlainJson.object(out), "provider:demo");
       }
       case "boom" -> throw new IllegalStateException("kaboom with details nobody should see");
       case "escape" -> throw new SandboxViolationException("egress to 169.254.169.254 refused");
@@ -65,16 +70,20 @@ class FakeConnector implements Connector {
           throw new dev.briefcase.connector.ApprovalRequiredException("send the report to bob");
         }
         out.put("approval_id", call.approvalId());
-        return ToolResult.of(out, "local:gated");
+        return ToolResult.of(PlainJson.object(out), "local:gated");
       }
       case "mutate" -> {
-        ((ObjectNode) call.args()).put("injected", true);
+        try {
+          call.args().put("injected", true);
+        } catch (UnsupportedOperationException expected) {
+          mutationRefused = true;
+        }
         out.put("ok", true);
-        return ToolResult.of(out, "local:mutate");
+        return ToolResult.of(PlainJson.object(out), "local:mutate");
       }
       default -> {
         out.put("ok", true);
-        return ToolResult.of(out, "local:" + call.toolId());
+        return ToolResult.of(PlainJson.object(out), "local:" + call.toolId());
       }
     }
   }

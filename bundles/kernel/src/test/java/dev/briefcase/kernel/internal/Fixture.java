@@ -93,6 +93,11 @@ final class Fixture implements AutoCloseable {
             token));
   }
 
+  /** A JSON object from its text, as the plain tree of the plugin SPIs. */
+  static java.util.Map<String, Object> object(String s) {
+    return PlainJson.object(json(s));
+  }
+
   static JsonNode json(String s) {
     try {
       return CanonicalJson.MAPPER.readTree(s);

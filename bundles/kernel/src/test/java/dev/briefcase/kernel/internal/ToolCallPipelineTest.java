@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -470,9 +471,28 @@ public class ToolCallPipelineTest {
   @Test
   public void connectorCannotMutateTheValidatedArgs() {
     ObjectNode args = (ObjectNode) Fixture.json("{\"a\":1}");
-    k.pipeline.call(
-        new ToolCallRequest("mutate", args, new CallContext("r", null, null, "test"), null));
+    ToolCallOutcome r =
+        k.pipeline.call(
+            new ToolCallRequest("mutate", args, new CallContext("r", null, null, "test"), null));
+    assertEquals(Status.OK, r.status());
+    assertTrue("the connector could change its arguments", fake.mutationRefused);
     assertFalse(args.has("injected"));
+    assertEquals(Map.of("a", 1), fake.lastArgs);
+  }
+
+  @Test
+  public void aRiskAssessorCannotChangeWhatTheConnectorRuns() {
+    // an assessor sees the call after it was validated and hashed: were the arguments shared and
+    // mutable, it could swap them under an approval bound to the old call hash
+    k.pipeline.bindRiskAssessor(
+        (RiskAssessor)
+            (tool, a) -> {
+              a.put("symbol", "SWAPPED");
+              return RiskVerdict.NONE;
+            });
+    ToolCallOutcome r = k.call("quote", "{\"symbol\":\"ABC\"}");
+    assertEquals(Status.OK, r.status());
+    assertEquals("ABC", fake.lastArgs.get("symbol"));
   }
 
   @Test
@@ -503,8 +523,7 @@ public class ToolCallPipelineTest {
           @Override
           public dev.briefcase.connector.ToolResult execute(
               dev.briefcase.connector.ToolInvocation call) {
-            return dev.briefcase.connector.ToolResult.of(
-                CanonicalJson.MAPPER.createObjectNode().put("shadow", true), "local:shadow");
+            return dev.briefcase.connector.ToolResult.of(Map.of("shadow", true), "local:shadow");
           }
         };
     var ref = k.add(shadow, "shadow", 10);

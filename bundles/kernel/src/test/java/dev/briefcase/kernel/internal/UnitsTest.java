@@ -49,22 +49,22 @@ public class UnitsTest {
     RiskHeuristics h = new RiskHeuristics();
     assertEquals(
         List.of("url_like_input"),
-        h.assess(null, Fixture.json("{\"t\":\"see https://x.y\"}")).reasons());
+        h.assess(null, Fixture.object("{\"t\":\"see https://x.y\"}")).reasons());
     assertEquals(
         List.of("sensitive_terms"),
-        h.assess(null, Fixture.json("{\"t\":\"my Password\"}")).reasons());
+        h.assess(null, Fixture.object("{\"t\":\"my Password\"}")).reasons());
     assertEquals(
         List.of("suspicious_arg_keys"),
-        h.assess(null, Fixture.json("{\"Headers\":\"x\"}")).reasons());
+        h.assess(null, Fixture.object("{\"Headers\":\"x\"}")).reasons());
     assertEquals(
         List.of("prompt_injection_signals"),
-        h.assess(null, Fixture.json("{\"jailbreak now\":1}")).reasons());
-    assertTrue(h.assess(null, Fixture.json("{\"text\":\"hello\"}")).reasons().isEmpty());
+        h.assess(null, Fixture.object("{\"jailbreak now\":1}")).reasons());
+    assertTrue(h.assess(null, Fixture.object("{\"text\":\"hello\"}")).reasons().isEmpty());
   }
 
   @Test
   public void scansAreBounded() {
-    StringBuilder deep = new StringBuilder();
+    StringBuilder deep = new StringBuilder("{\"k\":");
     for (int i = 0; i < 40; i++) {
       deep.append("[");
     }
@@ -72,9 +72,10 @@ public class UnitsTest {
     for (int i = 0; i < 40; i++) {
       deep.append("]");
     }
+    deep.append("}");
     // nested deeper than 32: not scanned
     assertTrue(
-        new RiskHeuristics().assess(null, Fixture.json(deep.toString())).reasons().isEmpty());
+        new RiskHeuristics().assess(null, Fixture.object(deep.toString())).reasons().isEmpty());
   }
 
   @Test

@@ -1,6 +1,6 @@
 package dev.briefcase.sandbox.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
@@ -58,15 +58,22 @@ final class WasmConnector implements Connector {
     ToolManifest inForce =
         ManifestCeiling.intersect(
             invocation.manifest(), tool.descriptor().declared(), tool.descriptor().ceilings());
-    String out = tool.wasm().run(invocation.args().toString(), inForce, invocation.approvalId());
-    JsonNode content;
+    String args;
     try {
-      content = json.readTree(out);
-    } catch (IOException e) {
+      args = json.writeValueAsString(invocation.args());
+    } catch (JsonProcessingException e) {
+      throw new ToolException(
+          ToolException.TOOL_FAILED, "tool_failed: arguments could not be written");
+    }
+    String out = tool.wasm().run(args, inForce, invocation.approvalId());
+    try {
+      // plain JSON tree: integers as Integer/Long/BigInteger, other numbers as Double
+      return ToolResult.of(json.readValue(out, Object.class), "wasm:" + invocation.toolId());
+    } catch (IOException | IllegalArgumentException e) {
+      // not JSON, or not a value a JSON tree can hold (a number beyond double's range)
       throw new ToolException(
           ToolException.WASM_OUTPUT_INVALID, "wasm_output_invalid: result is not JSON");
     }
-    return ToolResult.of(content, "wasm:" + invocation.toolId());
   }
 
   /** Ends service: later calls are {@code backend_unavailable}; running calls finish. */

@@ -1,6 +1,8 @@
 package dev.briefcase.sandbox.internal;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.manifests.ManifestCodec;
 import dev.briefcase.tools.OutputFirewall;
@@ -9,6 +11,7 @@ import dev.briefcase.tools.ToolSpec;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -38,6 +41,8 @@ import java.util.regex.Pattern;
 record WasmToolDescriptor(
     ToolSpec spec, String modulePath, ToolManifest declared, ManifestCeiling.Parts ceilings) {
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern ENTRY = Pattern.compile("[A-Za-z0-9._/-]{1,200}");
 
@@ -81,8 +86,8 @@ record WasmToolDescriptor(
             id,
             d.has("name") ? text(d, "name") : id,
             text(d, "description"),
-            schema.deepCopy(),
-            out == null || out.isNull() ? null : out.deepCopy(),
+            JSON.convertValue(schema, OBJECT),
+            out == null || out.isNull() ? null : JSON.convertValue(out, OBJECT),
             category,
             usd.movePointRight(6).longValueExact(),
             firewall(d.get("output_firewall")));

@@ -1,7 +1,7 @@
 package dev.briefcase.itests.distribution;
 
-import static org.junit.Assert.assertEquals;
 import static dev.briefcase.testing.Poll.waitFor;
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,7 @@
 package dev.briefcase.itests.kernel;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +23,8 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.wiring.BundleWire;
+import org.osgi.framework.wiring.BundleWiring;
 
 /** Boots the runtime's real bundles and calls tools through the kernel service. */
 @RunWith(PaxExam.class)
@@ -45,6 +48,46 @@ public class KernelIT {
         assertEquals(b.getSymbolicName() + " is not active", Bundle.ACTIVE, b.getState());
       }
     }
+  }
+
+  /**
+   * Only the API bundle exports: the egress client's bundle and every other implementation or
+   * plugin bundle export nothing, and the egress package reaches its provider and its users from
+   * the API bundle, so replacing the egress bundle refreshes nothing else.
+   */
+  @Test
+  public void onlyTheApiBundleExportsAndTheEgressApiComesFromIt() {
+    for (Bundle b : context.getBundles()) {
+      String bsn = b.getSymbolicName();
+      if (bsn != null && bsn.startsWith("dev.briefcase.") && !bsn.equals("dev.briefcase.api")) {
+        String exports = b.getHeaders().get("Export-Package");
+        assertTrue(bsn + " exports " + exports, exports == null || exports.isBlank());
+      }
+    }
+    assertNotNull(
+        "no EgressClient service",
+        context.getServiceReference("dev.briefcase.egress.EgressClient"));
+    for (String user : List.of("dev.briefcase.egress", "dev.briefcase.sandbox")) {
+      assertEquals(user, "dev.briefcase.api", providerOf(bundle(user), "dev.briefcase.egress"));
+    }
+  }
+
+  private Bundle bundle(String bsn) {
+    for (Bundle b : context.getBundles()) {
+      if (bsn.equals(b.getSymbolicName())) {
+        return b;
+      }
+    }
+    throw new AssertionError(bsn + " is not installed");
+  }
+
+  private static String providerOf(Bundle b, String pkg) {
+    for (BundleWire w : b.adapt(BundleWiring.class).getRequiredWires("osgi.wiring.package")) {
+      if (pkg.equals(w.getCapability().getAttributes().get("osgi.wiring.package"))) {
+        return w.getProvider().getBundle().getSymbolicName();
+      }
+    }
+    throw new AssertionError(b.getSymbolicName() + " is not wired to " + pkg);
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.briefcase.admin.api.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.budgets.Budget;
@@ -19,6 +21,12 @@ import java.math.BigDecimal;
 final class Views {
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Turns a tool's plain JSON Schemas into trees, every number exactly as the connector gave it.
+   */
+  private static final ObjectMapper TREES =
+      JsonMapper.builder().disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
+
   private Views() {}
 
   static ObjectNode tool(ToolSpec t) {
@@ -26,9 +34,9 @@ final class Views {
     o.put("id", t.id());
     o.put("name", t.name());
     o.put("description", t.description());
-    o.set("input_schema", t.inputSchema());
+    o.set("input_schema", TREES.valueToTree(t.inputSchema()));
     if (t.outputSchema() != null) {
-      o.set("output_schema", t.outputSchema());
+      o.set("output_schema", TREES.valueToTree(t.outputSchema()));
     } else {
       o.putNull("output_schema");
     }

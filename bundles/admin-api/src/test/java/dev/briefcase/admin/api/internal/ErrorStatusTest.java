@@ -78,7 +78,8 @@ public class ErrorStatusTest {
           ToolException.NOT_A_FILE,
           ToolException.WASM_MODULE_INVALID,
           ToolException.WASM_OUTPUT_INVALID,
-          ToolException.WASM_RUNTIME_ERROR);
+          ToolException.WASM_RUNTIME_ERROR,
+          ToolException.TOOL_FAILED);
 
   @Test
   public void everyDeclaredCodeHasAnIntendedStatus() throws IllegalAccessException {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +18,12 @@ import dev.briefcase.tools.ToolSpec;
 final class Results {
   static final String PROFILE = "aacp_v1";
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  /**
+   * Turns a tool's plain JSON Schema into a tree, every number exactly as the connector gave it.
+   */
+  private static final ObjectMapper TREES =
+      JsonMapper.builder().disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
 
   private final ObjectWriter pretty;
   private final ObjectNode compatibility;
@@ -33,7 +41,7 @@ final class Results {
     o.put("name", t.id());
     o.put("title", t.name());
     o.put("description", t.description());
-    o.set("inputSchema", t.inputSchema());
+    o.set("inputSchema", TREES.valueToTree(t.inputSchema()));
     return o;
   }
 

@@ -28,10 +28,15 @@ final class Fakes {
   static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   static ToolSpec spec(String id) {
-    ObjectNode schema = F.objectNode();
-    schema.put("type", "object");
     return new ToolSpec(
-        id, id + " title", "does " + id, schema, null, "read", 0, OutputFirewall.allowAll());
+        id,
+        id + " title",
+        "does " + id,
+        java.util.Map.of("type", "object"),
+        null,
+        "read",
+        0,
+        OutputFirewall.allowAll());
   }
 
   static ApprovalRequest approval(String id, String state) {

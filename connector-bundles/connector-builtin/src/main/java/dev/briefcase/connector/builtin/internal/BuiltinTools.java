@@ -1,9 +1,7 @@
 package dev.briefcase.connector.builtin.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
@@ -23,7 +21,9 @@ import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,7 +38,9 @@ import org.osgi.service.component.annotations.Reference;
 public final class BuiltinTools implements Connector {
   static final int MAX_NOTES_LISTED = 50;
 
+  /** Only to read the schemas below from their text; calls and results are plain JSON trees. */
   private static final ObjectMapper JSON = new ObjectMapper();
+
   private static final List<ToolSpec> TOOLS =
       List.of(
           new ToolSpec(
@@ -132,22 +134,18 @@ public final class BuiltinTools implements Connector {
     if (!active) {
       throw ToolException.unavailable("builtin tools are stopping");
     }
-    JsonNode args = call.args();
+    Map<String, Object> args = call.args();
     switch (call.toolId()) {
       case "echo":
-        {
-          ObjectNode out = JSON.createObjectNode();
-          out.put("echo", args.path("text").asText());
-          return ToolResult.of(out, "local:echo");
-        }
+        return ToolResult.of(Map.of("echo", text(args, "text")), "local:echo");
       case "note_add":
-        return ToolResult.of(addNote(args.path("text").asText()), "local:notes");
+        return ToolResult.of(addNote(text(args, "text")), "local:notes");
       case "notes_list":
         return ToolResult.of(listNotes(), "local:notes");
       case "file_read":
         return ToolResult.of(
             readFile(
-                args.path("path").asText(),
+                text(args, "path"),
                 call.manifest().allowedPathPrefixes(),
                 protectedPaths.paths(),
                 call.manifest().maxOutputBytes()),
@@ -157,7 +155,13 @@ public final class BuiltinTools implements Connector {
     }
   }
 
-  private ObjectNode addNote(String text) {
+  /** A string argument; the schema requires it, so a missing one reads as empty. */
+  private static String text(Map<String, Object> args, String name) {
+    Object value = args.get(name);
+    return value instanceof String s ? s : "";
+  }
+
+  private Map<String, Object> addNote(String text) {
     String id = UUID.randomUUID().toString();
     String now = Instant.now().toString();
     store.write(
@@ -170,12 +174,10 @@ public final class BuiltinTools implements Connector {
             return ps.executeUpdate();
           }
         });
-    ObjectNode out = JSON.createObjectNode();
-    out.put("note_id", id);
-    return out;
+    return Map.of("note_id", id);
   }
 
-  private ObjectNode listNotes() {
+  private Map<String, Object> listNotes() {
     List<String> ids =
         store.read(
             c -> {
@@ -191,10 +193,7 @@ public final class BuiltinTools implements Connector {
               }
               return out;
             });
-    ObjectNode out = JSON.createObjectNode();
-    ArrayNode arr = out.putArray("note_ids");
-    ids.forEach(arr::add);
-    return out;
+    return Map.of("note_ids", ids);
   }
 
   /**
@@ -203,7 +202,7 @@ public final class BuiltinTools implements Connector {
    * file is reached without following a link out of the prefixes, the opened file is the one
    * checked, and a protected path is refused whatever the prefixes allow.
    */
-  static ObjectNode readFile(
+  static Map<String, Object> readFile(
       String requested, List<String> allowedPrefixes, List<Path> protectedPaths, long maxBytes)
       throws ToolException {
     if (allowedPrefixes.isEmpty()) {
@@ -223,7 +222,7 @@ public final class BuiltinTools implements Connector {
     } catch (IOException e) {
       throw new ToolException(ToolException.IO_ERROR, "file could not be read");
     }
-    ObjectNode out = JSON.createObjectNode();
+    Map<String, Object> out = new LinkedHashMap<>();
     out.put("ok", true);
     out.put("bytes", data.length);
     out.put("data_b64", Base64.getEncoder().encodeToString(data));
@@ -250,9 +249,9 @@ public final class BuiltinTools implements Connector {
     }
   }
 
-  private static JsonNode schema(String json) {
+  private static Map<String, Object> schema(String json) {
     try {
-      return JSON.readTree(json);
+      return JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
     } catch (IOException e) {
       throw new IllegalStateException("built-in schema does not parse", e);
     }

@@ -4,8 +4,8 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
@@ -16,7 +16,9 @@ import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolSpec;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -45,8 +47,7 @@ public final class DpopTools implements Connector {
                 "extra_dpop",
                 "Extra DPoP",
                 "Returns a fresh DPoP proof signed by the dpop:itest key.",
-                JSON.readTree(
-                    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
+                schema("{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
                 null,
                 ToolSpec.READ,
                 0,
@@ -66,11 +67,16 @@ public final class DpopTools implements Connector {
     }
     try {
       String proof = directory.dpopProof(SERVER, KeyAlgorithm.P256, "POST", HTU, null, null);
-      ObjectNode out = JSON.createObjectNode();
+      Map<String, Object> out = new LinkedHashMap<>();
       out.put("proof", proof);
       return ToolResult.of(out, "local:extra-dpop");
     } catch (KeyException e) {
       throw new ToolException(e.code(), e.code() + ": " + e.getMessage());
     }
+  }
+
+  /** A JSON Schema from its text, as the plain JSON tree the SPI carries. */
+  private static Map<String, Object> schema(String json) throws IOException {
+    return JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
   }
 }

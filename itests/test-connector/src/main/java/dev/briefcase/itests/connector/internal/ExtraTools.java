@@ -1,7 +1,7 @@
 package dev.briefcase.itests.connector.internal;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
@@ -9,7 +9,9 @@ import dev.briefcase.connector.ToolResult;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolSpec;
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -43,8 +45,7 @@ public final class ExtraTools implements Connector {
                 "extra_ping",
                 "Extra ping",
                 "Answers pong with the serving bundle's version.",
-                JSON.readTree(
-                    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
+                schema("{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
                 null,
                 ToolSpec.READ,
                 0,
@@ -53,8 +54,7 @@ public final class ExtraTools implements Connector {
                 "extra_wipe",
                 "Extra wipe",
                 "An administrative tool; the default policy never lets it run.",
-                JSON.readTree(
-                    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
+                schema("{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}"),
                 null,
                 ToolSpec.ADMIN,
                 0,
@@ -63,7 +63,7 @@ public final class ExtraTools implements Connector {
                 "extra_slow",
                 "Extra slow",
                 "Answers after ms milliseconds; reports whether it was deactivated meanwhile.",
-                JSON.readTree(
+                schema(
                     "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
                         + "\"minimum\":0,\"maximum\":10000}},\"required\":[\"ms\"],"
                         + "\"additionalProperties\":false}"),
@@ -75,7 +75,7 @@ public final class ExtraTools implements Connector {
                 "extra_paid",
                 "Extra paid",
                 "A costed call that answers after ms milliseconds.",
-                JSON.readTree(
+                schema(
                     "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
                         + "\"minimum\":0,\"maximum\":120000}},\"required\":[\"ms\"],"
                         + "\"additionalProperties\":false}"),
@@ -102,10 +102,10 @@ public final class ExtraTools implements Connector {
       throw new ToolException(
           ToolException.CALLED_AFTER_DEACTIVATION, "extra connector is deactivated");
     }
-    ObjectNode out = JSON.createObjectNode();
+    Map<String, Object> out = new LinkedHashMap<>();
     if ("extra_paid".equals(invocation.toolId())) {
       try {
-        Thread.sleep(invocation.args().path("ms").asLong());
+        Thread.sleep(((Number) invocation.args().get("ms")).longValue());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ToolException(ToolException.INTERRUPTED, "extra_paid was interrupted");
@@ -115,7 +115,7 @@ public final class ExtraTools implements Connector {
     }
     if ("extra_slow".equals(invocation.toolId())) {
       try {
-        Thread.sleep(invocation.args().path("ms").asLong());
+        Thread.sleep(((Number) invocation.args().get("ms")).longValue());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -134,5 +134,10 @@ public final class ExtraTools implements Connector {
     out.put("pong", true);
     out.put("version", version);
     return ToolResult.of(out, "local:extra");
+  }
+
+  /** A JSON Schema from its text, as the plain JSON tree the SPI carries. */
+  private static Map<String, Object> schema(String json) throws IOException {
+    return JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
   }
 }

@@ -1,9 +1,7 @@
 package dev.briefcase.examples.wordcount.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
@@ -13,7 +11,9 @@ import dev.briefcase.tools.ToolSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +38,10 @@ import org.osgi.service.component.annotations.Deactivate;
  *   <li>The kernel drains a plugin before it stops it: calls already running finish here, new calls
  *       go to the replacement. After {@link #deactivate} a late call fails fast with {@code
  *       backend_unavailable} — never a hang.
+ *   <li>Arguments, schemas and results are plain JSON trees ({@code dev.briefcase.json.JsonTree}):
+ *       {@code Map}, {@code List}, {@code String}, {@code Number}, {@code Boolean} and {@code
+ *       null}. The SPI needs no JSON library; this example uses Jackson only to read its schema
+ *       files.
  * </ul>
  *
  * <p>Thread-safe: the kernel calls {@link #execute} from many threads at once; this class keeps no
@@ -86,13 +90,13 @@ public final class WordCountConnector implements Connector {
                 OutputFirewall.allowPaths("words", "lines", "characters", "top_words", "version")));
   }
 
-  /** Loads a JSON Schema (2020-12) shipped inside the bundle. */
-  private static JsonNode schema(String resource) {
+  /** Loads a JSON Schema (2020-12) shipped inside the bundle, as a plain JSON tree. */
+  private static Map<String, Object> schema(String resource) {
     try (InputStream in = WordCountConnector.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("missing schema resource " + resource);
       }
-      return JSON.readTree(in);
+      return JSON.readValue(in, new TypeReference<Map<String, Object>>() {});
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -112,17 +116,23 @@ public final class WordCountConnector implements Connector {
       // the kernel only routes our own tools here; refuse anything else with a stable code
       throw new ToolException(ToolException.UNKNOWN_TOOL, "not a tool of " + ID);
     }
-    JsonNode args = invocation.args(); // already valid against text_stats.input.json
-    String text = args.get("text").asText();
-    int top = args.path("top").asInt(DEFAULT_TOP);
+    // already valid against text_stats.input.json: text is a string, top (if given) an integer
+    Map<String, Object> args = invocation.args();
+    String text = (String) args.get("text");
+    int top = args.get("top") instanceof Number n ? n.intValue() : DEFAULT_TOP;
 
-    ObjectNode out = JSON.createObjectNode();
+    Map<String, Object> out = new LinkedHashMap<>(); // keeps the members in this order
     out.put("words", words(text).length);
     out.put("lines", text.isEmpty() ? 0 : (int) text.lines().count());
     out.put("characters", text.codePointCount(0, text.length()));
-    ArrayNode topWords = out.putArray("top_words");
-    mostFrequent(words(text), top)
-        .forEach(e -> topWords.addObject().put("word", e.getKey()).put("count", e.getValue()));
+    List<Object> topWords = new ArrayList<>();
+    for (Map.Entry<String, Integer> e : mostFrequent(words(text), top)) {
+      Map<String, Object> word = new LinkedHashMap<>();
+      word.put("word", e.getKey());
+      word.put("count", e.getValue());
+      topWords.add(word);
+    }
+    out.put("top_words", topWords);
     out.put("version", version); // which build served the call: visible across hot swaps
     // the source becomes the result's provenance and the receipt's "source"
     return ToolResult.of(out, "local:" + TOOL);

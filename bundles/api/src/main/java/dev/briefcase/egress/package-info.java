@@ -4,11 +4,11 @@
  * invariant 5 and §11 network rules against an {@link dev.briefcase.egress.EgressPolicy}: https
  * only (http for loopback in dev mode), no redirects, no userinfo or fragment, host and path
  * allow-lists, DNS resolved once with every address checked against the refused ranges, the
- * connection made to the validated address, response size caps and timeouts. New and not yet
- * stable: 0.x.
+ * connection made to the validated address, response size caps and timeouts. The client itself is
+ * the service {@code dev.briefcase.egress} registers; this package is only its contract.
  */
 @Export
-@Version("0.1.0")
+@Version("1.0.0")
 package dev.briefcase.egress;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,10 +1,12 @@
 package dev.briefcase.egress;
 
+import dev.briefcase.error.BriefcaseException;
+
 /**
  * A refused or failed egress call. {@link #code()} is stable and safe to show; the message is one
  * line, never contains a response body, a header value or a query string.
  */
-public class EgressException extends Exception {
+public class EgressException extends BriefcaseException {
   private static final long serialVersionUID = 1L;
 
   /** The URL is not an absolute hierarchical URL with a host, or does not parse. */
@@ -58,15 +60,12 @@ public class EgressException extends Exception {
   /** The egress client is shut down. */
   public static final String UNAVAILABLE = "egress_unavailable";
 
-  private final String code;
-
   /**
    * @param code one of the constants of this class
    * @param message one line, no secrets; line breaks are replaced by spaces
    */
   public EgressException(String code, String message) {
-    super(oneLine(message));
-    this.code = code;
+    super(code, oneLine(message));
   }
 
   /**
@@ -75,13 +74,7 @@ public class EgressException extends Exception {
    * @param cause kept for debugging; not part of the message
    */
   public EgressException(String code, String message, Throwable cause) {
-    super(oneLine(message), cause);
-    this.code = code;
-  }
-
-  /** The stable error code, e.g. {@code egress_redirect_refused}. */
-  public String code() {
-    return code;
+    super(code, oneLine(message), cause);
   }
 
   private static String oneLine(String message) {

@@ -146,6 +146,17 @@ async function resourceServer(as, asNonce) {
       asMetadata(`${base}/somebody-else`, ['S256']),
     '/.well-known/oauth-protected-resource/no-s256': prm(`${base}/no-s256`, [`${base}/as-plain`]),
     '/.well-known/oauth-authorization-server/as-plain': asMetadata(`${base}/as-plain`, ['plain']),
+    // the real AS under another issuer name, whose revocation endpoint is down
+    '/.well-known/oauth-protected-resource/dead-revoke':
+      prm(`${base}/dead-revoke`, [`${base}/as-dead-revoke`]),
+    '/.well-known/oauth-authorization-server/as-dead-revoke': {
+      ...asMetadata(`${base}/as-dead-revoke`, ['S256']),
+      authorization_endpoint: `${as.issuer}/auth`,
+      token_endpoint: `${as.issuer}/token`,
+      registration_endpoint: `${as.issuer}/reg`,
+      revocation_endpoint: 'http://127.0.0.1:1/revoke',
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+    },
     // the origin-level document, the last fallback: it covers /root-only and nothing else
     '/.well-known/oauth-protected-resource': prm(`${base}/root-only`, [as.issuer]),
   };

@@ -2,6 +2,7 @@ package dev.briefcase.oauth.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.oauth2.sdk.AccessTokenResponse;
 import com.nimbusds.oauth2.sdk.AuthorizationCode;
 import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
@@ -33,6 +34,8 @@ import com.nimbusds.oauth2.sdk.token.AccessTokenType;
 import com.nimbusds.oauth2.sdk.token.RefreshToken;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
@@ -68,8 +71,11 @@ import org.slf4j.LoggerFactory;
  * <p>Refresh tokens live only in the secret store ({@code oauth.<id>.refresh_token}); access tokens
  * only in memory, until 30 s before they expire. Login sessions live 10 minutes and are used once.
  * No token, code, verifier or proof is logged, put in an exception message or printed by a {@code
- * toString}. Thread-safe; refreshes of one provider are serialised so a rotated refresh token is
- * never used twice.
+ * toString}. Every login and refused login, refresh (saying whether the refresh token rotated),
+ * refresh failure and revocation is receipted ({@code type: oauth}) with the provider, the outcome
+ * and the error code, never a value; a receipt that cannot be written fails the step ({@code
+ * receipt_unavailable}). Thread-safe; refreshes of one provider are serialised so a rotated refresh
+ * token is never used twice.
  */
 public final class OAuthClient {
   static final Duration LOGIN_TTL = Duration.ofMinutes(10);
@@ -124,6 +130,7 @@ public final class OAuthClient {
   private final Discovery discovery;
   private final KeyDirectory keys;
   private final SecretStore secrets;
+  private final ReceiptLog receipts;
   private final Clock clock;
   private final DpopNonces nonces = new DpopNonces();
   private final Map<String, Provider> providers = new ConcurrentHashMap<>();
@@ -133,11 +140,17 @@ public final class OAuthClient {
   // an attack simulation seam for tests (a proof replayed by someone on the path); identity else
   private volatile UnaryOperator<String> proofTap = UnaryOperator.identity();
 
-  OAuthClient(HttpTransport http, KeyDirectory keys, SecretStore secrets, Clock clock) {
+  OAuthClient(
+      HttpTransport http,
+      KeyDirectory keys,
+      SecretStore secrets,
+      ReceiptLog receipts,
+      Clock clock) {
     this.http = http;
     this.discovery = new Discovery(http, clock);
     this.keys = keys;
     this.secrets = secrets;
+    this.receipts = receipts;
     this.clock = clock;
   }
 
@@ -217,6 +230,15 @@ public final class OAuthClient {
    * into the secret store, the access token into memory. Returns when the access token expires.
    */
   public Instant exchange(String providerId, String code, String state) throws OAuthException {
+    try {
+      return exchangeOnce(providerId, code, state);
+    } catch (OAuthException e) {
+      receipt(event("login", providerId, "failed").put("code", e.code()));
+      throw e;
+    }
+  }
+
+  private Instant exchangeOnce(String providerId, String code, String state) throws OAuthException {
     if (state == null || code == null || code.isEmpty()) {
       throw new OAuthException("invalid_request", "code and state are required");
     }
@@ -262,6 +284,11 @@ public final class OAuthClient {
       putSecret(clientIdId(p.id()), session.clientId());
       putSecret(refreshTokenId(p.id()), refresh.getValue());
       tokens.put(p.id(), token);
+      receipt(
+          event("login", p.id(), "ok")
+              .put("issuer", server.issuer())
+              .put("resource", server.resource().toString())
+              .put("dpop", token.dpop()));
       LOG.info("oauth login completed for provider {} (dpop={})", p.id(), token.dpop());
       return token.useUntil().plus(EARLY_REFRESH);
     }
@@ -281,6 +308,19 @@ public final class OAuthClient {
   }
 
   private Token refreshLocked(Provider p) throws OAuthException {
+    Token token;
+    try {
+      token = refreshOnce(p);
+    } catch (OAuthException e) {
+      if (!e.code().equals("receipt_unavailable")) {
+        receipt(event("refresh", p.id(), "failed").put("code", e.code()));
+      }
+      throw e;
+    }
+    return token;
+  }
+
+  private Token refreshOnce(Provider p) throws OAuthException {
     Optional<String> stored = getSecret(refreshTokenId(p.id()));
     if (stored.isEmpty()) {
       throw new OAuthException("missing_refresh_token", "no refresh token is stored");
@@ -307,6 +347,7 @@ public final class OAuthClient {
       putSecret(refreshTokenId(p.id()), rotated.getValue());
     }
     tokens.put(p.id(), token);
+    receipt(event("refresh", p.id(), "ok").put("rotated", rotated != null));
     LOG.info("oauth refresh for provider {} (rotated={})", p.id(), rotated != null);
     return token;
   }
@@ -429,6 +470,11 @@ public final class OAuthClient {
         deleteSecret(refreshTokenId(p.id()));
         deleteDpopKey(p.id());
       }
+      receipt(
+          event("revoke", p.id(), "ok")
+              .put("had_refresh_token", stored.isPresent())
+              .put("remote_revocation_attempted", attempted)
+              .put("remote_revocation_succeeded", succeeded));
       LOG.info(
           "oauth revoke for provider {}: attempted={}, succeeded={}", p.id(), attempted, succeeded);
       return new RevokeResult(p.id(), stored.isPresent(), attempted, succeeded);
@@ -436,6 +482,25 @@ public final class OAuthClient {
   }
 
   // --- helpers ------------------------------------------------------------------------------
+
+  private ObjectNode event(String action, String providerId, String outcome) {
+    ObjectNode e = MAPPER.createObjectNode();
+    e.put("type", "oauth");
+    e.put("action", action);
+    e.put("provider", providerId);
+    e.put("outcome", outcome);
+    e.put("ts", clock.instant().toString());
+    return e;
+  }
+
+  /** Appends a receipt; one that cannot be written fails the step. */
+  private void receipt(ObjectNode event) throws OAuthException {
+    try {
+      receipts.append(event);
+    } catch (ReceiptException e) {
+      throw new OAuthException("receipt_unavailable", "the receipt log refused the oauth receipt");
+    }
+  }
 
   private Provider provider(String id) throws OAuthException {
     Provider p = id == null ? null : providers.get(id);

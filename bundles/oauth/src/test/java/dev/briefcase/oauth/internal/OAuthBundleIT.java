@@ -139,11 +139,25 @@ public class OAuthBundleIT {
         transportNew.newInstance(Duration.ofSeconds(2), Duration.ofSeconds(3), 1 << 20);
     Class<?> keysType = api.loadClass("dev.briefcase.keys.KeyDirectory");
     Class<?> storeType = api.loadClass("dev.briefcase.secrets.SecretStore");
+    Class<?> receiptsType = api.loadClass("dev.briefcase.receipts.ReceiptLog");
+    List<Object> events = new ArrayList<>();
+    Object receipts =
+        Proxy.newProxyInstance(
+            receiptsType.getClassLoader(),
+            new Class<?>[] {receiptsType},
+            (proxy, method, args) -> {
+              if (method.getName().equals("append")) {
+                events.add(args[0]);
+                return null;
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
     Constructor<?> clientNew =
-        clientType.getDeclaredConstructor(transportType, keysType, storeType, Clock.class);
+        clientType.getDeclaredConstructor(
+            transportType, keysType, storeType, receiptsType, Clock.class);
     clientNew.setAccessible(true);
     // a login start touches no key: the key directory comes in at the exchange
-    Object client = clientNew.newInstance(transport, null, secrets, Clock.systemUTC());
+    Object client = clientNew.newInstance(transport, null, secrets, receipts, Clock.systemUTC());
 
     Class<?> providerType = oauth.loadClass(INTERNAL + "OAuthClient$Provider");
     Object provider =
@@ -174,6 +188,8 @@ public class OAuthBundleIT {
       assertEquals(
           "unknown_oauth_state", e.getCause().getClass().getMethod("code").invoke(e.getCause()));
     }
+    assertEquals(1, events.size());
+    assertTrue(events.get(0).toString(), events.get(0).toString().contains("unknown_oauth_state"));
   }
 
   /** The API bundle's SecretStore over a map, callable across class loaders. */

@@ -70,6 +70,7 @@ public class OAuthFlowTest {
   private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
   private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
   private static final List<String> MESSAGES = new CopyOnWriteArrayList<>();
+  private static final List<ObjectNode> ALL_RECEIPTS = new CopyOnWriteArrayList<>();
 
   private SecretStore secrets;
   private KeyDirectory keys;
@@ -98,8 +99,13 @@ public class OAuthFlowTest {
     }
     // the capture works: the flows' own INFO lines are in it
     assertTrue("log capture is empty", log.contains("oauth login started for provider"));
+    assertTrue(
+        "no oauth receipts were written",
+        ALL_RECEIPTS.stream().anyMatch(r -> r.path("type").asText().equals("oauth")));
+    String receiptText = ALL_RECEIPTS.toString();
     for (String secret : SECRETS) {
       assertFalse("a secret value appears in the log", log.contains(secret));
+      assertFalse("a secret value appears in a receipt", receiptText.contains(secret));
       for (String m : MESSAGES) {
         assertFalse("a secret value appears in an exception message: " + m, m.contains(secret));
       }
@@ -134,7 +140,11 @@ public class OAuthFlowTest {
   private OAuthClient client(Clock clock) {
     OAuthClient c =
         new OAuthClient(
-            new HttpTransport(Duration.ofSeconds(2), DEADLINE, 1 << 20), keys, secrets, clock);
+            new HttpTransport(Duration.ofSeconds(2), DEADLINE, 1 << 20),
+            keys,
+            secrets,
+            new RecordingReceipts(receipts),
+            clock);
     // every proof the client sends is a secret the canary check looks for
     c.setProofTap(
         p -> {
@@ -173,6 +183,23 @@ public class OAuthFlowTest {
   private void collectTokens(OAuthClient c, String id) throws Exception {
     c.accessTokenForTest(id).ifPresent(SECRETS::add);
     refreshToken(id).ifPresent(SECRETS::add);
+  }
+
+  /** The oauth receipts so far, as {@code action:outcome[:code]} strings. */
+  private List<String> oauthReceipts(String provider) {
+    List<String> out = new ArrayList<>();
+    for (ObjectNode r : receipts) {
+      if (r.path("type").asText().equals("oauth") && r.path("provider").asText().equals(provider)) {
+        String code = r.path("code").asText("");
+        out.add(
+            r.path("action").asText()
+                + ":"
+                + r.path("outcome").asText()
+                + (code.isEmpty() ? "" : ":" + code)
+                + (r.path("rotated").asBoolean(false) ? ":rotated" : ""));
+      }
+    }
+    return out;
   }
 
   private Optional<String> refreshToken(String id) {
@@ -284,6 +311,40 @@ public class OAuthFlowTest {
       assertEquals(r.body(), 400, r.statusCode());
       assertEquals("invalid_grant", json(r.body()).path("error").asText());
     }
+    assertEquals(
+        List.of(
+            "login:ok",
+            "refresh:ok:rotated",
+            "revoke:ok",
+            "refresh:failed:missing_refresh_token",
+            "refresh:failed:missing_refresh_token"),
+        oauthReceipts("acme"));
+    ObjectNode revokeReceipt =
+        receipts.stream()
+            .filter(x -> x.path("action").asText().equals("revoke"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(revokeReceipt.path("remote_revocation_succeeded").asBoolean());
+  }
+
+  @Test
+  public void revocationWithTheAsDownStillForgetsLocally() throws Exception {
+    OAuthClient c = client();
+    c.register(provider("norevoke", fixture.rs + "/dead-revoke"));
+    login(c, "norevoke");
+    assertTrue(refreshToken("norevoke").isPresent());
+    OAuthClient.RevokeResult r = c.revoke("norevoke");
+    assertTrue(r.hadRefreshToken());
+    assertTrue(r.remoteRevocationAttempted());
+    assertFalse(r.remoteRevocationSucceeded());
+    assertTrue(refreshToken("norevoke").isEmpty());
+    assertTrue(c.accessTokenForTest("norevoke").isEmpty());
+    assertTrue(keys.get(KeyDirectory.DPOP_PREFIX + "oauth.norevoke").isEmpty());
+    expect("missing_refresh_token", () -> c.refresh("norevoke"));
+    // nothing stored: nothing to revoke, nothing attempted
+    OAuthClient.RevokeResult again = c.revoke("norevoke");
+    assertFalse(again.hadRefreshToken());
+    assertFalse(again.remoteRevocationAttempted());
   }
 
   @Test
@@ -344,6 +405,10 @@ public class OAuthFlowTest {
     c.exchange("one", code, start.state());
     collectTokens(c, "one");
     expect("unknown_oauth_state", () -> c.exchange("one", code, start.state()));
+    assertEquals(
+        List.of("login:failed:unknown_oauth_state", "login:ok", "login:failed:unknown_oauth_state"),
+        oauthReceipts("one"));
+    assertEquals(List.of("login:failed:oauth_state_mismatch"), oauthReceipts("two"));
   }
 
   @Test
@@ -358,6 +423,7 @@ public class OAuthFlowTest {
     SECRETS.add(code);
     clock.advance(OAuthClient.LOGIN_TTL.plusSeconds(1));
     expect("oauth_state_expired", () -> c.exchange("late", code, start.state()));
+    assertEquals(List.of("login:failed:oauth_state_expired"), oauthReceipts("late"));
     assertTrue(refreshToken("late").isEmpty());
   }
 
@@ -460,6 +526,7 @@ public class OAuthFlowTest {
                 + enc(clientId));
     assertEquals(r.body(), 200, r.statusCode());
     expect("oauth_refresh_failed", () -> c.refresh("gone"));
+    assertEquals(List.of("login:ok", "refresh:failed:oauth_refresh_failed"), oauthReceipts("gone"));
   }
 
   @Test
@@ -571,6 +638,7 @@ public class OAuthFlowTest {
     @Override
     public Receipt append(ObjectNode event) {
       events.add(event);
+      ALL_RECEIPTS.add(event);
       return new Receipt(events.size(), Instant.now(), "0".repeat(64), "x", event);
     }
 

@@ -12,7 +12,10 @@ import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.Test;
 
 /** The hand-written protocol parts: URL rules, challenge parsing, nonce keeping, the transport. */
@@ -117,6 +120,62 @@ public class ProtocolPartsTest {
       } catch (OAuthException e) {
         assertEquals("oauth_response_too_large", e.code());
       }
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  public void discoveryIsCachedFor300Seconds() throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger fetches = new AtomicInteger();
+    String base = "http://127.0.0.1:" + server.getAddress().getPort();
+    server.createContext(
+        "/.well-known/",
+        ex -> {
+          fetches.incrementAndGet();
+          String path = ex.getRequestURI().getPath();
+          String body =
+              path.equals("/.well-known/oauth-protected-resource/api")
+                  ? "{\"resource\":\""
+                      + base
+                      + "/api\",\"authorization_servers\":[\""
+                      + base
+                      + "\"]}"
+                  : path.equals("/.well-known/oauth-authorization-server")
+                      ? "{\"issuer\":\""
+                          + base
+                          + "\",\"authorization_endpoint\":\""
+                          + base
+                          + "/auth\",\"token_endpoint\":\""
+                          + base
+                          + "/token\",\"response_types_supported\":[\"code\"],"
+                          + "\"code_challenge_methods_supported\":[\"S256\"]}"
+                      : null;
+          byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().add("Content-Type", "application/json");
+          ex.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : bytes.length);
+          if (body != null) {
+            ex.getResponseBody().write(bytes);
+          }
+          ex.close();
+        });
+    server.start();
+    try {
+      OAuthFlowTest.MutableClock clock = new OAuthFlowTest.MutableClock(Instant.now());
+      Discovery d =
+          new Discovery(
+              new HttpTransport(Duration.ofSeconds(2), Duration.ofSeconds(3), 1 << 20), clock);
+      URI api = URI.create(base + "/api");
+      assertEquals(URI.create(base + "/token"), d.discover(api, null).tokenEndpoint());
+      assertEquals(2, fetches.get());
+      clock.advance(Duration.ofSeconds(299));
+      d.discover(api, null);
+      assertEquals(2, fetches.get());
+      clock.advance(Duration.ofSeconds(2));
+      d.discover(api, null);
+      assertEquals(4, fetches.get());
     } finally {
       server.stop(0);
     }

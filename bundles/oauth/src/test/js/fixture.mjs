@@ -103,11 +103,13 @@ async function resourceServer(as, asNonce) {
   const apis = {
     '/api': { issuer: as.issuer, nonce: false },
     '/api-nonce': { issuer: asNonce.issuer, nonce: true },
+    // its metadata is only where its 401 challenge says, under no well-known path
+    '/hinted': { issuer: as.issuer, nonce: false, metadata: `${base}/meta/hinted-prm` },
   };
   const seenJti = new Map();
   let nonce = crypto.randomBytes(16).toString('base64url');
   let rejectAllNonces = false;
-  const hits = { '/api': 0, '/api-nonce': 0 };
+  const hits = { '/api': 0, '/api-nonce': 0, '/hinted': 0 };
 
   function send(res, status, body, headers = {}) {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -157,13 +159,14 @@ async function resourceServer(as, asNonce) {
       revocation_endpoint: 'http://127.0.0.1:1/revoke',
       dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
     },
+    '/meta/hinted-prm': prm(`${base}/hinted`, [as.issuer]),
     // the origin-level document, the last fallback: it covers /root-only and nothing else
     '/.well-known/oauth-protected-resource': prm(`${base}/root-only`, [as.issuer]),
   };
 
   function challenge(res, path, error, description, extra = {}) {
-    const parts = [`algs="ES256 EdDSA"`,
-      `resource_metadata="${base}/.well-known/oauth-protected-resource${path}"`];
+    const metadata = apis[path].metadata || `${base}/.well-known/oauth-protected-resource${path}`;
+    const parts = [`algs="ES256 EdDSA"`, `resource_metadata="${metadata}"`];
     if (error) parts.unshift(`error="${error}"`, `error_description="${description}"`);
     send(res, 401, { error: error || 'unauthorized' },
       { 'www-authenticate': `DPoP ${parts.join(', ')}`, ...extra });

@@ -45,7 +45,8 @@ final class Discovery {
       URI registrationEndpoint,
       URI revocationEndpoint,
       List<String> dpopAlgorithms,
-      List<String> scopes) {}
+      List<String> scopes,
+      boolean issParameter) {}
 
   private record Cached<T>(T value, Instant until) {}
 
@@ -98,7 +99,8 @@ final class Discovery {
         as.getRegistrationEndpointURI(),
         as.getRevocationEndpointURI(),
         List.copyOf(algs),
-        List.copyOf(scopes));
+        List.copyOf(scopes),
+        as.supportsAuthorizationResponseIssuerParam());
   }
 
   private Prm protectedResource(URI endpoint, String fromChallenge) throws OAuthException {

@@ -190,7 +190,7 @@ public final class OAuthClient {
    */
   public LoginStart start(String providerId) throws OAuthException {
     Provider p = provider(providerId);
-    Discovery.Server server = discovery.discover(p.endpoint(), null);
+    Discovery.Server server = discovery.discover(p.endpoint(), probe(p.endpoint()));
     String clientId = clientId(p, server);
     CodeVerifier verifier = new CodeVerifier();
     String state = UUID.randomUUID().toString();
@@ -214,6 +214,15 @@ public final class OAuthClient {
     return new LoginStart(p.id(), request.build().toURI(), state);
   }
 
+  /**
+   * The endpoint's {@code WWW-Authenticate} challenge to a request without credentials (RFC 9728
+   * §5.1: it may name the resource metadata), or null when it answers anything but 401.
+   */
+  private String probe(URI endpoint) throws OAuthException {
+    HTTPResponse res = http.send(new HTTPRequest(HTTPRequest.Method.GET, endpoint));
+    return res.getStatusCode() == 401 ? res.getHeaderValue("WWW-Authenticate") : null;
+  }
+
   /** Checks a callback's {@code state} against the one the login expects, in constant time. */
   static void checkCallbackState(String expected, String returned) throws OAuthException {
     if (expected == null
@@ -228,17 +237,22 @@ public final class OAuthClient {
    * Exchanges an authorization code of the login session {@code state} for tokens: a new DPoP key
    * when the AS supports DPoP, the code with its verifier and {@code resource}, the refresh token
    * into the secret store, the access token into memory. Returns when the access token expires.
+   *
+   * @param iss the callback's RFC 9207 {@code iss}, or null; it must name the login's issuer, and
+   *     it is required when the AS metadata says the AS sends it (a mix-up defence)
    */
-  public Instant exchange(String providerId, String code, String state) throws OAuthException {
+  public Instant exchange(String providerId, String code, String state, String iss)
+      throws OAuthException {
     try {
-      return exchangeOnce(providerId, code, state);
+      return exchangeOnce(providerId, code, state, iss);
     } catch (OAuthException e) {
       receipt(event("login", providerId, "failed").put("code", e.code()));
       throw e;
     }
   }
 
-  private Instant exchangeOnce(String providerId, String code, String state) throws OAuthException {
+  private Instant exchangeOnce(String providerId, String code, String state, String iss)
+      throws OAuthException {
     if (state == null || code == null || code.isEmpty()) {
       throw new OAuthException("invalid_request", "code and state are required");
     }
@@ -249,6 +263,12 @@ public final class OAuthClient {
     if (!session.provider().id().equals(providerId)) {
       throw new OAuthException(
           "oauth_state_mismatch", "the login session belongs to another provider");
+    }
+    if (iss == null
+        ? session.server().issParameter()
+        : !ServerUrls.sameIssuer(iss, session.server().issuer())) {
+      throw new OAuthException(
+          "oauth_issuer_mismatch", "the callback does not come from the login's issuer");
     }
     // single use: whoever removes it first exchanges
     if (!pending.remove(state, session)) {

@@ -181,8 +181,8 @@ public class OAuthBundleIT {
     // and a refused step still carries its stable code across the class loaders
     try {
       clientType
-          .getMethod("exchange", String.class, String.class, String.class)
-          .invoke(client, "osgi", "code", "no-such-state");
+          .getMethod("exchange", String.class, String.class, String.class, String.class)
+          .invoke(client, "osgi", "code", "no-such-state", fixture.as);
       fail("expected unknown_oauth_state");
     } catch (InvocationTargetException e) {
       assertEquals(

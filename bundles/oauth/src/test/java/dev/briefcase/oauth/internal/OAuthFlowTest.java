@@ -165,6 +165,13 @@ public class OAuthFlowTest {
 
   /** start → headless login → exchange; collects code, verifier and tokens as secrets. */
   private void login(OAuthClient c, String id) throws Exception {
+    login(c, id, true);
+  }
+
+  /**
+   * @param passIss whether to hand the callback's RFC 9207 {@code iss} to the exchange
+   */
+  private void login(OAuthClient c, String id, boolean passIss) throws Exception {
     OAuthClient.LoginStart start = c.start(id);
     String url = start.authorizationUrl().toString();
     assertTrue(url.contains("code_challenge_method=S256"));
@@ -176,7 +183,7 @@ public class OAuthFlowTest {
     assertNotNull("no code in " + callback.getPath(), code);
     SECRETS.add(code);
     OAuthClient.checkCallbackState(start.state(), HeadlessLogin.param(callback, "state"));
-    c.exchange(id, code, start.state());
+    c.exchange(id, code, start.state(), passIss ? HeadlessLogin.param(callback, "iss") : null);
     collectTokens(c, id);
   }
 
@@ -331,7 +338,9 @@ public class OAuthFlowTest {
   public void revocationWithTheAsDownStillForgetsLocally() throws Exception {
     OAuthClient c = client();
     c.register(provider("norevoke", fixture.rs + "/dead-revoke"));
-    login(c, "norevoke");
+    // the real AS under another name: its metadata does not promise iss, and the one it sends
+    // names the real AS, so the callback's iss is left out here
+    login(c, "norevoke", false);
     assertTrue(refreshToken("norevoke").isPresent());
     OAuthClient.RevokeResult r = c.revoke("norevoke");
     assertTrue(r.hadRefreshToken());
@@ -345,6 +354,16 @@ public class OAuthFlowTest {
     OAuthClient.RevokeResult again = c.revoke("norevoke");
     assertFalse(again.hadRefreshToken());
     assertFalse(again.remoteRevocationAttempted());
+  }
+
+  @Test
+  public void metadataNamedOnlyByTheChallengeIsFound() throws Exception {
+    OAuthClient c = client();
+    c.register(provider("hinted", fixture.rs + "/hinted"));
+    // no well-known document covers /hinted: only the 401's resource_metadata leads to it
+    login(c, "hinted");
+    OAuthClient.ResourceResponse r = c.call("hinted", "GET", URI.create(fixture.rs + "/hinted"));
+    assertEquals(r.body(), 200, r.status());
   }
 
   @Test
@@ -392,8 +411,8 @@ public class OAuthFlowTest {
     c.register(provider("two", fixture.rs + "/api"));
     OAuthClient.LoginStart start = c.start("one");
     SECRETS.add(c.verifierForTest(start.state()).orElseThrow());
-    expect("unknown_oauth_state", () -> c.exchange("one", "some-code", "not-a-state"));
-    expect("oauth_state_mismatch", () -> c.exchange("two", "some-code", start.state()));
+    expect("unknown_oauth_state", () -> c.exchange("one", "some-code", "not-a-state", fixture.as));
+    expect("oauth_state_mismatch", () -> c.exchange("two", "some-code", start.state(), fixture.as));
     expect(
         "oauth_state_mismatch",
         () -> OAuthClient.checkCallbackState(start.state(), start.state() + "x"));
@@ -402,11 +421,21 @@ public class OAuthFlowTest {
     URI callback = HeadlessLogin.login(start.authorizationUrl(), REDIRECT, "bob");
     String code = HeadlessLogin.param(callback, "code");
     SECRETS.add(code);
-    c.exchange("one", code, start.state());
+    String iss = HeadlessLogin.param(callback, "iss");
+    assertEquals(fixture.as, iss);
+    // a mix-up: the callback names another issuer, or (this AS always sends it) none
+    expect("oauth_issuer_mismatch", () -> c.exchange("one", code, start.state(), fixture.asNonce));
+    expect("oauth_issuer_mismatch", () -> c.exchange("one", code, start.state(), null));
+    c.exchange("one", code, start.state(), iss);
     collectTokens(c, "one");
-    expect("unknown_oauth_state", () -> c.exchange("one", code, start.state()));
+    expect("unknown_oauth_state", () -> c.exchange("one", code, start.state(), iss));
     assertEquals(
-        List.of("login:failed:unknown_oauth_state", "login:ok", "login:failed:unknown_oauth_state"),
+        List.of(
+            "login:failed:unknown_oauth_state",
+            "login:failed:oauth_issuer_mismatch",
+            "login:failed:oauth_issuer_mismatch",
+            "login:ok",
+            "login:failed:unknown_oauth_state"),
         oauthReceipts("one"));
     assertEquals(List.of("login:failed:oauth_state_mismatch"), oauthReceipts("two"));
   }
@@ -422,7 +451,9 @@ public class OAuthFlowTest {
     String code = HeadlessLogin.param(callback, "code");
     SECRETS.add(code);
     clock.advance(OAuthClient.LOGIN_TTL.plusSeconds(1));
-    expect("oauth_state_expired", () -> c.exchange("late", code, start.state()));
+    expect(
+        "oauth_state_expired",
+        () -> c.exchange("late", code, start.state(), HeadlessLogin.param(callback, "iss")));
     assertEquals(List.of("login:failed:oauth_state_expired"), oauthReceipts("late"));
     assertTrue(refreshToken("late").isEmpty());
   }

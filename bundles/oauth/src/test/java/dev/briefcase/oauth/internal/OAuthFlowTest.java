@@ -47,6 +47,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -235,11 +239,15 @@ public class OAuthFlowTest {
   }
 
   private static HttpResponse<String> post(String url, String form) throws Exception {
+    return post(url, form, "application/x-www-form-urlencoded");
+  }
+
+  private static HttpResponse<String> post(String url, String body, String type) throws Exception {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form))
+                .header("Content-Type", type)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
   }
@@ -364,6 +372,62 @@ public class OAuthFlowTest {
     login(c, "hinted");
     OAuthClient.ResourceResponse r = c.call("hinted", "GET", URI.create(fixture.rs + "/hinted"));
     assertEquals(r.body(), 200, r.status());
+  }
+
+  @Test
+  public void expiredAccessTokensAreRefreshedOnceUnderConcurrentCalls() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    OAuthClient c = client(clock);
+    c.register(provider("busy", fixture.rs + "/api"));
+    login(c, "busy");
+    URI api = URI.create(fixture.rs + "/api");
+    assertEquals(200, c.call("busy", "GET", api).status());
+    // 600 s tokens are used until 30 s before expiry: at +571 s every call needs a new one
+    clock.advance(Duration.ofSeconds(571));
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<Integer>> calls = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        calls.add(pool.submit(() -> c.call("busy", "GET", api).status()));
+      }
+      for (Future<Integer> f : calls) {
+        assertEquals(Integer.valueOf(200), f.get(30, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    collectTokens(c, "busy");
+    // one refresh: a rotated refresh token was never presented twice
+    assertEquals(List.of("login:ok", "refresh:ok:rotated"), oauthReceipts("busy"));
+  }
+
+  @Test
+  public void aConfiguredClientIdIsUsedAndLoginsAreBounded() throws Exception {
+    HttpResponse<String> reg =
+        post(
+            fixture.as + "/reg",
+            "{\"redirect_uris\":[\""
+                + REDIRECT
+                + "\"],\"application_type\":\"native\",\"token_endpoint_auth_method\":\"none\"}",
+            "application/json");
+    assertEquals(reg.body(), 201, reg.statusCode());
+    String clientId = json(reg.body()).path("client_id").asText();
+    OAuthClient c = client();
+    c.register(
+        new OAuthClient.Provider(
+            "fixed", URI.create(fixture.rs + "/api"), clientId, URI.create(REDIRECT), "api:read"));
+    login(c, "fixed");
+    assertEquals(
+        clientId,
+        new String(
+            secrets.get(OAuthClient.clientIdId("fixed")).orElseThrow().reveal(),
+            StandardCharsets.UTF_8));
+    assertEquals(200, c.call("fixed", "GET", URI.create(fixture.rs + "/api")).status());
+    // open login sessions are bounded
+    for (int i = 0; i < 256; i++) {
+      c.start("fixed");
+    }
+    expect("too_many_logins", () -> c.start("fixed"));
   }
 
   @Test

@@ -132,7 +132,8 @@ public final class OAuthClient {
   private final SecretStore secrets;
   private final ReceiptLog receipts;
   private final Clock clock;
-  private final DpopNonces nonces = new DpopNonces();
+  // package-private for the stale-nonce test
+  final DpopNonces nonces = new DpopNonces();
   private final Map<String, Provider> providers = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final Map<String, Token> tokens = new ConcurrentHashMap<>();

@@ -446,8 +446,10 @@ public class OAuthFlowTest {
     assertEquals(200, c.call("nonced", "GET", api).status());
     assertEquals(before + 1, hits("/api-nonce"));
 
-    // a refresh against the nonce-requiring AS works with the kept nonce or one retry
+    // the nonce kept for the AS has gone stale: its token endpoint says so, one retry
+    c.nonces.put(URI.create(fixture.asNonce + "/token"), "stale-nonce");
     c.refresh("nonced");
+    assertNotEquals("stale-nonce", c.nonces.get(URI.create(fixture.asNonce + "/token")));
     collectTokens(c, "nonced");
     assertEquals(200, c.call("nonced", "GET", api).status());
 

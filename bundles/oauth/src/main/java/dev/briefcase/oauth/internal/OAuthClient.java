@@ -1,0 +1,784 @@
+package dev.briefcase.oauth.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.oauth2.sdk.AccessTokenResponse;
+import com.nimbusds.oauth2.sdk.AuthorizationCode;
+import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
+import com.nimbusds.oauth2.sdk.AuthorizationGrant;
+import com.nimbusds.oauth2.sdk.AuthorizationRequest;
+import com.nimbusds.oauth2.sdk.GrantType;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
+import com.nimbusds.oauth2.sdk.ResponseType;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.TokenErrorResponse;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.TokenResponse;
+import com.nimbusds.oauth2.sdk.TokenRevocationRequest;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
+import com.nimbusds.oauth2.sdk.client.ClientInformationResponse;
+import com.nimbusds.oauth2.sdk.client.ClientMetadata;
+import com.nimbusds.oauth2.sdk.client.ClientRegistrationErrorResponse;
+import com.nimbusds.oauth2.sdk.client.ClientRegistrationRequest;
+import com.nimbusds.oauth2.sdk.client.ClientRegistrationResponse;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.http.HTTPResponse;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.id.State;
+import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
+import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
+import com.nimbusds.oauth2.sdk.token.AccessToken;
+import com.nimbusds.oauth2.sdk.token.AccessTokenType;
+import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import dev.briefcase.keys.KeyDirectory;
+import dev.briefcase.keys.KeyException;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.secrets.SecretStore;
+import dev.briefcase.secrets.SecretStoreException;
+import dev.briefcase.secrets.Sensitive;
+import dev.briefcase.signer.KeyAlgorithm;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OAuth 2.1 client behind the boundary (SPEC §8.3, §9, §15): authorization code with PKCE S256
+ * and RFC 8707 resource indicators, dynamic client registration (RFC 7591) when no client id is
+ * configured, code exchange and refresh with rotation, DPoP (RFC 9449) with the per-provider key
+ * {@code dpop:oauth.<id>} of the key directory (rotated only at a new exchange) and {@code
+ * DPoP-Nonce} handling on the token endpoint and the resource (retry once, newest nonce kept per
+ * server), and RFC 7009 revocation.
+ *
+ * <p>Refresh tokens live only in the secret store ({@code oauth.<id>.refresh_token}); access tokens
+ * only in memory, until 30 s before they expire. Login sessions live 10 minutes and are used once.
+ * No token, code, verifier or proof is logged, put in an exception message or printed by a {@code
+ * toString}. Every login and refused login, refresh (saying whether the refresh token rotated),
+ * refresh failure and revocation is receipted ({@code type: oauth}) with the provider, the outcome
+ * and the error code, never a value; a receipt that cannot be written fails the step ({@code
+ * receipt_unavailable}). Thread-safe; refreshes of one provider are serialised so a rotated refresh
+ * token is never used twice.
+ */
+public final class OAuthClient {
+  static final Duration LOGIN_TTL = Duration.ofMinutes(10);
+  static final Duration EARLY_REFRESH = Duration.ofSeconds(30);
+  static final Duration DEFAULT_LIFETIME = Duration.ofSeconds(600);
+  private static final Logger LOG = LoggerFactory.getLogger(OAuthClient.class);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Pattern PROVIDER_ID = Pattern.compile("[A-Za-z0-9._-]{1,58}");
+  private static final Pattern CHALLENGE_ERROR =
+      Pattern.compile("(?i)(?:^|[\\s,])error\\s*=\\s*\"([^\"]*)\"");
+  private static final int MAX_PENDING = 256;
+
+  /**
+   * A provider: its protected endpoint (discovery starts there), an optional client id (else one is
+   * registered dynamically), the loopback or https redirect URI and an optional scope.
+   */
+  public record Provider(String id, URI endpoint, String clientId, URI redirectUri, String scope) {}
+
+  /** What {@link #start} hands to the user: the URL to open and the state to expect back. */
+  public record LoginStart(String providerId, URI authorizationUrl, String state) {}
+
+  /** What a resource answered. */
+  public record ResourceResponse(int status, String body) {}
+
+  /** The outcome of {@link #revoke} (SPEC §15). */
+  public record RevokeResult(
+      String providerId,
+      boolean hadRefreshToken,
+      boolean remoteRevocationAttempted,
+      boolean remoteRevocationSucceeded) {}
+
+  private record Pending(
+      Provider provider,
+      Discovery.Server server,
+      String clientId,
+      CodeVerifier verifier,
+      Instant expires) {
+    @Override
+    public String toString() {
+      return "Pending[" + provider.id() + ", [REDACTED]]";
+    }
+  }
+
+  private record Token(String value, boolean dpop, Instant useUntil) {
+    @Override
+    public String toString() {
+      return "Token[[REDACTED], dpop=" + dpop + ", useUntil=" + useUntil + "]";
+    }
+  }
+
+  private final HttpTransport http;
+  private final Discovery discovery;
+  private final KeyDirectory keys;
+  private final SecretStore secrets;
+  private final ReceiptLog receipts;
+  private final Clock clock;
+  // package-private for the stale-nonce test
+  final DpopNonces nonces = new DpopNonces();
+  private final Map<String, Provider> providers = new ConcurrentHashMap<>();
+  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  // an attack simulation seam for tests (a proof replayed by someone on the path); identity else
+  private volatile UnaryOperator<String> proofTap = UnaryOperator.identity();
+
+  OAuthClient(
+      HttpTransport http,
+      KeyDirectory keys,
+      SecretStore secrets,
+      ReceiptLog receipts,
+      Clock clock) {
+    this.http = http;
+    this.discovery = new Discovery(http, clock);
+    this.keys = keys;
+    this.secrets = secrets;
+    this.receipts = receipts;
+    this.clock = clock;
+  }
+
+  /** Adds or replaces a provider. */
+  void register(Provider provider) throws OAuthException {
+    if (provider == null
+        || provider.id() == null
+        || !PROVIDER_ID.matcher(provider.id()).matches()) {
+      throw new OAuthException(
+          "invalid_provider_id", "provider id must match [A-Za-z0-9._-]{1,58}");
+    }
+    ServerUrls.check(provider.endpoint(), "invalid_endpoint_url");
+    if (provider.redirectUri() == null) {
+      throw new OAuthException("invalid_redirect_uri", "a redirect URI is required");
+    }
+    ServerUrls.check(provider.redirectUri(), "invalid_redirect_uri");
+    providers.put(provider.id(), provider);
+  }
+
+  static String refreshTokenId(String providerId) {
+    return "oauth." + providerId + ".refresh_token";
+  }
+
+  static String clientIdId(String providerId) {
+    return "oauth." + providerId + ".client_id";
+  }
+
+  static String dpopServer(String providerId) {
+    return "oauth." + providerId;
+  }
+
+  // --- login --------------------------------------------------------------------------------
+
+  /**
+   * Runs discovery, registers a client when none is configured or stored, and opens a login
+   * session: the authorization URL carries PKCE S256, {@code state} and {@code resource}.
+   */
+  public LoginStart start(String providerId) throws OAuthException {
+    Provider p = provider(providerId);
+    Discovery.Server server = discovery.discover(p.endpoint(), probe(p.endpoint()));
+    String clientId = clientId(p, server);
+    CodeVerifier verifier = new CodeVerifier();
+    String state = UUID.randomUUID().toString();
+    AuthorizationRequest.Builder request =
+        new AuthorizationRequest.Builder(
+                new ResponseType(ResponseType.Value.CODE), new ClientID(clientId))
+            .endpointURI(server.authorizationEndpoint())
+            .redirectionURI(p.redirectUri())
+            .state(new State(state))
+            .codeChallenge(verifier, CodeChallengeMethod.S256)
+            .resources(server.resource());
+    if (p.scope() != null && !p.scope().isBlank()) {
+      request.scope(Scope.parse(p.scope()));
+    }
+    purgeExpired();
+    if (pending.size() >= MAX_PENDING) {
+      throw new OAuthException("too_many_logins", "too many login sessions are open");
+    }
+    pending.put(state, new Pending(p, server, clientId, verifier, clock.instant().plus(LOGIN_TTL)));
+    LOG.info("oauth login started for provider {} at issuer {}", p.id(), server.issuer());
+    return new LoginStart(p.id(), request.build().toURI(), state);
+  }
+
+  /**
+   * The endpoint's {@code WWW-Authenticate} challenge to a request without credentials (RFC 9728
+   * §5.1: it may name the resource metadata), or null when it answers anything but 401.
+   */
+  private String probe(URI endpoint) throws OAuthException {
+    HTTPResponse res = http.send(new HTTPRequest(HTTPRequest.Method.GET, endpoint));
+    return res.getStatusCode() == 401 ? res.getHeaderValue("WWW-Authenticate") : null;
+  }
+
+  /** Checks a callback's {@code state} against the one the login expects, in constant time. */
+  static void checkCallbackState(String expected, String returned) throws OAuthException {
+    if (expected == null
+        || returned == null
+        || !MessageDigest.isEqual(
+            expected.getBytes(StandardCharsets.UTF_8), returned.getBytes(StandardCharsets.UTF_8))) {
+      throw new OAuthException("oauth_state_mismatch", "the callback's state is not this login's");
+    }
+  }
+
+  /**
+   * Exchanges an authorization code of the login session {@code state} for tokens: a new DPoP key
+   * when the AS supports DPoP, the code with its verifier and {@code resource}, the refresh token
+   * into the secret store, the access token into memory. Returns when the access token expires.
+   *
+   * @param iss the callback's RFC 9207 {@code iss}, or null; it must name the login's issuer, and
+   *     it is required when the AS metadata says the AS sends it (a mix-up defence)
+   */
+  public Instant exchange(String providerId, String code, String state, String iss)
+      throws OAuthException {
+    try {
+      return exchangeOnce(providerId, code, state, iss);
+    } catch (OAuthException e) {
+      receipt(event("login", providerId, "failed").put("code", e.code()));
+      throw e;
+    }
+  }
+
+  private Instant exchangeOnce(String providerId, String code, String state, String iss)
+      throws OAuthException {
+    if (state == null || code == null || code.isEmpty()) {
+      throw new OAuthException("invalid_request", "code and state are required");
+    }
+    Pending session = pending.get(state);
+    if (session == null) {
+      throw new OAuthException("unknown_oauth_state", "no login session has this state");
+    }
+    if (!session.provider().id().equals(providerId)) {
+      throw new OAuthException(
+          "oauth_state_mismatch", "the login session belongs to another provider");
+    }
+    if (iss == null
+        ? session.server().issParameter()
+        : !ServerUrls.sameIssuer(iss, session.server().issuer())) {
+      throw new OAuthException(
+          "oauth_issuer_mismatch", "the callback does not come from the login's issuer");
+    }
+    // single use: whoever removes it first exchanges
+    if (!pending.remove(state, session)) {
+      throw new OAuthException("unknown_oauth_state", "no login session has this state");
+    }
+    if (!clock.instant().isBefore(session.expires())) {
+      throw new OAuthException("oauth_state_expired", "the login session has expired");
+    }
+    Provider p = session.provider();
+    Discovery.Server server = session.server();
+    KeyAlgorithm alg = dpopAlgorithm(server);
+    synchronized (lock(p.id())) {
+      if (alg != null) {
+        rotateDpopKey(p.id(), alg);
+      }
+      AuthorizationGrant grant =
+          new AuthorizationCodeGrant(
+              new AuthorizationCode(code), p.redirectUri(), session.verifier());
+      Supplier<HTTPRequest> request =
+          () ->
+              new TokenRequest.Builder(
+                      server.tokenEndpoint(), new ClientID(session.clientId()), grant)
+                  .resources(server.resource())
+                  .build()
+                  .toHTTPRequest();
+      AccessTokenResponse ok =
+          tokenResponse(p.id(), alg, request, "oauth_exchange_failed", server.tokenEndpoint());
+      RefreshToken refresh = ok.getTokens().getRefreshToken();
+      if (refresh == null) {
+        throw new OAuthException("missing_refresh_token", "the AS issued no refresh token");
+      }
+      Token token = accessToken(ok, alg);
+      putSecret(clientIdId(p.id()), session.clientId());
+      putSecret(refreshTokenId(p.id()), refresh.getValue());
+      tokens.put(p.id(), token);
+      receipt(
+          event("login", p.id(), "ok")
+              .put("issuer", server.issuer())
+              .put("resource", server.resource().toString())
+              .put("dpop", token.dpop()));
+      LOG.info("oauth login completed for provider {} (dpop={})", p.id(), token.dpop());
+      return token.useUntil().plus(EARLY_REFRESH);
+    }
+  }
+
+  // --- refresh ------------------------------------------------------------------------------
+
+  /**
+   * Refreshes the access token with the stored refresh token, repeating {@code resource} and
+   * storing the rotated refresh token. Returns when the new access token expires.
+   */
+  public Instant refresh(String providerId) throws OAuthException {
+    Provider p = provider(providerId);
+    synchronized (lock(p.id())) {
+      return refreshLocked(p).useUntil().plus(EARLY_REFRESH);
+    }
+  }
+
+  private Token refreshLocked(Provider p) throws OAuthException {
+    Token token;
+    try {
+      token = refreshOnce(p);
+    } catch (OAuthException e) {
+      if (!e.code().equals("receipt_unavailable")) {
+        receipt(event("refresh", p.id(), "failed").put("code", e.code()));
+      }
+      throw e;
+    }
+    return token;
+  }
+
+  private Token refreshOnce(Provider p) throws OAuthException {
+    Optional<String> stored = getSecret(refreshTokenId(p.id()));
+    if (stored.isEmpty()) {
+      throw new OAuthException("missing_refresh_token", "no refresh token is stored");
+    }
+    Discovery.Server server = discovery.discover(p.endpoint(), null);
+    String clientId = getSecret(clientIdId(p.id())).orElse(p.clientId());
+    if (clientId == null) {
+      throw new OAuthException("oauth_client_id_required", "no client id is known");
+    }
+    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+    AuthorizationGrant grant = new RefreshTokenGrant(new RefreshToken(stored.get()));
+    Supplier<HTTPRequest> request =
+        () ->
+            new TokenRequest.Builder(server.tokenEndpoint(), new ClientID(clientId), grant)
+                .resources(server.resource())
+                .build()
+                .toHTTPRequest();
+    tokens.remove(p.id());
+    AccessTokenResponse ok =
+        tokenResponse(p.id(), alg, request, "oauth_refresh_failed", server.tokenEndpoint());
+    Token token = accessToken(ok, alg);
+    RefreshToken rotated = ok.getTokens().getRefreshToken();
+    if (rotated != null) {
+      putSecret(refreshTokenId(p.id()), rotated.getValue());
+    }
+    tokens.put(p.id(), token);
+    receipt(event("refresh", p.id(), "ok").put("rotated", rotated != null));
+    LOG.info("oauth refresh for provider {} (rotated={})", p.id(), rotated != null);
+    return token;
+  }
+
+  private Token usableToken(Provider p) throws OAuthException {
+    Token t = tokens.get(p.id());
+    if (t != null && clock.instant().isBefore(t.useUntil())) {
+      return t;
+    }
+    synchronized (lock(p.id())) {
+      t = tokens.get(p.id());
+      if (t != null && clock.instant().isBefore(t.useUntil())) {
+        return t;
+      }
+      return refreshLocked(p);
+    }
+  }
+
+  // --- calls to the resource ----------------------------------------------------------------
+
+  /**
+   * Calls the provider's resource with its access token: {@code Authorization: DPoP} plus a fresh
+   * proof (with {@code ath} and the server's newest nonce) for a DPoP-bound token, else Bearer.
+   * {@code use_dpop_nonce} is retried once with the new nonce, {@code invalid_token} once after a
+   * refresh. {@code target} must lie under the discovered resource.
+   */
+  public ResourceResponse call(String providerId, String method, URI target) throws OAuthException {
+    Provider p = provider(providerId);
+    Discovery.Server server = discovery.discover(p.endpoint(), null);
+    ServerUrls.check(target, "invalid_endpoint_url");
+    if (!ServerUrls.isPrefix(server.resource(), target)) {
+      throw new OAuthException(
+          "oauth_resource_mismatch", "the target is not under the provider's resource");
+    }
+    HTTPRequest.Method m;
+    try {
+      m = HTTPRequest.Method.valueOf(method);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new OAuthException("invalid_request", "unsupported HTTP method");
+    }
+    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+    Token token = usableToken(p);
+    boolean nonceRetried = false;
+    boolean refreshed = false;
+    while (true) {
+      HTTPRequest req = new HTTPRequest(m, target);
+      if (token.dpop()) {
+        req.setAuthorization("DPoP " + token.value());
+        req.setHeader("DPoP", proof(p.id(), alg, method, target, token.value()));
+      } else {
+        req.setAuthorization("Bearer " + token.value());
+      }
+      HTTPResponse res = http.send(req);
+      String fresh = keepNonce(target, res);
+      if (res.getStatusCode() != 401) {
+        return new ResourceResponse(res.getStatusCode(), res.getBody());
+      }
+      String error = challengeError(res.getHeaderValue("WWW-Authenticate"));
+      if ("use_dpop_nonce".equals(error)) {
+        if (!nonceRetried && fresh != null && token.dpop()) {
+          nonceRetried = true;
+          continue;
+        }
+        throw new OAuthException("dpop_nonce_rejected", "the resource refused the DPoP nonce");
+      }
+      if ("invalid_token".equals(error)) {
+        if (!refreshed) {
+          refreshed = true;
+          synchronized (lock(p.id())) {
+            token = refreshLocked(p);
+          }
+          continue;
+        }
+        throw new OAuthException("credential_expired", "the resource refused a fresh token");
+      }
+      if ("invalid_dpop_proof".equals(error)) {
+        if ("replay_detected".equals(res.getHeaderValue("x-briefcase-error"))) {
+          throw new OAuthException("replay_detected", "the resource saw this proof before");
+        }
+        throw new OAuthException("invalid_dpop", "the resource refused the DPoP proof");
+      }
+      throw new OAuthException("credential_rejected", "the resource refused the credential");
+    }
+  }
+
+  // --- revocation ---------------------------------------------------------------------------
+
+  /**
+   * Revokes the refresh token at the AS (RFC 7009, best effort, with DPoP when a key exists) and
+   * always forgets locally: refresh token, DPoP key, access token and open login sessions.
+   */
+  public RevokeResult revoke(String providerId) throws OAuthException {
+    Provider p = provider(providerId);
+    synchronized (lock(p.id())) {
+      Optional<String> stored = getSecret(refreshTokenId(p.id()));
+      boolean attempted = false;
+      boolean succeeded = false;
+      try {
+        if (stored.isPresent()) {
+          Discovery.Server server = discovery.discover(p.endpoint(), null);
+          String clientId = getSecret(clientIdId(p.id())).orElse(p.clientId());
+          if (server.revocationEndpoint() != null && clientId != null) {
+            attempted = true;
+            KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+            URI ep = server.revocationEndpoint();
+            Supplier<HTTPRequest> request =
+                () ->
+                    new TokenRevocationRequest(
+                            ep, new ClientID(clientId), new RefreshToken(stored.get()))
+                        .toHTTPRequest();
+            HTTPResponse res = tokenEndpointCall(p.id(), alg, request, ep);
+            succeeded = res.getStatusCode() == 200;
+          }
+        }
+      } catch (OAuthException e) {
+        LOG.warn("oauth revocation at the AS failed for provider {}: {}", p.id(), e.code());
+      } finally {
+        tokens.remove(p.id());
+        pending.values().removeIf(s -> s.provider().id().equals(p.id()));
+        deleteSecret(refreshTokenId(p.id()));
+        deleteDpopKey(p.id());
+      }
+      receipt(
+          event("revoke", p.id(), "ok")
+              .put("had_refresh_token", stored.isPresent())
+              .put("remote_revocation_attempted", attempted)
+              .put("remote_revocation_succeeded", succeeded));
+      LOG.info(
+          "oauth revoke for provider {}: attempted={}, succeeded={}", p.id(), attempted, succeeded);
+      return new RevokeResult(p.id(), stored.isPresent(), attempted, succeeded);
+    }
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  private ObjectNode event(String action, String providerId, String outcome) {
+    ObjectNode e = MAPPER.createObjectNode();
+    e.put("type", "oauth");
+    e.put("action", action);
+    e.put("provider", providerId);
+    e.put("outcome", outcome);
+    e.put("ts", clock.instant().toString());
+    return e;
+  }
+
+  /** Appends a receipt; one that cannot be written fails the step. */
+  private void receipt(ObjectNode event) throws OAuthException {
+    try {
+      receipts.append(event);
+    } catch (ReceiptException e) {
+      throw new OAuthException("receipt_unavailable", "the receipt log refused the oauth receipt");
+    }
+  }
+
+  private Provider provider(String id) throws OAuthException {
+    Provider p = id == null ? null : providers.get(id);
+    if (p == null) {
+      throw new OAuthException("unknown_provider", "no such provider");
+    }
+    return p;
+  }
+
+  private Object lock(String providerId) {
+    return locks.computeIfAbsent(providerId, k -> new Object());
+  }
+
+  private void purgeExpired() {
+    Instant now = clock.instant();
+    pending.values().removeIf(s -> !now.isBefore(s.expires().plus(LOGIN_TTL)));
+  }
+
+  private String clientId(Provider p, Discovery.Server server) throws OAuthException {
+    if (p.clientId() != null && !p.clientId().isBlank()) {
+      return p.clientId();
+    }
+    Optional<String> stored = getSecret(clientIdId(p.id()));
+    if (stored.isPresent()) {
+      return stored.get();
+    }
+    if (server.registrationEndpoint() == null) {
+      throw new OAuthException(
+          "oauth_client_id_required",
+          "no client id is configured and the AS offers no registration");
+    }
+    ClientMetadata md = new ClientMetadata();
+    md.setName("Briefcase");
+    md.setRedirectionURI(p.redirectUri());
+    md.setGrantTypes(Set.of(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN));
+    md.setResponseTypes(Set.of(new ResponseType(ResponseType.Value.CODE)));
+    md.setTokenEndpointAuthMethod(ClientAuthenticationMethod.NONE);
+    // a loopback http redirect is a native application's (RFC 8252)
+    md.setCustomField("application_type", "native");
+    HTTPResponse res =
+        http.send(
+            new ClientRegistrationRequest(server.registrationEndpoint(), md, null).toHTTPRequest());
+    ClientRegistrationResponse parsed;
+    try {
+      parsed = ClientRegistrationResponse.parse(res);
+    } catch (ParseException e) {
+      throw new OAuthException("oauth_registration_failed", "unreadable registration response");
+    }
+    if (parsed instanceof ClientRegistrationErrorResponse err) {
+      String code = err.getErrorObject() == null ? null : err.getErrorObject().getCode();
+      throw new OAuthException(
+          "oauth_registration_failed", "the AS refused registration: " + safeCode(code));
+    }
+    String id = ((ClientInformationResponse) parsed).getClientInformation().getID().getValue();
+    putSecret(clientIdId(p.id()), id);
+    LOG.info("oauth client registered at {} for provider {}", server.issuer(), p.id());
+    return id;
+  }
+
+  /** EdDSA if the AS lists it, else ES256; null when the AS lists no DPoP algorithm. */
+  static KeyAlgorithm dpopAlgorithm(Discovery.Server server) throws OAuthException {
+    List<String> algs = server.dpopAlgorithms();
+    if (algs == null || algs.isEmpty()) {
+      return null;
+    }
+    if (algs.contains("EdDSA")) {
+      return KeyAlgorithm.ED25519;
+    }
+    if (algs.contains("ES256")) {
+      return KeyAlgorithm.P256;
+    }
+    throw new OAuthException(
+        "oauth_dpop_unsupported", "the AS offers no DPoP algorithm Briefcase signs (EdDSA, ES256)");
+  }
+
+  /** The algorithm of the provider's existing DPoP key (never rotated here), or the AS's choice. */
+  private KeyAlgorithm currentDpopAlgorithm(String providerId, Discovery.Server server)
+      throws OAuthException {
+    KeyAlgorithm wanted = dpopAlgorithm(server);
+    if (wanted == null) {
+      return null;
+    }
+    try {
+      return keys.get(KeyDirectory.DPOP_PREFIX + dpopServer(providerId))
+          .map(k -> k.handle().algorithm())
+          .orElse(wanted);
+    } catch (KeyException e) {
+      throw new OAuthException(e.code(), "DPoP key lookup failed");
+    }
+  }
+
+  private void rotateDpopKey(String providerId, KeyAlgorithm alg) throws OAuthException {
+    String role = KeyDirectory.DPOP_PREFIX + dpopServer(providerId);
+    try {
+      if (keys.get(role).isPresent()) {
+        keys.rotate(role, alg, null, "oauth");
+      } else {
+        keys.create(role, alg, null, "oauth");
+      }
+    } catch (KeyException e) {
+      throw new OAuthException(e.code(), "cannot create the DPoP key");
+    }
+  }
+
+  private void deleteDpopKey(String providerId) {
+    String role = KeyDirectory.DPOP_PREFIX + dpopServer(providerId);
+    try {
+      if (keys.get(role).isPresent()) {
+        keys.delete(role, "oauth");
+      }
+    } catch (KeyException e) {
+      LOG.warn("oauth revoke: DPoP key of provider {} not deleted: {}", providerId, e.code());
+    }
+  }
+
+  private String proof(String providerId, KeyAlgorithm alg, String htm, URI htu, String token)
+      throws OAuthException {
+    try {
+      String jwt =
+          keys.dpopProof(dpopServer(providerId), alg, htm, htu.toString(), token, nonces.get(htu));
+      return proofTap.apply(jwt);
+    } catch (KeyException e) {
+      throw new OAuthException(e.code(), "cannot sign a DPoP proof");
+    }
+  }
+
+  /** Keeps a {@code DPoP-Nonce} answer as the server's newest nonce; returns it. */
+  private String keepNonce(URI target, HTTPResponse res) {
+    String fresh = res.getHeaderValue("DPoP-Nonce");
+    if (fresh != null && !fresh.isEmpty()) {
+      nonces.put(target, fresh);
+      return fresh;
+    }
+    return null;
+  }
+
+  /** A POST to a token or revocation endpoint, with a proof and one retry on a new nonce. */
+  private HTTPResponse tokenEndpointCall(
+      String providerId, KeyAlgorithm alg, Supplier<HTTPRequest> build, URI endpoint)
+      throws OAuthException {
+    for (int attempt = 0; ; attempt++) {
+      HTTPRequest req = build.get();
+      if (alg != null) {
+        req.setHeader("DPoP", proof(providerId, alg, "POST", endpoint, null));
+      }
+      HTTPResponse res = http.send(req);
+      String fresh = keepNonce(endpoint, res);
+      if (attempt == 0
+          && alg != null
+          && fresh != null
+          && res.getStatusCode() == 400
+          && "use_dpop_nonce".equals(bodyError(res))) {
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private AccessTokenResponse tokenResponse(
+      String providerId,
+      KeyAlgorithm alg,
+      Supplier<HTTPRequest> build,
+      String failure,
+      URI endpoint)
+      throws OAuthException {
+    HTTPResponse res = tokenEndpointCall(providerId, alg, build, endpoint);
+    TokenResponse parsed;
+    try {
+      parsed = TokenResponse.parse(res);
+    } catch (ParseException e) {
+      throw new OAuthException(
+          failure, "unreadable token response (HTTP " + res.getStatusCode() + ")");
+    }
+    if (!parsed.indicatesSuccess()) {
+      TokenErrorResponse err = parsed.toErrorResponse();
+      String code = err.getErrorObject() == null ? null : err.getErrorObject().getCode();
+      if ("use_dpop_nonce".equals(code)) {
+        throw new OAuthException("dpop_nonce_rejected", "the AS refused the DPoP nonce");
+      }
+      throw new OAuthException(failure, "the AS refused: " + safeCode(code));
+    }
+    return parsed.toSuccessResponse();
+  }
+
+  private Token accessToken(AccessTokenResponse ok, KeyAlgorithm alg) throws OAuthException {
+    AccessToken at = ok.getTokens().getAccessToken();
+    boolean dpop = AccessTokenType.DPOP.equals(at.getType());
+    if (alg != null && !dpop) {
+      // the AS ignored the proof: a bearer token where a bound one was asked for is refused
+      throw new OAuthException("oauth_dpop_not_bound", "the AS issued an unbound token");
+    }
+    long lifetime = at.getLifetime() > 0 ? at.getLifetime() : DEFAULT_LIFETIME.toSeconds();
+    Instant useUntil = clock.instant().plusSeconds(lifetime).minus(EARLY_REFRESH);
+    return new Token(at.getValue(), dpop, useUntil);
+  }
+
+  /** The {@code error} of a JSON error body, or null. */
+  private static String bodyError(HTTPResponse res) {
+    try {
+      JsonNode n = MAPPER.readTree(res.getBody() == null ? "" : res.getBody());
+      return n != null && n.path("error").isTextual() ? n.path("error").asText() : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The {@code error} of a {@code WWW-Authenticate} challenge, or null. */
+  static String challengeError(String wwwAuthenticate) {
+    if (wwwAuthenticate == null) {
+      return null;
+    }
+    Matcher m = CHALLENGE_ERROR.matcher(wwwAuthenticate);
+    return m.find() ? m.group(1) : null;
+  }
+
+  /** An RFC 6749 error code is [\x20-\x21\x23-\x5B\x5D-\x7E]; anything else is not repeated. */
+  private static String safeCode(String code) {
+    return code != null && code.matches("[a-z_]{1,64}") ? code : "error";
+  }
+
+  private Optional<String> getSecret(String id) throws OAuthException {
+    try {
+      return secrets.get(id).map(s -> new String(s.reveal(), StandardCharsets.UTF_8));
+    } catch (SecretStoreException e) {
+      throw new OAuthException(e.code(), "secret store unavailable");
+    }
+  }
+
+  private void putSecret(String id, String value) throws OAuthException {
+    try {
+      secrets.put(id, Sensitive.of(value.getBytes(StandardCharsets.UTF_8)));
+    } catch (SecretStoreException e) {
+      throw new OAuthException(e.code(), "secret store unavailable");
+    }
+  }
+
+  private void deleteSecret(String id) {
+    try {
+      secrets.delete(id);
+    } catch (SecretStoreException e) {
+      LOG.warn("oauth: secret {} not deleted: {}", id, e.code());
+    }
+  }
+
+  // --- test seams ---------------------------------------------------------------------------
+
+  void setProofTap(UnaryOperator<String> tap) {
+    this.proofTap = tap == null ? UnaryOperator.identity() : tap;
+  }
+
+  /** The in-memory access token, for the canary test only. */
+  Optional<String> accessTokenForTest(String providerId) {
+    return Optional.ofNullable(tokens.get(providerId)).map(Token::value);
+  }
+
+  /** A login session's verifier, for the canary test only. */
+  Optional<String> verifierForTest(String state) {
+    return Optional.ofNullable(pending.get(state)).map(s -> s.verifier().getValue());
+  }
+}

@@ -1,0 +1,255 @@
+// Test fixture of dev.briefcase.oauth, started by the tests on loopback (ephemeral ports):
+//  - "as":      oidc-provider with PKCE required, DPoP, resource indicators (JWT access tokens),
+//               refresh-token rotation, revocation and open dynamic client registration;
+//  - "asNonce": the same, but every DPoP proof must carry a server nonce;
+//  - "rs":      a protected resource that publishes RFC 9728 metadata and accepts only DPoP-bound
+//               JWT access tokens from its AS with the right cnf.jkt, checking htm, htu, ath, iat,
+//               nonce and replayed jti. It also serves hostile metadata for the negative tests.
+// Prints one JSON line {as, asNonce, rs} on stdout once all three listen; stops on stdin EOF.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import Provider from 'oidc-provider';
+import * as jose from 'jose';
+
+const HOST = '127.0.0.1';
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, HOST, () => resolve(server.address().port)));
+}
+
+async function signingKeys() {
+  const rsa = await jose.generateKeyPair('RS256', { extractable: true });
+  const ec = await jose.generateKeyPair('ES256', { extractable: true });
+  return {
+    keys: [
+      { ...(await jose.exportJWK(rsa.privateKey)), kid: 'rs', alg: 'RS256', use: 'sig' },
+      { ...(await jose.exportJWK(ec.privateKey)), kid: 'es', alg: 'ES256', use: 'sig' },
+    ],
+  };
+}
+
+async function authorizationServer(requireNonce) {
+  const server = http.createServer();
+  const port = await listen(server);
+  const issuer = `http://${HOST}:${port}`;
+  const provider = new Provider(issuer, {
+    jwks: await signingKeys(),
+    cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+    scopes: ['openid', 'offline_access', 'api:read'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    },
+    features: {
+      devInteractions: { enabled: true },
+      registration: { enabled: true },
+      revocation: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => requireNonce,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resourceIndicator) => {
+          if (!resourceIndicator.startsWith('http://127.0.0.1:')) {
+            throw new Provider.errors.InvalidTarget();
+          }
+          return {
+            scope: 'api:read',
+            audience: resourceIndicator,
+            accessTokenTTL: 600,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    pkce: { required: () => true },
+    // a refresh token for every client allowed the grant, rotated on every use
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: { AccessToken: 600, AuthorizationCode: 300, RefreshToken: 86400, Interaction: 600,
+      Session: 600, Grant: 86400 },
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId
+        || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+  });
+  provider.on('server_error', (_ctx, err) => console.error('as server_error', err));
+  server.on('request', provider.callback());
+  return { issuer, provider, server };
+}
+
+// --- the protected resource -------------------------------------------------------------------
+
+function b64urlSha256(value) {
+  return crypto.createHash('sha256').update(value).digest('base64url');
+}
+
+async function resourceServer(as, asNonce) {
+  const server = http.createServer();
+  const port = await listen(server);
+  const base = `http://${HOST}:${port}`;
+  const jwks = {
+    [as.issuer]: jose.createRemoteJWKSet(new URL(`${as.issuer}/jwks`)),
+    [asNonce.issuer]: jose.createRemoteJWKSet(new URL(`${asNonce.issuer}/jwks`)),
+  };
+  // protected paths: which AS issues their tokens and whether proofs need a nonce
+  const apis = {
+    '/api': { issuer: as.issuer, nonce: false },
+    '/api-nonce': { issuer: asNonce.issuer, nonce: true },
+    // its metadata is only where its 401 challenge says, under no well-known path
+    '/hinted': { issuer: as.issuer, nonce: false, metadata: `${base}/meta/hinted-prm` },
+  };
+  const seenJti = new Map();
+  let nonce = crypto.randomBytes(16).toString('base64url');
+  let rejectAllNonces = false;
+  const hits = { '/api': 0, '/api-nonce': 0, '/hinted': 0 };
+
+  function send(res, status, body, headers = {}) {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  function prm(resource, servers) {
+    return {
+      resource,
+      authorization_servers: servers,
+      bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+      dpop_bound_access_tokens_required: true,
+      scopes_supported: ['api:read'],
+    };
+  }
+
+  function asMetadata(issuer, methods) {
+    return {
+      issuer,
+      authorization_endpoint: `${issuer}/auth`,
+      token_endpoint: `${issuer}/token`,
+      registration_endpoint: `${issuer}/reg`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: methods,
+    };
+  }
+
+  // hostile or odd metadata documents for the discovery tests
+  const documents = {
+    '/.well-known/oauth-protected-resource/api': prm(`${base}/api`, [as.issuer]),
+    '/.well-known/oauth-protected-resource/api-nonce': prm(`${base}/api-nonce`, [asNonce.issuer]),
+    '/.well-known/oauth-protected-resource/wrong-prefix': prm(`${base}/other`, [as.issuer]),
+    '/.well-known/oauth-protected-resource/mismatch': prm(`${base}/mismatch`, [`${base}/as-mismatch`]),
+    '/.well-known/oauth-authorization-server/as-mismatch':
+      asMetadata(`${base}/somebody-else`, ['S256']),
+    '/.well-known/oauth-protected-resource/no-s256': prm(`${base}/no-s256`, [`${base}/as-plain`]),
+    '/.well-known/oauth-authorization-server/as-plain': asMetadata(`${base}/as-plain`, ['plain']),
+    // the real AS under another issuer name, whose revocation endpoint is down
+    '/.well-known/oauth-protected-resource/dead-revoke':
+      prm(`${base}/dead-revoke`, [`${base}/as-dead-revoke`]),
+    '/.well-known/oauth-authorization-server/as-dead-revoke': {
+      ...asMetadata(`${base}/as-dead-revoke`, ['S256']),
+      authorization_endpoint: `${as.issuer}/auth`,
+      token_endpoint: `${as.issuer}/token`,
+      registration_endpoint: `${as.issuer}/reg`,
+      revocation_endpoint: 'http://127.0.0.1:1/revoke',
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+    },
+    '/meta/hinted-prm': prm(`${base}/hinted`, [as.issuer]),
+    // the origin-level document, the last fallback: it covers /root-only and nothing else
+    '/.well-known/oauth-protected-resource': prm(`${base}/root-only`, [as.issuer]),
+  };
+
+  function challenge(res, path, error, description, extra = {}) {
+    const metadata = apis[path].metadata || `${base}/.well-known/oauth-protected-resource${path}`;
+    const parts = [`algs="ES256 EdDSA"`, `resource_metadata="${metadata}"`];
+    if (error) parts.unshift(`error="${error}"`, `error_description="${description}"`);
+    send(res, 401, { error: error || 'unauthorized' },
+      { 'www-authenticate': `DPoP ${parts.join(', ')}`, ...extra });
+  }
+
+  async function check(req, res, path, api) {
+    const auth = req.headers.authorization || '';
+    if (!auth.startsWith('DPoP ')) {
+      return challenge(res, path, auth ? 'invalid_token' : undefined, 'a DPoP-bound token is required');
+    }
+    const token = auth.slice(5);
+    let claims;
+    try {
+      ({ payload: claims } = await jose.jwtVerify(token, jwks[api.issuer], {
+        issuer: api.issuer, audience: `${base}${path}`, typ: 'at+jwt',
+      }));
+    } catch {
+      return challenge(res, path, 'invalid_token', 'token does not verify');
+    }
+    const proof = req.headers.dpop;
+    if (!proof || Array.isArray(proof)) {
+      return challenge(res, path, 'invalid_dpop_proof', 'one DPoP proof is required');
+    }
+    let header;
+    let p;
+    try {
+      ({ payload: p, protectedHeader: header } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+        typ: 'dpop+jwt', algorithms: ['ES256', 'EdDSA'],
+      }));
+    } catch {
+      return challenge(res, path, 'invalid_dpop_proof', 'proof does not verify');
+    }
+    const jkt = await jose.calculateJwkThumbprint(header.jwk, 'sha256');
+    const now = Math.floor(Date.now() / 1000);
+    const problems = [];
+    if (!claims.cnf || claims.cnf.jkt !== jkt) problems.push('cnf.jkt');
+    if (p.htm !== req.method) problems.push('htm');
+    if (p.htu !== `${base}${path}`) problems.push('htu');
+    if (p.ath !== b64urlSha256(token)) problems.push('ath');
+    if (typeof p.iat !== 'number' || Math.abs(now - p.iat) > 60) problems.push('iat');
+    if (typeof p.jti !== 'string' || p.jti.length === 0 || p.jti.length > 128) problems.push('jti');
+    if (problems.length) {
+      return challenge(res, path, 'invalid_dpop_proof', `bad ${problems.join(' ')}`);
+    }
+    if (api.nonce && (rejectAllNonces || p.nonce !== nonce)) {
+      return challenge(res, path, 'use_dpop_nonce', 'use the current nonce', { 'dpop-nonce': nonce });
+    }
+    const replayKey = `${jkt}:${p.jti}`;
+    if (seenJti.has(replayKey)) {
+      return challenge(res, path, 'invalid_dpop_proof', 'replayed proof',
+        { 'x-briefcase-error': 'replay_detected' });
+    }
+    seenJti.set(replayKey, now);
+    hits[path] += 1;
+    return send(res, 200, { ok: true, sub: claims.sub, scope: claims.scope, method: req.method });
+  }
+
+  server.on('request', (req, res) => {
+    const path = new URL(req.url, base).pathname;
+    if (req.method === 'GET' && documents[path]) return send(res, 200, documents[path]);
+    if (req.method === 'POST' && path === '/control/rotate-nonce') {
+      nonce = crypto.randomBytes(16).toString('base64url');
+      return send(res, 200, { rotated: true });
+    }
+    if (req.method === 'POST' && path === '/control/reject-nonces') {
+      rejectAllNonces = true;
+      return send(res, 200, { rejecting: true });
+    }
+    if (req.method === 'GET' && path === '/control/hits') return send(res, 200, hits);
+    if (apis[path]) {
+      return check(req, res, path, apis[path]).catch((e) => {
+        console.error('rs error', e);
+        send(res, 500, { error: 'server_error' });
+      });
+    }
+    return send(res, 404, { error: 'not_found' });
+  });
+  return { base, server };
+}
+
+const as = await authorizationServer(false);
+const asNonce = await authorizationServer(true);
+const rs = await resourceServer(as, asNonce);
+process.stdout.write(`${JSON.stringify({ as: as.issuer, asNonce: asNonce.issuer, rs: rs.base })}\n`);
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));

@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * and runs one HTTP/1.1 exchange. Stateless per call apart from the set of open sockets, which
  * {@code @Deactivate} closes.
  */
-@Component(service = EgressClient.class)
+@Component(service = EgressClient.class, configurationPid = HttpEgressClient.PID)
 @Designate(ocd = HttpEgressClient.Config.class)
 public final class HttpEgressClient implements EgressClient {
+  static final String PID = "dev.briefcase.egress";
   private static final Logger LOG = LoggerFactory.getLogger(HttpEgressClient.class);
   private static final Set<String> RESERVED_HEADERS =
       Set.of(

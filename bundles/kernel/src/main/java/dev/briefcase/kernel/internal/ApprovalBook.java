@@ -64,10 +64,13 @@ import org.slf4j.LoggerFactory;
  * <p>Tokens: {@link #grant} issues a random token bound to the requesting principal; only its
  * SHA-256 is stored. The approval id is never a token.
  */
-@Component(service = {ApprovalService.class, ApprovalWatch.class, ApprovalBook.class})
+@Component(
+    service = {ApprovalService.class, ApprovalWatch.class, ApprovalBook.class},
+    configurationPid = ApprovalBook.PID)
 @Designate(ocd = ApprovalBook.Config.class)
 public final class ApprovalBook implements ApprovalService, ApprovalWatch {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalBook.class);
+  static final String PID = "dev.briefcase.kernel.approvals";
   private static final int EVENT_HISTORY = 1000;
   private static final int PENDING_LIMIT = 100;
   private static final int TOKEN_BYTES = 32;

@@ -57,9 +57,10 @@ import org.slf4j.LoggerFactory;
  * line). Modules run with the limits of {@link Config}; {@code kv_get}/{@code kv_put} persist in
  * the kernel store per tool id.
  */
-@Component(immediate = true)
+@Component(immediate = true, configurationPid = WasmToolExtender.PID)
 @Designate(ocd = WasmToolExtender.Config.class)
 public final class WasmToolExtender {
+  static final String PID = "dev.briefcase.sandbox";
   private static final Logger LOG = LoggerFactory.getLogger(WasmToolExtender.class);
 
   /** The manifest header that makes a bundle a WASM tool bundle. */

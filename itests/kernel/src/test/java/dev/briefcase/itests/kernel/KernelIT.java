@@ -1,6 +1,7 @@
 package dev.briefcase.itests.kernel;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
@@ -11,8 +12,14 @@ import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallRequest;
 import dev.briefcase.tools.ToolCallService;
 import dev.briefcase.tools.ToolSpec;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -70,6 +77,40 @@ public class KernelIT {
     for (String user : List.of("dev.briefcase.egress", "dev.briefcase.sandbox")) {
       assertEquals(user, "dev.briefcase.api", providerOf(bundle(user), "dev.briefcase.egress"));
     }
+  }
+
+  /**
+   * Every configuration a Briefcase bundle declares (its metatype designates) has a PID named after
+   * the bundle, so an operator finds a setting by the bundle that reads it and the launcher's
+   * pinned feature configuration reaches the component (a class-name PID silently ignored it once).
+   */
+  @Test
+  public void everyConfigurationPidIsNamedAfterItsBundle() throws Exception {
+    Pattern designate = Pattern.compile("<Designate\\b[^>]*?\\b(?:factoryPid|pid)=\"([^\"]+)\"");
+    int seen = 0;
+    for (Bundle b : context.getBundles()) {
+      String bsn = b.getSymbolicName();
+      if (bsn == null || !bsn.startsWith("dev.briefcase.")) {
+        continue;
+      }
+      Enumeration<URL> entries = b.findEntries("OSGI-INF/metatype", "*.xml", false);
+      while (entries != null && entries.hasMoreElements()) {
+        URL entry = entries.nextElement();
+        String xml;
+        try (InputStream in = entry.openStream()) {
+          xml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Matcher m = designate.matcher(xml);
+        while (m.find()) {
+          String pid = m.group(1);
+          seen++;
+          assertTrue(bsn + " declares PID " + pid, pid.equals(bsn) || pid.startsWith(bsn + "."));
+          // a component class name starts with the bundle's name too, but is not a pinned name
+          assertFalse(bsn + " declares the class-name PID " + pid, pid.contains(".internal."));
+        }
+      }
+    }
+    assertTrue("no configuration PIDs found in the core bundles", seen >= 5);
   }
 
   private Bundle bundle(String bsn) {

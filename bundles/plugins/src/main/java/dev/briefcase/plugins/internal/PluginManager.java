@@ -1,5 +1,6 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
@@ -45,6 +46,10 @@ import org.slf4j.LoggerFactory;
 @Component(service = PluginService.class, immediate = true)
 public final class PluginManager implements PluginService {
   private static final Logger LOG = LoggerFactory.getLogger(PluginManager.class);
+
+  /** The longest detail a refusal or failure carries (one line, see OneLine). */
+  private static final int MAX_DETAIL = 200;
+
   static final String LOCATION_PREFIX = "briefcase-plugin:";
   static final int MAX_BUNDLE_BYTES = 64 << 20;
 
@@ -105,7 +110,7 @@ public final class PluginManager implements PluginService {
     } catch (IOException | IllegalArgumentException e) {
       throw new PluginException(
           "storage_failed",
-          "the plugin could not be kept for restarts: " + oneLine(e.getMessage()));
+          "the plugin could not be kept for restarts: " + OneLine.of(e.getMessage(), MAX_DETAIL));
     }
   }
 
@@ -165,7 +170,7 @@ public final class PluginManager implements PluginService {
           context.installBundle(LOCATION_PREFIX + nameVersion[0], new ByteArrayInputStream(bytes));
     } catch (BundleException e) {
       lifecycle.refused("install", nameVersion, bytes, actor, "invalid_bundle", verdict, source);
-      throw new PluginException("invalid_bundle", oneLine(e.getMessage()));
+      throw new PluginException("invalid_bundle", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     gate.remember(bundle.getBundleId(), verdict);
     refuseOtherView("install", bundle, bytes, nameVersion, verdict, actor, source);
@@ -187,7 +192,7 @@ public final class PluginManager implements PluginService {
         throw untrusted(nameVersion[0], installed);
       }
       lifecycle.refused("install", nameVersion, bytes, actor, "start_failed", verdict, source);
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      throw new PluginException("start_failed", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     try {
       shelve(s -> s.put(nameVersion[0], bytes));
@@ -249,7 +254,7 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       gate.remember(bundleId, previous);
       lifecycle.refused("update", nameVersion, bytes, actor, "start_failed", verdict);
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      throw new PluginException("start_failed", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     refuseOtherView("update", bundle, bytes, nameVersion, verdict, actor, null);
     shelve(s -> s.put(nameVersion[0], bytes));
@@ -282,7 +287,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.start();
     } catch (BundleException e) {
-      throw new PluginException("start_failed", oneLine(e.getMessage()));
+      throw new PluginException("start_failed", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), false));
     lifecycle.write(
@@ -302,7 +307,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.stop();
     } catch (BundleException e) {
-      throw new PluginException("stop_failed", oneLine(e.getMessage()));
+      throw new PluginException("stop_failed", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), true));
     lifecycle.write(
@@ -325,7 +330,7 @@ public final class PluginManager implements PluginService {
     try {
       bundle.uninstall();
     } catch (BundleException e) {
-      throw new PluginException("stop_failed", oneLine(e.getMessage()));
+      throw new PluginException("stop_failed", OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     gate.forget(bundleId);
     shelve(s -> s.remove(name));
@@ -441,7 +446,7 @@ public final class PluginManager implements PluginService {
     }
     lifecycle.refused(action, null, bytes, actor, verdict.trust().wire(), verdict, source);
     LOG.warn("plugin {} refused ({}): {}", action, verdict.trust().code(), verdict.detail());
-    throw new PluginException(verdict.trust().code(), oneLine(verdict.detail()));
+    throw new PluginException(verdict.trust().code(), OneLine.of(verdict.detail(), MAX_DETAIL));
   }
 
   /**
@@ -509,7 +514,7 @@ public final class PluginManager implements PluginService {
     lifecycle.refused(action, nameVersion, bytes, actor, refused.trust().wire(), refused, source);
     LOG.warn(
         "plugin {} {} refused ({}): {}", nameVersion[0], action, refused.trust().code(), problem);
-    throw new PluginException(refused.trust().code(), oneLine(problem));
+    throw new PluginException(refused.trust().code(), OneLine.of(problem, MAX_DETAIL));
   }
 
   private static PluginException untrusted(String name, Verdict verdict) {
@@ -519,7 +524,7 @@ public final class PluginManager implements PluginService {
             + " is "
             + verdict.trust().wire()
             + " ("
-            + oneLine(verdict.detail())
+            + OneLine.of(verdict.detail(), MAX_DETAIL)
             + "); the strict profile runs only bundles signed by a trusted vendor");
   }
 
@@ -573,10 +578,5 @@ public final class PluginManager implements PluginService {
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);
     return new String[] {name.split(";")[0].trim(), version == null ? "0.0.0" : version.trim()};
-  }
-
-  private static String oneLine(String s) {
-    String line = s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
-    return line.length() <= 200 ? line : line.substring(0, 200);
   }
 }

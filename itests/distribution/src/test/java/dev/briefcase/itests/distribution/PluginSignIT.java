@@ -1,7 +1,7 @@
 package dev.briefcase.itests.distribution;
 
-import static dev.briefcase.itests.common.JarSigning.run;
-import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.JarSigning.run;
+import static dev.briefcase.testing.JarSigning.tool;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;

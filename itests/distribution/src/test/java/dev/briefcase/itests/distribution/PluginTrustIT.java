@@ -1,9 +1,9 @@
 package dev.briefcase.itests.distribution;
 
-import static dev.briefcase.itests.common.JarSigning.keyPair;
-import static dev.briefcase.itests.common.JarSigning.run;
-import static dev.briefcase.itests.common.JarSigning.sign;
-import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.JarSigning.keyPair;
+import static dev.briefcase.testing.JarSigning.run;
+import static dev.briefcase.testing.JarSigning.sign;
+import static dev.briefcase.testing.JarSigning.tool;
 import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;

@@ -25,7 +25,8 @@ import org.junit.Test;
  * Secret store selection of the built distribution (SPEC §12): without a master passphrase the OS
  * keyring is the store — checked against a real Secret Service (gnome-keyring on a private D-Bus)
  * and libsecret's {@code secret-tool}; without a reachable keyring the start is refused naming both
- * ways out; and the memory store is refused in ga.
+ * ways out; a master passphrase alone chooses the encrypted file store; and the memory store is
+ * refused in ga.
  */
 public class SecretBackendIT {
   private static final String NO_BUS = "unix:path=/nonexistent/briefcase-no-bus";
@@ -73,6 +74,31 @@ public class SecretBackendIT {
       // the memory store has no size limit of its own; only the keyring does
       assertEquals(big.body(), 200, big.status());
     }
+  }
+
+  @Test
+  public void aPassphraseAloneSelectsTheFileStoreAndStaysOutOfTheFramework() throws Exception {
+    String passphrase = "itest-" + UUID.randomUUID();
+    Path data = Files.createTempDirectory("briefcase-passphrase");
+    Distribution d =
+        new Distribution(data)
+            // no keyring: the start would be refused if the passphrase did not choose the file
+            // store
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+            .env("BRIEFCASE_MASTER_PASSPHRASE", passphrase);
+    try {
+      d.start();
+      Distribution.Answer put = d.post("/v1/secrets/test.file", "{\"value_b64\":\"AAEC\"}");
+      assertEquals(put.body(), 200, put.status());
+      assertTrue("the file store holds it", Files.isRegularFile(data.resolve("secrets/meta.json")));
+      assertFalse("a passphrase, not the generated key", Files.exists(data.resolve("master.key")));
+    } finally {
+      d.stop();
+    }
+    String log = Files.readString(d.logFile);
+    assertTrue(log, log.contains("File secret store open"));
+    assertTrue(log, log.contains("the selected secret backend is file"));
+    assertFalse("the passphrase is never logged", log.contains(passphrase));
   }
 
   @Test

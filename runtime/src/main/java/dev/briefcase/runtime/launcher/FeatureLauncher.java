@@ -159,14 +159,9 @@ public final class FeatureLauncher {
       f.put("id", new FeatureReader().read(file).id());
       f.put("file", file.toAbsolutePath().toString());
     }
-    Path target = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE);
-    Path tmp = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE + ".tmp");
-    Files.write(tmp, mapper.writeValueAsBytes(active));
-    Files.move(
-        tmp,
-        target,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    OwnerOnlyFile.replace(
+        settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE),
+        mapper.writeValueAsBytes(active));
   }
 
   /**

@@ -429,11 +429,7 @@ public class ConfigAndTakeoverAttackIT {
   }
 
   private static Path connectorJar() {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     return jar;
   }
 

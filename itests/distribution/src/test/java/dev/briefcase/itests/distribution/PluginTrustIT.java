@@ -48,11 +48,7 @@ public class PluginTrustIT {
 
   @BeforeClass
   public static void signJars() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     unsigned = Files.readAllBytes(jar);
     Path dir = TMP.getRoot().toPath();
     Path vendor = keyPair(dir, "vendor", "CN=Trusted Plugin Vendor,O=Example");

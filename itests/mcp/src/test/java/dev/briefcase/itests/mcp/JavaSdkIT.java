@@ -202,11 +202,7 @@ public class JavaSdkIT {
    */
   @Test
   public void hotDeployedAdminToolIsDeniedAsAToolError() throws Exception {
-    java.nio.file.Path jar =
-        dev.briefcase.itests.common.FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, java.nio.file.Files.isRegularFile(jar));
+    java.nio.file.Path jar = dev.briefcase.itests.common.FeatureBundles.testConnector();
     CountDownLatchHolder changed = new CountDownLatchHolder();
     try (Gateway g =
             Gateway.start("java-admin", Map.of("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0"));

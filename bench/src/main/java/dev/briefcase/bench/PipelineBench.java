@@ -14,6 +14,7 @@ import dev.briefcase.policy.PolicyQuery;
 import dev.briefcase.receipts.internal.SqliteReceiptLog;
 import dev.briefcase.store.Store;
 import dev.briefcase.store.internal.SqliteStore;
+import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.Features;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolCallOutcome;
@@ -24,7 +25,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -244,18 +244,7 @@ public final class PipelineBench {
       Class<?> engine = Class.forName(cls);
       Class<?> config = Class.forName(cls + "$Config");
       // a DS-style configuration: every attribute at its declared default
-      Object cfg =
-          Proxy.newProxyInstance(
-              config.getClassLoader(),
-              new Class<?>[] {config},
-              (proxy, m, a) ->
-                  switch (m.getName()) {
-                    case "annotationType" -> config;
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "equals" -> proxy == a[0];
-                    case "toString" -> "@" + config.getName() + "(defaults)";
-                    default -> m.getDefaultValue();
-                  });
+      Object cfg = Configs.defaults(config);
       Constructor<?> ctor = engine.getConstructor(Store.class, config);
       PolicyEngine p = (PolicyEngine) ctor.newInstance(store, cfg);
       ActivePolicy active = p.active();

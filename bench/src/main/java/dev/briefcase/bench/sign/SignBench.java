@@ -7,6 +7,7 @@ import dev.briefcase.signer.Signer;
 import dev.briefcase.signer.pkcs11.internal.Pkcs11Signer;
 import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.signer.tpm2.internal.Tpm2Signer;
+import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemorySecretStore;
 import dev.briefcase.testing.SoftHsmToken;
 import dev.briefcase.testing.Swtpm;
@@ -80,7 +81,7 @@ public final class SignBench {
       Pkcs11Signer pkcs11 =
           new Pkcs11Signer(
               store,
-              config(
+              Configs.of(
                   Pkcs11Signer.Config.class,
                   Map.of(
                       "signer_id",
@@ -98,7 +99,7 @@ public final class SignBench {
         Tpm2Signer tpm2 =
             new Tpm2Signer(
                 store,
-                config(
+                Configs.of(
                     Tpm2Signer.Config.class, Map.of("signer_id", "tpm2", "device", tpm.device())));
         rows.add(run("tpm2 (swtpm)", KeyAlgorithm.P256, tpm2, threads, warmup, seconds));
       }
@@ -186,24 +187,6 @@ public final class SignBench {
       return 0;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
-  }
-
-  /** A component-property-type stand-in: attribute name → value. */
-  @SuppressWarnings("unchecked")
-  private static <T> T config(Class<T> type, Map<String, String> values) {
-    return (T)
-        Proxy.newProxyInstance(
-            type.getClassLoader(),
-            new Class<?>[] {type},
-            (proxy, method, a) -> {
-              if (values.containsKey(method.getName())) {
-                return values.get(method.getName());
-              }
-              if (method.getName().equals("annotationType")) {
-                return type;
-              }
-              return method.getDefaultValue();
-            });
   }
 
   /** A bundle context whose framework properties are all unset (profile reference). */

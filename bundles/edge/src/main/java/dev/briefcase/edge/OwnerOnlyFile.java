@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -29,6 +30,10 @@ import java.util.Set;
  * regular file) is refused with {@code token_file_permissions}: others may have read it.
  */
 public final class OwnerOnlyFile {
+  private static final String TEMP_SUFFIX = ".tmp";
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
   /** The stable code of a token file that others can read. */
   public static final String PERMISSIONS_CODE = "token_file_permissions";
 
@@ -122,13 +127,46 @@ public final class OwnerOnlyFile {
     }
   }
 
-  /** Writes {@code line} and a newline to {@code file} through a 0600 temporary file and a move. */
+  /** Writes {@code line} and a newline to {@code file} as {@link #replace} does. */
   public static void writeAtomically(Path file, String line) throws IOException {
-    Path tmp = writePrivateTemp(file, (line + "\n").getBytes(StandardCharsets.US_ASCII));
+    replace(file, (line + "\n").getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * Replaces {@code file} with {@code content} so that a crash leaves either the old or the new
+   * file, never a part or a wider one: written and synced in a 0600 temporary file in the same
+   * directory ({@code .<name>-<random>.tmp}, see {@link #isTemporary}), moved into place
+   * atomically, then the directory synced.
+   */
+  public static void replace(Path file, byte[] content) throws IOException {
+    Path tmp = writePrivateTemp(file, content);
     try {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      syncDirectory(file.toAbsolutePath().getParent());
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Whether {@code file} is a temporary file of {@link #replace} or {@link #createAtomically}: one
+   * a crash left behind is garbage, since its move never happened.
+   */
+  public static boolean isTemporary(Path file) {
+    String name = file.getFileName().toString();
+    return name.startsWith(".") && name.endsWith(TEMP_SUFFIX);
+  }
+
+  /**
+   * Makes a rename or removal in {@code dir} durable (fsync of the directory); a no-op where a
+   * directory cannot be opened (Windows, whose NTFS log makes the rename durable).
+   */
+  public static void syncDirectory(Path dir) throws IOException {
+    if (!POSIX) {
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
     }
   }
 
@@ -141,10 +179,10 @@ public final class OwnerOnlyFile {
           Files.createTempFile(
               dir,
               prefix,
-              ".tmp",
+              TEMP_SUFFIX,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
-      tmp = Files.createTempFile(dir, prefix, ".tmp");
+      tmp = Files.createTempFile(dir, prefix, TEMP_SUFFIX);
     }
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.wrap(content);

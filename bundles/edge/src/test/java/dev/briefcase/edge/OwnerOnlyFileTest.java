@@ -1,5 +1,6 @@
 package dev.briefcase.edge;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -108,5 +109,47 @@ public class OwnerOnlyFileTest {
     try (var listing = Files.list(dir)) {
       assertEquals("no temporary file left", 1, listing.count());
     }
+  }
+
+  @Test
+  public void replaceTightensAWiderFileAndLeavesNoTemporaryFile() throws Exception {
+    Path dir = Files.createTempDirectory("edge-replace");
+    Path file = dir.resolve("record.json");
+    Files.write(file, new byte[] {1, 2, 3});
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    byte[] content = {0, (byte) 0xff, 10, 13};
+    OwnerOnlyFile.replace(file, content);
+    assertArrayEquals(content, Files.readAllBytes(file));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    try (var listing = Files.list(dir)) {
+      assertEquals("no temporary file left", 1, listing.count());
+    }
+  }
+
+  @Test
+  public void aFailedReplaceKeepsTheOldFileAndNoTemporaryFile() throws Exception {
+    Path dir = Files.createTempDirectory("edge-replace");
+    Path target = Files.createDirectory(dir.resolve("busy"));
+    Files.writeString(target.resolve("inside"), "x");
+    try {
+      OwnerOnlyFile.replace(target, new byte[] {1});
+      fail("a non-empty directory cannot be replaced");
+    } catch (IOException expected) {
+      // the move failed
+    }
+    assertTrue(Files.isDirectory(target));
+    try (var listing = Files.list(dir)) {
+      assertEquals("no temporary file left", 1, listing.count());
+    }
+  }
+
+  @Test
+  public void temporaryFilesAreRecognised() throws Exception {
+    Path dir = Files.createTempDirectory("edge-replace");
+    Path file = dir.resolve("meta.json");
+    OwnerOnlyFile.replace(file, new byte[] {1});
+    assertFalse(OwnerOnlyFile.isTemporary(file));
+    assertTrue(OwnerOnlyFile.isTemporary(dir.resolve(".meta.json-123456.tmp")));
+    assertFalse(OwnerOnlyFile.isTemporary(dir.resolve("meta.json.tmp")));
   }
 }

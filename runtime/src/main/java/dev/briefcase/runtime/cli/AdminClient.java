@@ -2,6 +2,7 @@ package dev.briefcase.runtime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.edge.OneLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -195,9 +196,9 @@ final class AdminClient {
     return new CliException(ExitCodes.ERROR, "error: " + code + ": " + oneLine(message));
   }
 
+  /** A message from the kernel or an exception on one line, at most 300 characters. */
   static String oneLine(String text) {
-    String t = text.replaceAll("[\\r\\n]+", " ").strip();
-    return t.length() > 300 ? t.substring(0, 300) + "..." : t;
+    return OneLine.of(text, 300, "", "...");
   }
 
   static String readToken(java.nio.file.Path file) {

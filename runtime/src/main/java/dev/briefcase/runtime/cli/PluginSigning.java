@@ -2,6 +2,7 @@ package dev.briefcase.runtime.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.edge.OneLine;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -148,7 +149,7 @@ final class PluginSigning {
           throw new CliException(ExitCodes.ERROR, "briefcase: " + jar + " is not a jar file");
         } catch (jdk.security.jarsigner.JarSignerException e) {
           throw new CliException(
-              ExitCodes.ERROR, "briefcase: signing failed: " + oneLine(e.getMessage()));
+              ExitCodes.ERROR, "briefcase: signing failed: " + OneLine.of(e.getMessage()));
         }
         verifySigned(tmp, signer);
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
@@ -434,9 +435,5 @@ final class PluginSigning {
       // not a certificate: the trust gate ignores it too
     }
     return out;
-  }
-
-  private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
   }
 }

@@ -1,5 +1,6 @@
 package dev.briefcase.runtime.launcher;
 
+import dev.briefcase.edge.OneLine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +111,7 @@ public final class BriefcaseKernel {
         stopped = false;
       }
     } catch (BundleException | RuntimeException e) {
-      log.println("briefcase: warning: stop failed: " + FeatureLauncher.oneLine(e));
+      log.println("briefcase: warning: stop failed: " + OneLine.firstLine(e));
       stopped = false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

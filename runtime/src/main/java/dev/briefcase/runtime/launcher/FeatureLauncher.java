@@ -1,6 +1,7 @@
 package dev.briefcase.runtime.launcher;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.edge.OwnerOnlyFile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -133,7 +134,7 @@ public final class FeatureLauncher {
       if (e instanceof LaunchException le) {
         throw le;
       }
-      throw new LaunchException("start failed: " + oneLine(e), e);
+      throw new LaunchException("start failed: " + OneLine.firstLine(e), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stopQuietly(framework);
@@ -158,14 +159,9 @@ public final class FeatureLauncher {
       f.put("id", new FeatureReader().read(file).id());
       f.put("file", file.toAbsolutePath().toString());
     }
-    Path target = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE);
-    Path tmp = settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE + ".tmp");
-    Files.write(tmp, mapper.writeValueAsBytes(active));
-    Files.move(
-        tmp,
-        target,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    OwnerOnlyFile.replace(
+        settings.dataDir().resolve(BriefcaseKernel.FEATURES_FILE),
+        mapper.writeValueAsBytes(active));
   }
 
   /**
@@ -233,7 +229,8 @@ public final class FeatureLauncher {
       createPrivateDirectory(settings.deployDir());
       createPrivateDirectory(dataDir.resolve("logs"));
     } catch (IOException e) {
-      throw new LaunchException("cannot create data directory " + dataDir + ": " + oneLine(e), e);
+      throw new LaunchException(
+          "cannot create data directory " + dataDir + ": " + OneLine.firstLine(e), e);
     }
   }
 
@@ -256,7 +253,7 @@ public final class FeatureLauncher {
       } catch (OwnerOnlyFile.RefusedException e) {
         throw new LaunchException(e.getMessage());
       } catch (IOException e) {
-        throw new LaunchException("cannot read " + file + ": " + oneLine(e), e);
+        throw new LaunchException("cannot read " + file + ": " + OneLine.firstLine(e), e);
       }
     }
   }
@@ -342,7 +339,8 @@ public final class FeatureLauncher {
         }
         installed.add(bundle);
       } catch (BundleException | RuntimeException ex) {
-        throw new LaunchException("cannot install bundle " + fb.id() + ": " + oneLine(ex), ex);
+        throw new LaunchException(
+            "cannot install bundle " + fb.id() + ": " + OneLine.firstLine(ex), ex);
       }
     }
     return installed;
@@ -558,10 +556,10 @@ public final class FeatureLauncher {
       return m.invoke(target, args);
     } catch (InvocationTargetException e) {
       throw new LaunchException(
-          "configuration failed: " + type + "." + method + ": " + oneLine(e.getCause()),
+          "configuration failed: " + type + "." + method + ": " + OneLine.firstLine(e.getCause()),
           e.getCause());
     } catch (ReflectiveOperationException e) {
-      throw new LaunchException("configuration failed: " + oneLine(e), e);
+      throw new LaunchException("configuration failed: " + OneLine.firstLine(e), e);
     }
   }
 
@@ -607,11 +605,10 @@ public final class FeatureLauncher {
         throw new IllegalStateException(e); // no filter given
       }
       if (System.nanoTime() > deadline) {
-        String named = settings.extraProperties().get("briefcase.secret.backend");
         throw new LaunchException(
-            "no secret store started (backend "
-                + (named == null || named.isBlank() ? "chosen by default" : "'" + named + "'")
-                + "; see the error above). Either make the OS keyring reachable and unlocked, or"
+            "no secret store started (backend '"
+                + settings.extraProperties().get("briefcase.secret.backend")
+                + "'; see the error above). Either make the OS keyring reachable and unlocked, or"
                 + " set BRIEFCASE_MASTER_PASSPHRASE to use the encrypted file store"
                 + " (BRIEFCASE_SECRET_BACKEND=file)");
       }
@@ -658,11 +655,5 @@ public final class FeatureLauncher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  static String oneLine(Throwable t) {
-    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.edge.OneLine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -34,7 +35,9 @@ public final class FeatureReader {
     } catch (NoSuchFileException e) {
       throw new LaunchException("feature file not found: " + file);
     } catch (IOException e) {
-      throw new LaunchException("cannot read feature " + file + ": " + oneLine(e.getMessage()), e);
+      throw new LaunchException(
+          "cannot read feature " + file + ": " + OneLine.firstLine(e.getMessage(), "unreadable"),
+          e);
     }
     try {
       return parse(root);
@@ -191,13 +194,5 @@ public final class FeatureReader {
   private static String text(JsonNode node, String field) {
     JsonNode value = node.get(field);
     return value != null && value.isTextual() && !value.asText().isBlank() ? value.asText() : null;
-  }
-
-  private static String oneLine(String message) {
-    if (message == null) {
-      return "unreadable";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 }

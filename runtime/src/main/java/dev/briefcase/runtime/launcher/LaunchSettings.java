@@ -15,7 +15,13 @@ import java.util.TreeMap;
  * example {@code BRIEFCASE_STRICT_HOST=1} becomes {@code briefcase.strict.host=1}). Variables whose
  * name says they hold a secret (passphrase, password, token, seed, PIN) are never copied, because
  * framework properties are readable by every bundle and shown by diagnostics; a bundle that needs
- * one reads the environment itself.
+ * one reads the environment itself (only the file secret store does: its master passphrase).
+ *
+ * <p>The launcher is the only reader of the environment: bundles read the properties it sets. It
+ * also resolves settings whose default depends on other variables, so that no bundle looks at the
+ * environment for them: {@code briefcase.secret.backend} is always set, to {@code
+ * BRIEFCASE_SECRET_BACKEND}, else {@code file} when {@code BRIEFCASE_MASTER_PASSPHRASE} is set and
+ * not empty (its presence only, never its value), else {@code keyring} (SPEC §12).
  *
  * @param home the distribution directory ({@code bin/ lib/ bundle/ features/}), may be null
  * @param bundleDir where feature bundles are looked up
@@ -104,7 +110,7 @@ public record LaunchSettings(
               + " or off)");
     }
 
-    checkSecretBackend(env, mode);
+    String secretBackend = secretBackend(env, mode);
 
     Map<String, String> extra = new TreeMap<>();
     env.forEach(
@@ -117,6 +123,7 @@ public record LaunchSettings(
           }
         });
 
+    extra.put("briefcase.secret.backend", secretBackend);
     checkKeyCustody(env, mode, extra);
     checkMcpToken(env, mode, extra);
 
@@ -177,15 +184,16 @@ public record LaunchSettings(
   }
 
   /**
-   * {@code BRIEFCASE_SECRET_BACKEND} must name a backend, and the memory store is refused in ga
-   * (SPEC §12 Δ: secrets that vanish on restart are no production store).
+   * The secret store backend: {@code BRIEFCASE_SECRET_BACKEND} must name one, and the memory store
+   * is refused in ga (SPEC §12 Δ: secrets that vanish on restart are no production store). Unset
+   * (or blank): {@code file} when a master passphrase is set, else {@code keyring}.
    */
-  private static void checkSecretBackend(Map<String, String> env, String mode)
-      throws LaunchException {
+  private static String secretBackend(Map<String, String> env, String mode) throws LaunchException {
     String backend =
         env.getOrDefault("BRIEFCASE_SECRET_BACKEND", "").trim().toLowerCase(Locale.ROOT);
     if (backend.isEmpty()) {
-      return;
+      String passphrase = env.get("BRIEFCASE_MASTER_PASSPHRASE");
+      return passphrase != null && !passphrase.isEmpty() ? "file" : "keyring";
     }
     if (!SECRET_BACKENDS.contains(backend)) {
       throw new LaunchException(
@@ -199,6 +207,7 @@ public record LaunchSettings(
           "BRIEFCASE_SECRET_BACKEND=memory is refused in the ga profile (secrets would not survive"
               + " a restart); use keyring, or file with BRIEFCASE_MASTER_PASSPHRASE");
     }
+    return backend;
   }
 
   /**

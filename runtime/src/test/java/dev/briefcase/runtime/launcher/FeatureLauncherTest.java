@@ -6,6 +6,7 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -174,17 +175,10 @@ public class FeatureLauncherTest {
         tmp.getRoot().toPath().resolve("deployed.jar"),
         dataDir.resolve("deploy").resolve("deployed.jar"),
         "test.deployed");
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    Bundle deployed = null;
-    while (deployed == null && System.nanoTime() < deadline) {
-      for (Bundle b : ctx.getBundles()) {
-        if ("test.deployed".equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
-          deployed = b;
-        }
-      }
-      Thread.sleep(50);
-    }
-    assertNotNull("File Install did not install a bundle dropped into deploy/", deployed);
+    Poll.waitFor(
+        () -> active(ctx, "test.deployed"),
+        "File Install to install a bundle dropped into deploy/",
+        Duration.ofSeconds(20));
 
     // a .cfg dropped into deploy/ is not configuration: File Install takes jars only (the jar
     // dropped after it is installed, so the folder was scanned past the .cfg)
@@ -295,44 +289,42 @@ public class FeatureLauncherTest {
 
   /** The stored properties of {@code pid} once it exists again, or null after the deadline. */
   private static Dictionary<?, ?> awaitConfiguration(Object cm, String pid) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      Object[] found =
-          (Object[])
+    return Poll.firstWithin(Duration.ofSeconds(20), () -> storedWithBind(cm, pid));
+  }
+
+  /** The stored properties of {@code pid} when it exists with a {@code bind} value, else null. */
+  private static Dictionary<?, ?> storedWithBind(Object cm, String pid) throws Exception {
+    Object[] found =
+        (Object[])
+            FeatureLauncher.invoke(
+                cm,
+                "org.osgi.service.cm.ConfigurationAdmin",
+                "listConfigurations",
+                new Class<?>[] {String.class},
+                "(service.pid=" + pid + ")");
+    if (found != null && found.length == 1) {
+      Dictionary<?, ?> props =
+          (Dictionary<?, ?>)
               FeatureLauncher.invoke(
-                  cm,
-                  "org.osgi.service.cm.ConfigurationAdmin",
-                  "listConfigurations",
-                  new Class<?>[] {String.class},
-                  "(service.pid=" + pid + ")");
-      if (found != null && found.length == 1) {
-        Dictionary<?, ?> props =
-            (Dictionary<?, ?>)
-                FeatureLauncher.invoke(
-                    found[0],
-                    "org.osgi.service.cm.Configuration",
-                    "getProperties",
-                    new Class<?>[0]);
-        if (props != null && props.get("bind") != null) {
-          return props;
-        }
+                  found[0], "org.osgi.service.cm.Configuration", "getProperties", new Class<?>[0]);
+      if (props != null && props.get("bind") != null) {
+        return props;
       }
-      Thread.sleep(50);
     }
     return null;
   }
 
-  private static void awaitBundle(BundleContext ctx, String bsn) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (System.nanoTime() < deadline) {
-      for (Bundle b : ctx.getBundles()) {
-        if (bsn.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
-          return;
-        }
+  private static void awaitBundle(BundleContext ctx, String bsn) throws Exception {
+    Poll.waitFor(() -> active(ctx, bsn), "File Install to install " + bsn, Duration.ofSeconds(20));
+  }
+
+  private static boolean active(BundleContext ctx, String bsn) {
+    for (Bundle b : ctx.getBundles()) {
+      if (bsn.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+        return true;
       }
-      Thread.sleep(50);
     }
-    throw new AssertionError("File Install did not install " + bsn);
+    return false;
   }
 
   private static void writeBundle(Path part, Path jar, String bsn) throws Exception {

@@ -132,6 +132,34 @@ public class LaunchSettingsTest {
   }
 
   @Test
+  public void theSecretBackendIsAlwaysResolvedHereNeverThePassphrase() throws Exception {
+    Map<String, String> withPassphrase =
+        resolve(Map.of("BRIEFCASE_MASTER_PASSPHRASE", "correct horse")).frameworkProperties();
+    assertEquals("file", withPassphrase.get("briefcase.secret.backend"));
+    assertFalse(withPassphrase.values().stream().anyMatch(v -> v.contains("correct horse")));
+    assertEquals(
+        "keyring", resolve(Map.of()).frameworkProperties().get("briefcase.secret.backend"));
+    assertEquals(
+        "set but empty is no passphrase",
+        "keyring",
+        resolve(Map.of("BRIEFCASE_MASTER_PASSPHRASE", ""))
+            .frameworkProperties()
+            .get("briefcase.secret.backend"));
+    assertEquals(
+        "blank means unset",
+        "file",
+        resolve(Map.of("BRIEFCASE_SECRET_BACKEND", " ", "BRIEFCASE_MASTER_PASSPHRASE", "x"))
+            .frameworkProperties()
+            .get("briefcase.secret.backend"));
+    assertEquals(
+        "named wins, normalised",
+        "keyring",
+        resolve(Map.of("BRIEFCASE_SECRET_BACKEND", " KeyRing ", "BRIEFCASE_MASTER_PASSPHRASE", "x"))
+            .frameworkProperties()
+            .get("briefcase.secret.backend"));
+  }
+
+  @Test
   public void keyCustodyVariablesReachTheFramework() throws Exception {
     Map<String, String> props =
         resolve(

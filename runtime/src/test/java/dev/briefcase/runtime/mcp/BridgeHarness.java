@@ -6,6 +6,7 @@ import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,17 +62,20 @@ final class BridgeHarness implements AutoCloseable {
 
   /** Waits for the first stdout line matching {@code test}; fails after a deadline. */
   JsonNode await(String what, Predicate<JsonNode> test) throws Exception {
-    long deadline = System.currentTimeMillis() + WAIT_MILLIS;
-    while (System.currentTimeMillis() < deadline) {
-      for (String line : lines()) {
-        JsonNode node = mapper.readTree(line);
-        if (test.test(node)) {
-          return node;
-        }
-      }
-      Thread.sleep(20);
+    JsonNode found = Poll.firstWithin(Duration.ofMillis(WAIT_MILLIS), () -> first(test));
+    if (found == null) {
+      fail("no stdout line " + what + "; got " + lines());
     }
-    fail("no stdout line " + what + "; got " + lines());
+    return found;
+  }
+
+  private JsonNode first(Predicate<JsonNode> test) throws Exception {
+    for (String line : lines()) {
+      JsonNode node = mapper.readTree(line);
+      if (test.test(node)) {
+        return node;
+      }
+    }
     return null;
   }
 

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.runtime.launcher.InstanceLock;
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
@@ -124,11 +125,10 @@ public class StdioBridgeTest {
                 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"}}"));
 
     // the event stream ended after one event: the bridge reconnects with Last-Event-ID (then 405)
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (server.seen("GET").stream().noneMatch(s -> "g1".equals(s.header("Last-Event-ID")))
-        && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    Poll.waitFor(
+        () -> server.seen("GET").stream().anyMatch(s -> "g1".equals(s.header("Last-Event-ID"))),
+        "a reconnect with Last-Event-ID",
+        Duration.ofSeconds(10));
 
     assertEquals(0, h.closeAndWait());
     assertTrue("no DELETE at end of input", server.deleted.await(5, TimeUnit.SECONDS));

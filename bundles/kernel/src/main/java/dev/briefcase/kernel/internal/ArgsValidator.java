@@ -5,6 +5,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.tools.ToolSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ final class ArgsValidator {
       if (out.size() == MAX_MESSAGES) {
         break;
       }
-      out.add(oneLine(m.getMessage()));
+      out.add(OneLine.of(m.getMessage(), MAX_MESSAGE_CHARS));
     }
     return out;
   }
@@ -52,10 +53,5 @@ final class ArgsValidator {
   /** Forgets schemas of tools that are no longer offered. */
   void retainOnly(java.util.Collection<ToolSpec> current) {
     compiled.keySet().retainAll(new java.util.HashSet<>(current));
-  }
-
-  private static String oneLine(String message) {
-    String s = message.replaceAll("[\\r\\n\\t]+", " ").strip();
-    return s.length() <= MAX_MESSAGE_CHARS ? s : s.substring(0, MAX_MESSAGE_CHARS);
   }
 }

@@ -14,6 +14,7 @@ import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
@@ -161,27 +162,29 @@ public final class ToolCallPipeline implements ToolCallService {
   /** One SPEC §2 step: ends the call with its outcome, or returns {@code null} to go on. */
   @FunctionalInterface
   private interface Step {
-    ToolCallOutcome apply(Attempt attempt);
+    ToolCallOutcome apply(ToolCallPipeline pipeline, Attempt attempt);
   }
 
-  /** The steps of SPEC §2 in their required order; the first that ends the call answers it. */
+  /** The steps of SPEC §2 in their required order, built once. */
+  private static final List<Step> STEPS =
+      List.of(
+          ToolCallPipeline::wellFormed, // 0
+          ToolCallPipeline::resolve, // 1
+          ToolCallPipeline::manifestToContext, // 2
+          ToolCallPipeline::schema, // 3
+          ToolCallPipeline::approvalToken, // 4
+          ToolCallPipeline::policy, // 5
+          ToolCallPipeline::risk, // 6
+          ToolCallPipeline::budget, // 7
+          // 8. Credential strategy and VC status pre-flight arrive with the provider work (§8).
+          ToolCallPipeline::execute, // 9
+          ToolCallPipeline::recordSpend, // 10
+          ToolCallPipeline::output); // 11
+
+  /** Runs the steps; the first that ends the call answers it. */
   private ToolCallOutcome run(Attempt attempt) {
-    List<Step> steps =
-        List.of(
-            this::wellFormed, // 0
-            this::resolve, // 1
-            this::manifestToContext, // 2
-            this::schema, // 3
-            this::approvalToken, // 4
-            this::policy, // 5
-            this::risk, // 6
-            this::budget, // 7
-            // 8. Credential strategy and VC status pre-flight arrive with the provider work (§8).
-            this::execute, // 9
-            this::recordSpend, // 10
-            this::output); // 11
-    for (Step step : steps) {
-      ToolCallOutcome ended = step.apply(attempt);
+    for (Step step : STEPS) {
+      ToolCallOutcome ended = step.apply(this, attempt);
       if (ended != null) {
         return ended;
       }
@@ -377,9 +380,9 @@ public final class ToolCallPipeline implements ToolCallService {
       return requireApproval(
           attempt, ApprovalRequiredException.REASON, ApprovalRequest.LOCAL, e.summary());
     } catch (SandboxViolationException e) {
-      return deny(attempt, clip("sandbox_violation:" + oneLine(e.getMessage())));
+      return deny(attempt, clip("sandbox_violation:" + OneLine.of(e.getMessage())));
     } catch (ToolException e) {
-      return error(attempt, oneLine(e.getMessage()));
+      return error(attempt, OneLine.of(e.getMessage()));
     } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
       return error(attempt, ToolException.TOOL_FAILED);
@@ -582,12 +585,8 @@ public final class ToolCallPipeline implements ToolCallService {
     return BigDecimal.valueOf(microUsd, 6).stripTrailingZeros();
   }
 
-  static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
-  }
-
   static String clip(String s) {
-    return clipTo(oneLine(s), MAX_MESSAGE);
+    return OneLine.of(s, MAX_MESSAGE);
   }
 
   /** At most {@code max} chars of {@code s}, never splitting a surrogate pair. */

@@ -10,10 +10,12 @@ import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.testing.Poll;
 import dev.briefcase.tools.OutputFirewall;
 import dev.briefcase.tools.ToolCallOutcome;
 import dev.briefcase.tools.ToolCallOutcome.Status;
 import dev.briefcase.tools.ToolSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -72,11 +74,10 @@ public class BudgetLedgerTest {
       }
       start.countDown();
       // every caller has either been answered or is inside the tool, holding its reservation
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (done.get() + paid.inFlight.get() < callers) {
-        assertTrue("callers did not settle in time", System.nanoTime() < deadline);
-        Thread.sleep(5);
-      }
+      Poll.waitFor(
+          () -> done.get() + paid.inFlight.get() >= callers,
+          "every caller to be answered or inside the tool",
+          Duration.ofSeconds(20));
       assertTrue("too many calls ran: " + paid.inFlight.get(), paid.inFlight.get() <= allowed);
       assertTrue(k.budgets.spentToday("read") + k.budgets.reservedToday("read") <= limit);
       paid.gate.countDown();

@@ -1,5 +1,6 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.plugins.PluginException;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
@@ -45,6 +46,10 @@ import org.slf4j.LoggerFactory;
 @Component(service = PluginService.class, immediate = true)
 public final class PluginManager implements PluginService {
   private static final Logger LOG = LoggerFactory.getLogger(PluginManager.class);
+
+  /** The longest detail a refusal or failure carries (one line, see OneLine). */
+  private static final int MAX_DETAIL = 200;
+
   static final String LOCATION_PREFIX = "briefcase-plugin:";
   static final int MAX_BUNDLE_BYTES = 64 << 20;
 
@@ -105,7 +110,7 @@ public final class PluginManager implements PluginService {
     } catch (IOException | IllegalArgumentException e) {
       throw new PluginException(
           PluginException.STORAGE_FAILED,
-          "the plugin could not be kept for restarts: " + oneLine(e.getMessage()));
+          "the plugin could not be kept for restarts: " + OneLine.of(e.getMessage(), MAX_DETAIL));
     }
   }
 
@@ -172,7 +177,8 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       lifecycle.refused(
           "install", nameVersion, bytes, actor, PluginException.INVALID_BUNDLE, verdict, source);
-      throw new PluginException(PluginException.INVALID_BUNDLE, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.INVALID_BUNDLE, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     gate.remember(bundle.getBundleId(), verdict);
     refuseOtherView("install", bundle, bytes, nameVersion, verdict, actor, source);
@@ -195,7 +201,8 @@ public final class PluginManager implements PluginService {
       }
       lifecycle.refused(
           "install", nameVersion, bytes, actor, PluginException.START_FAILED, verdict, source);
-      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.START_FAILED, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     try {
       shelve(s -> s.put(nameVersion[0], bytes));
@@ -257,7 +264,8 @@ public final class PluginManager implements PluginService {
     } catch (BundleException e) {
       gate.remember(bundleId, previous);
       lifecycle.refused("update", nameVersion, bytes, actor, PluginException.START_FAILED, verdict);
-      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.START_FAILED, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     refuseOtherView("update", bundle, bytes, nameVersion, verdict, actor, null);
     shelve(s -> s.put(nameVersion[0], bytes));
@@ -290,7 +298,8 @@ public final class PluginManager implements PluginService {
     try {
       bundle.start();
     } catch (BundleException e) {
-      throw new PluginException(PluginException.START_FAILED, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.START_FAILED, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), false));
     lifecycle.write(
@@ -310,7 +319,8 @@ public final class PluginManager implements PluginService {
     try {
       bundle.stop();
     } catch (BundleException e) {
-      throw new PluginException(PluginException.STOP_FAILED, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.STOP_FAILED, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     shelve(s -> s.markStopped(bundle.getSymbolicName(), true));
     lifecycle.write(
@@ -333,7 +343,8 @@ public final class PluginManager implements PluginService {
     try {
       bundle.uninstall();
     } catch (BundleException e) {
-      throw new PluginException(PluginException.STOP_FAILED, oneLine(e.getMessage()));
+      throw new PluginException(
+          PluginException.STOP_FAILED, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     gate.forget(bundleId);
     shelve(s -> s.remove(name));
@@ -450,7 +461,7 @@ public final class PluginManager implements PluginService {
     }
     lifecycle.refused(action, null, bytes, actor, verdict.trust().wire(), verdict, source);
     LOG.warn("plugin {} refused ({}): {}", action, verdict.trust().code(), verdict.detail());
-    throw new PluginException(verdict.trust().code(), oneLine(verdict.detail()));
+    throw new PluginException(verdict.trust().code(), OneLine.of(verdict.detail(), MAX_DETAIL));
   }
 
   /**
@@ -518,7 +529,7 @@ public final class PluginManager implements PluginService {
     lifecycle.refused(action, nameVersion, bytes, actor, refused.trust().wire(), refused, source);
     LOG.warn(
         "plugin {} {} refused ({}): {}", nameVersion[0], action, refused.trust().code(), problem);
-    throw new PluginException(refused.trust().code(), oneLine(problem));
+    throw new PluginException(refused.trust().code(), OneLine.of(problem, MAX_DETAIL));
   }
 
   private static PluginException untrusted(String name, Verdict verdict) {
@@ -528,7 +539,7 @@ public final class PluginManager implements PluginService {
             + " is "
             + verdict.trust().wire()
             + " ("
-            + oneLine(verdict.detail())
+            + OneLine.of(verdict.detail(), MAX_DETAIL)
             + "); the strict profile runs only bundles signed by a trusted vendor");
   }
 
@@ -583,10 +594,5 @@ public final class PluginManager implements PluginService {
     }
     String version = manifest.getMainAttributes().getValue(Constants.BUNDLE_VERSION);
     return new String[] {name.split(";")[0].trim(), version == null ? "0.0.0" : version.trim()};
-  }
-
-  private static String oneLine(String s) {
-    String line = s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
-    return line.length() <= 200 ? line : line.substring(0, 200);
   }
 }

@@ -1,12 +1,10 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.edge.OwnerOnlyFile;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +13,8 @@ import java.util.regex.Pattern;
 /**
  * Where plugins installed through the plugin service are kept, so they come back after a restart:
  * {@code <data_dir>/plugins/<symbolic name>.jar}, plus a {@code .stopped} marker for a plugin an
- * operator stopped. Writes are atomic (temp file, fsync, rename).
+ * operator stopped. Jars are written owner-only and atomically ({@link OwnerOnlyFile#replace}: 0600
+ * temp file, fsync, rename, fsync of the directory).
  */
 final class PluginShelf {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
@@ -47,19 +46,7 @@ final class PluginShelf {
     } catch (UnsupportedOperationException e) {
       // not a POSIX filesystem: the data directory's own protection applies
     }
-    Path tmp = dir.resolve(target.getFileName() + ".tmp");
-    Files.write(
-        tmp,
-        jar,
-        StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE,
-        StandardOpenOption.SYNC);
-    try {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
+    OwnerOnlyFile.replace(target, jar);
   }
 
   void remove(String symbolicName) throws IOException {

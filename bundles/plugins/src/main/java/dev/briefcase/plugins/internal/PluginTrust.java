@@ -1,5 +1,6 @@
 package dev.briefcase.plugins.internal;
 
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.plugins.PluginException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -67,6 +68,9 @@ import org.slf4j.LoggerFactory;
  */
 final class PluginTrust {
   private static final Logger LOG = LoggerFactory.getLogger(PluginTrust.class);
+
+  /** The longest detail a refusal or failure carries (one line, see OneLine). */
+  private static final int MAX_DETAIL = 200;
 
   private PluginTrust() {}
 
@@ -178,7 +182,7 @@ final class PluginTrust {
       layout = ZipLayout.read(jar);
     } catch (ZipLayout.Refused e) {
       Trust t = ZipLayout.TOO_LARGE.equals(e.code()) ? Trust.TOO_LARGE : Trust.MALFORMED;
-      return Verdict.of(t, oneLine(e.getMessage()));
+      return Verdict.of(t, OneLine.of(e.getMessage(), MAX_DETAIL));
     }
     Manifest manifest;
     List<String> unsigned = new ArrayList<>();
@@ -238,7 +242,7 @@ final class PluginTrust {
         }
       }
     } catch (SecurityException e) {
-      return Verdict.of(Trust.TAMPERED, oneLine(e.getMessage()));
+      return Verdict.of(Trust.TAMPERED, OneLine.of(e.getMessage(), MAX_DETAIL));
     } catch (IOException e) {
       return Verdict.of(Trust.UNSIGNED, "not a readable jar");
     }
@@ -348,7 +352,7 @@ final class PluginTrust {
     } catch (CertPathValidatorException e) {
       return Optional.of(
           "its certificate chain does not validate to the trust store ("
-              + oneLine(String.valueOf(e.getReason()).toLowerCase(Locale.ROOT))
+              + OneLine.of(String.valueOf(e.getReason()).toLowerCase(Locale.ROOT), MAX_DETAIL)
               + ")");
     } catch (GeneralSecurityException e) {
       return Optional.of("its certificate chain cannot be checked");
@@ -437,7 +441,7 @@ final class PluginTrust {
     try {
       return verify(rebuild(bundle), trusted);
     } catch (SecurityException e) {
-      return Verdict.of(Trust.TAMPERED, oneLine(e.getMessage()));
+      return Verdict.of(Trust.TAMPERED, OneLine.of(e.getMessage(), MAX_DETAIL));
     } catch (TooLarge e) {
       return Verdict.of(Trust.TOO_LARGE, e.getMessage());
     } catch (IOException | RuntimeException e) {
@@ -601,7 +605,9 @@ final class PluginTrust {
         || target.equals("org.apache.felix.framework")
         || EXTENSION_DIRECTIVE.matcher(host).find()) {
       return Optional.of(
-          "extension bundles are not accepted (Fragment-Host: " + oneLine(target) + ")");
+          "extension bundles are not accepted (Fragment-Host: "
+              + OneLine.of(target, MAX_DETAIL)
+              + ")");
     }
     return Optional.empty();
   }
@@ -641,10 +647,5 @@ final class PluginTrust {
     } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
       throw new IllegalStateException("cannot fingerprint a certificate", e);
     }
-  }
-
-  private static String oneLine(String s) {
-    String line = s == null ? "" : s.replaceAll("[\\r\\n\\t]+", " ").strip();
-    return line.length() <= 200 ? line : line.substring(0, 200);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import dev.briefcase.plugins.internal.PluginTrust.Trust;
 import dev.briefcase.plugins.internal.PluginTrust.Verdict;
+import dev.briefcase.testing.JarSigning;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,9 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
@@ -55,26 +54,15 @@ public class PluginTrustTest {
     Path plain = dir.resolve("plain.jar");
     Files.write(plain, tinyBundle());
     unsigned = Files.readAllBytes(plain);
-    Path vendorKs = keyPair(dir, "vendor", "CN=Trusted Vendor,O=Example");
-    Path foreignKs = keyPair(dir, "foreign", "CN=Foreign Vendor,O=Elsewhere");
+    Path vendorKs = JarSigning.keyPair(dir, "vendor", "CN=Trusted Vendor,O=Example");
+    Path foreignKs = JarSigning.keyPair(dir, "foreign", "CN=Foreign Vendor,O=Elsewhere");
     trustDir = Files.createDirectories(dir.resolve("trust"));
-    run(
-        tool("keytool"),
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "vendor",
-        "-keystore",
-        vendorKs.toString(),
-        "-storepass",
-        "changeit",
-        "-file",
-        trustDir.resolve("vendor.pem").toString());
-    trustedSigned = sign(dir, plain, vendorKs, "vendor");
-    foreignSigned = sign(dir, plain, foreignKs, "foreign");
+    JarSigning.exportCert(vendorKs, "vendor", trustDir.resolve("vendor.pem"));
+    trustedSigned = JarSigning.sign(dir, plain, vendorKs, "vendor");
+    foreignSigned = JarSigning.sign(dir, plain, foreignKs, "foreign");
     Path extension = dir.resolve("extension.jar");
     Files.write(extension, tinyBundle("Fragment-Host", "system.bundle; extension:=framework"));
-    trustedExtension = sign(dir, extension, vendorKs, "vendor");
+    trustedExtension = JarSigning.sign(dir, extension, vendorKs, "vendor");
   }
 
   private Set<X509Certificate> store() {
@@ -306,78 +294,5 @@ public class PluginTrustTest {
       jar.closeEntry();
     }
     return out.toByteArray();
-  }
-
-  private static Path keyPair(Path dir, String alias, String dname) throws Exception {
-    Path ks = dir.resolve(alias + ".p12");
-    run(
-        tool("keytool"),
-        "-genkeypair",
-        "-alias",
-        alias,
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-dname",
-        dname,
-        "-validity",
-        "30",
-        "-ext",
-        "KeyUsage=digitalSignature",
-        "-ext",
-        "ExtendedKeyUsage=codeSigning",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        ks.toString(),
-        "-storepass",
-        "changeit",
-        "-keypass",
-        "changeit");
-    return ks;
-  }
-
-  private static byte[] sign(Path dir, Path jar, Path ks, String alias) throws Exception {
-    Path out = dir.resolve(alias + "-signed.jar");
-    run(
-        tool("jarsigner"),
-        "-keystore",
-        ks.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        "changeit",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-digestalg",
-        "SHA-256",
-        "-signedjar",
-        out.toString(),
-        jar.toString(),
-        alias);
-    return Files.readAllBytes(out);
-  }
-
-  private static String tool(String name) {
-    Path home = Path.of(System.getProperty("java.home"));
-    for (Path candidate :
-        List.of(home.resolve("bin").resolve(name), home.resolveSibling("bin").resolve(name))) {
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return name; // on the PATH
-  }
-
-  private static void run(String... command) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(command));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new AssertionError(String.join(" ", cmd) + " failed: " + output);
-    }
   }
 }

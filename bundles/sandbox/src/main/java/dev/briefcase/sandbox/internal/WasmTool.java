@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.tools.ToolManifest;
 import java.io.IOException;
@@ -311,19 +312,11 @@ public final class WasmTool {
       }
     }
     if (e instanceof ChicoryException) {
-      return new SandboxViolationException("trap: " + oneLine(e.getMessage()));
+      return new SandboxViolationException("trap: " + OneLine.of(e.getMessage(), 120, "unknown"));
     }
     // A host-side bug, not the guest's doing: keep it out of the sandbox_violation code.
     return new ToolException(
         ToolException.WASM_RUNTIME_ERROR, "wasm_runtime_error: " + e.getClass().getName());
-  }
-
-  private static String oneLine(String s) {
-    if (s == null) {
-      return "unknown";
-    }
-    String line = s.replaceAll("[\\r\\n]+", " ");
-    return line.length() > 120 ? line.substring(0, 120) : line;
   }
 
   private static void checkImports(WasmModule module) throws SandboxViolationException {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.files.ProtectedPaths;
 import dev.briefcase.profile.ProfileMode;
@@ -271,7 +272,7 @@ public final class WasmToolExtender {
           "bundle {} ({}) contributes no WASM tools: {}",
           bundle.getSymbolicName(),
           id,
-          oneLine(e.getMessage()));
+          OneLine.of(e.getMessage(), 200, "invalid"));
       if (old != null) {
         removeNow(id);
       }
@@ -390,10 +391,5 @@ public final class WasmToolExtender {
 
   private static boolean truthy(String v) {
     return v != null && (v.equals("1") || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("yes"));
-  }
-
-  private static String oneLine(String s) {
-    String line = s == null ? "invalid" : s.replaceAll("[\\r\\n\\t]+", " ");
-    return line.length() > 200 ? line.substring(0, 200) : line;
   }
 }

@@ -4,15 +4,9 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import dev.briefcase.edge.ListenerUrlFile;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
@@ -25,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes {@code <data_dir>/console.url} (0600) once the console's own HTTP listener (the Felix HTTP
- * instance named {@code briefcase-console}) is up, and removes it when it goes away.
+ * Writes {@code <data_dir>/console.url} (0600, {@link ListenerUrlFile}) once the console's own HTTP
+ * listener (the Felix HTTP instance named {@code briefcase-console}) is up, and removes it when it
+ * goes away.
  */
 @Component(
     immediate = true,
@@ -35,14 +30,15 @@ public final class ConsoleUrl {
   private static final Logger LOG = LoggerFactory.getLogger(ConsoleUrl.class);
   static final String LISTENER = "briefcase-console";
 
-  private final Path file;
+  private final ListenerUrlFile file;
   private final String root;
   private volatile ServiceReference<HttpServiceRuntime> runtime;
 
   @Activate
-  public ConsoleUrl(BundleContext context) {
+  public ConsoleUrl(BundleContext context) throws IOException {
     String dir = context.getProperty("briefcase.data.dir");
-    this.file = dir == null || dir.isBlank() ? null : Path.of(dir, "console.url");
+    this.file =
+        new ListenerUrlFile(dir == null || dir.isBlank() ? null : Path.of(dir, "console.url"));
     String root = context.getProperty("felix.webconsole.manager.root");
     this.root = root == null || root.isBlank() ? "/system/console" : root;
     publish();
@@ -78,57 +74,31 @@ public final class ConsoleUrl {
 
   private synchronized void publish() {
     ServiceReference<HttpServiceRuntime> ref = runtime;
-    if (ref == null || file == null || root == null) {
+    if (ref == null || file.file() == null) {
       return;
     }
-    List<String> endpoints =
-        endpoints(ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT));
-    String pick = null;
-    for (String e : endpoints) {
-      if (!e.contains("[")) {
-        pick = e;
-        break;
-      }
-    }
-    if (pick == null && !endpoints.isEmpty()) {
-      pick = endpoints.get(0);
-    }
+    String pick =
+        ListenerUrlFile.preferred(
+            ListenerUrlFile.endpoints(
+                ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT)));
     if (pick == null) {
       return;
     }
-    String url = (pick.endsWith("/") ? pick.substring(0, pick.length() - 1) : pick) + root;
+    String url = ListenerUrlFile.resolve(pick, root);
     try {
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.deleteIfExists(tmp);
-      Files.createFile(
-          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      LOG.info("Briefcase console serving at {}", url);
-    } catch (IOException | UnsupportedOperationException e) {
-      LOG.warn("could not write {}: {}", file, e.toString());
+      if (file.publish(url)) {
+        LOG.info("Briefcase console serving at {}", url);
+      }
+    } catch (IOException e) {
+      LOG.warn("could not write {}: {}", file.file(), e.toString());
     }
   }
 
   private synchronized void withdraw() {
-    if (file != null) {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        LOG.warn("could not remove {}", file);
-      }
+    try {
+      file.withdraw();
+    } catch (IOException e) {
+      LOG.warn("could not remove {}", file.file());
     }
-  }
-
-  private static List<String> endpoints(Object property) {
-    List<String> out = new ArrayList<>();
-    if (property instanceof String s) {
-      out.add(s);
-    } else if (property instanceof String[] a) {
-      out.addAll(List.of(a));
-    } else if (property instanceof Collection<?> c) {
-      c.forEach(o -> out.add(String.valueOf(o)));
-    }
-    return out;
   }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,13 +79,7 @@ public class ApprovalAttackIT {
               .env("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0");
       RUNNING.put(profile, dist);
       dist.start();
-      Path url = dist.dataDir.resolve("mcp.url");
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (!Files.exists(url) || Files.readString(url).isBlank()) {
-        assertTrue("the MCP gateway never wrote " + url, System.nanoTime() < deadline);
-        Thread.sleep(100);
-      }
-      MCP_URLS.put(profile, Files.readString(url).strip());
+      MCP_URLS.put(profile, Poll.fileText(dist.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
     }
     d = RUNNING.get(profile);
     mcpUrl = MCP_URLS.get(profile);

@@ -42,11 +42,7 @@ public class BudgetRaceAttackIT {
   }
 
   private static Distribution withPaidTool() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     Distribution d =
         new Distribution(Files.createTempDirectory("briefcase-budget-race"))
             .env("BRIEFCASE_PROFILE_MODE", "reference")

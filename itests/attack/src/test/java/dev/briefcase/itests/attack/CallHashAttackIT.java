@@ -8,6 +8,7 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -177,13 +178,7 @@ public class CallHashAttackIT {
     private String session;
 
     Mcp(Path dataDir) throws Exception {
-      Path urlFile = dataDir.resolve("mcp.url");
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (!Files.exists(urlFile)) {
-        assertTrue("mcp.url not written", System.nanoTime() < deadline);
-        Thread.sleep(50);
-      }
-      String base = Files.readString(urlFile).strip();
+      String base = Poll.fileText(dataDir.resolve("mcp.url"), Duration.ofSeconds(30));
       this.url = base.endsWith("/mcp") ? base : base.replaceAll("/+$", "") + "/mcp";
       Path tokenFile = dataDir.resolve("mcp_token");
       this.token = Files.exists(tokenFile) ? Files.readString(tokenFile).strip() : null;

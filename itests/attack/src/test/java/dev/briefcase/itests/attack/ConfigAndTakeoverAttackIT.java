@@ -1,8 +1,8 @@
 package dev.briefcase.itests.attack;
 
-import static dev.briefcase.itests.common.JarSigning.exportCert;
-import static dev.briefcase.itests.common.JarSigning.keyPair;
-import static dev.briefcase.itests.common.JarSigning.sign;
+import static dev.briefcase.testing.JarSigning.exportCert;
+import static dev.briefcase.testing.JarSigning.keyPair;
+import static dev.briefcase.testing.JarSigning.sign;
 import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -429,11 +429,7 @@ public class ConfigAndTakeoverAttackIT {
   }
 
   private static Path connectorJar() {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     return jar;
   }
 

@@ -9,6 +9,7 @@ import static org.junit.Assert.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,7 +56,7 @@ public class ListenerAttackIT {
   public void mcpCallWithoutTokenOnLoopbackIsRefused() throws Exception {
     for (String profile : List.of("ga", "reference")) {
       try (Distribution d = start("mcp-notoken-" + profile, profile)) {
-        URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+        URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
         Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
         assertEquals(profile + ": initialize without a token: " + none, 401, none.status);
         Raw toolsCall =
@@ -115,7 +116,7 @@ public class ListenerAttackIT {
             .env("BRIEFCASE_PROFILE_MODE", "reference")
             .env("BRIEFCASE_MCP_ALLOW_NO_TOKEN", "1");
     try (Distribution running = startPatiently(d)) {
-      URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+      URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
       Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
       assertEquals("initialize without a token, dev setting on: " + none, 200, none.status);
     }
@@ -126,7 +127,7 @@ public class ListenerAttackIT {
   public void mcpRefusesOtherLoopbackOrigins() throws Exception {
     try (Distribution d = start("mcp-origin", "reference");
         ServerSocket other = new ServerSocket(0)) {
-      URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+      URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
       Path tokenFile = d.dataDir.resolve("mcp_token");
       // (read only if there is one, so that this case shows the origin rule on its own)
       String token = Files.exists(tokenFile) ? Files.readString(tokenFile).strip() : "none";
@@ -514,10 +515,10 @@ public class ListenerAttackIT {
                 "--feature", Distribution.home().resolve("features/console.json").toString());
     try (d) {
       startPatiently(d);
-      URI console = URI.create(awaitFile(data.resolve("console.url"), Duration.ofSeconds(30)));
+      URI console = URI.create(Poll.fileText(data.resolve("console.url"), Duration.ofSeconds(30)));
       String page = console.getPath() + "/briefcase-approvals";
       Path pwFile = data.resolve("console_password");
-      awaitFile(pwFile, Duration.ofSeconds(30)); // generated when the console bundle starts
+      Poll.fileText(pwFile, Duration.ofSeconds(30)); // generated when the console bundle starts
       assertEquals(
           "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pwFile)));
       String password = Files.readString(pwFile).strip();
@@ -648,22 +649,6 @@ public class ListenerAttackIT {
     } catch (Exception | Error e) {
       d.close(); // never leave a runtime behind
       throw e;
-    }
-  }
-
-  private static String awaitFile(Path file, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      if (Files.exists(file)) {
-        String s = Files.readString(file).strip();
-        if (!s.isEmpty()) {
-          return s;
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("no " + file + " within " + timeout);
-      }
-      Thread.sleep(50);
     }
   }
 

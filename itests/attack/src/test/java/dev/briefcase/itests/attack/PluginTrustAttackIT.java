@@ -89,11 +89,7 @@ public class PluginTrustAttackIT {
 
   @BeforeClass
   public static void buildJars() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     KeyPair rootKeys = keyPair();
     X509Certificate root = cert(ROOT_DN, ROOT_DN, rootKeys, rootKeys.getPrivate(), true, null);
     KeyPair caKeys = keyPair();

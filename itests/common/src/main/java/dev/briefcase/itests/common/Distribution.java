@@ -2,6 +2,7 @@ package dev.briefcase.itests.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.testing.Poll;
 import dev.briefcase.testing.ProcessTree;
 import java.io.IOException;
 import java.net.URI;
@@ -110,27 +111,34 @@ public final class Distribution implements AutoCloseable {
 
   /** Waits for admin.url and a 200 from /ready. */
   public void awaitReady(Duration timeout) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean ready;
+    try {
+      ready = Poll.within(timeout, this::ready);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
+    if (!ready) {
+      throw new IOException("runtime not ready within " + timeout + "; see " + logFile);
+    }
+  }
+
+  /** Whether /ready answers 200; fails when the runtime process has exited. */
+  private boolean ready() throws IOException, InterruptedException {
+    if (process != null && !process.isAlive()) {
+      throw new IOException("runtime exited with " + process.exitValue() + "; see " + logFile);
+    }
     Path urlFile = dataDir.resolve("admin.url");
-    while (true) {
-      if (process != null && !process.isAlive()) {
-        throw new IOException("runtime exited with " + process.exitValue() + "; see " + logFile);
-      }
-      if (Files.exists(urlFile)) {
-        baseUrl = Files.readString(urlFile).strip();
-        token = Files.readString(dataDir.resolve("auth_token")).strip();
-        try {
-          if (get("/ready").status == 200) {
-            return;
-          }
-        } catch (IOException e) {
-          // not listening yet
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("runtime not ready within " + timeout + "; see " + logFile);
-      }
-      Thread.sleep(50);
+    if (!Files.exists(urlFile)) {
+      return false;
+    }
+    baseUrl = Files.readString(urlFile).strip();
+    token = Files.readString(dataDir.resolve("auth_token")).strip();
+    try {
+      return get("/ready").status == 200;
+    } catch (IOException e) {
+      return false; // not listening yet
     }
   }
 

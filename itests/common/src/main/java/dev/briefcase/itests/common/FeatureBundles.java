@@ -28,6 +28,22 @@ public final class FeatureBundles {
     return root().resolve("runtime/target/briefcase");
   }
 
+  /**
+   * The test connector jar ({@code itests/test-connector}); fails the test when it is not built.
+   */
+  public static Path testConnector() {
+    return built("itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
+  }
+
+  /** A jar the reactor built, by its path under the root; fails the test when it is missing. */
+  public static Path built(String path) {
+    Path jar = root().resolve(path);
+    if (!Files.isRegularFile(jar)) {
+      throw new AssertionError("not built: " + jar);
+    }
+    return jar;
+  }
+
   /** Every bundle of {@code features/<name>.json}, resolved to the jar in the distribution. */
   public static List<Entry> of(String feature) throws IOException {
     List<Entry> out = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.briefcase.itests.console;
 
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -39,8 +40,7 @@ final class Console implements AutoCloseable {
    * console generates one ({@link #generatedPassword}). The file is written owner-only (0600): the
    * console refuses a password file others can read.
    */
-  static Console start(Path data, String profile, String user, String password)
-      throws IOException, InterruptedException {
+  static Console start(Path data, String profile, String user, String password) throws Exception {
     Files.createDirectories(data);
     if (password != null) {
       Path file = data.resolve("console_password");
@@ -61,23 +61,19 @@ final class Console implements AutoCloseable {
       d.env("BRIEFCASE_CONSOLE_USER", user);
     }
     d.start();
-    Path urlFile = data.resolve("console.url");
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!Files.exists(urlFile)) {
-      if (System.nanoTime() > deadline) {
-        d.stop();
-        throw new IOException("no console.url within 30 s; see " + d.logFile);
-      }
-      Thread.sleep(50);
+    String url =
+        Poll.firstWithin(
+            Duration.ofSeconds(30), () -> Poll.textOrNull(data.resolve("console.url")));
+    if (url == null) {
+      d.stop();
+      throw new IOException("no console.url within 30 s; see " + d.logFile);
     }
-    Console c = new Console(d, Files.readString(urlFile).strip());
+    Console c = new Console(d, url);
     // the web console registers its servlet after the security provider: wait for a 401
-    deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (c.get("/briefcase-approvals", null, null).statusCode() == 404) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("console pages not served within 30 s; see " + d.logFile);
-      }
-      Thread.sleep(100);
+    if (!Poll.within(
+        Duration.ofSeconds(30),
+        () -> c.get("/briefcase-approvals", null, null).statusCode() != 404)) {
+      throw new IOException("console pages not served within 30 s; see " + d.logFile);
     }
     return c;
   }

@@ -21,11 +21,7 @@ public class DeployDirIT {
 
   @Test
   public void droppedConnectorServesAndRemovedOneLeaves() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     try (Distribution d = new Distribution(Files.createTempDirectory("briefcase-deploy")).start()) {
       Path deploy = d.dataDir.resolve("deploy");
       Path tmp = d.dataDir.resolve("extra.jar.tmp");

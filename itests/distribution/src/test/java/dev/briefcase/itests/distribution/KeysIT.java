@@ -9,9 +9,11 @@ import static org.junit.Assert.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.Test;
 
 /**
@@ -93,12 +95,11 @@ public class KeysIT {
         "dev.briefcase.signer.pkcs11",
         "dev.briefcase.signer.tpm2"
       };
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      JsonNode plugins = d.get("/v1/plugins").json().get("plugins");
-      while (!allActive(plugins, expected) && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-        plugins = d.get("/v1/plugins").json().get("plugins");
-      }
+      JsonNode[] seen = new JsonNode[1];
+      Poll.within(
+          Duration.ofSeconds(30),
+          () -> allActive(seen[0] = d.get("/v1/plugins").json().get("plugins"), expected));
+      JsonNode plugins = seen[0];
       for (String bsn : expected) {
         assertTrue(bsn + " active: " + plugins, allActive(plugins, bsn));
       }

@@ -1,7 +1,7 @@
 package dev.briefcase.itests.distribution;
 
-import static dev.briefcase.itests.common.JarSigning.run;
-import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.JarSigning.run;
+import static dev.briefcase.testing.JarSigning.tool;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.testing.JarSigning;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,38 +38,9 @@ public class PluginSignIT {
 
   @Test
   public void signTrustAndInstallInTheStrictProfile() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     Path dir = tmp.getRoot().toPath();
-    Path p12 = dir.resolve("vendor.p12");
-    run(
-        tool("keytool"),
-        "-genkeypair",
-        "-alias",
-        "vendor",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-sigalg",
-        "SHA256withECDSA",
-        "-dname",
-        "CN=Signing Vendor,O=Example",
-        "-validity",
-        "30",
-        "-ext",
-        "ExtendedKeyUsage=codeSigning",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        p12.toString(),
-        "-storepass",
-        "itest-store-pw",
-        "-keypass",
-        "itest-store-pw");
+    Path p12 = JarSigning.keyPair(dir, "vendor", "CN=Signing Vendor,O=Example");
     Path signed = dir.resolve("connector-signed.jar");
     Path pem = dir.resolve("vendor.pem");
 
@@ -84,7 +56,7 @@ public class PluginSignIT {
     assertEquals(wrong.stderr(), 1, wrong.exit());
     assertFalse(wrong.stderr().contains("wrong-password"));
 
-    d.env("BRIEFCASE_KEYSTORE_PASSWORD", "itest-store-pw");
+    d.env("BRIEFCASE_KEYSTORE_PASSWORD", JarSigning.PASSWORD);
     Distribution.CliResult sign =
         d.cli(
             "plugins",

@@ -1,9 +1,9 @@
 package dev.briefcase.itests.distribution;
 
-import static dev.briefcase.itests.common.JarSigning.keyPair;
-import static dev.briefcase.itests.common.JarSigning.run;
-import static dev.briefcase.itests.common.JarSigning.sign;
-import static dev.briefcase.itests.common.JarSigning.tool;
+import static dev.briefcase.testing.JarSigning.keyPair;
+import static dev.briefcase.testing.JarSigning.run;
+import static dev.briefcase.testing.JarSigning.sign;
+import static dev.briefcase.testing.JarSigning.tool;
 import static dev.briefcase.testing.Poll.waitFor;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -48,11 +48,7 @@ public class PluginTrustIT {
 
   @BeforeClass
   public static void signJars() throws Exception {
-    Path jar =
-        FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, Files.isRegularFile(jar));
+    Path jar = FeatureBundles.testConnector();
     unsigned = Files.readAllBytes(jar);
     Path dir = TMP.getRoot().toPath();
     Path vendor = keyPair(dir, "vendor", "CN=Trusted Plugin Vendor,O=Example");

@@ -5,19 +5,12 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import dev.briefcase.itests.common.Distribution;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
+import dev.briefcase.testing.SecretServiceBus;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.Assume;
 import org.junit.Test;
 
@@ -25,7 +18,8 @@ import org.junit.Test;
  * Secret store selection of the built distribution (SPEC §12): without a master passphrase the OS
  * keyring is the store — checked against a real Secret Service (gnome-keyring on a private D-Bus)
  * and libsecret's {@code secret-tool}; without a reachable keyring the start is refused naming both
- * ways out; and the memory store is refused in ga.
+ * ways out; a master passphrase alone chooses the encrypted file store; and the memory store is
+ * refused in ga.
  */
 public class SecretBackendIT {
   private static final String NO_BUS = "unix:path=/nonexistent/briefcase-no-bus";
@@ -76,15 +70,40 @@ public class SecretBackendIT {
   }
 
   @Test
+  public void aPassphraseAloneSelectsTheFileStoreAndStaysOutOfTheFramework() throws Exception {
+    String passphrase = "itest-" + UUID.randomUUID();
+    Path data = Files.createTempDirectory("briefcase-passphrase");
+    Distribution d =
+        new Distribution(data)
+            // no keyring: the start would be refused if the passphrase did not choose the file
+            // store
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+            .env("BRIEFCASE_MASTER_PASSPHRASE", passphrase);
+    try {
+      d.start();
+      Distribution.Answer put = d.post("/v1/secrets/test.file", "{\"value_b64\":\"AAEC\"}");
+      assertEquals(put.body(), 200, put.status());
+      assertTrue("the file store holds it", Files.isRegularFile(data.resolve("secrets/meta.json")));
+      assertFalse("a passphrase, not the generated key", Files.exists(data.resolve("master.key")));
+    } finally {
+      d.stop();
+    }
+    String log = Files.readString(d.logFile);
+    assertTrue(log, log.contains("File secret store open"));
+    assertTrue(log, log.contains("the selected secret backend is file"));
+    assertFalse("the passphrase is never logged", log.contains(passphrase));
+  }
+
+  @Test
   public void keyringIsTheDefaultStoreAndSecretsLiveInIt() throws Exception {
     Assume.assumeTrue("Secret Service on Linux", System.getProperty("os.name").startsWith("Linux"));
     String canary = "CANARY-keyring-" + UUID.randomUUID();
     Path dir = Files.createTempDirectory("briefcase-keyring-it");
-    try (SecretService keyring = SecretService.start(dir.resolve("keyring"))) {
+    try (SecretServiceBus keyring = SecretServiceBus.start(dir.resolve("keyring"))) {
       Path data = dir.resolve("data");
       Distribution d =
           new Distribution(data)
-              .env("DBUS_SESSION_BUS_ADDRESS", keyring.address)
+              .env("DBUS_SESSION_BUS_ADDRESS", keyring.busAddress)
               // present but empty = unset: the kernel chooses (no passphrase -> keyring)
               .env("BRIEFCASE_SECRET_BACKEND", "");
       try {
@@ -93,7 +112,7 @@ public class SecretBackendIT {
         Distribution.Answer put =
             d.post("/v1/secrets/provider.demo.token", "{\"value_b64\":\"" + b64 + "\"}");
         assertEquals(put.body(), 200, put.status());
-        assertEquals(canary, keyring.lookup("provider.demo.token"));
+        assertEquals(canary, keyring.lookup("credential-briefcase", "provider.demo.token"));
         assertTrue(d.get("/v1/secrets").body().contains("provider.demo.token"));
         assertFalse("the file store was not used", Files.exists(data.resolve("secrets")));
         assertFalse(Files.exists(data.resolve("master.key")));
@@ -103,7 +122,7 @@ public class SecretBackendIT {
         assertTrue(d.get("/v1/secrets").body().contains("provider.demo.token"));
         Distribution.Answer del = d.post("/v1/secrets/provider.demo.token/delete", "");
         assertEquals(del.body(), 200, del.status());
-        assertEquals("", keyring.lookup("provider.demo.token"));
+        assertEquals("", keyring.lookup("credential-briefcase", "provider.demo.token"));
         Distribution.Answer big =
             d.post(
                 "/v1/secrets/too.big",
@@ -116,121 +135,6 @@ public class SecretBackendIT {
       String log = Files.readString(d.logFile);
       assertTrue(log, log.contains("Keyring secret store"));
       assertFalse(log.contains(canary));
-    }
-  }
-
-  /** A private dbus-daemon with gnome-keyring's secrets component, unlocked, under a temp HOME. */
-  static final class SecretService implements AutoCloseable {
-    final String address;
-    private final Path dir;
-    private final Process bus;
-    private final Process daemon;
-
-    private SecretService(Path dir, String address, Process bus, Process daemon) {
-      this.dir = dir;
-      this.address = address;
-      this.bus = bus;
-      this.daemon = daemon;
-    }
-
-    static SecretService start(Path dir) throws Exception {
-      ensureInstalled();
-      Files.createDirectories(dir.resolve("home"));
-      Path run = Files.createDirectories(dir.resolve("run"));
-      run.toFile().setReadable(false, false);
-      run.toFile().setReadable(true, true);
-      Process bus =
-          new ProcessBuilder(
-                  "dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      String address =
-          new BufferedReader(new InputStreamReader(bus.getInputStream(), StandardCharsets.UTF_8))
-              .readLine();
-      ProcessBuilder kb =
-          new ProcessBuilder(
-                  "gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .redirectError(ProcessBuilder.Redirect.DISCARD);
-      kb.environment().putAll(env(dir, address));
-      Process daemon = kb.start();
-      try (OutputStream in = daemon.getOutputStream()) {
-        in.write("throw-away-test-password".getBytes(StandardCharsets.UTF_8));
-      }
-      SecretService s = new SecretService(dir, address, bus, daemon);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!s.run(
-              "dbus-send",
-              "--bus=" + address,
-              "--print-reply",
-              "--dest=org.freedesktop.DBus",
-              "/org/freedesktop/DBus",
-              "org.freedesktop.DBus.NameHasOwner",
-              "string:org.freedesktop.secrets")
-          .contains("boolean true")) {
-        if (System.nanoTime() > deadline || !daemon.isAlive()) {
-          s.close();
-          throw new IllegalStateException("the private Secret Service did not come up");
-        }
-        Thread.sleep(50);
-      }
-      return s;
-    }
-
-    String lookup(String id) throws Exception {
-      return run("secret-tool", "lookup", "service", "credential-briefcase", "id", id).strip();
-    }
-
-    private String run(String... cmd) throws Exception {
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-      pb.environment().putAll(env(dir, address));
-      Process p = pb.start();
-      p.getOutputStream().close();
-      byte[] out = p.getInputStream().readAllBytes();
-      p.waitFor(30, TimeUnit.SECONDS);
-      return new String(out, StandardCharsets.UTF_8);
-    }
-
-    private static Map<String, String> env(Path dir, String address) {
-      return Map.of(
-          "DBUS_SESSION_BUS_ADDRESS", address,
-          "HOME", dir.resolve("home").toString(),
-          "XDG_RUNTIME_DIR", dir.resolve("run").toString());
-    }
-
-    private static void ensureInstalled() throws Exception {
-      List<String> missing = new ArrayList<>();
-      for (String tool :
-          new String[] {"dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"}) {
-        if (!new File("/usr/bin/" + tool).canExecute()) {
-          missing.add(tool);
-        }
-      }
-      if (missing.isEmpty()) {
-        return;
-      }
-      int rc =
-          new ProcessBuilder(
-                  "sh",
-                  "-c",
-                  "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq"
-                      + " --no-install-recommends dbus gnome-keyring libsecret-tools >/dev/null")
-              .inheritIO()
-              .start()
-              .waitFor();
-      if (rc != 0) {
-        throw new IllegalStateException("could not install dbus gnome-keyring libsecret-tools");
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      for (Process p : new Process[] {daemon, bus}) {
-        p.destroy();
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      }
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.briefcase.itests.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.testing.Poll;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,25 +66,9 @@ final class Gateway implements AutoCloseable {
   }
 
   /** Polls for a non-empty {@code mcp.url} until the deadline. */
-  static Optional<String> awaitUrl(Path dataDir, Duration timeout) throws InterruptedException {
+  static Optional<String> awaitUrl(Path dataDir, Duration timeout) throws Exception {
     Path file = dataDir.resolve("mcp.url");
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      try {
-        if (Files.exists(file)) {
-          String s = Files.readString(file).strip();
-          if (!s.isEmpty()) {
-            return Optional.of(s);
-          }
-        }
-      } catch (IOException e) {
-        // written concurrently; read again
-      }
-      if (System.nanoTime() > deadline) {
-        return Optional.empty();
-      }
-      Thread.sleep(100);
-    }
+    return Optional.ofNullable(Poll.firstWithin(timeout, () -> Poll.textOrNull(file)));
   }
 
   /** The streamable HTTP endpoint, e.g. {@code http://127.0.0.1:PORT/mcp}. */

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.briefcase.testing.Poll;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -126,10 +127,7 @@ public class JavaSdkIT {
 
       McpSchema.CallToolResult r = held.get(120, TimeUnit.SECONDS);
       assertEquals("the held call answers with the result: " + r, Boolean.FALSE, r.isError());
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (progress.isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      Poll.within(Duration.ofSeconds(10), () -> !progress.isEmpty());
       assertTrue(
           "notifications/progress for the held call's progressToken: " + progress,
           progress.stream().anyMatch(n -> "held-1".equals(String.valueOf(n.progressToken()))));
@@ -204,11 +202,7 @@ public class JavaSdkIT {
    */
   @Test
   public void hotDeployedAdminToolIsDeniedAsAToolError() throws Exception {
-    java.nio.file.Path jar =
-        dev.briefcase.itests.common.FeatureBundles.root()
-            .resolve(
-                "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("test connector not built: " + jar, java.nio.file.Files.isRegularFile(jar));
+    java.nio.file.Path jar = dev.briefcase.itests.common.FeatureBundles.testConnector();
     CountDownLatchHolder changed = new CountDownLatchHolder();
     try (Gateway g =
             Gateway.start("java-admin", Map.of("BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS", "0"));
@@ -296,15 +290,15 @@ public class JavaSdkIT {
 
   private static JsonNode awaitPending(Gateway g, String toolId, Duration timeout)
       throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      for (JsonNode a : g.pendingApprovals()) {
-        if (toolId.equals(a.path("tool_id").asText())) {
-          return a;
-        }
-      }
-      Thread.sleep(100);
-    }
-    return null;
+    return Poll.firstWithin(
+        timeout,
+        () -> {
+          for (JsonNode a : g.pendingApprovals()) {
+            if (toolId.equals(a.path("tool_id").asText())) {
+              return a;
+            }
+          }
+          return null;
+        });
   }
 }

@@ -53,15 +53,10 @@ public class SignerHotSwapIT {
 
   @Test
   public void pkcs11SignerSwapUnderLoadDropsNoSignature() throws Exception {
-    Path root = FeatureBundles.root();
     Path signerJar =
-        root.resolve(
+        FeatureBundles.built(
             "signer-bundles/signer-pkcs11/target/dev.briefcase.signer.pkcs11-0.1.0-SNAPSHOT.jar");
-    Path connectorJar =
-        root.resolve(
-            "itests/test-connector/target/dev.briefcase.itests.connector-0.1.0-SNAPSHOT.jar");
-    assertTrue("signer-pkcs11 not built: " + signerJar, Files.isRegularFile(signerJar));
-    assertTrue("test connector not built: " + connectorJar, Files.isRegularFile(connectorJar));
+    Path connectorJar = FeatureBundles.testConnector();
     Path work = Files.createTempDirectory("briefcase-signer-swap");
     SoftHsmToken token =
         SoftHsmToken.create(work.resolve("softhsm/softhsm2.conf"), "briefcase-itest", "7391");

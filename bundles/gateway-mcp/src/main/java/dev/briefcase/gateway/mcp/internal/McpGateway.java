@@ -4,6 +4,8 @@ import static org.osgi.service.component.annotations.ReferenceCardinality.OPTION
 import static org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC;
 import static org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY;
 
+import dev.briefcase.edge.ListenerUrlFile;
+import dev.briefcase.edge.LoopbackAuthority;
 import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.tools.ApprovalWatch;
 import dev.briefcase.tools.ToolCallService;
@@ -15,6 +17,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -131,7 +134,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
   }
 
   private final transient McpEndpoint endpoint;
-  private final transient UrlFile urlFile;
+  private final transient ListenerUrlFile urlFile;
   private transient volatile ToolCallService tools;
   private transient volatile ApprovalWatch watch;
   private transient volatile ServiceReference<HttpServiceRuntime> runtime;
@@ -221,7 +224,7 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
             origins,
             config.public_host(),
             dir == null ? null : dir.resolve("mcp_token"));
-    this.urlFile = new UrlFile(dir == null ? null : dir.resolve("mcp.url"));
+    this.urlFile = new ListenerUrlFile(dir == null ? null : dir.resolve("mcp.url"));
     this.endpoint = new McpEndpoint(settings, () -> tools, () -> watch);
     endpoint.start();
     LOG.info(
@@ -311,17 +314,44 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
     endpoint.toolsChanged();
   }
 
-  /** Writes {@code mcp.url} once the servlet is live and the runtime says where it listens. */
+  /**
+   * Writes {@code mcp.url} (the URL of {@code /mcp}) once the servlet is live and the runtime says
+   * where it listens; an endpoint beyond loopback makes the guard require the token from now on.
+   */
   private synchronized void publishUrl() {
     ServiceReference<HttpServiceRuntime> ref = runtime;
     if (!live || ref == null) {
       return;
     }
-    urlFile.publish(
-        ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT), endpoint.guard());
+    List<String> endpoints =
+        ListenerUrlFile.endpoints(
+            ref.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT));
+    if (endpoints.isEmpty()) {
+      LOG.warn("the HTTP runtime reports no endpoint; mcp.url not written");
+      return;
+    }
+    try {
+      for (String e : endpoints) {
+        String host = URI.create(e).getHost();
+        if (host != null
+            && !LoopbackAuthority.isLoopbackName(host.replace("[", "").replace("]", ""))) {
+          endpoint.guard().markExposed();
+        }
+      }
+      String url = ListenerUrlFile.resolve(ListenerUrlFile.preferred(endpoints), "/mcp");
+      if (urlFile.publish(url)) {
+        LOG.info("MCP gateway serving at {}", url);
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn("could not publish the MCP URL: {}", e.toString());
+    }
   }
 
   private synchronized void withdrawUrl() {
-    urlFile.withdraw();
+    try {
+      urlFile.withdraw();
+    } catch (IOException e) {
+      LOG.warn("could not remove {}", urlFile.file());
+    }
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import java.util.List;
 import org.junit.Test;
 
 public class GuardTest {
@@ -24,14 +23,6 @@ public class GuardTest {
     assertFalse(Guard.sameAddress("192.168.1.5", "192.168.1.6"));
     assertFalse(Guard.sameAddress("999.1.1.1", "999.1.1.1"));
     assertFalse(Guard.sameAddress("example.com", "example.com"));
-  }
-
-  @Test
-  public void preferredEndpointIsIpv4WithoutZone() {
-    assertEquals(
-        "http://10.0.0.2:80/",
-        UrlFile.preferred(List.of("http://[fd00::2%eth0]:80/", "http://10.0.0.2:80/")));
-    assertEquals("http://[fd00::2]:80/", UrlFile.preferred(List.of("http://[fd00::2%eth0]:80/")));
   }
 
   @Test

@@ -10,6 +10,7 @@ import com.cedarpolicy.model.exception.CacheException;
 import com.cedarpolicy.model.exception.InternalException;
 import com.cedarpolicy.model.policy.PolicySet;
 import com.cedarpolicy.model.schema.Schema;
+import dev.briefcase.edge.OneLine;
 import dev.briefcase.policy.PolicyException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -127,13 +128,9 @@ final class CedarValidator {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
-  /** Collapses whitespace so the message fits one line, and caps it at 200 characters. */
+  /** The message on one line ({@link OneLine}), at most 200 characters. */
   static String oneLine(String message) {
-    String line = message == null ? "" : message.replaceAll("\\s+", " ").trim();
-    if (line.isEmpty()) {
-      line = "invalid policy";
-    }
-    return line.length() <= MAX_MESSAGE ? line : line.substring(0, MAX_MESSAGE - 3) + "...";
+    return OneLine.of(message, MAX_MESSAGE, "invalid policy", "...");
   }
 
   private static String resource(String name) {

@@ -441,6 +441,11 @@ public class CedarPolicyEngineTest {
     assertEquals("a b c", CedarValidator.oneLine(" a\n  b\tc "));
     assertEquals(200, CedarValidator.oneLine("x".repeat(500)).length());
     assertEquals("invalid policy", CedarValidator.oneLine(null));
+    // a policy text is the operator's, its errors quote it: no forged log line, no hidden text
+    assertEquals(
+        "unexpected token forbid OK policy",
+        CedarValidator.oneLine("unexpected token\r\nforbid\u202e OK\u0085policy"));
+    assertTrue(CedarValidator.oneLine("y".repeat(500)).endsWith("..."));
   }
 
   private PolicyException expectInvalid(ThrowingRunnable action) {

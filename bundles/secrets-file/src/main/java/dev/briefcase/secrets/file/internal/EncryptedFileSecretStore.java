@@ -111,14 +111,23 @@ public final class EncryptedFileSecretStore implements SecretStore {
   private final ObjectMapper json = new ObjectMapper();
   private boolean closed;
 
-  /** DS entry point: reads the data directory and profile from framework properties. */
+  /**
+   * DS entry point: reads the data directory and profile from framework properties. The master
+   * passphrase is the one value a bundle takes from the environment (README: it must never become a
+   * framework property), and no other variable is visible here.
+   */
   @Activate
   public EncryptedFileSecretStore(BundleContext context, Config config) {
     this(
         pathOrNull(context.getProperty(DATA_DIR_PROPERTY)),
         context.getProperty(PROFILE_PROPERTY),
         config,
-        System::getenv);
+        EncryptedFileSecretStore::passphraseVariable);
+  }
+
+  /** The environment as the store sees it: {@code BRIEFCASE_MASTER_PASSPHRASE} and nothing else. */
+  static String passphraseVariable(String name) {
+    return PassphraseSource.ENV_VAR.equals(name) ? System.getenv(name) : null;
   }
 
   /** Test and wiring entry point with an explicit environment. */

@@ -2,6 +2,7 @@ package dev.briefcase.secrets.file.internal;
 
 import dev.briefcase.secrets.SecretBackends;
 import dev.briefcase.secrets.SecretStoreException;
+import java.util.function.Function;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
@@ -19,12 +20,18 @@ import org.slf4j.LoggerFactory;
 public final class FileBackendGate {
   private static final Logger LOG = LoggerFactory.getLogger(FileBackendGate.class);
 
+  /**
+   * The gate reads framework properties only: the launcher turns the environment into {@code
+   * briefcase.secret.backend} (always set, its default resolved there).
+   */
+  static final Function<String, String> NO_ENVIRONMENT = variable -> null;
+
   @Activate
   void activate(ComponentContext context) {
     BundleContext bc = context.getBundleContext();
     String selected;
     try {
-      selected = SecretBackends.selected(bc::getProperty, System::getenv);
+      selected = SecretBackends.selected(bc::getProperty, NO_ENVIRONMENT);
     } catch (SecretStoreException e) {
       LOG.error("File secret store not started: {}: {}", e.code(), e.getMessage());
       return;

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -93,6 +94,21 @@ public class EncryptedFileSecretStoreTest {
   }
 
   // --- behaviour --------------------------------------------------------------------------------
+
+  @Test
+  public void theStoreSeesNoEnvironmentVariableButThePassphrase() {
+    String someVariable =
+        System.getenv().keySet().stream()
+            .filter(name -> !name.equals(PassphraseSource.ENV_VAR))
+            .findFirst()
+            .orElseThrow();
+    assertNotNull(System.getenv(someVariable));
+    assertNull(EncryptedFileSecretStore.passphraseVariable(someVariable));
+    assertNull(EncryptedFileSecretStore.passphraseVariable("BRIEFCASE_SECRET_BACKEND"));
+    assertEquals(
+        System.getenv(PassphraseSource.ENV_VAR),
+        EncryptedFileSecretStore.passphraseVariable(PassphraseSource.ENV_VAR));
+  }
 
   @Test
   public void putGetDeleteIdsRoundTrip() {

@@ -8,6 +8,8 @@ import static org.junit.Assert.assertTrue;
 
 import dev.briefcase.secrets.SecretStoreException;
 import dev.briefcase.secrets.Sensitive;
+import dev.briefcase.testing.Poll;
+import dev.briefcase.testing.SecretServiceBus;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +31,7 @@ import org.junit.runners.MethodSorters;
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class SecretServiceKeyringTest {
   private static final String CANARY = "canary-" + UUID.randomUUID();
-  private static PrivateKeyring keyring;
+  private static SecretServiceBus keyring;
   private static KeyringSecretStore store;
 
   @BeforeClass
@@ -37,14 +39,24 @@ public class SecretServiceKeyringTest {
     Assume.assumeTrue(
         "Secret Service tests run on Linux only",
         "linux".equals(KeyringBackends.platform(System.getProperty("os.name"))));
-    PrivateKeyring.ensureInstalled();
     long t0 = System.nanoTime();
-    keyring = PrivateKeyring.start(Files.createTempDirectory("briefcase-keyring"));
+    keyring = SecretServiceBus.start(Files.createTempDirectory("briefcase-keyring"));
+    String address = keyring.busAddress;
+    // the name is owned before the default collection answers: wait for a whole session
+    Poll.waitFor(() -> opens(address), "the private Secret Service to open a session");
     System.out.printf(
         "private dbus-daemon + gnome-keyring-daemon ready in %d ms%n",
         (System.nanoTime() - t0) / 1_000_000);
-    String address = keyring.busAddress;
     store = new KeyringSecretStore(() -> SecretServiceKeyring.open(address));
+  }
+
+  private static boolean opens(String address) {
+    try {
+      SecretServiceKeyring.open(address).close();
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   @AfterClass
@@ -63,7 +75,7 @@ public class SecretServiceKeyringTest {
     assertEquals(
         CANARY, new String(store.get("provider.canary").get().reveal(), StandardCharsets.UTF_8));
     // an independent client (libsecret) finds the item under the documented attributes
-    PrivateKeyring.Result lookup =
+    SecretServiceBus.Result lookup =
         keyring.secretTool(
             null, "lookup", "service", "credential-briefcase", "id", "provider.canary");
     assertEquals(0, lookup.exit());
@@ -85,7 +97,7 @@ public class SecretServiceKeyringTest {
     assertFalse(store.delete("provider.canary"));
     assertTrue(store.get("provider.canary").isEmpty());
     assertFalse(store.ids().contains("provider.canary"));
-    PrivateKeyring.Result gone =
+    SecretServiceBus.Result gone =
         keyring.secretTool(
             null, "lookup", "service", "credential-briefcase", "id", "provider.canary");
     assertEquals("", gone.out().strip());
@@ -106,7 +118,7 @@ public class SecretServiceKeyringTest {
 
   @Test
   public void itemsWrittenByLibsecretAreRead() throws Exception {
-    PrivateKeyring.Result stored =
+    SecretServiceBus.Result stored =
         keyring.secretTool(
             "from-secret-tool",
             "store",

@@ -36,7 +36,7 @@ public final class MemoryBackendGate {
     BundleContext bc = context.getBundleContext();
     Decision d;
     try {
-      d = decide(bc::getProperty, System::getenv);
+      d = decide(bc::getProperty);
     } catch (SecretStoreException e) {
       LOG.error("Memory secret store not started: {}: {}", e.code(), e.getMessage());
       return;
@@ -48,8 +48,13 @@ public final class MemoryBackendGate {
     }
   }
 
-  static Decision decide(Function<String, String> frameworkProperty, Function<String, String> env) {
-    if (!SecretBackends.MEMORY.equals(SecretBackends.selected(frameworkProperty, env))) {
+  /**
+   * Framework properties only: the launcher turns the environment into {@code
+   * briefcase.secret.backend} (always set, its default resolved there).
+   */
+  static Decision decide(Function<String, String> frameworkProperty) {
+    if (!SecretBackends.MEMORY.equals(
+        SecretBackends.selected(frameworkProperty, variable -> null))) {
       return Decision.NOT_SELECTED;
     }
     return SecretBackends.strictProfile(frameworkProperty) ? Decision.REFUSED : Decision.ENABLE;

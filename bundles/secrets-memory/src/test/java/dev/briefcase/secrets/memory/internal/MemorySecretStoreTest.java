@@ -56,13 +56,11 @@ public class MemorySecretStoreTest {
     Map<String, String> none = Map.of();
     assertEquals(
         MemoryBackendGate.Decision.ENABLE,
-        MemoryBackendGate.decide(Map.of("briefcase.secret.backend", "memory")::get, none::get));
+        MemoryBackendGate.decide(Map.of("briefcase.secret.backend", "memory")::get));
     assertEquals(
         MemoryBackendGate.Decision.REFUSED,
         MemoryBackendGate.decide(
-            Map.of("briefcase.secret.backend", "memory", "briefcase.profile.mode", "ga")::get,
-            none::get));
-    assertEquals(
-        MemoryBackendGate.Decision.NOT_SELECTED, MemoryBackendGate.decide(none::get, none::get));
+            Map.of("briefcase.secret.backend", "memory", "briefcase.profile.mode", "ga")::get));
+    assertEquals(MemoryBackendGate.Decision.NOT_SELECTED, MemoryBackendGate.decide(none::get));
   }
 }

@@ -15,9 +15,9 @@ import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
 import dev.briefcase.signer.SignerException;
+import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemorySecretStore;
 import dev.briefcase.testing.SoftHsmToken;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -66,16 +66,7 @@ public class Pkcs11SignerTest {
     values.put("token_label", token.label);
     values.put("pin_secret_id", "signer.pkcs11.pin");
     values.putAll(overrides);
-    Pkcs11Signer.Config config =
-        (Pkcs11Signer.Config)
-            Proxy.newProxyInstance(
-                getClass().getClassLoader(),
-                new Class<?>[] {Pkcs11Signer.Config.class},
-                (proxy, method, args) ->
-                    values.containsKey(method.getName())
-                        ? values.get(method.getName())
-                        : method.getDefaultValue());
-    Pkcs11Signer s = new Pkcs11Signer(store, config);
+    Pkcs11Signer s = new Pkcs11Signer(store, Configs.of(Pkcs11Signer.Config.class, values));
     opened.add(s);
     return s;
   }

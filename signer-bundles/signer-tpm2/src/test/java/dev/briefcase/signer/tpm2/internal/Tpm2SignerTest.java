@@ -13,9 +13,9 @@ import com.nimbusds.jose.jwk.JWK;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.KeyHandle;
 import dev.briefcase.signer.SignerException;
+import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemorySecretStore;
 import dev.briefcase.testing.Swtpm;
-import java.lang.reflect.Proxy;
 import java.math.BigInteger;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -71,16 +71,7 @@ public class Tpm2SignerTest {
     values.put("signer_id", "tpm");
     values.put("device", tpm.device());
     values.putAll(overrides);
-    Tpm2Signer.Config config =
-        (Tpm2Signer.Config)
-            Proxy.newProxyInstance(
-                getClass().getClassLoader(),
-                new Class<?>[] {Tpm2Signer.Config.class},
-                (proxy, method, args) ->
-                    values.containsKey(method.getName())
-                        ? values.get(method.getName())
-                        : method.getDefaultValue());
-    Tpm2Signer s = new Tpm2Signer(store, config);
+    Tpm2Signer s = new Tpm2Signer(store, Configs.of(Tpm2Signer.Config.class, values));
     opened.add(s);
     return s;
   }

@@ -90,7 +90,7 @@ public class JsonTreeTest {
   public void aCycleOrTooDeepATreeIsRefusedNotAStackOverflow() {
     Map<String, Object> cyclic = new HashMap<>();
     cyclic.put("self", cyclic);
-    expectRefused(cyclic, "nested deeper than " + JsonTree.MAX_DEPTH);
+    expectRefused(cyclic, "$.self: cyclic");
 
     Object deep = "leaf";
     for (int i = 0; i < JsonTree.MAX_DEPTH; i++) {
@@ -98,6 +98,82 @@ public class JsonTreeTest {
     }
     assertTrue(JsonTree.copyOf(deep) instanceof List);
     expectRefused(List.of(deep), "nested deeper than " + JsonTree.MAX_DEPTH);
+  }
+
+  @Test(timeout = 10_000)
+  public void aMapHoldingItselfIsRefusedAsACycleAtOnce() {
+    // refused as a cycle at its first repetition, not walked down to MAX_DEPTH
+    Map<String, Object> hostile = new LinkedHashMap<>();
+    hostile.put("a", hostile);
+    hostile.put("b", hostile);
+    expectRefused(hostile, "$.a: cyclic");
+
+    List<Object> list = new ArrayList<>();
+    list.add(Map.of("back", list));
+    expectRefused(list, "$[0].back: cyclic");
+  }
+
+  @Test(timeout = 20_000)
+  public void aSharedSubtreeExpandingPastTheValueLimitIsRefused() {
+    // acyclic, 1000 references to one list per level: 10^12 values once expanded
+    Object shared = "x";
+    for (int level = 0; level < 4; level++) {
+      shared = java.util.Collections.nCopies(1000, shared);
+    }
+    expectRefused(shared, "more than " + JsonTree.MAX_NODES + " values");
+
+    // sharing as such is fine
+    List<Object> leaf = List.of(1, 2);
+    assertEquals(List.of(leaf, leaf), JsonTree.copyOf(List.of(leaf, leaf)));
+  }
+
+  /** A number whose text changes at each reading: one value measured, another one shipped. */
+  private static final class Shifty extends BigInteger {
+    private static final long serialVersionUID = 1L;
+    private int readings;
+
+    Shifty() {
+      super("1");
+    }
+
+    @Override
+    public String toString() {
+      return ++readings == 1 ? "1" : "9".repeat(10_000_000);
+    }
+  }
+
+  private static final class ShiftyDecimal extends BigDecimal {
+    private static final long serialVersionUID = 1L;
+
+    ShiftyDecimal() {
+      super("0.5");
+    }
+
+    @Override
+    public String toString() {
+      return "0.5, \"injected\": true";
+    }
+  }
+
+  @Test
+  public void numberSubclassesAreRefused() {
+    expectRefused(Map.of("n", new Shifty()), "$.n: " + Shifty.class.getName());
+    expectRefused(List.of(new ShiftyDecimal()), "$[0]: " + ShiftyDecimal.class.getName());
+  }
+
+  @Test(timeout = 10_000)
+  public void overLongNumbersAreRefusedBeforeAnyoneFormatsThem() {
+    // a million digits: cheap to build, seconds of CPU for every toString
+    BigInteger huge = BigInteger.ONE.shiftLeft(3_400_000).subtract(BigInteger.ONE);
+    expectRefused(Map.of("n", huge), "$.n: number has more than 1000 digits");
+    expectRefused(Map.of("n", new BigDecimal(huge, 5)), "$.n: number has more than 1000 digits");
+
+    BigInteger thousandNines =
+        BigInteger.TEN.pow(JsonTree.MAX_NUMBER_DIGITS).subtract(BigInteger.ONE);
+    assertSame(thousandNines, JsonTree.copyOf(thousandNines));
+    expectRefused(thousandNines.add(BigInteger.ONE), "more than 1000 digits");
+    BigDecimal tiny = new BigDecimal(BigInteger.ONE, 999_999_999);
+    assertSame(tiny, JsonTree.copyOf(tiny));
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.resource.AllowSchemaLoader;
 import dev.briefcase.edge.OneLine;
 import dev.briefcase.tools.ToolSpec;
 import java.util.ArrayList;
@@ -24,8 +25,17 @@ final class ArgsValidator {
 
   private static final int MAX_MESSAGE_CHARS = 120;
 
+  // A tool's schema (a sandboxed plugin's too) never makes the kernel fetch a document: only the
+  // meta-schemas the library maps to its own classpath load; any other $ref or $schema target
+  // fails the schema, and the call with it.
   private final JsonSchemaFactory factory =
-      JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+      JsonSchemaFactory.getInstance(
+          SpecVersion.VersionFlag.V202012,
+          b ->
+              b.schemaLoaders(
+                  loaders ->
+                      loaders.add(
+                          new AllowSchemaLoader(iri -> iri.toString().startsWith("classpath:")))));
   private final Map<ToolSpec, JsonSchema> compiled = new ConcurrentHashMap<>();
 
   /** Problems with {@code args}, empty when they are valid. */

@@ -83,7 +83,7 @@ final class Discovery {
       throw new OAuthException("invalid_endpoint_url", "the endpoint URL must have no query");
     }
     Prm prm = protectedResource(endpoint, resourceMetadataUrl(wwwAuthenticate));
-    AuthorizationServerMetadata as = authorizationServer(prm.issuer());
+    AuthorizationServerMetadata as = authorizationServer(prm.issuer(), endpoint);
     List<String> algs = new ArrayList<>();
     if (as.getDPoPJWSAlgs() != null) {
       for (JWSAlgorithm a : as.getDPoPJWSAlgs()) {
@@ -111,7 +111,11 @@ final class Discovery {
     }
     List<URI> candidates = new ArrayList<>();
     if (fromChallenge != null) {
-      candidates.add(ServerUrls.check(fromChallenge, "oauth_discovery_failed"));
+      candidates.add(
+          ServerUrls.checkDiscovered(
+              ServerUrls.check(fromChallenge, "oauth_discovery_failed"),
+              endpoint,
+              "oauth_discovery_failed"));
     }
     String origin = originOf(endpoint);
     String path = ServerUrls.path(endpoint);
@@ -139,7 +143,8 @@ final class Discovery {
             "oauth_discovery_failed", "protected-resource metadata names no authorization server");
       }
       String issuer = servers.get(0).asText();
-      ServerUrls.check(issuer, "oauth_discovery_failed");
+      ServerUrls.checkDiscovered(
+          ServerUrls.check(issuer, "oauth_discovery_failed"), endpoint, "oauth_discovery_failed");
       Prm prm = new Prm(resource, issuer);
       prms.put(key, new Cached<>(prm, clock.instant().plus(CACHE_TTL)));
       return prm;
@@ -152,12 +157,15 @@ final class Discovery {
     throw new OAuthException("oauth_discovery_failed", "no protected-resource metadata found");
   }
 
-  private AuthorizationServerMetadata authorizationServer(String issuer) throws OAuthException {
+  private AuthorizationServerMetadata authorizationServer(String issuer, URI endpoint)
+      throws OAuthException {
+    URI iss =
+        ServerUrls.checkDiscovered(
+            ServerUrls.check(issuer, "oauth_discovery_failed"), endpoint, "oauth_discovery_failed");
     Cached<AuthorizationServerMetadata> hit = servers.get(issuer);
     if (hit != null && clock.instant().isBefore(hit.until())) {
       return hit.value();
     }
-    URI iss = ServerUrls.check(issuer, "oauth_discovery_failed");
     String origin = originOf(iss);
     String path = ServerUrls.path(iss);
     if (path.endsWith("/")) {
@@ -189,12 +197,14 @@ final class Discovery {
         throw new OAuthException(
             "oauth_metadata_invalid", "authorization or token endpoint missing from metadata");
       }
-      ServerUrls.check(md.getAuthorizationEndpointURI(), "oauth_metadata_invalid");
-      ServerUrls.check(md.getTokenEndpointURI(), "oauth_metadata_invalid");
+      // the issuer's own origin vouches for its endpoints: loopback ones only for a loopback
+      // issuer (which discover admits only for a loopback endpoint)
+      ServerUrls.checkDiscovered(md.getAuthorizationEndpointURI(), iss, "oauth_metadata_invalid");
+      ServerUrls.checkDiscovered(md.getTokenEndpointURI(), iss, "oauth_metadata_invalid");
       for (URI optional :
           new URI[] {md.getRegistrationEndpointURI(), md.getRevocationEndpointURI()}) {
         if (optional != null) {
-          ServerUrls.check(optional, "oauth_metadata_invalid");
+          ServerUrls.checkDiscovered(optional, iss, "oauth_metadata_invalid");
         }
       }
       List<CodeChallengeMethod> methods = md.getCodeChallengeMethods();

@@ -179,6 +179,11 @@ public final class OAuthClient {
     return "oauth." + providerId + ".client_id";
   }
 
+  /** The issuer that issued the stored refresh token: refresh and revocation go only there. */
+  static String issuerId(String providerId) {
+    return "oauth." + providerId + ".issuer";
+  }
+
   static String dpopServer(String providerId) {
     return "oauth." + providerId;
   }
@@ -303,6 +308,7 @@ public final class OAuthClient {
       }
       Token token = accessToken(ok, alg);
       putSecret(clientIdId(p.id()), session.clientId());
+      putSecret(issuerId(p.id()), server.issuer());
       putSecret(refreshTokenId(p.id()), refresh.getValue());
       tokens.put(p.id(), token);
       receipt(
@@ -347,6 +353,7 @@ public final class OAuthClient {
       throw new OAuthException("missing_refresh_token", "no refresh token is stored");
     }
     Discovery.Server server = discovery.discover(p.endpoint(), null);
+    checkIssuer(p.id(), server);
     String clientId = getSecret(clientIdId(p.id())).orElse(p.clientId());
     if (clientId == null) {
       throw new OAuthException("oauth_client_id_required", "no client id is known");
@@ -469,6 +476,7 @@ public final class OAuthClient {
       try {
         if (stored.isPresent()) {
           Discovery.Server server = discovery.discover(p.endpoint(), null);
+          checkIssuer(p.id(), server);
           String clientId = getSecret(clientIdId(p.id())).orElse(p.clientId());
           if (server.revocationEndpoint() != null && clientId != null) {
             attempted = true;
@@ -489,6 +497,7 @@ public final class OAuthClient {
         tokens.remove(p.id());
         pending.values().removeIf(s -> s.provider().id().equals(p.id()));
         deleteSecret(refreshTokenId(p.id()));
+        deleteSecret(issuerId(p.id()));
         deleteDpopKey(p.id());
       }
       receipt(
@@ -520,6 +529,20 @@ public final class OAuthClient {
       receipts.append(event);
     } catch (ReceiptException e) {
       throw new OAuthException("receipt_unavailable", "the receipt log refused the oauth receipt");
+    }
+  }
+
+  /**
+   * Refuses when discovery now names another AS than the one that issued the stored refresh token
+   * (a mix-up: the token and the DPoP key bound to it would go to a server that never issued them).
+   */
+  private void checkIssuer(String providerId, Discovery.Server server) throws OAuthException {
+    String bound = getSecret(issuerId(providerId)).orElse(null);
+    if (!ServerUrls.sameIssuer(bound, server.issuer())) {
+      throw new OAuthException(
+          "oauth_issuer_mismatch",
+          "the resource now names another authorization server than the one that issued the"
+              + " refresh token");
     }
   }
 

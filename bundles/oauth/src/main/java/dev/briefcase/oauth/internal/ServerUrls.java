@@ -39,6 +39,20 @@ final class ServerUrls {
     throw new OAuthException(code, "URL must be https, or http on a loopback address");
   }
 
+  /**
+   * {@link #check} for a URL that discovery found (a challenge's {@code resource_metadata}, a PRM's
+   * authorization server, an AS's endpoints): a loopback one only when the endpoint the user
+   * configured is itself on loopback, so a remote resource or AS cannot aim Briefcase's requests
+   * (with a refresh token, at revocation) at services on this machine.
+   */
+  static URI checkDiscovered(URI u, URI endpoint, String code) throws OAuthException {
+    check(u, code);
+    if (isLoopback(u.getHost()) && !isLoopback(endpoint.getHost())) {
+      throw new OAuthException(code, "a remote server named a loopback URL");
+    }
+    return u;
+  }
+
   static boolean isLoopback(String host) {
     String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     if (h.equalsIgnoreCase("localhost")) {

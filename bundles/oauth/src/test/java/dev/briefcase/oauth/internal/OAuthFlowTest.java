@@ -365,6 +365,81 @@ public class OAuthFlowTest {
   }
 
   @Test
+  public void refreshAndRevocationGoOnlyToTheIssuerThatIssuedTheRefreshToken() throws Exception {
+    OAuthClient c = client();
+    c.register(provider("mixup", fixture.rs + "/api"));
+    login(c, "mixup");
+    String refresh = refreshToken("mixup").orElseThrow();
+
+    // the provider's resource now names another AS, which records everything it is sent
+    com.sun.net.httpserver.HttpServer other =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    String base = "http://127.0.0.1:" + other.getAddress().getPort();
+    List<String> heard = new CopyOnWriteArrayList<>();
+    other.createContext(
+        "/",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          heard.add(
+              path + " " + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          String body =
+              switch (path) {
+                case "/.well-known/oauth-protected-resource/api" ->
+                    "{\"resource\":\""
+                        + base
+                        + "/api\",\"authorization_servers\":[\""
+                        + base
+                        + "\"]}";
+                case "/.well-known/oauth-authorization-server" ->
+                    "{\"issuer\":\""
+                        + base
+                        + "\",\"authorization_endpoint\":\""
+                        + base
+                        + "/auth\",\"token_endpoint\":\""
+                        + base
+                        + "/token\",\"revocation_endpoint\":\""
+                        + base
+                        + "/revoke\",\"response_types_supported\":[\"code\"],"
+                        + "\"code_challenge_methods_supported\":[\"S256\"],"
+                        + "\"dpop_signing_alg_values_supported\":[\"EdDSA\",\"ES256\"]}";
+                case "/token" -> "{\"error\":\"invalid_grant\"}";
+                default -> null;
+              };
+          byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().add("Content-Type", "application/json");
+          int status = body == null ? 200 : path.equals("/token") ? 400 : 200;
+          ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+          if (bytes.length > 0) {
+            ex.getResponseBody().write(bytes);
+          }
+          ex.close();
+        });
+    other.start();
+    try {
+      c.register(provider("mixup", base + "/api"));
+      expect("oauth_issuer_mismatch", () -> c.refresh("mixup"));
+      // the refresh token was not spent: it is still the stored one
+      assertEquals(refresh, refreshToken("mixup").orElseThrow());
+      OAuthClient.RevokeResult r = c.revoke("mixup");
+      assertTrue(r.hadRefreshToken());
+      assertFalse(r.remoteRevocationAttempted());
+      assertTrue(refreshToken("mixup").isEmpty());
+      for (String request : heard) {
+        assertFalse(
+            "the refresh token went to another AS: " + request.split(" ")[0],
+            request.contains(refresh) || request.contains(enc(refresh)));
+        assertFalse(request, request.startsWith("/token") || request.startsWith("/revoke"));
+      }
+    } finally {
+      other.stop(0);
+    }
+    assertEquals(
+        List.of("login:ok", "refresh:failed:oauth_issuer_mismatch", "revoke:ok"),
+        oauthReceipts("mixup"));
+  }
+
+  @Test
   public void metadataNamedOnlyByTheChallengeIsFound() throws Exception {
     OAuthClient c = client();
     c.register(provider("hinted", fixture.rs + "/hinted"));

@@ -180,4 +180,59 @@ public class ProtocolPartsTest {
       server.stop(0);
     }
   }
+
+  @Test
+  public void aRemoteResourceCannotAimDiscoveryAtLoopback() throws Exception {
+    // a service on this machine that must never hear from Briefcase on a remote server's word
+    HttpServer local =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger hits = new AtomicInteger();
+    local.createContext(
+        "/",
+        ex -> {
+          hits.incrementAndGet();
+          ex.sendResponseHeaders(404, -1);
+          ex.close();
+        });
+    local.start();
+    try {
+      String internal = "http://127.0.0.1:" + local.getAddress().getPort();
+      Discovery d =
+          new Discovery(
+              new HttpTransport(Duration.ofSeconds(2), Duration.ofSeconds(3), 1 << 20),
+              java.time.Clock.systemUTC());
+      // the remote resource's 401 names metadata on this machine's loopback
+      String challenge = "Bearer resource_metadata=\"" + internal + "/admin/v1/secrets\"";
+      try {
+        d.discover(URI.create("https://rs.invalid/api"), challenge);
+        fail("a remote resource's challenge led discovery to loopback");
+      } catch (OAuthException e) {
+        assertEquals("oauth_discovery_failed", e.code());
+      }
+      assertEquals("a request reached the loopback service", 0, hits.get());
+    } finally {
+      local.stop(0);
+    }
+    // the same rule for an issuer or an AS endpoint found in a remote document
+    URI remote = URI.create("https://as.example");
+    for (String url :
+        new String[] {"http://127.0.0.1:8080/token", "http://localhost/revoke", "http://[::1]/"}) {
+      try {
+        ServerUrls.checkDiscovered(URI.create(url), remote, "oauth_metadata_invalid");
+        fail(url + " accepted from a remote server");
+      } catch (OAuthException e) {
+        assertEquals("oauth_metadata_invalid", e.code());
+      }
+    }
+    // a loopback server (a local AS, the test fixture) may name loopback endpoints
+    URI localAs = URI.create("http://127.0.0.1:9000");
+    assertEquals(
+        URI.create("http://127.0.0.1:9000/token"),
+        ServerUrls.checkDiscovered(
+            URI.create("http://127.0.0.1:9000/token"), localAs, "oauth_metadata_invalid"));
+    assertEquals(
+        URI.create("https://as.example/token"),
+        ServerUrls.checkDiscovered(
+            URI.create("https://as.example/token"), remote, "oauth_metadata_invalid"));
+  }
 }

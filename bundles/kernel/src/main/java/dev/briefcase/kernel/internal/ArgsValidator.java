@@ -3,6 +3,7 @@ package dev.briefcase.kernel.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import com.networknt.schema.resource.AllowSchemaLoader;
@@ -36,6 +37,9 @@ final class ArgsValidator {
                   loaders ->
                       loaders.add(
                           new AllowSchemaLoader(iri -> iri.toString().startsWith("classpath:")))));
+  // patterns come from the plugin and the text from the agent: matching is time-bounded
+  private final SchemaValidatorsConfig config =
+      SchemaValidatorsConfig.builder().regularExpressionFactory(new BoundedPatterns()).build();
   private final Map<ToolSpec, JsonSchema> compiled = new ConcurrentHashMap<>();
 
   /** Problems with {@code args}, empty when they are valid. */
@@ -48,8 +52,15 @@ final class ArgsValidator {
       return List.of("$: arguments must be a JSON object");
     }
     JsonSchema schema =
-        compiled.computeIfAbsent(spec, s -> factory.getSchema(PlainJson.node(s.inputSchema())));
-    Set<ValidationMessage> messages = schema.validate(args);
+        compiled.computeIfAbsent(
+            spec, s -> factory.getSchema(PlainJson.node(s.inputSchema()), config));
+    Set<ValidationMessage> messages;
+    try {
+      messages = BoundedPatterns.within(() -> schema.validate(args));
+    } catch (BoundedPatterns.TooSlow e) {
+      return List.of(
+          "$: a pattern check took longer than " + BoundedPatterns.BUDGET_MILLIS + " ms");
+    }
     List<String> out = new ArrayList<>();
     for (ValidationMessage m : messages) {
       if (out.size() == MAX_MESSAGES) {

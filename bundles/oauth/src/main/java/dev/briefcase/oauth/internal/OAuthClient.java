@@ -841,12 +841,19 @@ public final class OAuthClient {
     return t != null && t.dpop();
   }
 
-  /** Forgets a provider (revoke first: this drops only what is in memory) and its client id. */
+  /**
+   * Forgets a provider locally (no call to the AS; {@link #revoke} first for that): the entry, its
+   * access token and login sessions, its refresh token, client id and DPoP key.
+   */
   void unregister(String providerId) {
-    providers.remove(providerId);
-    tokens.remove(providerId);
-    pending.values().removeIf(s -> s.provider().id().equals(providerId));
-    deleteSecret(clientIdId(providerId));
+    synchronized (lock(providerId)) {
+      providers.remove(providerId);
+      tokens.remove(providerId);
+      pending.values().removeIf(s -> s.provider().id().equals(providerId));
+      deleteSecret(refreshTokenId(providerId));
+      deleteSecret(clientIdId(providerId));
+      deleteDpopKey(providerId);
+    }
   }
 
   // --- test seams ---------------------------------------------------------------------------

@@ -141,15 +141,31 @@ public final class OAuthCredentials implements CredentialService {
     return status(p);
   }
 
+  /**
+   * Revokes and removes a provider. An entry that no longer passes its rules is never contacted: it
+   * is only forgotten locally, so a tampered entry can still be cleaned up.
+   */
   @Override
   public RevokeResult remove(String id) throws CredentialException {
     synchronized (registry) {
-      Provider p = stored(id);
-      RevokeResult revoked = revoke(p.id());
-      client.unregister(p.id());
-      table.delete(p.id());
+      String[] row = id == null ? null : table.row(id).orElse(null);
+      if (row == null) {
+        throw unknown();
+      }
+      RevokeResult revoked;
+      Provider p;
+      try {
+        p = checked(row);
+        revoked = revoke(p.id());
+      } catch (CredentialException e) {
+        LOG.warn("oauth provider {} fails its rules ({}); forgotten locally", safeId(id), e.code());
+        p = new Provider(id, String.valueOf(row[1]), String.valueOf(row[2]), null, null);
+        revoked = new RevokeResult(id, status(p).hasRefreshToken(), false, false);
+      }
+      client.unregister(id);
+      table.delete(id);
       receipt("remove", p);
-      LOG.info("oauth provider {} removed", p.id());
+      LOG.info("oauth provider {} removed", safeId(id));
       return revoked;
     }
   }

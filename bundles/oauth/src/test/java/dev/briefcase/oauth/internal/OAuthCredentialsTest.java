@@ -139,6 +139,18 @@ public class OAuthCredentialsTest {
     expect("invalid_base_url", () -> s.status("tampered"));
     expect("invalid_base_url", () -> s.start("tampered", null));
     assertEquals(List.of(), s.list());
+    // it can still be removed: forgotten locally, the tampered URL is never contacted
+    RevokeResult removed = s.remove("tampered");
+    assertFalse(removed.remoteRevocationAttempted());
+    expect("unknown_provider", () -> s.status("tampered"));
+    assertTrue(
+        store.read(
+            c -> {
+              try (var rs =
+                  c.createStatement().executeQuery("SELECT count(*) FROM oauth_providers")) {
+                return rs.next() && rs.getInt(1) == 0;
+              }
+            }));
   }
 
   @Test

@@ -65,6 +65,10 @@ final class AdminClient {
             .build());
   }
 
+  Response delete(String path) {
+    return send(request(path).DELETE().build());
+  }
+
   /** Uploads a file as the request body (a plugin jar). */
   Response postFile(String path, java.nio.file.Path file, String contentType) {
     try {

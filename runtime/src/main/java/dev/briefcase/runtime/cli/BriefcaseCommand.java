@@ -37,6 +37,9 @@ import picocli.CommandLine.Spec;
       PolicyCommand.class,
       PluginsCommand.class,
       KeysCommand.class,
+      ProvidersCommand.class,
+      LoginCommand.class,
+      RevokeCommand.class,
       McpCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -195,7 +195,23 @@ public final class OAuthClient {
    * session: the authorization URL carries PKCE S256, {@code state} and {@code resource}.
    */
   public LoginStart start(String providerId) throws OAuthException {
+    return startFor(provider(providerId));
+  }
+
+  /**
+   * Like {@link #start(String)}, with the callback {@code redirectUri} of this login (RFC 8252: a
+   * loopback redirect's port changes from login to login); the exchange repeats it.
+   */
+  public LoginStart start(String providerId, URI redirectUri) throws OAuthException {
     Provider p = provider(providerId);
+    if (redirectUri == null) {
+      return startFor(p);
+    }
+    ServerUrls.check(redirectUri, "invalid_redirect_uri");
+    return startFor(new Provider(p.id(), p.endpoint(), p.clientId(), redirectUri, p.scope()));
+  }
+
+  private LoginStart startFor(Provider p) throws OAuthException {
     Discovery.Server server = discovery.discover(p.endpoint(), probe(p.endpoint()));
     String clientId = clientId(p, server);
     CodeVerifier verifier = new CodeVerifier();
@@ -786,6 +802,80 @@ public final class OAuthClient {
       secrets.delete(id);
     } catch (SecretStoreException e) {
       LOG.warn("oauth: secret {} not deleted: {}", id, e.code());
+    }
+  }
+
+  // --- for the credential service ----------------------------------------------------------
+
+  /** The header values of one request: {@code Authorization} and, when DPoP-bound, {@code DPoP}. */
+  public record Authorization(String authorization, String proof, Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "Authorization[[REDACTED], dpop=" + (proof != null) + ", " + expiresAt + "]";
+    }
+  }
+
+  /**
+   * The access token for one request to {@code target} (refreshed when it is due) with, for a
+   * DPoP-bound token, a fresh proof for {@code method} and {@code target}; the caller sends them.
+   * {@code target} must lie under the discovered resource.
+   */
+  public Authorization authorize(String providerId, String method, URI target)
+      throws OAuthException {
+    Provider p = provider(providerId);
+    Discovery.Server server = discovery.discover(p.endpoint(), null);
+    ServerUrls.check(target, "invalid_endpoint_url");
+    if (!ServerUrls.isPrefix(server.resource(), target)) {
+      throw new OAuthException(
+          "oauth_resource_mismatch", "the target is not under the provider's resource");
+    }
+    if (method == null || !method.matches("[A-Z]{1,16}")) {
+      throw new OAuthException("invalid_request", "unsupported HTTP method");
+    }
+    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+    Token token = usableToken(p);
+    Instant expires = token.useUntil().plus(EARLY_REFRESH);
+    if (token.dpop()) {
+      return new Authorization(
+          "DPoP " + token.value(), proof(p.id(), alg, method, target, token.value()), expires);
+    }
+    return new Authorization("Bearer " + token.value(), null, expires);
+  }
+
+  /** Whether a refresh token is stored for the provider (the value is not read out). */
+  boolean hasRefreshToken(String providerId) throws OAuthException {
+    try {
+      Optional<Sensitive<byte[]>> stored = secrets.get(refreshTokenId(providerId));
+      stored.ifPresent(Sensitive::wipe);
+      return stored.isPresent();
+    } catch (SecretStoreException e) {
+      throw new OAuthException(e.code(), "secret store unavailable");
+    }
+  }
+
+  /** When the access token held in memory expires, if one is held. */
+  Optional<Instant> accessTokenExpiry(String providerId) {
+    return Optional.ofNullable(tokens.get(providerId)).map(t -> t.useUntil().plus(EARLY_REFRESH));
+  }
+
+  /** Whether the access token held in memory is DPoP-bound. */
+  boolean dpopBound(String providerId) {
+    Token t = tokens.get(providerId);
+    return t != null && t.dpop();
+  }
+
+  /**
+   * Forgets a provider locally (no call to the AS; {@link #revoke} first for that): the entry, its
+   * access token and login sessions, its refresh token, client id and DPoP key.
+   */
+  void unregister(String providerId) {
+    synchronized (lock(providerId)) {
+      providers.remove(providerId);
+      tokens.remove(providerId);
+      pending.values().removeIf(s -> s.provider().id().equals(providerId));
+      deleteSecret(refreshTokenId(providerId));
+      deleteSecret(clientIdId(providerId));
+      deleteDpopKey(providerId);
     }
   }
 

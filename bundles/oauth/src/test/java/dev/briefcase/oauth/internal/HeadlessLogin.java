@@ -20,14 +20,15 @@ import java.util.stream.Collectors;
  * authorization URL, follows redirects with a cookie jar, submits the login form (any login) and
  * the consent form, and stops at the redirect to the client's redirect URI, whose URL it returns.
  */
-final class HeadlessLogin {
+public final class HeadlessLogin {
   private static final Pattern FORM = Pattern.compile("<form[^>]*action=\"([^\"]+)\"[^>]*>");
   private static final Pattern HIDDEN =
       Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"");
 
   private HeadlessLogin() {}
 
-  static URI login(URI authorizationUrl, String redirectPrefix, String user) throws Exception {
+  public static URI login(URI authorizationUrl, String redirectPrefix, String user)
+      throws Exception {
     HttpClient client =
         HttpClient.newBuilder()
             .cookieHandler(new CookieManager(null, CookiePolicy.ACCEPT_ALL))
@@ -77,7 +78,7 @@ final class HeadlessLogin {
   }
 
   /** A query parameter of a callback URL, decoded. */
-  static String param(URI callback, String name) {
+  public static String param(URI callback, String name) {
     for (String pair : callback.getRawQuery().split("&")) {
       int eq = pair.indexOf('=');
       if (eq > 0 && pair.substring(0, eq).equals(name)) {

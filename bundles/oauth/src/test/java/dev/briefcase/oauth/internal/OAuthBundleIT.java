@@ -46,7 +46,16 @@ import org.osgi.framework.launch.FrameworkFactory;
 public class OAuthBundleIT {
   private static final String INTERNAL = "dev.briefcase.oauth.internal.";
   private static final List<String> PREREQUISITES =
-      List.of("jackson-annotations", "jackson-core", "jackson-databind", "dev.briefcase.api");
+      List.of(
+          "jackson-annotations",
+          "jackson-core",
+          "jackson-databind",
+          "dev.briefcase.api",
+          // the credential service is a DS component: the bundle requires the extender
+          "org.osgi.util.function",
+          "org.osgi.util.promise",
+          "org.osgi.service.component",
+          "org.apache.felix.scr");
   private static final String REDIRECT = "http://127.0.0.1:47613/callback";
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();

@@ -17,14 +17,16 @@ import java.util.concurrent.TimeUnit;
  * The Node side of the tests ({@code src/test/js}): {@code npm ci} from the committed lock when
  * {@code node_modules} is missing or older than the lock (npm reads {@code npm_config_cache} from
  * the environment), then {@code fixture.mjs} on Node 22 from that install. It prints one JSON line
- * with the three loopback base URLs and stops when its stdin closes.
+ * with the three loopback base URLs and stops when its stdin closes. Published in this module's
+ * test-jar for the distribution tests, which point {@code briefcase.oauth.js} at this module's
+ * {@code src/test/js}.
  */
-final class OAuthFixture implements AutoCloseable {
+public final class OAuthFixture implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  final String as;
-  final String asNonce;
-  final String rs;
+  public final String as;
+  public final String asNonce;
+  public final String rs;
   private final Process process;
 
   private OAuthFixture(Process process, JsonNode urls) {
@@ -39,7 +41,7 @@ final class OAuthFixture implements AutoCloseable {
     return Path.of(dir).toAbsolutePath().normalize();
   }
 
-  static synchronized OAuthFixture start() throws Exception {
+  public static synchronized OAuthFixture start() throws Exception {
     Path js = jsDir();
     Path node = js.resolve("node_modules/node/bin/node");
     if (!installed(js)) {

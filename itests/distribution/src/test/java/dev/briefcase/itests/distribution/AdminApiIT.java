@@ -112,6 +112,27 @@ public class AdminApiIT {
     out.put("GET /v1/keys/{role}/public", d.get("/v1/keys/dpop:contract/public"));
     out.put("GET /v1/diagnostics/security", d.get("/v1/diagnostics/security"));
     out.put("POST /v1/keys/{role}/delete", d.post("/v1/keys/dpop:contract/delete", ""));
+    // a provider on the discard port: nothing answers, so the login start fails closed (502)
+    out.put(
+        "POST /v1/providers",
+        d.post("/v1/providers", "{\"id\":\"contract\",\"base_url\":\"http://127.0.0.1:9\"}"));
+    out.put("GET /v1/providers", d.get("/v1/providers"));
+    out.put("GET /v1/providers/{id}", d.get("/v1/providers/contract"));
+    out.put(
+        "POST /v1/providers/{id}/oauth/start",
+        d.post(
+            "/v1/providers/contract/oauth/start",
+            "{\"redirect_uri\":\"http://127.0.0.1:40000/callback\"}"));
+    out.put(
+        "POST /v1/providers/{id}/oauth/exchange",
+        d.post("/v1/providers/contract/oauth/exchange", "{\"code\":\"c\",\"state\":\"s\"}"));
+    out.put(
+        "POST /v1/providers/{id}/oauth/revoke", d.post("/v1/providers/contract/oauth/revoke", ""));
+    out.put(
+        "DELETE /v1/providers/{id}",
+        d.send(
+            HttpRequest.newBuilder(URI.create(d.baseUrl() + "/v1/providers/contract")).DELETE(),
+            true));
     return out;
   }
 

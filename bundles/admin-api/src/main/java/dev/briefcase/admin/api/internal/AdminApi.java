@@ -6,6 +6,7 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
@@ -110,6 +111,9 @@ public final class AdminApi {
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ComponentServiceObjects<SecretStore> secrets;
 
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile ComponentServiceObjects<CredentialService> credentials;
+
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {
     boolean devLoopback = !ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY));
@@ -136,7 +140,8 @@ public final class AdminApi {
             () -> egress,
             () -> manifests,
             () -> keys,
-            () -> secrets);
+            () -> secrets,
+            () -> credentials);
     this.streams = new SseStreams(MAX_STREAMS);
     OpenRoutes open = new OpenRoutes(backends);
     Map<String, Router.Resource> families =
@@ -149,7 +154,8 @@ public final class AdminApi {
             "plugins", new PluginsResource(backends, devLoopback),
             "keys", new KeysResource(backends),
             "diagnostics", new DiagnosticsResource(backends),
-            "policy", new PolicyResource(backends));
+            "policy", new PolicyResource(backends),
+            "providers", new ProvidersResource(backends));
     try {
       this.listener =
           new AdminListener(

@@ -2,6 +2,7 @@ package dev.briefcase.admin.api.internal;
 
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.manifests.ManifestService;
@@ -28,7 +29,8 @@ record Backends(
     Supplier<EgressClient> egress,
     Supplier<ManifestService> manifests,
     Supplier<KeyDirectory> keys,
-    Supplier<ComponentServiceObjects<SecretStore>> secrets) {
+    Supplier<ComponentServiceObjects<SecretStore>> secrets,
+    Supplier<ComponentServiceObjects<CredentialService>> credentials) {
 
   /** The service, or 503 {@code backend_unavailable} naming {@code what}. */
   static <T> T need(Supplier<T> service, String what) throws HttpError {

@@ -1,6 +1,7 @@
 package dev.briefcase.admin.api.internal;
 
 import dev.briefcase.approvals.ApprovalException;
+import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.plugins.PluginException;
@@ -36,10 +37,13 @@ final class ErrorStatus {
           Map.entry(KeyException.SOFTWARE_KEYS_REFUSED, 403),
           Map.entry("fetch_refused", 403),
           Map.entry(KeyException.KEY_NOT_FOUND, 404),
+          Map.entry(CredentialException.UNKNOWN_PROVIDER, 404),
           // the state does not allow it
           Map.entry(PluginException.ALREADY_INSTALLED, 409),
           Map.entry(PluginException.NAME_MISMATCH, 409),
           Map.entry(KeyException.KEY_EXISTS, 409),
+          Map.entry(CredentialException.PROVIDER_EXISTS, 409),
+          Map.entry(CredentialException.TOO_MANY_LOGINS, 409),
           Map.entry(ApprovalException.ALREADY_DECIDED, 409),
           Map.entry(ApprovalException.TOO_MANY_PENDING, 409),
           Map.entry(ApprovalException.RATE_LIMITED, 409),
@@ -47,6 +51,11 @@ final class ErrorStatus {
           Map.entry(BriefcaseException.INTERNAL_ERROR, 500),
           Map.entry(StoreException.STORAGE_FAILED, 500),
           Map.entry("fetch_failed", 502),
+          // the authorization server or resource is down, slow or answers nonsense
+          Map.entry(CredentialException.OAUTH_UNAVAILABLE, 502),
+          Map.entry(CredentialException.OAUTH_DISCOVERY_FAILED, 502),
+          Map.entry("oauth_response_too_large", 502),
+          Map.entry("receipt_unavailable", 503),
           Map.entry(BriefcaseException.BACKEND_UNAVAILABLE, 503),
           Map.entry("unavailable", 503),
           Map.entry("too_many_streams", 503),

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.connector.ToolException;
+import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.payment.PaymentException;
@@ -29,6 +30,7 @@ public class ErrorStatusTest {
       List.of(
           BriefcaseException.class,
           ApprovalException.class,
+          CredentialException.class,
           KeyException.class,
           PaymentException.class,
           PluginException.class,
@@ -60,6 +62,17 @@ public class ErrorStatusTest {
           SecretStoreException.INVALID_SECRET_ID,
           SecretStoreException.INVALID_SECRET_BACKEND,
           SecretStoreException.SECRET_TOO_LARGE,
+          // the operator's input or the login's state is refused (SPEC §8.1, §8.3, §9)
+          CredentialException.INVALID_PROVIDER_ID,
+          CredentialException.INVALID_BASE_URL,
+          CredentialException.INVALID_ENDPOINT_URL,
+          CredentialException.INVALID_REDIRECT_URI,
+          CredentialException.UNKNOWN_OAUTH_STATE,
+          CredentialException.OAUTH_STATE_MISMATCH,
+          CredentialException.OAUTH_STATE_EXPIRED,
+          CredentialException.MISSING_REFRESH_TOKEN,
+          CredentialException.OAUTH_EXCHANGE_FAILED,
+          CredentialException.OAUTH_REFRESH_FAILED,
           // signer conditions the table has never named; they answer 400 as they always have
           SignerException.KEYCHAIN_LOCKED,
           SignerException.SECURE_ENCLAVE_UNAVAILABLE,
@@ -130,6 +143,9 @@ public class ErrorStatusTest {
     assertEquals(403, ErrorStatus.of("core_bundle"));
     assertEquals(409, ErrorStatus.of("already_decided"));
     assertEquals(409, ErrorStatus.of("key_exists"));
+    assertEquals(404, ErrorStatus.of("unknown_provider"));
+    assertEquals(409, ErrorStatus.of("provider_exists"));
+    assertEquals(502, ErrorStatus.of("oauth_unavailable"));
   }
 
   @Test

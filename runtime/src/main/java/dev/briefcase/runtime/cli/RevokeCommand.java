@@ -1,0 +1,46 @@
+package dev.briefcase.runtime.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code briefcase revoke oauth <provider>}: SPEC §15 revocation. */
+@Command(
+    name = "revoke",
+    description = "Revoke credentials at their issuer and forget them here.",
+    subcommands = {RevokeCommand.RevokeOAuth.class})
+final class RevokeCommand {
+
+  static String describe(JsonNode r) {
+    boolean had = r.path("had_refresh_token").asBoolean(false);
+    boolean attempted = r.path("remote_revocation_attempted").asBoolean(false);
+    boolean succeeded = r.path("remote_revocation_succeeded").asBoolean(false);
+    return (had ? "refresh token deleted" : "no refresh token was stored")
+        + (attempted
+            ? succeeded ? ", revoked at the AS" : ", the AS did not confirm the revocation"
+            : "");
+  }
+
+  /** {@code POST /v1/providers/{id}/oauth/revoke}. */
+  @Command(
+      name = "oauth",
+      description = "Revoke a provider's refresh token (RFC 7009) and delete its tokens and key.")
+  static final class RevokeOAuth extends AdminCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PROVIDER")
+    String provider;
+
+    @Override
+    public Integer call() {
+      AdminClient client = root().client();
+      AdminClient.Response res = client.post(ProvidersCommand.path(provider) + "/oauth/revoke", "");
+      client.requireOk(res);
+      if (json) {
+        out().println(res.body());
+      } else {
+        out().println("provider " + provider + ": " + describe(client.json(res)));
+      }
+      return ExitCodes.OK;
+    }
+  }
+}

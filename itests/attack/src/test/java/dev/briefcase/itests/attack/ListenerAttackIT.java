@@ -36,6 +36,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
@@ -50,37 +52,74 @@ public class ListenerAttackIT {
       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
           + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"attack\",\"version\":\"1\"}}}";
 
+  /**
+   * One kernel per profile for the cases that only send requests to it (no token, a foreign {@code
+   * Origin} or {@code Host}) and change nothing a later case reads; they are started together
+   * before the class runs. Cases that load a listener, move it or must not start get their own.
+   */
+  private static Distribution ga;
+
+  private static Distribution reference;
+
+  @BeforeClass
+  public static void startSharedKernels() throws Exception {
+    ExecutorService starter = Executors.newFixedThreadPool(2);
+    try {
+      Future<Distribution> g = starter.submit(() -> start("shared-ga", "ga"));
+      Future<Distribution> r = starter.submit(() -> start("shared-reference", "reference"));
+      try {
+        ga = g.get();
+      } finally {
+        reference = r.get(); // waited for even when ga failed, so that @AfterClass stops it
+      }
+    } finally {
+      starter.shutdown();
+    }
+  }
+
+  @AfterClass
+  public static void stopSharedKernels() throws Exception {
+    try {
+      if (ga != null) {
+        ga.close();
+      }
+    } finally {
+      if (reference != null) {
+        reference.close();
+      }
+    }
+  }
+
   /** Item 9: no token on a loopback bind → 401, in both profiles; the token file is 0600. */
   @Test
   public void mcpCallWithoutTokenOnLoopbackIsRefused() throws Exception {
     for (String profile : List.of("ga", "reference")) {
-      try (Distribution d = start("mcp-notoken-" + profile, profile)) {
-        URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
-        Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
-        assertEquals(profile + ": initialize without a token: " + none, 401, none.status);
-        Raw toolsCall =
-            Raw.send(
-                mcp,
-                post(
-                    mcp,
-                    hostOf(mcp),
-                    null,
-                    null,
-                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
-                        + "\"echo\",\"arguments\":{\"text\":\"hi\"}}}"));
-        assertEquals(profile + ": tools/call without a token", 401, toolsCall.status);
-        Raw wrong = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer not-the-token", INIT));
-        assertEquals(profile + ": a wrong token", 401, wrong.status);
-        Path tokenFile = d.dataDir.resolve("mcp_token");
-        assertTrue("the gateway made its token file", Files.exists(tokenFile));
-        assertEquals(
-            "mcp_token is owner-only",
-            "rw-------",
-            PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
-        String token = Files.readString(tokenFile).strip();
-        Raw ok = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer " + token, INIT));
-        assertEquals(profile + ": the token opens it: " + ok, 200, ok.status);
-      }
+      Distribution d = "ga".equals(profile) ? ga : reference;
+      URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+      Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
+      assertEquals(profile + ": initialize without a token: " + none, 401, none.status);
+      Raw toolsCall =
+          Raw.send(
+              mcp,
+              post(
+                  mcp,
+                  hostOf(mcp),
+                  null,
+                  null,
+                  "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+                      + "\"echo\",\"arguments\":{\"text\":\"hi\"}}}"));
+      assertEquals(profile + ": tools/call without a token", 401, toolsCall.status);
+      Raw wrong = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer not-the-token", INIT));
+      assertEquals(profile + ": a wrong token", 401, wrong.status);
+      Path tokenFile = d.dataDir.resolve("mcp_token");
+      assertTrue("the gateway made its token file", Files.exists(tokenFile));
+      assertEquals(
+          "mcp_token is owner-only",
+          "rw-------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+      String token = Files.readString(tokenFile).strip();
+      Raw ok = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer " + token, INIT));
+      assertEquals(profile + ": the token opens it: " + ok, 200, ok.status);
     }
   }
 
@@ -124,8 +163,8 @@ public class ListenerAttackIT {
   /** Item 9: a browser page on another loopback port is not a configured origin → 403. */
   @Test
   public void mcpRefusesOtherLoopbackOrigins() throws Exception {
-    try (Distribution d = start("mcp-origin", "reference");
-        ServerSocket other = new ServerSocket(0)) {
+    Distribution d = reference;
+    try (ServerSocket other = new ServerSocket(0)) {
       URI mcp = URI.create(awaitFile(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
       Path tokenFile = d.dataDir.resolve("mcp_token");
       // (read only if there is one, so that this case shows the origin rule on its own)
@@ -151,25 +190,24 @@ public class ListenerAttackIT {
   /** Item 10: a rebinding page reaches the admin API under a foreign Host → refused. */
   @Test
   public void adminApiRefusesRebindingHost() throws Exception {
-    try (Distribution d = start("admin-host", "ga")) {
-      URI admin = URI.create(d.baseUrl());
-      for (String host :
-          List.of(
-              "evil.example:" + admin.getPort(),
-              "evil.example",
-              "127.0.0.1.nip.io:" + admin.getPort(),
-              "localhost:" + (admin.getPort() == 1 ? 2 : admin.getPort() - 1))) {
-        for (String path : List.of("/health", "/v1/approvals")) {
-          Raw r = Raw.send(admin, get(path, host, "Bearer " + d.token()));
-          assertTrue("Host " + host + " " + path + ": " + r, r.status == 421 || r.status == 403);
-          assertTrue(r.body, r.body.contains("invalid_host"));
-        }
+    Distribution d = ga;
+    URI admin = URI.create(d.baseUrl());
+    for (String host :
+        List.of(
+            "evil.example:" + admin.getPort(),
+            "evil.example",
+            "127.0.0.1.nip.io:" + admin.getPort(),
+            "localhost:" + (admin.getPort() == 1 ? 2 : admin.getPort() - 1))) {
+      for (String path : List.of("/health", "/v1/approvals")) {
+        Raw r = Raw.send(admin, get(path, host, "Bearer " + d.token()));
+        assertTrue("Host " + host + " " + path + ": " + r, r.status == 421 || r.status == 403);
+        assertTrue(r.body, r.body.contains("invalid_host"));
       }
-      Raw good = Raw.send(admin, get("/health", "localhost:" + admin.getPort(), null));
-      assertEquals(200, good.status);
-      Raw ip = Raw.send(admin, get("/health", hostOf(admin), null));
-      assertEquals(200, ip.status);
     }
+    Raw good = Raw.send(admin, get("/health", "localhost:" + admin.getPort(), null));
+    assertEquals(200, good.status);
+    Raw ip = Raw.send(admin, get("/health", hostOf(admin), null));
+    assertEquals(200, ip.status);
   }
 
   /**

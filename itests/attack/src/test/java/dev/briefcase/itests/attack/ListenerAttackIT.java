@@ -55,18 +55,28 @@ public class ListenerAttackIT {
   /**
    * One kernel per profile for the cases that only send requests to it (no token, a foreign {@code
    * Origin} or {@code Host}) and change nothing a later case reads; they are started together
-   * before the class runs. Cases that load a listener, move it or must not start get their own.
+   * before the class runs. The reference one listens on {@code BRIEFCASE_TCP_ADDR} ({@link
+   * #adminApiListensOnBriefcaseTcpAddr}). Cases that load a listener, need another setting or must
+   * not start get their own.
    */
   private static Distribution ga;
 
   private static Distribution reference;
+  private static int referenceAdminPort;
 
   @BeforeClass
   public static void startSharedKernels() throws Exception {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      referenceAdminPort = free.getLocalPort();
+    }
+    Distribution onTcpAddr =
+        new Distribution(Files.createTempDirectory("briefcase-attack-shared-reference"))
+            .env("BRIEFCASE_PROFILE_MODE", "reference")
+            .env("BRIEFCASE_TCP_ADDR", "127.0.0.1:" + referenceAdminPort);
     ExecutorService starter = Executors.newFixedThreadPool(2);
     try {
       Future<Distribution> g = starter.submit(() -> start("shared-ga", "ga"));
-      Future<Distribution> r = starter.submit(() -> start("shared-reference", "reference"));
+      Future<Distribution> r = starter.submit(() -> startPatiently(onTcpAddr));
       try {
         ga = g.get();
       } finally {
@@ -325,18 +335,10 @@ public class ListenerAttackIT {
    */
   @Test
   public void adminApiListensOnBriefcaseTcpAddr() throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
-    Distribution d = new Distribution(Files.createTempDirectory("briefcase-attack-tcp-addr"));
-    d.env("BRIEFCASE_PROFILE_MODE", "reference").env("BRIEFCASE_TCP_ADDR", "127.0.0.1:" + port);
-    try (Distribution running = startPatiently(d)) {
-      assertEquals("admin.url", "http://127.0.0.1:" + port, running.baseUrl());
-      URI there = URI.create("http://127.0.0.1:" + port);
-      Raw health = Raw.send(there, get("/health", hostOf(there), null));
-      assertEquals("/health on BRIEFCASE_TCP_ADDR: " + health, 200, health.status);
-    }
+    assertEquals("admin.url", "http://127.0.0.1:" + referenceAdminPort, reference.baseUrl());
+    URI there = URI.create("http://127.0.0.1:" + referenceAdminPort);
+    Raw health = Raw.send(there, get("/health", hostOf(there), null));
+    assertEquals("/health on BRIEFCASE_TCP_ADDR: " + health, 200, health.status);
   }
 
   /**

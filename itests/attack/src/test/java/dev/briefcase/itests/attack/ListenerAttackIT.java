@@ -37,6 +37,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
@@ -51,37 +53,84 @@ public class ListenerAttackIT {
       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
           + "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"attack\",\"version\":\"1\"}}}";
 
+  /**
+   * One kernel per profile for the cases that only send requests to it (no token, a foreign {@code
+   * Origin} or {@code Host}) and change nothing a later case reads; they are started together
+   * before the class runs. The reference one listens on {@code BRIEFCASE_TCP_ADDR} ({@link
+   * #adminApiListensOnBriefcaseTcpAddr}). Cases that load a listener, need another setting or must
+   * not start get their own.
+   */
+  private static Distribution ga;
+
+  private static Distribution reference;
+  private static int referenceAdminPort;
+
+  @BeforeClass
+  public static void startSharedKernels() throws Exception {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      referenceAdminPort = free.getLocalPort();
+    }
+    Distribution onTcpAddr =
+        new Distribution(Files.createTempDirectory("briefcase-attack-shared-reference"))
+            .env("BRIEFCASE_PROFILE_MODE", "reference")
+            .env("BRIEFCASE_TCP_ADDR", "127.0.0.1:" + referenceAdminPort);
+    ExecutorService starter = Executors.newFixedThreadPool(2);
+    try {
+      Future<Distribution> g = starter.submit(() -> start("shared-ga", "ga"));
+      Future<Distribution> r = starter.submit(() -> startPatiently(onTcpAddr));
+      try {
+        ga = g.get();
+      } finally {
+        reference = r.get(); // waited for even when ga failed, so that @AfterClass stops it
+      }
+    } finally {
+      starter.shutdown();
+    }
+  }
+
+  @AfterClass
+  public static void stopSharedKernels() throws Exception {
+    try {
+      if (ga != null) {
+        ga.close();
+      }
+    } finally {
+      if (reference != null) {
+        reference.close();
+      }
+    }
+  }
+
   /** Item 9: no token on a loopback bind → 401, in both profiles; the token file is 0600. */
   @Test
   public void mcpCallWithoutTokenOnLoopbackIsRefused() throws Exception {
     for (String profile : List.of("ga", "reference")) {
-      try (Distribution d = start("mcp-notoken-" + profile, profile)) {
-        URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
-        Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
-        assertEquals(profile + ": initialize without a token: " + none, 401, none.status);
-        Raw toolsCall =
-            Raw.send(
-                mcp,
-                post(
-                    mcp,
-                    hostOf(mcp),
-                    null,
-                    null,
-                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
-                        + "\"echo\",\"arguments\":{\"text\":\"hi\"}}}"));
-        assertEquals(profile + ": tools/call without a token", 401, toolsCall.status);
-        Raw wrong = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer not-the-token", INIT));
-        assertEquals(profile + ": a wrong token", 401, wrong.status);
-        Path tokenFile = d.dataDir.resolve("mcp_token");
-        assertTrue("the gateway made its token file", Files.exists(tokenFile));
-        assertEquals(
-            "mcp_token is owner-only",
-            "rw-------",
-            PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
-        String token = Files.readString(tokenFile).strip();
-        Raw ok = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer " + token, INIT));
-        assertEquals(profile + ": the token opens it: " + ok, 200, ok.status);
-      }
+      Distribution d = "ga".equals(profile) ? ga : reference;
+      URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
+      Raw none = Raw.send(mcp, post(mcp, hostOf(mcp), null, null, INIT));
+      assertEquals(profile + ": initialize without a token: " + none, 401, none.status);
+      Raw toolsCall =
+          Raw.send(
+              mcp,
+              post(
+                  mcp,
+                  hostOf(mcp),
+                  null,
+                  null,
+                  "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+                      + "\"echo\",\"arguments\":{\"text\":\"hi\"}}}"));
+      assertEquals(profile + ": tools/call without a token", 401, toolsCall.status);
+      Raw wrong = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer not-the-token", INIT));
+      assertEquals(profile + ": a wrong token", 401, wrong.status);
+      Path tokenFile = d.dataDir.resolve("mcp_token");
+      assertTrue("the gateway made its token file", Files.exists(tokenFile));
+      assertEquals(
+          "mcp_token is owner-only",
+          "rw-------",
+          PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+      String token = Files.readString(tokenFile).strip();
+      Raw ok = Raw.send(mcp, post(mcp, hostOf(mcp), null, "Bearer " + token, INIT));
+      assertEquals(profile + ": the token opens it: " + ok, 200, ok.status);
     }
   }
 
@@ -125,8 +174,8 @@ public class ListenerAttackIT {
   /** Item 9: a browser page on another loopback port is not a configured origin → 403. */
   @Test
   public void mcpRefusesOtherLoopbackOrigins() throws Exception {
-    try (Distribution d = start("mcp-origin", "reference");
-        ServerSocket other = new ServerSocket(0)) {
+    Distribution d = reference;
+    try (ServerSocket other = new ServerSocket(0)) {
       URI mcp = URI.create(Poll.fileText(d.dataDir.resolve("mcp.url"), Duration.ofSeconds(30)));
       Path tokenFile = d.dataDir.resolve("mcp_token");
       // (read only if there is one, so that this case shows the origin rule on its own)
@@ -152,25 +201,24 @@ public class ListenerAttackIT {
   /** Item 10: a rebinding page reaches the admin API under a foreign Host → refused. */
   @Test
   public void adminApiRefusesRebindingHost() throws Exception {
-    try (Distribution d = start("admin-host", "ga")) {
-      URI admin = URI.create(d.baseUrl());
-      for (String host :
-          List.of(
-              "evil.example:" + admin.getPort(),
-              "evil.example",
-              "127.0.0.1.nip.io:" + admin.getPort(),
-              "localhost:" + (admin.getPort() == 1 ? 2 : admin.getPort() - 1))) {
-        for (String path : List.of("/health", "/v1/approvals")) {
-          Raw r = Raw.send(admin, get(path, host, "Bearer " + d.token()));
-          assertTrue("Host " + host + " " + path + ": " + r, r.status == 421 || r.status == 403);
-          assertTrue(r.body, r.body.contains("invalid_host"));
-        }
+    Distribution d = ga;
+    URI admin = URI.create(d.baseUrl());
+    for (String host :
+        List.of(
+            "evil.example:" + admin.getPort(),
+            "evil.example",
+            "127.0.0.1.nip.io:" + admin.getPort(),
+            "localhost:" + (admin.getPort() == 1 ? 2 : admin.getPort() - 1))) {
+      for (String path : List.of("/health", "/v1/approvals")) {
+        Raw r = Raw.send(admin, get(path, host, "Bearer " + d.token()));
+        assertTrue("Host " + host + " " + path + ": " + r, r.status == 421 || r.status == 403);
+        assertTrue(r.body, r.body.contains("invalid_host"));
       }
-      Raw good = Raw.send(admin, get("/health", "localhost:" + admin.getPort(), null));
-      assertEquals(200, good.status);
-      Raw ip = Raw.send(admin, get("/health", hostOf(admin), null));
-      assertEquals(200, ip.status);
     }
+    Raw good = Raw.send(admin, get("/health", "localhost:" + admin.getPort(), null));
+    assertEquals(200, good.status);
+    Raw ip = Raw.send(admin, get("/health", hostOf(admin), null));
+    assertEquals(200, ip.status);
   }
 
   /**
@@ -288,18 +336,10 @@ public class ListenerAttackIT {
    */
   @Test
   public void adminApiListensOnBriefcaseTcpAddr() throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
-    Distribution d = new Distribution(Files.createTempDirectory("briefcase-attack-tcp-addr"));
-    d.env("BRIEFCASE_PROFILE_MODE", "reference").env("BRIEFCASE_TCP_ADDR", "127.0.0.1:" + port);
-    try (Distribution running = startPatiently(d)) {
-      assertEquals("admin.url", "http://127.0.0.1:" + port, running.baseUrl());
-      URI there = URI.create("http://127.0.0.1:" + port);
-      Raw health = Raw.send(there, get("/health", hostOf(there), null));
-      assertEquals("/health on BRIEFCASE_TCP_ADDR: " + health, 200, health.status);
-    }
+    assertEquals("admin.url", "http://127.0.0.1:" + referenceAdminPort, reference.baseUrl());
+    URI there = URI.create("http://127.0.0.1:" + referenceAdminPort);
+    Raw health = Raw.send(there, get("/health", hostOf(there), null));
+    assertEquals("/health on BRIEFCASE_TCP_ADDR: " + health, 200, health.status);
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.briefcase.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.sql.Connection;
@@ -25,7 +26,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Stream;
 import org.erdtman.jcs.JsonCanonicalizer;
+import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
@@ -46,15 +49,24 @@ public class ReceiptCheckpointAttackIT {
   private static final int EVERY = 5;
   private static final long DEADLINE_MS = 120_000;
 
-  @Test
-  public void aRechainedDatabaseFailsOfflineAtTheFirstCheckpointAfterTheEdit() throws Exception {
-    Path data = Files.createTempDirectory("briefcase-checkpoint-attack");
-    Path work = Files.createTempDirectory("briefcase-checkpoint-files");
-    Path jwk = work.resolve("identity.jwk");
-    Path export = work.resolve("receipts.ndjson");
-    long lastCall;
-    try (Distribution d = distribution(data).start()) {
-      lastCall = calls(d, 12);
+  /**
+   * The honest history both database attacks start from, written once by a stopped daemon and
+   * copied for each: 18 calls with checkpoints over them, the identity key's public JWK and an
+   * export taken by the daemon.
+   */
+  private static Path honestData;
+
+  private static Path honestJwk;
+  private static Path honestExport;
+
+  @BeforeClass
+  public static void writeAnHonestHistory() throws Exception {
+    honestData = Files.createTempDirectory("briefcase-checkpoint-honest");
+    Path work = Files.createTempDirectory("briefcase-checkpoint-honest-files");
+    honestJwk = work.resolve("identity.jwk");
+    honestExport = work.resolve("receipts.ndjson");
+    try (Distribution d = distribution(honestData).start()) {
+      long lastCall = calls(d, 12);
       awaitCheckpointCovering(d, lastCall);
       // and more after the first checkpoints, so an edit can fall between two of them
       lastCall = calls(d, EVERY + 1);
@@ -66,11 +78,35 @@ public class ReceiptCheckpointAttackIT {
       assertEquals("OKP", key.get("kty").asText());
       assertEquals("Ed25519", key.get("crv").asText());
       assertFalse("a public JWK never carries d", key.has("d"));
-      Files.writeString(jwk, pub.stdout());
+      Files.writeString(honestJwk, pub.stdout());
 
-      Distribution.CliResult ex = d.cli("receipts", "export", "--out", export.toString());
+      Distribution.CliResult ex = d.cli("receipts", "export", "--out", honestExport.toString());
       assertEquals(ex.stderr(), 0, ex.exit());
     }
+  }
+
+  /** A copy of the honest data directory (no daemon runs on either) for one attack to edit. */
+  private static Path copyOfHonestData(String name) throws Exception {
+    Path copy = Files.createTempDirectory(name);
+    try (Stream<Path> files = Files.walk(honestData)) {
+      for (Path from : (Iterable<Path>) files::iterator) {
+        Path to = copy.resolve(honestData.relativize(from).toString());
+        if (Files.isDirectory(from)) {
+          Files.createDirectories(to);
+        } else if (Files.isRegularFile(from)) {
+          Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+    return copy;
+  }
+
+  @Test
+  public void aRechainedDatabaseFailsOfflineAtTheFirstCheckpointAfterTheEdit() throws Exception {
+    Path data = copyOfHonestData("briefcase-checkpoint-attack");
+    Path work = Files.createTempDirectory("briefcase-checkpoint-files");
+    Path jwk = Files.copy(honestJwk, work.resolve("identity.jwk"));
+    Path export = Files.copy(honestExport, work.resolve("receipts.ndjson"));
     List<JsonNode> original = lines(export);
 
     // the honest export verifies with no daemon running
@@ -143,19 +179,10 @@ public class ReceiptCheckpointAttackIT {
 
   @Test
   public void deletedCheckpointsAndARechainedDatabaseAreNotSignedAfterARestart() throws Exception {
-    Path data = Files.createTempDirectory("briefcase-checkpoint-deleted");
+    Path data = copyOfHonestData("briefcase-checkpoint-deleted");
     Path work = Files.createTempDirectory("briefcase-checkpoint-deleted-files");
-    Path jwk = work.resolve("identity.jwk");
+    Path jwk = Files.copy(honestJwk, work.resolve("identity.jwk"));
     Path export = work.resolve("receipts.ndjson");
-    try (Distribution d = distribution(data).start()) {
-      long lastCall = calls(d, 12);
-      awaitCheckpointCovering(d, lastCall);
-      lastCall = calls(d, EVERY + 1);
-      awaitCheckpointCovering(d, lastCall);
-      Distribution.CliResult pub = d.cli("keys", "export-public", "identity");
-      assertEquals(pub.stderr(), 0, pub.exit());
-      Files.writeString(jwk, pub.stdout());
-    }
     // the attacker: edit receipt 3, delete every checkpoint row, renumber and re-chain
     int kept = rechainWithoutCheckpoints(data.resolve("briefcase.db"), 3);
     assertTrue("more receipts than the bound (3 x " + EVERY + ")", kept > 3 * EVERY);

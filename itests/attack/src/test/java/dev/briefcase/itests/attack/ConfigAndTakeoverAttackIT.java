@@ -161,7 +161,7 @@ public class ConfigAndTakeoverAttackIT {
       Distribution.Answer installed =
           d.postBytes("/v1/plugins", original, "application/java-archive");
       assertEquals(installed.body(), 200, installed.status());
-      String version = version(d);
+      String version = servingVersion(d);
       assertNotEquals("6.6.6", version);
       Distribution.Answer grant =
           d.post(
@@ -346,7 +346,7 @@ public class ConfigAndTakeoverAttackIT {
           d.postBytes("/v1/plugins", original, "application/java-archive");
       assertEquals(installed.body(), 200, installed.status());
       long originalId = installed.json().path("bundle_id").asLong();
-      String version = version(d);
+      String version = servingVersion(d);
       assertNotEquals("6.6.6", version);
 
       // the operator grants the owner's tool a filesystem prefix
@@ -439,6 +439,29 @@ public class ConfigAndTakeoverAttackIT {
     String v = versionOrNull(d);
     assertNotNull("extra_ping did not answer ok", v);
     return v;
+  }
+
+  /**
+   * The version that answers once the installed connector serves. An install answers when its
+   * bundle has started; a call in the same instant has, rarely, not found the tool yet, so the
+   * first answer that is not ok is printed (to see what it was) and the call is tried again.
+   */
+  private static String servingVersion(Distribution d) throws Exception {
+    String[] seen = {null};
+    waitFor(
+        () -> {
+          if (versionOrNull(d) != null) {
+            return true;
+          }
+          if (seen[0] == null) {
+            seen[0] = d.post("/v1/tools/call", PING).body();
+            System.out.println("extra_ping right after the install answered: " + seen[0]);
+          }
+          return false;
+        },
+        "extra_ping to answer ok after the install",
+        Duration.ofSeconds(30));
+    return version(d);
   }
 
   private static String versionOrNull(Distribution d) throws Exception {

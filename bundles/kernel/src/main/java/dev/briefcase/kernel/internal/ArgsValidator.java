@@ -40,7 +40,21 @@ final class ArgsValidator {
   // patterns come from the plugin and the text from the agent: matching is time-bounded
   private final SchemaValidatorsConfig config =
       SchemaValidatorsConfig.builder().regularExpressionFactory(new BoundedPatterns()).build();
-  private final Map<ToolSpec, JsonSchema> compiled = new ConcurrentHashMap<>();
+  // keyed by instance: a ToolSpec record's own hashCode walks both schema trees, on every call
+  private final Map<SpecInstance, JsonSchema> compiled = new ConcurrentHashMap<>();
+
+  /** A spec compared by identity, which is what "this connector's schema" means here. */
+  private record SpecInstance(ToolSpec spec) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SpecInstance other && other.spec == spec;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(spec);
+    }
+  }
 
   /** Problems with {@code args}, empty when they are valid. */
   List<String> problems(ToolSpec spec, JsonNode args) {
@@ -53,7 +67,8 @@ final class ArgsValidator {
     }
     JsonSchema schema =
         compiled.computeIfAbsent(
-            spec, s -> factory.getSchema(PlainJson.node(s.inputSchema()), config));
+            new SpecInstance(spec),
+            k -> factory.getSchema(PlainJson.node(k.spec().inputSchema()), config));
     Set<ValidationMessage> messages;
     try {
       messages = BoundedPatterns.within(() -> schema.validate(args));
@@ -73,6 +88,8 @@ final class ArgsValidator {
 
   /** Forgets schemas of tools that are no longer offered. */
   void retainOnly(java.util.Collection<ToolSpec> current) {
-    compiled.keySet().retainAll(new java.util.HashSet<>(current));
+    Set<SpecInstance> keep = new java.util.HashSet<>();
+    current.forEach(spec -> keep.add(new SpecInstance(spec)));
+    compiled.keySet().retainAll(keep);
   }
 }

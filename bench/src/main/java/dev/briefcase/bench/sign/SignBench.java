@@ -7,12 +7,12 @@ import dev.briefcase.signer.Signer;
 import dev.briefcase.signer.pkcs11.internal.Pkcs11Signer;
 import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.signer.tpm2.internal.Tpm2Signer;
+import dev.briefcase.testing.BundleContexts;
 import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemorySecretStore;
 import dev.briefcase.testing.SoftHsmToken;
 import dev.briefcase.testing.Swtpm;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.osgi.framework.BundleContext;
 
 /**
  * Signatures per second and latency percentiles of every signer backend in one run: software
@@ -72,7 +71,7 @@ public final class SignBench {
     MemorySecretStore store = new MemorySecretStore();
     List<Row> rows = new ArrayList<>();
     if (only.contains("software")) {
-      SoftwareSigner software = new SoftwareSigner(store, noFramework());
+      SoftwareSigner software = new SoftwareSigner(store, BundleContexts.withoutProperties());
       rows.add(run("software", KeyAlgorithm.ED25519, software, threads, warmup, seconds));
       rows.add(run("software", KeyAlgorithm.P256, software, threads, warmup, seconds));
     }
@@ -187,20 +186,6 @@ public final class SignBench {
       return 0;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
-  }
-
-  /** A bundle context whose framework properties are all unset (profile reference). */
-  private static BundleContext noFramework() {
-    return (BundleContext)
-        Proxy.newProxyInstance(
-            BundleContext.class.getClassLoader(),
-            new Class<?>[] {BundleContext.class},
-            (proxy, method, a) -> {
-              if (method.getName().equals("getProperty")) {
-                return null;
-              }
-              throw new UnsupportedOperationException(method.getName());
-            });
   }
 
   private static String loadAverage() {

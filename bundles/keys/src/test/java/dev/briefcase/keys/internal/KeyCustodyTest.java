@@ -18,6 +18,7 @@ import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.store.internal.SqliteStore;
+import dev.briefcase.testing.MemoryReceiptLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ public class KeyCustodyTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private Path dir;
   private SqliteStore store;
-  private final FakeReceipts receipts = new FakeReceipts();
+  private final MemoryReceiptLog receipts = new MemoryReceiptLog();
   private long ids;
 
   @Before
@@ -65,7 +66,7 @@ public class KeyCustodyTest {
   }
 
   private List<ObjectNode> lifecycle() {
-    return receipts.events.stream()
+    return receipts.events().stream()
         .filter(e -> "key_lifecycle".equals(e.path("type").asText()))
         .toList();
   }
@@ -127,14 +128,14 @@ public class KeyCustodyTest {
     assertTrue(ev.get(1).get("old_key_destroyed").asBoolean());
     assertEquals("admin-api", ev.get(2).get("actor").asText());
 
-    int before = receipts.events.size();
+    int before = receipts.events().size();
     expect("invalid_role", () -> k.create("root", null, null, "x"));
     expect("invalid_role", () -> k.create("dpop:", null, null, "x"));
     expect("invalid_role", () -> k.create("dpop:a/b", null, null, "x"));
     expect("invalid_algorithm", () -> k.create("identity", KeyAlgorithm.P256, null, "x"));
     expect("invalid_backend", () -> k.create("pop", null, "bad id", "x"));
     expect("backend_unavailable", () -> k.create("pop", null, "tpm2", "x"));
-    assertEquals("bad input changes nothing", before, receipts.events.size());
+    assertEquals("bad input changes nothing", before, receipts.events().size());
     assertTrue(k.list().isEmpty());
   }
 

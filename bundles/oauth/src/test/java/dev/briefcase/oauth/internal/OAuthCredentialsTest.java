@@ -7,7 +7,6 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.credentials.AccessCredential;
 import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.credentials.LoginResult;
@@ -16,13 +15,12 @@ import dev.briefcase.credentials.ProviderStatus;
 import dev.briefcase.credentials.RevokeResult;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.internal.OAuthTestKeys;
-import dev.briefcase.receipts.Receipt;
-import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.memory.internal.MemorySecretStore;
 import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.store.internal.SqliteStore;
-import java.lang.reflect.Proxy;
+import dev.briefcase.testing.BundleContexts;
+import dev.briefcase.testing.MemoryReceiptLog;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +32,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.BeforeClass;
@@ -50,7 +47,7 @@ import org.osgi.framework.BundleContext;
 public class OAuthCredentialsTest {
   private static OAuthFixture fixture;
 
-  private final List<ObjectNode> receipts = new CopyOnWriteArrayList<>();
+  private final MemoryReceiptLog receipts = new MemoryReceiptLog();
   private SqliteStore store;
   private SecretStore secrets;
   private KeyDirectory keys;
@@ -70,23 +67,22 @@ public class OAuthCredentialsTest {
   @Before
   public void setUp() throws Exception {
     Path dir = Files.createTempDirectory("briefcase-oauth-credentials");
-    BundleContext context = noProperties();
+    BundleContext context = BundleContexts.withoutProperties();
     store = new SqliteStore(dir.resolve("briefcase.db"));
     secrets = new MemorySecretStore(context);
-    keys = OAuthTestKeys.create(store, receiptLog(), new SoftwareSigner(secrets, context));
+    keys = OAuthTestKeys.create(store, receipts, new SoftwareSigner(secrets, context));
   }
 
   private OAuthCredentials service() {
-    ReceiptLog log = receiptLog();
     return new OAuthCredentials(
         new ProviderTable(store),
         new OAuthClient(
             new HttpTransport(Duration.ofSeconds(2), Duration.ofSeconds(3), 1 << 20),
             keys,
             secrets,
-            log,
+            receipts,
             Clock.systemUTC()),
-        log,
+        receipts,
         Clock.systemUTC());
   }
 
@@ -125,7 +121,8 @@ public class OAuthCredentialsTest {
     assertEquals("https://example.com", added.provider().resourceUrl());
     expect("provider_exists", () -> s.add("ok", rs, null, null, null));
     assertEquals(
-        1, receipts.stream().filter(r -> r.path("type").asText().equals("provider")).count());
+        1,
+        receipts.events().stream().filter(r -> r.path("type").asText().equals("provider")).count());
   }
 
   @Test
@@ -225,37 +222,9 @@ public class OAuthCredentialsTest {
     expect("unknown_provider", () -> s2.status("api"));
     assertTrue(secrets.get(OAuthClient.clientIdId("api")).isEmpty());
     assertEquals(List.of(), service().list());
-    String all = receipts.toString();
+    String all = receipts.events().toString();
     assertFalse("a token in a receipt", all.contains(refresh));
     assertFalse("a code in a receipt", all.contains(code));
-  }
-
-  private ReceiptLog receiptLog() {
-    return (ReceiptLog)
-        Proxy.newProxyInstance(
-            getClass().getClassLoader(),
-            new Class<?>[] {ReceiptLog.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("append")) {
-                receipts.add((ObjectNode) args[0]);
-                return new Receipt(
-                    receipts.size(), Instant.now(), "0".repeat(64), "x", (ObjectNode) args[0]);
-              }
-              throw new UnsupportedOperationException(method.getName());
-            });
-  }
-
-  private static BundleContext noProperties() {
-    return (BundleContext)
-        Proxy.newProxyInstance(
-            OAuthCredentialsTest.class.getClassLoader(),
-            new Class<?>[] {BundleContext.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("getProperty")) {
-                return null;
-              }
-              throw new UnsupportedOperationException(method.getName());
-            });
   }
 
   private interface Step {

@@ -13,19 +13,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyInfo;
 import dev.briefcase.keys.internal.OAuthTestKeys;
-import dev.briefcase.receipts.Receipt;
-import dev.briefcase.receipts.ReceiptLog;
-import dev.briefcase.receipts.VerifyResult;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.memory.internal.MemorySecretStore;
 import dev.briefcase.signer.KeyAlgorithm;
 import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.store.internal.SqliteStore;
+import dev.briefcase.testing.BundleContexts;
+import dev.briefcase.testing.MemoryReceiptLog;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -52,6 +49,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.BeforeClass;
@@ -78,7 +76,7 @@ public class OAuthFlowTest {
 
   private SecretStore secrets;
   private KeyDirectory keys;
-  private final List<ObjectNode> receipts = new CopyOnWriteArrayList<>();
+  private final MemoryReceiptLog receipts = new MemoryReceiptLog();
 
   @BeforeClass
   public static void startFixture() throws Exception {
@@ -116,29 +114,21 @@ public class OAuthFlowTest {
     }
   }
 
+  @After
+  public void keepReceiptsForTheCanaryCheck() {
+    ALL_RECEIPTS.addAll(receipts.events());
+  }
+
   @Before
   public void setUp() throws Exception {
     Path dir = Files.createTempDirectory("briefcase-oauth-test");
-    BundleContext context = noProperties();
+    BundleContext context = BundleContexts.withoutProperties();
     secrets = new MemorySecretStore(context);
     keys =
         OAuthTestKeys.create(
             new SqliteStore(dir.resolve("briefcase.db")),
-            new RecordingReceipts(receipts),
+            receipts,
             new SoftwareSigner(secrets, context));
-  }
-
-  private static BundleContext noProperties() {
-    return (BundleContext)
-        Proxy.newProxyInstance(
-            OAuthFlowTest.class.getClassLoader(),
-            new Class<?>[] {BundleContext.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("getProperty")) {
-                return null;
-              }
-              throw new UnsupportedOperationException(method.getName());
-            });
   }
 
   private OAuthClient client(Clock clock) {
@@ -147,7 +137,7 @@ public class OAuthFlowTest {
             new HttpTransport(Duration.ofSeconds(2), DEADLINE, 1 << 20),
             keys,
             secrets,
-            new RecordingReceipts(receipts),
+            receipts,
             clock);
     // every proof the client sends is a secret the canary check looks for
     c.setProofTap(
@@ -199,7 +189,7 @@ public class OAuthFlowTest {
   /** The oauth receipts so far, as {@code action:outcome[:code]} strings. */
   private List<String> oauthReceipts(String provider) {
     List<String> out = new ArrayList<>();
-    for (ObjectNode r : receipts) {
+    for (ObjectNode r : receipts.events()) {
       if (r.path("type").asText().equals("oauth") && r.path("provider").asText().equals(provider)) {
         String code = r.path("code").asText("");
         out.add(
@@ -335,7 +325,7 @@ public class OAuthFlowTest {
             "refresh:failed:missing_refresh_token"),
         oauthReceipts("acme"));
     ObjectNode revokeReceipt =
-        receipts.stream()
+        receipts.events().stream()
             .filter(x -> x.path("action").asText().equals("revoke"))
             .findFirst()
             .orElseThrow();
@@ -797,36 +787,6 @@ public class OAuthFlowTest {
     public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
       a.write(buf, off, len);
       b.write(buf, off, len);
-    }
-  }
-
-  private static final class RecordingReceipts implements ReceiptLog {
-    private final List<ObjectNode> events;
-
-    RecordingReceipts(List<ObjectNode> events) {
-      this.events = events;
-    }
-
-    @Override
-    public Receipt append(ObjectNode event) {
-      events.add(event);
-      ALL_RECEIPTS.add(event);
-      return new Receipt(events.size(), Instant.now(), "0".repeat(64), "x", event);
-    }
-
-    @Override
-    public List<Receipt> list(int limit, long offset) {
-      return List.of();
-    }
-
-    @Override
-    public VerifyResult verify() {
-      return new VerifyResult(true, 0, null, null, null, null);
-    }
-
-    @Override
-    public long export(long afterId, Writer out) {
-      return 0;
     }
   }
 }

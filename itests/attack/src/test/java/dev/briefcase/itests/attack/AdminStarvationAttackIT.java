@@ -4,9 +4,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import dev.briefcase.itests.common.Distribution;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -71,7 +69,7 @@ public class AdminStarvationAttackIT {
       for (Socket s : attack) {
         s.setSoTimeout(ATTACK_READ_MILLIS);
         try {
-          if (!readHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
+          if (!HttpHead.read(s.getInputStream()).startsWith("HTTP/1.1 200")) {
             break;
           }
           answered++;
@@ -117,7 +115,7 @@ public class AdminStarvationAttackIT {
       // the first slow reader's answer has begun: the listener is serving the attack
       Socket first = attack.get(0);
       first.setSoTimeout(ATTACK_READ_MILLIS);
-      String started = readHead(first.getInputStream()).split("\r\n", 2)[0];
+      String started = HttpHead.read(first.getInputStream()).split("\r\n", 2)[0];
       assertTrue("a slow reader's first answer: " + started, started.startsWith("HTTP/1.1 200"));
 
       String status = healthWithin(admin, host);
@@ -228,29 +226,11 @@ public class AdminStarvationAttackIT {
               ("GET /health HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
                   .getBytes(StandardCharsets.US_ASCII));
       probe.getOutputStream().flush();
-      String head = readHead(probe.getInputStream());
+      String head = HttpHead.read(probe.getInputStream());
       return head.isEmpty() ? "(closed without an answer)" : head.split("\r\n", 2)[0];
     } catch (SocketTimeoutException e) {
       fail("/health was not answered within " + ANSWER_BOUND + " with the listener full");
       throw e;
     }
-  }
-
-  /** The status line and headers, read byte by byte up to the blank line. */
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int state = 0;
-    while (state < 4) {
-      int c = in.read();
-      if (c < 0) {
-        break;
-      }
-      head.write(c);
-      state =
-          (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
-              ? state + 1
-              : (c == '\r' ? 1 : 0);
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 }

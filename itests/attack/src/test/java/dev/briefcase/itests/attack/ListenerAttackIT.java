@@ -256,7 +256,7 @@ public class ListenerAttackIT {
         }
         for (Socket s : streams) {
           s.setSoTimeout(10_000);
-          String head = readHead(s.getInputStream());
+          String head = HttpHead.read(s.getInputStream());
           if (head.startsWith("HTTP/1.1 200")) {
             open++;
           } else if (head.startsWith("HTTP/1.1 503")) {
@@ -735,24 +735,6 @@ public class ListenerAttackIT {
         + b;
   }
 
-  /** The status line and headers, read byte by byte up to the blank line. */
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int state = 0;
-    while (state < 4) {
-      int c = in.read();
-      if (c < 0) {
-        break;
-      }
-      head.write(c);
-      state =
-          (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
-              ? state + 1
-              : (c == '\r' ? 1 : 0);
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
-  }
-
   /** One request on a raw socket; the answer read until the server closes. */
   private record Raw(int status, String head, String body) {
     static Raw send(URI server, String request) throws IOException {
@@ -767,7 +749,7 @@ public class ListenerAttackIT {
         out.write(request.getBytes(StandardCharsets.UTF_8));
         out.flush();
         InputStream in = s.getInputStream();
-        String head = readHead(in);
+        String head = HttpHead.read(in);
         assertNotNull(head);
         if (head.isEmpty()) {
           return new Raw(-1, "", "");

@@ -5,22 +5,18 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import dev.briefcase.testing.Features;
-import java.io.File;
+import dev.briefcase.testing.FeatureFramework;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.After;
 import org.junit.AfterClass;
@@ -30,11 +26,7 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleReference;
-import org.osgi.framework.Constants;
-import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * Boots Felix with the packaged bundle (target/*.jar), Jackson and the API bundle at the versions
@@ -61,7 +53,7 @@ public class OAuthBundleIT {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
   private static OAuthFixture fixture;
-  private Framework framework;
+  private FeatureFramework framework;
   private Bundle api;
   private Bundle oauth;
 
@@ -79,42 +71,17 @@ public class OAuthBundleIT {
 
   @Before
   public void boot() throws Exception {
-    Map<String, String> config = new HashMap<>();
-    config.put(Constants.FRAMEWORK_STORAGE, tmp.newFolder("felix-cache").getAbsolutePath());
-    config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-    config.put(
-        Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
-        "org.slf4j;version=" + System.getProperty("slf4j.version"));
-    FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).iterator().next();
-    framework = factory.newFramework(config);
-    framework.start();
-    BundleContext ctx = framework.getBundleContext();
-    List<Bundle> bundles = new ArrayList<>();
-    Path repo = Path.of(System.getProperty("local.repository"));
-    for (String artifactId : PREREQUISITES) {
-      File jar = Features.bundle("core", artifactId).inRepository(repo).toFile();
-      assertTrue("missing " + jar, jar.isFile());
-      Bundle b = ctx.installBundle(jar.toURI().toString());
-      bundles.add(b);
-      if (artifactId.equals("dev.briefcase.api")) {
-        api = b;
-      }
-    }
-    File jar = new File(System.getProperty("bundle.file"));
-    assertTrue("missing " + jar, jar.isFile());
-    oauth = ctx.installBundle(jar.toURI().toString());
-    bundles.add(oauth);
-    for (Bundle b : bundles) {
-      b.start();
-    }
+    framework =
+        FeatureFramework.boot(tmp.newFolder("felix-cache").toPath(), PREREQUISITES, Map.of());
+    api = framework.bundle("dev.briefcase.api");
+    oauth = framework.own();
     assertEquals(Bundle.ACTIVE, oauth.getState());
   }
 
   @After
   public void stop() throws Exception {
     if (framework != null) {
-      framework.stop();
-      framework.waitForStop(10_000);
+      framework.close();
     }
   }
 

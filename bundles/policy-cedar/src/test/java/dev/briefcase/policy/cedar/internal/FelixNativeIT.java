@@ -5,9 +5,8 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import dev.briefcase.testing.Features;
+import dev.briefcase.testing.FeatureFramework;
 import dev.briefcase.testing.Poll;
-import java.io.File;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -18,11 +17,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -31,10 +28,7 @@ import org.junit.rules.TemporaryFolder;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleReference;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * Boots a real Felix with the packaged bundle (target/*.jar), the Jackson and API bundles and SCR,
@@ -64,7 +58,7 @@ public class FelixNativeIT {
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
-  private Framework framework;
+  private FeatureFramework framework;
   private Path storage;
   private Bundle api;
   private Bundle cedar;
@@ -72,41 +66,16 @@ public class FelixNativeIT {
   @Before
   public void boot() throws Exception {
     storage = tmp.newFolder("felix-cache").toPath().toRealPath();
-    Map<String, String> config = new HashMap<>();
-    config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
-    config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-    // SLF4J comes from the test class path (slf4j-simple), like a launcher would provide it
-    config.put(
-        Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA,
-        "org.slf4j;version=" + System.getProperty("slf4j.version"));
-    config.put("ds.loglevel", "warn");
-    FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).iterator().next();
-    framework = factory.newFramework(config);
-    framework.start();
-
-    BundleContext ctx = framework.getBundleContext();
-    List<Bundle> bundles = new ArrayList<>();
-    for (String artifactId : PREREQUISITES) {
-      Features.Bundle b = Features.bundle("core", artifactId);
-      Bundle installed = install(ctx, b.inRepository(localRepository()).toFile());
-      bundles.add(installed);
-      if (artifactId.equals("dev.briefcase.api")) {
-        api = installed;
-      }
-    }
-    cedar = install(ctx, new File(System.getProperty("bundle.file")));
-    bundles.add(cedar);
-    for (Bundle b : bundles) {
-      b.start();
-    }
+    framework = FeatureFramework.boot(storage, PREREQUISITES, Map.of("ds.loglevel", "warn"));
+    api = framework.bundle("dev.briefcase.api");
+    cedar = framework.own();
     assertEquals(Bundle.ACTIVE, cedar.getState());
   }
 
   @After
   public void stop() throws Exception {
     if (framework != null) {
-      framework.stop();
-      framework.waitForStop(10_000);
+      framework.close();
     }
   }
 
@@ -201,15 +170,6 @@ public class FelixNativeIT {
         },
         name + " to be published");
     return found[0];
-  }
-
-  private static Bundle install(BundleContext ctx, File file) throws Exception {
-    assertTrue("missing " + file, file.isFile());
-    return ctx.installBundle(file.toURI().toString());
-  }
-
-  private static Path localRepository() {
-    return Path.of(System.getProperty("local.repository"));
   }
 
   /** The Store contract over one SQLite connection, callable across class loaders. */

@@ -1,5 +1,6 @@
 package dev.briefcase.connector;
 
+import dev.briefcase.credentials.CallCredential;
 import dev.briefcase.json.JsonTree;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolManifest;
@@ -16,13 +17,17 @@ import java.util.Map;
  * @param approvalId the human approval consumed for exactly this call (tool id and call hash), or
  *     {@code null} when the call runs without one; a connector may treat a non-null value as "a
  *     human approved this call" (see {@link ApprovalRequiredException})
+ * @param credential the credential step 8 obtained for the tool's {@link
+ *     dev.briefcase.tools.ToolSpec#credential() need}, or {@code null} for a tool that declares
+ *     none
  */
 public record ToolInvocation(
     String toolId,
     Map<String, Object> args,
     ToolManifest manifest,
     CallContext context,
-    String approvalId) {
+    String approvalId,
+    CallCredential credential) {
 
   /**
    * Copies {@code args} into an unmodifiable {@link JsonTree}.
@@ -33,10 +38,20 @@ public record ToolInvocation(
     args = JsonTree.copyOfObject(args);
   }
 
+  /** A call that uses no credential. */
+  public ToolInvocation(
+      String toolId,
+      Map<String, Object> args,
+      ToolManifest manifest,
+      CallContext context,
+      String approvalId) {
+    this(toolId, args, manifest, context, approvalId, null);
+  }
+
   /** A call that runs without a consumed approval. */
   public ToolInvocation(
       String toolId, Map<String, Object> args, ToolManifest manifest, CallContext context) {
-    this(toolId, args, manifest, context, null);
+    this(toolId, args, manifest, context, null, null);
   }
 
   /** Whether a human approval was consumed for exactly this call. */

@@ -3,7 +3,7 @@
  * authorised.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package dev.briefcase.connector;
 
 import org.osgi.annotation.bundle.Export;

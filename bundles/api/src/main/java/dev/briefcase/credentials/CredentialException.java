@@ -54,6 +54,36 @@ public class CredentialException extends BriefcaseException {
   /** Too many login sessions are open. */
   public static final String TOO_MANY_LOGINS = "too_many_logins";
 
+  /** The credential was revoked (by an operator or at the AS); log in again to use it. */
+  public static final String CREDENTIAL_REVOKED = "credential_revoked";
+
+  /** The resource refused the access token after one refresh. */
+  public static final String CREDENTIAL_EXPIRED = "credential_expired";
+
+  /** The resource refused the credential for a reason no retry can fix. */
+  public static final String CREDENTIAL_REJECTED = "credential_rejected";
+
+  /** The request target lies outside what the tool's manifest or the provider's resource allows. */
+  public static final String CREDENTIAL_TARGET_REFUSED = "credential_target_refused";
+
+  /** The tool names a credential strategy or option that is not known. */
+  public static final String INVALID_CREDENTIAL_NEED = "invalid_credential_need";
+
+  /** The resource asks for a scope the stored grant lacks; a human must log in again. */
+  public static final String INSUFFICIENT_SCOPE = "insufficient_scope";
+
+  /** The resource refused the DPoP nonce it had just issued. */
+  public static final String DPOP_NONCE_REJECTED = "dpop_nonce_rejected";
+
+  /** The resource refused the DPoP proof. */
+  public static final String INVALID_DPOP = "invalid_dpop";
+
+  /** The resource saw this DPoP proof before. */
+  public static final String REPLAY_DETECTED = "replay_detected";
+
+  /** No secret is stored under the id a tool names for its API key or basic credentials. */
+  public static final String MISSING_SECRET = "missing_secret";
+
   /**
    * @param code a constant of this class or another stable code of the OAuth family
    * @param message one line, no secrets; line breaks are replaced by spaces

@@ -1,5 +1,6 @@
 package dev.briefcase.tools;
 
+import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.json.JsonTree;
 import java.util.Map;
 import java.util.Objects;
@@ -17,6 +18,8 @@ import java.util.Objects;
  * @param category {@code read}, {@code write}, {@code admin} or another label
  * @param costMicroUsd the estimated cost of one call in micro-USD, {@code >= 0}
  * @param outputFirewall which parts of the result may reach the agent
+ * @param credential what step 8 obtains for the call (a provider's OAuth token, an API key), or
+ *     {@code null} for a tool that uses none
  */
 public record ToolSpec(
     String id,
@@ -26,7 +29,8 @@ public record ToolSpec(
     Map<String, Object> outputSchema,
     String category,
     long costMicroUsd,
-    OutputFirewall outputFirewall) {
+    OutputFirewall outputFirewall,
+    CredentialNeed credential) {
 
   public static final String READ = "read";
   public static final String WRITE = "write";
@@ -49,6 +53,28 @@ public record ToolSpec(
     if (costMicroUsd < 0) {
       throw new IllegalArgumentException("costMicroUsd < 0");
     }
+  }
+
+  /** A tool that uses no credential. */
+  public ToolSpec(
+      String id,
+      String name,
+      String description,
+      Map<String, Object> inputSchema,
+      Map<String, Object> outputSchema,
+      String category,
+      long costMicroUsd,
+      OutputFirewall outputFirewall) {
+    this(
+        id,
+        name,
+        description,
+        inputSchema,
+        outputSchema,
+        category,
+        costMicroUsd,
+        outputFirewall,
+        null);
   }
 
   /** True for the built-in categories {@code read}, {@code write} and {@code admin}. */

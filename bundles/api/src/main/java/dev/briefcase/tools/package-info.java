@@ -3,7 +3,7 @@
  * show an agent.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package dev.briefcase.tools;
 
 import org.osgi.annotation.bundle.Export;

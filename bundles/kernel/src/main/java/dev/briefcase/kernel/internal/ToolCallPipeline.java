@@ -14,8 +14,12 @@ import dev.briefcase.connector.SandboxViolationException;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.credentials.CredentialException;
+import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.edge.OneLine;
 import dev.briefcase.error.BriefcaseException;
+import dev.briefcase.plugindirectory.DirectoryTimings;
+import dev.briefcase.plugindirectory.Lease;
 import dev.briefcase.policy.PolicyDecision;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.policy.PolicyQuery;
@@ -49,9 +53,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tool-call pipeline of SPEC §2, in order, in one place: resolve → manifest → schema → approval
- * token → policy → risk (tighten only) → budget → execute → record spend → output firewall and
- * analysis → receipt. Every step can end the call, and every ending writes exactly one {@code
- * tool_call} receipt before the caller hears the outcome.
+ * token → policy → risk (tighten only) → budget → credential → execute → record spend → output
+ * firewall and analysis → receipt. Every step can end the call, and every ending writes exactly one
+ * {@code tool_call} receipt before the caller hears the outcome.
  */
 @Component(service = ToolCallService.class)
 public final class ToolCallPipeline implements ToolCallService {
@@ -63,6 +67,7 @@ public final class ToolCallPipeline implements ToolCallService {
   private final ManifestBook manifests;
   private final ApprovalBook approvals;
   private final BudgetLedger budgets;
+  private final CredentialStrategies strategies;
   private final PolicyEngine policy;
   private final ReceiptLog receipts;
   private final Clock clock;
@@ -76,8 +81,29 @@ public final class ToolCallPipeline implements ToolCallService {
       @Reference ApprovalBook approvals,
       @Reference BudgetLedger budgets,
       @Reference PolicyEngine policy,
-      @Reference ReceiptLog receipts) {
-    this(registry, manifests, approvals, budgets, policy, receipts, Clock.systemUTC());
+      @Reference ReceiptLog receipts,
+      @Reference CredentialStrategies strategies) {
+    this(registry, manifests, approvals, budgets, policy, receipts, strategies, Clock.systemUTC());
+  }
+
+  /** A pipeline without credential strategies (tests of the other steps). */
+  ToolCallPipeline(
+      ToolRegistry registry,
+      ManifestBook manifests,
+      ApprovalBook approvals,
+      BudgetLedger budgets,
+      PolicyEngine policy,
+      ReceiptLog receipts,
+      Clock clock) {
+    this(
+        registry,
+        manifests,
+        approvals,
+        budgets,
+        policy,
+        receipts,
+        new CredentialStrategies(DirectoryTimings.DEFAULT),
+        clock);
   }
 
   ToolCallPipeline(
@@ -87,7 +113,9 @@ public final class ToolCallPipeline implements ToolCallService {
       BudgetLedger budgets,
       PolicyEngine policy,
       ReceiptLog receipts,
+      CredentialStrategies strategies,
       Clock clock) {
+    this.strategies = strategies;
     this.registry = registry;
     this.manifests = manifests;
     this.approvals = approvals;
@@ -129,7 +157,18 @@ public final class ToolCallPipeline implements ToolCallService {
       LOG.error("tool call to {} failed unexpectedly", safeId(request.toolId()), e);
       return error(attempt, BriefcaseException.INTERNAL_ERROR);
     } finally {
+      closeCredential(attempt);
       closeBudget(attempt);
+    }
+  }
+
+  /** Ends the call's credential and its lease on the strategy (which may now be drained). */
+  private static void closeCredential(Attempt attempt) {
+    if (attempt.credential != null) {
+      attempt.credential.close();
+    }
+    if (attempt.strategyLease != null) {
+      attempt.strategyLease.close();
     }
   }
 
@@ -176,7 +215,7 @@ public final class ToolCallPipeline implements ToolCallService {
           ToolCallPipeline::policy, // 5
           ToolCallPipeline::risk, // 6
           ToolCallPipeline::budget, // 7
-          // 8. Credential strategy and VC status pre-flight arrive with the provider work (§8).
+          ToolCallPipeline::credential, // 8
           ToolCallPipeline::execute, // 9
           ToolCallPipeline::recordSpend, // 10
           ToolCallPipeline::output); // 11
@@ -344,6 +383,41 @@ public final class ToolCallPipeline implements ToolCallService {
     return null;
   }
 
+  /**
+   * 8. Credential strategy: for a tool that declares a {@link CredentialNeed}, lease the strategy
+   * plugin of its kind for the rest of the call and ask it whether a credential exists, so a call
+   * that cannot succeed ends here without an upstream request. The connector gets the credential
+   * bound to this need and the tool's manifest; it never sees where the value comes from.
+   */
+  private ToolCallOutcome credential(Attempt attempt) {
+    CredentialNeed need = attempt.spec.credential();
+    if (need == null) {
+      return null;
+    }
+    attempt.authMethod = need.strategy();
+    Lease<CredentialStrategies.Bound> lease = strategies.lease(need.strategy());
+    if (lease.plugin() == null) {
+      return error(
+          attempt,
+          lease.unavailable()
+              ? BriefcaseException.BACKEND_UNAVAILABLE
+                  + ": credential strategy "
+                  + need.strategy()
+                  + " is not available"
+              : CredentialException.INVALID_CREDENTIAL_NEED
+                  + ": no credential strategy "
+                  + need.strategy());
+    }
+    attempt.strategyLease = lease;
+    try {
+      lease.service().strategy().preflight(need);
+    } catch (CredentialException e) {
+      return error(attempt, e.code() + ": " + OneLine.of(e.getMessage()));
+    }
+    attempt.credential = new CallCredentialImpl(need, lease.service().strategy(), attempt.manifest);
+    return null;
+  }
+
   /** 9. Execute. The approval is consumed first, so it is good for exactly one execution. */
   private ToolCallOutcome execute(Attempt attempt) {
     ApprovalRequest granted = attempt.granted;
@@ -368,7 +442,8 @@ public final class ToolCallPipeline implements ToolCallService {
                       attempt.plainArgs,
                       manifest,
                       attempt.context,
-                      granted == null ? null : granted.id()));
+                      granted == null ? null : granted.id(),
+                      attempt.credential));
     } catch (ApprovalRequiredException e) {
       // the connector asked a human before doing the work: nothing was spent
       attempt.invoked = false;
@@ -383,6 +458,9 @@ public final class ToolCallPipeline implements ToolCallService {
       return deny(attempt, clip("sandbox_violation:" + OneLine.of(e.getMessage())));
     } catch (ToolException e) {
       return error(attempt, OneLine.of(e.getMessage()));
+    } catch (CredentialException e) {
+      // the credential of step 8 failed on the way (refresh refused, revoked, resource refused it)
+      return error(attempt, e.code() + ": " + OneLine.of(e.getMessage()));
     } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
       return error(attempt, ToolException.TOOL_FAILED);
@@ -648,6 +726,11 @@ public final class ToolCallPipeline implements ToolCallService {
     ApprovalRequest approval;
     OutputAnalysis analysis;
 
+    // step 8: the receipt's auth_method, the call's credential and its lease on the strategy
+    String authMethod = "none";
+    CallCredentialImpl credential;
+    Lease<CredentialStrategies.Bound> strategyLease;
+
     // what closeBudget needs to settle or release the call's spend
     BudgetLedger.Reservation reservation;
     boolean invoked;
@@ -681,7 +764,7 @@ public final class ToolCallPipeline implements ToolCallService {
         e.put("approval_id", approval.id());
         e.put("approval_kind", approval.kind());
       }
-      e.put("auth_method", "none");
+      e.put("auth_method", authMethod);
       if (costMicroUsd > 0) {
         e.put("cost_usd", usd(costMicroUsd));
       }

@@ -73,6 +73,18 @@ public class ErrorStatusTest {
           CredentialException.MISSING_REFRESH_TOKEN,
           CredentialException.OAUTH_EXCHANGE_FAILED,
           CredentialException.OAUTH_REFRESH_FAILED,
+          // step 8 codes travel inside a tool call's outcome (credential strategy), like
+          // ToolException's
+          CredentialException.CREDENTIAL_REVOKED,
+          CredentialException.CREDENTIAL_EXPIRED,
+          CredentialException.CREDENTIAL_REJECTED,
+          CredentialException.CREDENTIAL_TARGET_REFUSED,
+          CredentialException.INVALID_CREDENTIAL_NEED,
+          CredentialException.INSUFFICIENT_SCOPE,
+          CredentialException.DPOP_NONCE_REJECTED,
+          CredentialException.INVALID_DPOP,
+          CredentialException.REPLAY_DETECTED,
+          CredentialException.MISSING_SECRET,
           // signer conditions the table has never named; they answer 400 as they always have
           SignerException.KEYCHAIN_LOCKED,
           SignerException.SECURE_ENCLAVE_UNAVAILABLE,

@@ -42,6 +42,13 @@ final class Fixture implements AutoCloseable {
   final ManifestBook manifests;
   final ToolRegistry registry;
   final ToolCallPipeline pipeline;
+
+  /** Credential strategies with a short swap grace, so a missing strategy fails fast. */
+  final CredentialStrategies strategies =
+      new CredentialStrategies(
+          new DirectoryTimings(
+              Duration.ofSeconds(5), Duration.ofMillis(200), Duration.ofMillis(200)));
+
   private long serviceIds;
 
   Fixture() throws IOException {
@@ -70,7 +77,8 @@ final class Fixture implements AutoCloseable {
     budgets = new BudgetLedger(store, receipts, clock);
     manifests = new ManifestBook(store, receipts, registry);
     pipeline =
-        new ToolCallPipeline(registry, manifests, approvals, budgets, policy, receipts, clock);
+        new ToolCallPipeline(
+            registry, manifests, approvals, budgets, policy, receipts, strategies, clock);
     pipeline.bindRiskAssessor(new RiskHeuristics());
   }
 

@@ -85,6 +85,11 @@ public class CredentialException extends BriefcaseException {
   public static final String MISSING_SECRET = "missing_secret";
 
   /**
+   * The stored secret cannot be sent as a header (not one line of UTF-8 text, not user:password).
+   */
+  public static final String INVALID_SECRET_VALUE = "invalid_secret_value";
+
+  /**
    * @param code a constant of this class or another stable code of the OAuth family
    * @param message one line, no secrets; line breaks are replaced by spaces
    */

@@ -85,6 +85,7 @@ public class ErrorStatusTest {
           CredentialException.INVALID_DPOP,
           CredentialException.REPLAY_DETECTED,
           CredentialException.MISSING_SECRET,
+          CredentialException.INVALID_SECRET_VALUE,
           // signer conditions the table has never named; they answer 400 as they always have
           SignerException.KEYCHAIN_LOCKED,
           SignerException.SECURE_ENCLAVE_UNAVAILABLE,

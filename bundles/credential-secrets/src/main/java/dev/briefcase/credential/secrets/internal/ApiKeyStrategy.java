@@ -13,6 +13,7 @@ import java.util.Map;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 /**
@@ -28,6 +29,13 @@ public final class ApiKeyStrategy implements CredentialStrategy {
   @Activate
   public ApiKeyStrategy(@Reference ComponentServiceObjects<SecretStore> secrets) {
     this(new LazySecretStore(secrets));
+  }
+
+  @Deactivate
+  void deactivate() {
+    if (secrets instanceof LazySecretStore lazy) {
+      lazy.close();
+    }
   }
 
   ApiKeyStrategy(SecretStore secrets) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 /**
@@ -29,6 +30,13 @@ public final class BasicStrategy implements CredentialStrategy {
   @Activate
   public BasicStrategy(@Reference ComponentServiceObjects<SecretStore> secrets) {
     this(new LazySecretStore(secrets));
+  }
+
+  @Deactivate
+  void deactivate() {
+    if (secrets instanceof LazySecretStore lazy) {
+      lazy.close();
+    }
   }
 
   BasicStrategy(SecretStore secrets) {

@@ -167,7 +167,7 @@ final class HttpCall {
                 + " (briefcase login "
                 + need.reference()
                 + "), then approve"
-            : "give credential " + need + " " + wanted + ", then approve";
+            : "credential " + need + " lacks " + wanted + ": replace it, then approve";
     return new ApprovalRequiredException(summary);
   }
 

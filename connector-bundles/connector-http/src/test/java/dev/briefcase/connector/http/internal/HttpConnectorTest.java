@@ -333,6 +333,12 @@ public class HttpConnectorTest {
     assertEquals(
         "re-authorize provider github with scope 'ok:write' (briefcase login github), then approve",
         e.summary());
+    ApprovalRequiredException key =
+        (ApprovalRequiredException)
+            HttpCall.insufficientScope(new CredentialNeed("api_key", "gh.key"), null, false);
+    assertEquals(
+        "credential api_key:gh.key lacks the scope the resource asks for: replace it, then approve",
+        key.summary());
   }
 
   @Test

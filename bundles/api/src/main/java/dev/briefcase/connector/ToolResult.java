@@ -10,8 +10,11 @@ import dev.briefcase.json.JsonTree;
  *     as {@code tool_failed}
  * @param source provenance such as {@code local:echo}
  * @param actualCostMicroUsd what the call really cost, or {@code null} to use the estimate
+ * @param truncated the tool cut what it received to fit its limits (e.g. an upstream body larger
+ *     than the response cap); the kernel records it in the allow receipt
  */
-public record ToolResult(Object content, String source, Long actualCostMicroUsd) {
+public record ToolResult(
+    Object content, String source, Long actualCostMicroUsd, boolean truncated) {
 
   /**
    * Copies {@code content} into an unmodifiable {@link JsonTree}.
@@ -20,6 +23,11 @@ public record ToolResult(Object content, String source, Long actualCostMicroUsd)
    */
   public ToolResult {
     content = JsonTree.copyOf(content);
+  }
+
+  /** A complete (not truncated) result. */
+  public ToolResult(Object content, String source, Long actualCostMicroUsd) {
+    this(content, source, actualCostMicroUsd, false);
   }
 
   /** A result whose cost is the tool's estimate. */

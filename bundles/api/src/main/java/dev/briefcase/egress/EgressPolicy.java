@@ -36,6 +36,9 @@ import java.util.Set;
  * @param connectTimeout per TCP connect
  * @param readTimeout per read while waiting for the upstream
  * @param totalTimeout the whole call, DNS to last byte
+ * @param truncateOversized what a body larger than {@link #maxResponseBytes()} becomes: {@code
+ *     false} (the default) refuses it with {@code egress_response_too_large}; {@code true} cuts it
+ *     to the cap, stops reading and answers it with {@link EgressResponse#truncated()} set
  */
 public record EgressPolicy(
     Set<String> allowedHosts,
@@ -45,7 +48,8 @@ public record EgressPolicy(
     long maxResponseBytes,
     Duration connectTimeout,
     Duration readTimeout,
-    Duration totalTimeout) {
+    Duration totalTimeout,
+    boolean truncateOversized) {
 
   /** The default body cap: 1 MiB, the sandbox's default {@code max_output_bytes}. */
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 1L << 20;
@@ -98,6 +102,28 @@ public record EgressPolicy(
     requirePositive(totalTimeout, "totalTimeout");
   }
 
+  /** A policy that refuses an oversized body ({@code truncateOversized} false). */
+  public EgressPolicy(
+      Set<String> allowedHosts,
+      List<String> allowedPathPrefixes,
+      boolean devLoopback,
+      List<String> allowedCidrs,
+      long maxResponseBytes,
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration totalTimeout) {
+    this(
+        allowedHosts,
+        allowedPathPrefixes,
+        devLoopback,
+        allowedCidrs,
+        maxResponseBytes,
+        connectTimeout,
+        readTimeout,
+        totalTimeout,
+        false);
+  }
+
   /** A policy for these hosts and path prefixes with every other setting at its safe default. */
   public static EgressPolicy of(Set<String> allowedHosts, List<String> allowedPathPrefixes) {
     return new EgressPolicy(
@@ -108,7 +134,8 @@ public record EgressPolicy(
         DEFAULT_MAX_RESPONSE_BYTES,
         DEFAULT_CONNECT_TIMEOUT,
         DEFAULT_READ_TIMEOUT,
-        DEFAULT_TOTAL_TIMEOUT);
+        DEFAULT_TOTAL_TIMEOUT,
+        false);
   }
 
   /** This policy with dev-mode loopback switched on or off. */
@@ -121,7 +148,8 @@ public record EgressPolicy(
         maxResponseBytes,
         connectTimeout,
         readTimeout,
-        totalTimeout);
+        totalTimeout,
+        truncateOversized);
   }
 
   /** This policy with these explicitly allowed CIDRs. */
@@ -134,7 +162,8 @@ public record EgressPolicy(
         maxResponseBytes,
         connectTimeout,
         readTimeout,
-        totalTimeout);
+        totalTimeout,
+        truncateOversized);
   }
 
   /** This policy with another body cap. */
@@ -147,7 +176,8 @@ public record EgressPolicy(
         max,
         connectTimeout,
         readTimeout,
-        totalTimeout);
+        totalTimeout,
+        truncateOversized);
   }
 
   /** This policy with other timeouts. */
@@ -160,7 +190,22 @@ public record EgressPolicy(
         maxResponseBytes,
         connect,
         read,
-        total);
+        total,
+        truncateOversized);
+  }
+
+  /** This policy with oversized bodies cut to the cap ({@code true}) or refused ({@code false}). */
+  public EgressPolicy withTruncation(boolean on) {
+    return new EgressPolicy(
+        allowedHosts,
+        allowedPathPrefixes,
+        devLoopback,
+        allowedCidrs,
+        maxResponseBytes,
+        connectTimeout,
+        readTimeout,
+        totalTimeout,
+        on);
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -11,13 +11,21 @@ import java.util.Map;
  * @param status the HTTP status code (never 3xx)
  * @param headers lower-case header names to their values in arrival order
  * @param body the body, de-chunked, at most the policy's cap
+ * @param truncated the upstream sent more than the cap and the body was cut to it (only with {@link
+ *     EgressPolicy#truncateOversized()})
  */
-public record EgressResponse(int status, Map<String, List<String>> headers, byte[] body) {
+public record EgressResponse(
+    int status, Map<String, List<String>> headers, byte[] body, boolean truncated) {
 
   /** Copies the arguments. */
   public EgressResponse {
     headers = headers == null ? Map.of() : Map.copyOf(headers);
     body = body == null ? new byte[0] : body.clone();
+  }
+
+  /** A complete, uncut response. */
+  public EgressResponse(int status, Map<String, List<String>> headers, byte[] body) {
+    this(status, headers, body, false);
   }
 
   /** The first value of a header (name case-insensitive), or null. */
@@ -39,6 +47,12 @@ public record EgressResponse(int status, Map<String, List<String>> headers, byte
 
   @Override
   public String toString() {
-    return "EgressResponse[" + status + ", " + body.length + " B]";
+    return "EgressResponse["
+        + status
+        + ", "
+        + body.length
+        + " B"
+        + (truncated ? ", truncated" : "")
+        + "]";
   }
 }

@@ -242,7 +242,8 @@ public final class HttpEgressClient implements EgressClient {
         socket = handshake(raw, target, readMillis, deadline);
       }
       long cap = Math.min(policy.maxResponseBytes(), maxResponseCeiling);
-      return new HttpExchange(socket, deadline, readMillis, cap).run(request, target);
+      return new HttpExchange(socket, deadline, readMillis, cap, policy.truncateOversized())
+          .run(request, target);
     } catch (SocketTimeoutException e) {
       throw new EgressException(TIMEOUT, "upstream did not answer in time");
     } catch (SSLException e) {

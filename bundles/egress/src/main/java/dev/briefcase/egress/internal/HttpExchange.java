@@ -25,7 +25,9 @@ import java.util.Map;
  * A minimal HTTP/1.1 exchange over one connected socket: one request with {@code Connection:
  * close}, then a status line, headers and a body delimited by {@code Content-Length}, chunked
  * encoding or end of stream. Every read is bounded by the read timeout and the overall deadline;
- * the body by the cap. No redirects, no keep-alive, no content decoding.
+ * the body by the cap, which either refuses a longer body or, when the policy says so, cuts it
+ * there and stops reading (the connection is closed, never drained). No redirects, no keep-alive,
+ * no content decoding.
  */
 final class HttpExchange {
   static final int MAX_LINE = 8 * 1024;
@@ -36,14 +38,22 @@ final class HttpExchange {
   private final long deadlineNanos;
   private final int readTimeoutMillis;
   private final long maxBody;
+  private final boolean truncate;
+  private boolean truncated;
   private InputStream in;
   private int headerBytes;
 
   HttpExchange(Socket socket, long deadlineNanos, int readTimeoutMillis, long maxBody) {
+    this(socket, deadlineNanos, readTimeoutMillis, maxBody, false);
+  }
+
+  HttpExchange(
+      Socket socket, long deadlineNanos, int readTimeoutMillis, long maxBody, boolean truncate) {
     this.socket = socket;
     this.deadlineNanos = deadlineNanos;
     this.readTimeoutMillis = readTimeoutMillis;
     this.maxBody = maxBody;
+    this.truncate = truncate;
   }
 
   EgressResponse run(EgressRequest request, Target target) throws IOException, EgressException {
@@ -80,7 +90,7 @@ final class HttpExchange {
     } else {
       body = untilClose();
     }
-    return new EgressResponse(status, headers, body);
+    return new EgressResponse(status, headers, body, truncated);
   }
 
   static byte[] head(EgressRequest request, Target target) {
@@ -154,7 +164,11 @@ final class HttpExchange {
     }
     long length = Long.parseLong(first);
     if (length > maxBody) {
-      throw tooLarge();
+      if (!truncate) {
+        throw tooLarge();
+      }
+      truncated = true;
+      return maxBody;
     }
     return length;
   }
@@ -182,7 +196,13 @@ final class HttpExchange {
         return body.toByteArray();
       }
       if (body.size() + size > maxBody) {
-        throw tooLarge();
+        if (!truncate) {
+          throw tooLarge();
+        }
+        // the rest of the stream is never read: the connection is closed after this answer
+        truncated = true;
+        body.write(fixed(maxBody - body.size()));
+        return body.toByteArray();
       }
       byte[] chunk = in.readNBytes((int) size);
       if (chunk.length != size) {
@@ -200,7 +220,12 @@ final class HttpExchange {
     byte[] buf = new byte[8192];
     for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
       if (body.size() + (long) n > maxBody) {
-        throw tooLarge();
+        if (!truncate) {
+          throw tooLarge();
+        }
+        truncated = true;
+        body.write(buf, 0, (int) (maxBody - body.size()));
+        return body.toByteArray();
       }
       body.write(buf, 0, n);
     }

@@ -219,6 +219,26 @@ public class LocalServerTest {
   }
 
   @Test
+  public void truncatingPolicyCutsTheBodyToTheCapAndSaysSo() throws Exception {
+    EgressPolicy cutting = policy.withMaxResponseBytes(1_000).withTruncation(true);
+    // Content-Length, chunked, and a body within the cap
+    EgressResponse fixed = client.send(EgressRequest.get(base + "/api/big"), cutting);
+    assertEquals(1_000, fixed.body().length);
+    assertTrue(fixed.truncated());
+    EgressResponse chunked = client.send(EgressRequest.get(base + "/api/chunked"), cutting);
+    assertEquals(1_000, chunked.body().length);
+    assertTrue(chunked.truncated());
+    byte[] expected = new byte[1_000];
+    Arrays.fill(expected, (byte) 'c');
+    assertArrayEquals(expected, chunked.body());
+    EgressResponse whole = client.send(EgressRequest.get(base + "/api/hello"), cutting);
+    assertEquals("hello", whole.bodyText());
+    assertFalse(whole.truncated());
+    // the default still refuses
+    assertFalse(policy.truncateOversized());
+  }
+
+  @Test
   public void slowServerTimesOut() {
     EgressPolicy impatient =
         policy.withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofSeconds(5));

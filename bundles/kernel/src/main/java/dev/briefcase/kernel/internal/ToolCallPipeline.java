@@ -510,6 +510,7 @@ public final class ToolCallPipeline implements ToolCallService {
     attempt.source = source;
     attempt.costMicroUsd = cost;
     attempt.analysis = attempt.outputAnalysis;
+    attempt.truncated = attempt.result.truncated();
     Receipt receipt = receipts.append(attempt.event(clock.instant()));
     BigDecimal costUsd = cost > 0 ? usd(cost) : null;
     return ToolCallOutcome.ok(
@@ -725,6 +726,7 @@ public final class ToolCallPipeline implements ToolCallService {
     long costMicroUsd;
     ApprovalRequest approval;
     OutputAnalysis analysis;
+    boolean truncated;
 
     // step 8: the receipt's auth_method, the call's credential and its lease on the strategy
     String authMethod = "none";
@@ -770,6 +772,9 @@ public final class ToolCallPipeline implements ToolCallService {
       }
       if (source != null) {
         e.put("source", source);
+      }
+      if (truncated) {
+        e.put("truncated", true);
       }
       ArrayNode signals = e.putArray("output_signals");
       ArrayNode domains = e.putArray("output_domains");

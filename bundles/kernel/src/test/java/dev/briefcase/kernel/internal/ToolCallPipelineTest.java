@@ -528,6 +528,41 @@ public class ToolCallPipelineTest {
   }
 
   @Test
+  public void aTruncatedResultAnswersAndItsAllowReceiptSaysSo() {
+    dev.briefcase.connector.Connector cutting =
+        new dev.briefcase.connector.Connector() {
+          @Override
+          public List<dev.briefcase.tools.ToolSpec> tools() {
+            return List.of(
+                new dev.briefcase.tools.ToolSpec(
+                    "cut",
+                    "cut",
+                    "test tool cut",
+                    Fixture.object(FakeConnector.OPEN),
+                    null,
+                    dev.briefcase.tools.ToolSpec.READ,
+                    0,
+                    dev.briefcase.tools.OutputFirewall.allowAll()));
+          }
+
+          @Override
+          public dev.briefcase.connector.ToolResult execute(
+              dev.briefcase.connector.ToolInvocation call) {
+            return new dev.briefcase.connector.ToolResult(
+                Map.of("body", "abc"), "http:test", null, true);
+          }
+        };
+    k.add(cutting, "cutting", 0);
+    ToolCallOutcome r = k.call("cut", "{}");
+    assertEquals(Status.OK, r.status());
+    assertEquals("allow", lastReceipt().get("decision").asText());
+    assertTrue(lastReceipt().get("truncated").asBoolean());
+    // a whole result carries no flag at all
+    k.call("echo", "{\"text\":\"hi\"}");
+    assertNull(lastReceipt().get("truncated"));
+  }
+
+  @Test
   public void aNumberWhoseTextChangesAfterTheSizeCheckNeverReachesTheCaller() {
     dev.briefcase.connector.Connector hostile =
         new dev.briefcase.connector.Connector() {

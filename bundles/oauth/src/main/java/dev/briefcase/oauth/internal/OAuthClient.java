@@ -224,12 +224,38 @@ public final class OAuthClient {
    * loopback redirect's port changes from login to login); the exchange repeats it.
    */
   public LoginStart start(String providerId, URI redirectUri) throws OAuthException {
+    return start(providerId, redirectUri, null);
+  }
+
+  /**
+   * Like {@link #start(String, URI)}, asking for the provider's scope plus {@code extraScope} (the
+   * re-authorization after {@code insufficient_scope}); null asks for the provider's scope only.
+   */
+  public LoginStart start(String providerId, URI redirectUri, String extraScope)
+      throws OAuthException {
     Provider p = provider(providerId);
-    if (redirectUri == null) {
-      return startFor(p);
+    URI redirect = p.redirectUri();
+    if (redirectUri != null) {
+      ServerUrls.check(redirectUri, "invalid_redirect_uri");
+      redirect = redirectUri;
     }
-    ServerUrls.check(redirectUri, "invalid_redirect_uri");
-    return startFor(new Provider(p.id(), p.endpoint(), p.clientId(), redirectUri, p.scope()));
+    return startFor(
+        new Provider(p.id(), p.endpoint(), p.clientId(), redirect, widen(p.scope(), extraScope)));
+  }
+
+  /** The union of two space-separated scopes, in order, each token once; null when both are. */
+  static String widen(String scope, String extra) {
+    java.util.LinkedHashSet<String> tokens = new java.util.LinkedHashSet<>();
+    for (String s : new String[] {scope, extra}) {
+      if (s != null) {
+        for (String t : s.trim().split(" +")) {
+          if (!t.isEmpty()) {
+            tokens.add(t);
+          }
+        }
+      }
+    }
+    return tokens.isEmpty() ? null : String.join(" ", tokens);
   }
 
   private LoginStart startFor(Provider p) throws OAuthException {

@@ -200,9 +200,17 @@ public final class OAuthCredentials implements CredentialService, CredentialStra
 
   @Override
   public LoginStart start(String id, URI redirectUri) throws CredentialException {
+    return start(id, redirectUri, null);
+  }
+
+  @Override
+  public LoginStart start(String id, URI redirectUri, String scope) throws CredentialException {
     stored(id);
+    if (scope != null) {
+      ProviderTable.checkScope(scope);
+    }
     try {
-      OAuthClient.LoginStart s = client.start(id, redirectUri);
+      OAuthClient.LoginStart s = client.start(id, redirectUri, scope);
       return new LoginStart(s.providerId(), s.authorizationUrl().toString(), s.state());
     } catch (OAuthException e) {
       throw wrap(e);

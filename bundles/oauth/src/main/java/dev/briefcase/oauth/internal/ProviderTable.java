@@ -67,10 +67,17 @@ final class ProviderTable {
     if (clientId != null && !CLIENT_ID.matcher(clientId).matches()) {
       throw new CredentialException("invalid_client_id", "client_id must be printable ASCII");
     }
-    if (scope != null && !SCOPE.matcher(scope).matches()) {
-      throw new CredentialException("invalid_scope", "scope must be RFC 6749 scope tokens");
+    if (scope != null) {
+      checkScope(scope);
     }
     return new Provider(id, normalised, resource.toString(), clientId, scope);
+  }
+
+  /** RFC 6749 §3.3 scope tokens separated by spaces, else {@code invalid_scope}. */
+  static void checkScope(String scope) throws CredentialException {
+    if (!SCOPE.matcher(scope).matches()) {
+      throw new CredentialException("invalid_scope", "scope must be RFC 6749 scope tokens");
+    }
   }
 
   /**

@@ -347,6 +347,20 @@ public class OAuthStrategyTest {
     assertEquals(second.body(), 200, second.statusCode());
   }
 
+  @Test
+  public void aWiderScopeIsAskedForOnTopOfTheProviders() throws Exception {
+    OAuthCredentials s = service();
+    s.add("wide", fixture.rs, fixture.rs + "/api", null, "api:read");
+    LoginStart wide = s.start("wide", REDIRECT, "api:admin api:read");
+    assertTrue(
+        wide.authorizationUrl(), wide.authorizationUrl().contains("scope=api%3Aread+api%3Aadmin&"));
+    LoginStart plain = s.start("wide", REDIRECT, null);
+    assertTrue(plain.authorizationUrl(), plain.authorizationUrl().contains("scope=api%3Aread&"));
+    expect("invalid_scope", () -> s.start("wide", REDIRECT, "a\"b"));
+    expect("invalid_scope", () -> s.start("wide", REDIRECT, "x".repeat(513)));
+    expect("unknown_provider", () -> s.start("nobody", REDIRECT, "api:admin"));
+  }
+
   // --- revocation in real time --------------------------------------------------------------
 
   @Test

@@ -92,6 +92,10 @@ public final class OAuthClient {
       Pattern.compile("(?i)(?:^|[\\s,])error\\s*=\\s*\"([^\"]*)\"");
   private static final int MAX_PENDING = 256;
 
+  /** The loopback callback paths of {@code briefcase login} and of the web console's page. */
+  static final List<String> LOOPBACK_CALLBACK_PATHS =
+      List.of("/callback", "/system/console/briefcase-providers/callback");
+
   /**
    * A provider: its protected endpoint (discovery starts there), an optional client id (else one is
    * registered dynamically), the loopback or https redirect URI and an optional scope.
@@ -708,7 +712,7 @@ public final class OAuthClient {
     }
     ClientMetadata md = new ClientMetadata();
     md.setName("Briefcase");
-    md.setRedirectionURI(p.redirectUri());
+    md.setRedirectionURIs(registeredRedirects(p.redirectUri()));
     md.setGrantTypes(Set.of(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN));
     md.setResponseTypes(Set.of(new ResponseType(ResponseType.Value.CODE)));
     md.setTokenEndpointAuthMethod(ClientAuthenticationMethod.NONE);
@@ -732,6 +736,23 @@ public final class OAuthClient {
     putSecret(clientIdId(p.id()), id);
     LOG.info("oauth client registered at {} for provider {}", server.issuer(), p.id());
     return id;
+  }
+
+  /**
+   * The redirect URIs a dynamically registered client asks for: this login's, and on loopback also
+   * the CLI's and the web console's callback paths, so a client registered by one can log in
+   * through the other (an AS matches a loopback redirect on any port, RFC 8252 §7.3, but on its
+   * path).
+   */
+  static Set<URI> registeredRedirects(URI redirect) {
+    Set<URI> out = new java.util.LinkedHashSet<>();
+    out.add(redirect);
+    if ("http".equalsIgnoreCase(redirect.getScheme())) {
+      for (String path : LOOPBACK_CALLBACK_PATHS) {
+        out.add(URI.create("http://" + redirect.getRawAuthority() + path));
+      }
+    }
+    return out;
   }
 
   /** EdDSA if the AS lists it, else ES256; null when the AS lists no DPoP algorithm. */

@@ -361,6 +361,23 @@ public class OAuthStrategyTest {
     expect("unknown_provider", () -> s.start("nobody", REDIRECT, "api:admin"));
   }
 
+  @Test
+  public void aClientRegisteredByTheCliLogsInThroughTheConsoleCallback() throws Exception {
+    OAuthCredentials s = service();
+    s.add("both", fixture.rs, fixture.rs + "/api", null, "api:read");
+    login(s, "both"); // registers the client with the CLI's redirect
+    URI console = URI.create("http://127.0.0.1:47615/system/console/briefcase-providers/callback");
+    LoginStart start = s.start("both", console);
+    URI callback =
+        HeadlessLogin.login(URI.create(start.authorizationUrl()), console.toString(), "frank");
+    String code = HeadlessLogin.param(callback, "code");
+    SECRETS.add(code);
+    s.exchange("both", code, start.state(), HeadlessLogin.param(callback, "iss"));
+    collectTokens("both");
+    URI api = URI.create(fixture.rs + "/api");
+    assertEquals(200, send(s.authorize(need("both"), "GET", api), "GET", api).statusCode());
+  }
+
   // --- revocation in real time --------------------------------------------------------------
 
   @Test

@@ -7,7 +7,9 @@
 //               nonce and replayed jti. It also serves hostile metadata for the negative tests.
 //               Any path under /api/ is part of /api (htu = that path): GET /api/admin needs scope
 //               api:admin (403 insufficient_scope), GET /api/large is ~2 MiB of JSON, and a POST
-//               there echoes its JSON body.
+//               there echoes its JSON body. POST /control/revoke-all makes both ASes revoke every
+//               grant (refresh tokens then fail with invalid_grant) and the resource refuse every
+//               access token issued so far (invalid_token).
 // Prints one JSON line {as, asNonce, rs} on stdout once all three listen; stops on stdin EOF.
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -84,8 +86,27 @@ async function authorizationServer(requireNonce) {
     },
   });
   provider.on('server_error', (_ctx, err) => console.error('as server_error', err));
+  // what revokeAll needs: every grant, and the ids of the (JWT, unstored) access tokens issued
+  const grants = new Set();
+  const accessTokens = new Set();
+  provider.on('grant.saved', (grant) => grants.add(grant.jti));
+  provider.on('access_token.issued', (token) => accessTokens.add(token.jti));
+  provider.on('access_token.saved', (token) => accessTokens.add(token.jti));
+  // the AS revokes every grant with its tokens; returns the access token ids it had issued
+  async function revokeAll() {
+    for (const grantId of grants) {
+      await provider.AccessToken.revokeByGrantId(grantId);
+      await provider.RefreshToken.revokeByGrantId(grantId);
+      await provider.AuthorizationCode.revokeByGrantId(grantId);
+      await provider.Grant.adapter.destroy(grantId);
+    }
+    grants.clear();
+    const revoked = [...accessTokens];
+    accessTokens.clear();
+    return revoked;
+  }
   server.on('request', provider.callback());
-  return { issuer, provider, server };
+  return { issuer, provider, server, revokeAll };
 }
 
 // --- the protected resource -------------------------------------------------------------------
@@ -110,6 +131,8 @@ async function resourceServer(as, asNonce) {
     '/hinted': { issuer: as.issuer, nonce: false, metadata: `${base}/meta/hinted-prm` },
   };
   const seenJti = new Map();
+  // access tokens are JWTs the resource checks offline: the ones revoke-all revoked, by jti
+  const revokedTokens = new Set();
   let nonce = crypto.randomBytes(16).toString('base64url');
   let rejectAllNonces = false;
   const hits = { '/api': 0, '/api-nonce': 0, '/hinted': 0 };
@@ -225,6 +248,9 @@ async function resourceServer(as, asNonce) {
     } catch {
       return challenge(res, resource, 'invalid_token', 'token does not verify');
     }
+    if (revokedTokens.has(claims.jti)) {
+      return challenge(res, resource, 'invalid_token', 'token revoked');
+    }
     const proof = req.headers.dpop;
     if (!proof || Array.isArray(proof)) {
       return challenge(res, resource, 'invalid_dpop_proof', 'one DPoP proof is required');
@@ -276,6 +302,15 @@ async function resourceServer(as, asNonce) {
       return send(res, 200, { rejecting: true });
     }
     if (req.method === 'GET' && path === '/control/hits') return send(res, 200, hits);
+    if (req.method === 'POST' && path === '/control/revoke-all') {
+      return Promise.all([as.revokeAll(), asNonce.revokeAll()]).then(([a, b]) => {
+        [...a, ...b].forEach((jti) => revokedTokens.add(jti));
+        send(res, 200, { revoked_access_tokens: a.length + b.length });
+      }, (e) => {
+        console.error('revoke-all error', e);
+        send(res, 500, { error: 'server_error' });
+      });
+    }
     const resource = resourceOf(path);
     if (resource) {
       return check(req, res, path, apis[resource], resource).catch((e) => {

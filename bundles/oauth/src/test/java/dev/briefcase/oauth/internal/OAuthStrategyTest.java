@@ -439,6 +439,24 @@ public class OAuthStrategyTest {
     assertEquals(List.of("login:ok", "refresh:failed:credential_revoked"), oauthReceipts("gone"));
   }
 
+  @Test
+  public void revokeAllAtTheAsEndsTheGrantAtTheNextRequest() throws Exception {
+    OAuthCredentials s = service();
+    s.add("all", fixture.rs, fixture.rs + "/api", null, "api:read");
+    login(s, "all");
+    URI api = URI.create(fixture.rs + "/api/x");
+    assertEquals(200, send(s.authorize(need("all"), "GET", api), "GET", api).statusCode());
+    HttpResponse<String> revoked = post(fixture.rs + "/control/revoke-all", "");
+    assertEquals(revoked.body(), 200, revoked.statusCode());
+    assertTrue(json(revoked.body()).path("revoked_access_tokens").asInt() >= 1);
+    // the access token is refused, the refresh is refused: credential_revoked, then at pre-flight
+    HttpResponse<String> refused = send(s.authorize(need("all"), "GET", api), "GET", api);
+    assertEquals(401, refused.statusCode());
+    assertEquals("invalid_token", rejection(refused).error());
+    expect("credential_revoked", () -> s.rejected(need("all"), "GET", api, rejection(refused)));
+    expect("credential_revoked", () -> s.preflight(need("all")));
+  }
+
   // --- the DPoP key rotates only at a successful exchange -----------------------------------
 
   @Test

@@ -57,7 +57,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,8 +87,6 @@ public final class OAuthClient {
   private static final Pattern PROVIDER_ID = Pattern.compile("[A-Za-z0-9._-]{1,58}");
   // RFC 6749 §3.3 scope tokens, the only challenge value a message may repeat
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E ]{1,256}");
-  private static final Pattern CHALLENGE_ERROR =
-      Pattern.compile("(?i)(?:^|[\\s,])error\\s*=\\s*\"([^\"]*)\"");
   private static final int MAX_PENDING = 256;
 
   /** The loopback callback paths of {@code briefcase login} and of the web console's page. */
@@ -933,15 +930,6 @@ public final class OAuthClient {
     } catch (IOException e) {
       return null;
     }
-  }
-
-  /** The {@code error} of a {@code WWW-Authenticate} challenge, or null. */
-  static String challengeError(String wwwAuthenticate) {
-    if (wwwAuthenticate == null) {
-      return null;
-    }
-    Matcher m = CHALLENGE_ERROR.matcher(wwwAuthenticate);
-    return m.find() ? m.group(1) : null;
   }
 
   /** An RFC 6749 error code is [\x20-\x21\x23-\x5B\x5D-\x7E]; anything else is not repeated. */

@@ -42,7 +42,14 @@ final class BrowserOpener {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().clear();
-        pb.environment().putAll(env);
+        // the browser gets the desktop session's variables, not Briefcase's own (a passphrase or
+        // token given through the environment stays in this process)
+        env.forEach(
+            (k, v) -> {
+              if (!k.startsWith("BRIEFCASE_")) {
+                pb.environment().put(k, v);
+              }
+            });
         pb.start();
         return true;
       } catch (Exception e) {

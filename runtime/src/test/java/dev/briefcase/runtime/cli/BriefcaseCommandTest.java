@@ -245,6 +245,9 @@ public class BriefcaseCommandTest {
         "#!/bin/sh\nprintf '%s\\n' \"$#\" \"$@\" > '"
             + opened
             + "'\n"
+            + "/usr/bin/env > '"
+            + bin.resolve("env")
+            + "'\n"
             + (follows ? "exec /usr/bin/curl -s -o /dev/null \"$1\"\n" : "exit 3\n"));
     script.toFile().setExecutable(true);
     return bin;
@@ -257,7 +260,13 @@ public class BriefcaseCommandTest {
         err,
         0,
         run(
-            Map.of("DISPLAY", ":99", "PATH", bin.toString()),
+            Map.of(
+                "DISPLAY",
+                ":99",
+                "PATH",
+                bin.toString(),
+                "BRIEFCASE_PASSPHRASE",
+                "passphrase-Canary-31"),
             "login",
             "acme",
             "--scope",
@@ -276,6 +285,11 @@ public class BriefcaseCommandTest {
     JsonNode exchange = mapper.readTree(lastBody.get("POST /v1/providers/acme/oauth/exchange"));
     assertEquals(LOGIN_CODE, exchange.path("code").asText());
     assertEquals("st-1", exchange.path("state").asText());
+    // the browser gets the session's variables, not Briefcase's own
+    String browserEnv = Files.readString(bin.resolve("env"));
+    assertTrue(browserEnv, browserEnv.contains("DISPLAY=:99"));
+    assertFalse(browserEnv, browserEnv.contains("passphrase-Canary-31"));
+    assertFalse(browserEnv, browserEnv.contains("BRIEFCASE_"));
   }
 
   @Test

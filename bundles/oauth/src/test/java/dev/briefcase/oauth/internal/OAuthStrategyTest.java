@@ -144,13 +144,20 @@ public class OAuthStrategyTest {
   }
 
   private void login(OAuthCredentials s, String id) throws Exception {
+    login(s, id, true);
+  }
+
+  /**
+   * @param passIss whether to hand the callback's RFC 9207 {@code iss} to the exchange
+   */
+  private void login(OAuthCredentials s, String id, boolean passIss) throws Exception {
     LoginStart start = s.start(id, REDIRECT);
     SECRETS.add(client.verifierForTest(start.state()).orElseThrow());
     URI callback =
         HeadlessLogin.login(URI.create(start.authorizationUrl()), REDIRECT.toString(), "frank");
     String code = HeadlessLogin.param(callback, "code");
     SECRETS.add(code);
-    s.exchange(id, code, start.state(), HeadlessLogin.param(callback, "iss"));
+    s.exchange(id, code, start.state(), passIss ? HeadlessLogin.param(callback, "iss") : null);
     collectTokens(id);
   }
 
@@ -405,6 +412,20 @@ public class OAuthStrategyTest {
     restarted.preflight(need("rt"));
     assertEquals(200, send(restarted.authorize(need("rt"), "GET", api), "GET", api).statusCode());
     assertEquals(List.of("login:ok", "revoke:ok", "login:ok"), oauthReceipts("rt"));
+  }
+
+  @Test
+  public void aRevokeTakesEffectHereWhenTheAsCannotBeReached() throws Exception {
+    OAuthCredentials s = service();
+    s.add("down", fixture.rs, fixture.rs + "/dead-revoke", null, "api:read");
+    // the real AS under another issuer name (see OAuthFlowTest): no iss to pass
+    login(s, "down", false);
+    s.preflight(need("down"));
+    dev.briefcase.credentials.RevokeResult r = s.revoke("down");
+    assertTrue(r.remoteRevocationAttempted());
+    assertFalse(r.remoteRevocationSucceeded());
+    expect("credential_revoked", () -> s.preflight(need("down")));
+    expect("credential_revoked", () -> service().preflight(need("down")));
   }
 
   @Test

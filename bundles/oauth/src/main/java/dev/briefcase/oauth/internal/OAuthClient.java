@@ -1036,6 +1036,16 @@ public final class OAuthClient {
     }
   }
 
+  /**
+   * Releases the secret store the client got from the framework (a {@link
+   * dev.briefcase.edge.LazySecretStore}); called when the component is deactivated.
+   */
+  void close() {
+    if (secrets instanceof dev.briefcase.edge.LazySecretStore lazy) {
+      lazy.close();
+    }
+  }
+
   // --- test seams ---------------------------------------------------------------------------
 
   void setProofTap(UnaryOperator<String> tap) {

@@ -14,6 +14,7 @@ import dev.briefcase.credentials.ProviderStatus;
 import dev.briefcase.credentials.Rejection;
 import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.credentials.RevokeResult;
+import dev.briefcase.edge.LazySecretStore;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;
@@ -31,6 +32,7 @@ import java.util.Map;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -104,6 +106,11 @@ public final class OAuthCredentials implements CredentialService, CredentialStra
             Clock.systemUTC()),
         receipts,
         Clock.systemUTC());
+  }
+
+  @Deactivate
+  void deactivate() {
+    client.close();
   }
 
   OAuthCredentials(ProviderTable table, OAuthClient client, ReceiptLog receipts, Clock clock) {

@@ -1038,10 +1038,10 @@ public final class OAuthClient {
 
   /**
    * Releases the secret store the client got from the framework (a {@link
-   * dev.briefcase.edge.LazySecretStore}); called when the component is deactivated.
+   * dev.briefcase.edge.secrets.LazySecretStore}); called when the component is deactivated.
    */
   void close() {
-    if (secrets instanceof dev.briefcase.edge.LazySecretStore lazy) {
+    if (secrets instanceof dev.briefcase.edge.secrets.LazySecretStore lazy) {
       lazy.close();
     }
   }

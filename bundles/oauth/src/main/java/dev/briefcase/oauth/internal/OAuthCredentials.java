@@ -14,7 +14,7 @@ import dev.briefcase.credentials.ProviderStatus;
 import dev.briefcase.credentials.Rejection;
 import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.credentials.RevokeResult;
-import dev.briefcase.edge.LazySecretStore;
+import dev.briefcase.edge.secrets.LazySecretStore;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;

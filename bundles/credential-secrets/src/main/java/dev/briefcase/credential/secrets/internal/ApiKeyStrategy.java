@@ -5,7 +5,7 @@ import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.credentials.CredentialStrategy;
 import dev.briefcase.credentials.Rejection;
 import dev.briefcase.credentials.RequestCredential;
-import dev.briefcase.edge.LazySecretStore;
+import dev.briefcase.edge.secrets.LazySecretStore;
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.Sensitive;
 import java.net.URI;

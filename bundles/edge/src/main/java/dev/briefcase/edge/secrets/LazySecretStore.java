@@ -1,4 +1,4 @@
-package dev.briefcase.edge;
+package dev.briefcase.edge.secrets;
 
 import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.SecretStoreException;

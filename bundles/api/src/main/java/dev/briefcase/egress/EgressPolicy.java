@@ -180,6 +180,68 @@ public record EgressPolicy(
         truncateOversized);
   }
 
+  /**
+   * Whether the policy allows {@code host} (lower case; an IPv6 literal with or without brackets):
+   * listed exactly, or covered by a {@code *.suffix} wildcard by exactly one label, like a TLS
+   * wildcard. The one rule every caller uses: the egress client before it sends, the kernel before
+   * it hands out a credential for the same target.
+   */
+  public boolean allowsHost(String host) {
+    if (host == null || host.isEmpty()) {
+      return false;
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    if (allowedHosts.contains(h)) {
+      return true;
+    }
+    if (h.startsWith("[") && h.endsWith("]")) {
+      return allowedHosts.contains(h.substring(1, h.length() - 1));
+    }
+    if (h.indexOf(':') >= 0) {
+      return false; // a bare IPv6 literal is only ever listed exactly
+    }
+    int dot = h.indexOf('.');
+    return dot > 0 && allowedHosts.contains("*" + h.substring(dot));
+  }
+
+  /**
+   * Whether the policy allows a raw (still percent-encoded) request path: printable ASCII only, no
+   * encoded separator or dot ({@code %2f %5c %2e}), no NUL or backslash, no dot segment (also
+   * before a {@code ;} parameter), and under an allowed prefix at a segment boundary. A policy
+   * without prefixes allows no path.
+   */
+  public boolean allowsPath(String rawPath) {
+    String path = rawPath == null || rawPath.isEmpty() ? "/" : rawPath;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || c == '\\') {
+        return false;
+      }
+    }
+    String lower = path.toLowerCase(Locale.ROOT);
+    if (lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%2e")
+        || lower.contains("%00")) {
+      return false;
+    }
+    for (String segment : path.split("/", -1)) {
+      int semicolon = segment.indexOf(';');
+      String name = semicolon >= 0 ? segment.substring(0, semicolon) : segment;
+      if (name.equals(".") || name.equals("..")) {
+        return false;
+      }
+    }
+    for (String prefix : allowedPathPrefixes) {
+      if (prefix.endsWith("/")
+          ? path.startsWith(prefix) || path.equals(prefix.substring(0, prefix.length() - 1))
+          : path.equals(prefix) || path.startsWith(prefix + "/")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** This policy with other timeouts. */
   public EgressPolicy withTimeouts(Duration connect, Duration read, Duration total) {
     return new EgressPolicy(

@@ -166,6 +166,7 @@ public final class ToolCallPipeline implements ToolCallService {
   private static void closeCredential(Attempt attempt) {
     if (attempt.credential != null) {
       attempt.credential.close();
+      attempt.credential.forget();
     }
     if (attempt.strategyLease != null) {
       attempt.strategyLease.close();
@@ -447,20 +448,27 @@ public final class ToolCallPipeline implements ToolCallService {
     } catch (ApprovalRequiredException e) {
       // the connector asked a human before doing the work: nothing was spent
       attempt.invoked = false;
+      String summary = CredentialEcho.text(e.summary(), issued(attempt));
       if (granted != null) {
         // The call already carries a human approval: a tool asking again is a tool bug, and the
         // consumed approval must not be turned into a second request.
         return error(attempt, "tool_failed: approval requested after approval");
       }
       return requireApproval(
-          attempt, ApprovalRequiredException.REASON, ApprovalRequest.LOCAL, e.summary());
+          attempt, ApprovalRequiredException.REASON, ApprovalRequest.LOCAL, summary);
     } catch (SandboxViolationException e) {
-      return deny(attempt, clip("sandbox_violation:" + OneLine.of(e.getMessage())));
+      return deny(
+          attempt,
+          clip(
+              "sandbox_violation:"
+                  + OneLine.of(CredentialEcho.text(e.getMessage(), issued(attempt)))));
     } catch (ToolException e) {
-      return error(attempt, OneLine.of(e.getMessage()));
+      return error(attempt, OneLine.of(CredentialEcho.text(e.getMessage(), issued(attempt))));
     } catch (CredentialException e) {
       // the credential of step 8 failed on the way (refresh refused, revoked, resource refused it)
-      return error(attempt, e.code() + ": " + OneLine.of(e.getMessage()));
+      return error(
+          attempt,
+          e.code() + ": " + OneLine.of(CredentialEcho.text(e.getMessage(), issued(attempt))));
     } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
       return error(attempt, ToolException.TOOL_FAILED);
@@ -471,13 +479,26 @@ public final class ToolCallPipeline implements ToolCallService {
     if (result == null || result.content() == null) {
       return error(attempt, "tool_failed: empty result");
     }
-    JsonNode content = PlainJson.node(result.content());
+    Object plain = result.content();
+    List<String> issued = issued(attempt);
+    if (!issued.isEmpty()) {
+      // an upstream that echoed the call's credential must not hand it to the agent
+      CredentialEcho.Scrubbed scrubbed = CredentialEcho.tree(plain, issued);
+      plain = scrubbed.tree();
+      attempt.credentialCuts = scrubbed.cuts();
+    }
+    JsonNode content = PlainJson.node(plain);
     if (serializedSize(content) > manifest.maxOutputBytes()) {
       return deny(attempt, "sandbox_violation:output_too_large");
     }
     attempt.result = result;
     attempt.content = content;
     return null;
+  }
+
+  /** The credential values issued for this call so far (none without a credential). */
+  private static List<String> issued(Attempt attempt) {
+    return attempt.credential == null ? List.of() : attempt.credential.issuedValues();
   }
 
   /** 10. Record spend from the actual cost, else the estimate: the reservation is settled. */
@@ -730,6 +751,7 @@ public final class ToolCallPipeline implements ToolCallService {
 
     // step 8: the receipt's auth_method, the call's credential and its lease on the strategy
     String authMethod = "none";
+    int credentialCuts;
     CallCredentialImpl credential;
     Lease<CredentialStrategies.Bound> strategyLease;
 
@@ -767,6 +789,10 @@ public final class ToolCallPipeline implements ToolCallService {
         e.put("approval_kind", approval.kind());
       }
       e.put("auth_method", authMethod);
+      if (credentialCuts > 0) {
+        // how many echoes of the call's own credential were cut from the tool's answer
+        e.put("credential_redactions", credentialCuts);
+      }
       if (costMicroUsd > 0) {
         e.put("cost_usd", usd(costMicroUsd));
       }

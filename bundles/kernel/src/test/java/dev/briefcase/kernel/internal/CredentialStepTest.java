@@ -178,6 +178,59 @@ public class CredentialStepTest {
   }
 
   @Test
+  public void anEchoedCredentialNeverReachesTheAgent() {
+    k.strategies.bind("oauth", new ScriptedStrategy(), 1);
+    URI target = URI.create("https://api.example.com/v1/me");
+    body =
+        c -> {
+          c.authorize("GET", target);
+          // an upstream error body and header that reflect the request's Authorization
+          return Map.of(
+              "status",
+              400,
+              "body",
+              Map.of("error", "invalid key Bearer " + CANARY, CANARY, List.of("t=" + CANARY)),
+              "escaped",
+              java.net.URLEncoder.encode(
+                  "Bearer " + CANARY, java.nio.charset.StandardCharsets.UTF_8));
+        };
+    ToolCallOutcome r = k.call("api_get", "{}");
+    assertEquals(r.message(), Status.OK, r.status());
+    assertFalse(
+        "the agent saw the credential: " + r.content(), r.content().toString().contains(CANARY));
+    assertTrue(r.content().toString(), r.content().toString().contains(CredentialEcho.MARK));
+    var receipt = k.receipts.toolCalls().get(0);
+    assertEquals(4, receipt.path("credential_redactions").asInt());
+    assertFalse(k.receipts.events.toString().contains(CANARY));
+  }
+
+  @Test
+  public void anEchoedCredentialIsCutFromApprovalSummariesAndErrors() {
+    k.strategies.bind("oauth", new ScriptedStrategy(), 1);
+    URI target = URI.create("https://api.example.com/v1/me");
+    body =
+        c -> {
+          c.authorize("GET", target);
+          throw new dev.briefcase.connector.ApprovalRequiredException(
+              "re-authorize with scope '" + CANARY + "'");
+        };
+    ToolCallOutcome asks = k.call("api_get", "{}");
+    assertEquals(Status.APPROVAL_REQUIRED, asks.status());
+    assertFalse(asks.approval().toString(), asks.approval().toString().contains(CANARY));
+    body =
+        c -> {
+          c.authorize("GET", target);
+          throw new dev.briefcase.connector.ToolException(
+              dev.briefcase.connector.ToolException.TOOL_FAILED,
+              "tool_failed: upstream said " + CANARY);
+        };
+    ToolCallOutcome failed = k.call("api_get", "{}");
+    assertEquals(Status.ERROR, failed.status());
+    assertFalse(failed.message(), failed.message().contains(CANARY));
+    assertFalse(k.receipts.events.toString().contains(CANARY));
+  }
+
+  @Test
   public void theCredentialDiesWithItsCall() {
     k.strategies.bind("oauth", new ScriptedStrategy(), 1);
     assertEquals(Status.OK, k.call("api_get", "{}").status());

@@ -5,6 +5,11 @@
 //  - "rs":      a protected resource that publishes RFC 9728 metadata and accepts only DPoP-bound
 //               JWT access tokens from its AS with the right cnf.jkt, checking htm, htu, ath, iat,
 //               nonce and replayed jti. It also serves hostile metadata for the negative tests.
+//               Any path under /api/ is part of /api (htu = that path): GET /api/admin needs scope
+//               api:admin (403 insufficient_scope), GET /api/large is ~2 MiB of JSON, and a POST
+//               there echoes its JSON body. POST /control/revoke-all makes both ASes revoke every
+//               grant (refresh tokens then fail with invalid_grant) and the resource refuse every
+//               access token issued so far (invalid_token).
 // Prints one JSON line {as, asNonce, rs} on stdout once all three listen; stops on stdin EOF.
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -81,8 +86,27 @@ async function authorizationServer(requireNonce) {
     },
   });
   provider.on('server_error', (_ctx, err) => console.error('as server_error', err));
+  // what revokeAll needs: every grant, and the ids of the (JWT, unstored) access tokens issued
+  const grants = new Set();
+  const accessTokens = new Set();
+  provider.on('grant.saved', (grant) => grants.add(grant.jti));
+  provider.on('access_token.issued', (token) => accessTokens.add(token.jti));
+  provider.on('access_token.saved', (token) => accessTokens.add(token.jti));
+  // the AS revokes every grant with its tokens; returns the access token ids it had issued
+  async function revokeAll() {
+    for (const grantId of grants) {
+      await provider.AccessToken.revokeByGrantId(grantId);
+      await provider.RefreshToken.revokeByGrantId(grantId);
+      await provider.AuthorizationCode.revokeByGrantId(grantId);
+      await provider.Grant.adapter.destroy(grantId);
+    }
+    grants.clear();
+    const revoked = [...accessTokens];
+    accessTokens.clear();
+    return revoked;
+  }
   server.on('request', provider.callback());
-  return { issuer, provider, server };
+  return { issuer, provider, server, revokeAll };
 }
 
 // --- the protected resource -------------------------------------------------------------------
@@ -107,6 +131,8 @@ async function resourceServer(as, asNonce) {
     '/hinted': { issuer: as.issuer, nonce: false, metadata: `${base}/meta/hinted-prm` },
   };
   const seenJti = new Map();
+  // access tokens are JWTs the resource checks offline: the ones revoke-all revoked, by jti
+  const revokedTokens = new Set();
   let nonce = crypto.randomBytes(16).toString('base64url');
   let rejectAllNonces = false;
   const hits = { '/api': 0, '/api-nonce': 0, '/hinted': 0 };
@@ -172,23 +198,62 @@ async function resourceServer(as, asNonce) {
       { 'www-authenticate': `DPoP ${parts.join(', ')}`, ...extra });
   }
 
-  async function check(req, res, path, api) {
+  // a path under /api/ belongs to the /api resource (its tokens' audience and metadata)
+  function resourceOf(path) {
+    if (apis[path]) return path;
+    return path.startsWith('/api/') ? '/api' : null;
+  }
+
+  function readBody(req) {
+    return new Promise((resolve, reject) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  }
+
+  // what a request under /api/ gets once its credential passed every check
+  async function subresource(req, res, path, claims) {
+    const scopes = String(claims.scope || '').split(' ');
+    if (path === '/api/admin' && !scopes.includes('api:admin')) {
+      return send(res, 403, { error: 'insufficient_scope' },
+        { 'www-authenticate': 'DPoP error="insufficient_scope", scope="api:admin"' });
+    }
+    if (req.method === 'GET' && path === '/api/large') {
+      return send(res, 200, { items: Array.from({ length: 2048 }, (_, i) => `${i}:${'x'.repeat(1016)}`) });
+    }
+    if (req.method === 'POST') {
+      const body = await readBody(req);
+      try {
+        return send(res, 200, JSON.parse(body || 'null'));
+      } catch {
+        return send(res, 400, { error: 'invalid_json' });
+      }
+    }
+    return send(res, 200, { ok: true, sub: claims.sub, scope: claims.scope, method: req.method, path });
+  }
+
+  async function check(req, res, path, api, resource = path) {
     const auth = req.headers.authorization || '';
     if (!auth.startsWith('DPoP ')) {
-      return challenge(res, path, auth ? 'invalid_token' : undefined, 'a DPoP-bound token is required');
+      return challenge(res, resource, auth ? 'invalid_token' : undefined, 'a DPoP-bound token is required');
     }
     const token = auth.slice(5);
     let claims;
     try {
       ({ payload: claims } = await jose.jwtVerify(token, jwks[api.issuer], {
-        issuer: api.issuer, audience: `${base}${path}`, typ: 'at+jwt',
+        issuer: api.issuer, audience: `${base}${resource}`, typ: 'at+jwt',
       }));
     } catch {
-      return challenge(res, path, 'invalid_token', 'token does not verify');
+      return challenge(res, resource, 'invalid_token', 'token does not verify');
+    }
+    if (revokedTokens.has(claims.jti)) {
+      return challenge(res, resource, 'invalid_token', 'token revoked');
     }
     const proof = req.headers.dpop;
     if (!proof || Array.isArray(proof)) {
-      return challenge(res, path, 'invalid_dpop_proof', 'one DPoP proof is required');
+      return challenge(res, resource, 'invalid_dpop_proof', 'one DPoP proof is required');
     }
     let header;
     let p;
@@ -197,7 +262,7 @@ async function resourceServer(as, asNonce) {
         typ: 'dpop+jwt', algorithms: ['ES256', 'EdDSA'],
       }));
     } catch {
-      return challenge(res, path, 'invalid_dpop_proof', 'proof does not verify');
+      return challenge(res, resource, 'invalid_dpop_proof', 'proof does not verify');
     }
     const jkt = await jose.calculateJwkThumbprint(header.jwk, 'sha256');
     const now = Math.floor(Date.now() / 1000);
@@ -209,18 +274,19 @@ async function resourceServer(as, asNonce) {
     if (typeof p.iat !== 'number' || Math.abs(now - p.iat) > 60) problems.push('iat');
     if (typeof p.jti !== 'string' || p.jti.length === 0 || p.jti.length > 128) problems.push('jti');
     if (problems.length) {
-      return challenge(res, path, 'invalid_dpop_proof', `bad ${problems.join(' ')}`);
+      return challenge(res, resource, 'invalid_dpop_proof', `bad ${problems.join(' ')}`);
     }
     if (api.nonce && (rejectAllNonces || p.nonce !== nonce)) {
-      return challenge(res, path, 'use_dpop_nonce', 'use the current nonce', { 'dpop-nonce': nonce });
+      return challenge(res, resource, 'use_dpop_nonce', 'use the current nonce', { 'dpop-nonce': nonce });
     }
     const replayKey = `${jkt}:${p.jti}`;
     if (seenJti.has(replayKey)) {
-      return challenge(res, path, 'invalid_dpop_proof', 'replayed proof',
+      return challenge(res, resource, 'invalid_dpop_proof', 'replayed proof',
         { 'x-briefcase-error': 'replay_detected' });
     }
     seenJti.set(replayKey, now);
-    hits[path] += 1;
+    hits[resource] += 1;
+    if (path !== resource) return subresource(req, res, path, claims);
     return send(res, 200, { ok: true, sub: claims.sub, scope: claims.scope, method: req.method });
   }
 
@@ -236,8 +302,18 @@ async function resourceServer(as, asNonce) {
       return send(res, 200, { rejecting: true });
     }
     if (req.method === 'GET' && path === '/control/hits') return send(res, 200, hits);
-    if (apis[path]) {
-      return check(req, res, path, apis[path]).catch((e) => {
+    if (req.method === 'POST' && path === '/control/revoke-all') {
+      return Promise.all([as.revokeAll(), asNonce.revokeAll()]).then(([a, b]) => {
+        [...a, ...b].forEach((jti) => revokedTokens.add(jti));
+        send(res, 200, { revoked_access_tokens: a.length + b.length });
+      }, (e) => {
+        console.error('revoke-all error', e);
+        send(res, 500, { error: 'server_error' });
+      });
+    }
+    const resource = resourceOf(path);
+    if (resource) {
+      return check(req, res, path, apis[resource], resource).catch((e) => {
         console.error('rs error', e);
         send(res, 500, { error: 'server_error' });
       });

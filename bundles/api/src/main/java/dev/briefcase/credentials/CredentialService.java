@@ -53,6 +53,22 @@ public interface CredentialService {
   LoginStart start(String id, URI redirectUri) throws CredentialException;
 
   /**
+   * Like {@link #start(String, URI)}, asking for {@code scope} on top of the provider's configured
+   * scope: the re-authorization after an {@code insufficient_scope} refusal. The grant that the
+   * exchange stores replaces the old one.
+   *
+   * @param scope RFC 6749 scope tokens separated by spaces, or null for the provider's scope only
+   * @throws CredentialException {@code invalid_scope} when {@code scope} is not scope tokens, or
+   *     when this service cannot widen a login's scope (the default)
+   */
+  default LoginStart start(String id, URI redirectUri, String scope) throws CredentialException {
+    if (scope == null) {
+      return start(id, redirectUri);
+    }
+    throw new CredentialException("invalid_scope", "this credential service cannot widen a scope");
+  }
+
+  /**
    * Exchanges the callback's code for tokens; the session is used once.
    *
    * @param iss the callback's RFC 9207 {@code iss}, or null

@@ -22,6 +22,15 @@ public interface Store {
   /** Runs {@code work} in one write transaction, committed when it returns normally. */
   <T> T write(SqlWork<T> work) throws StoreException;
 
+  /**
+   * Runs {@code work} in one write transaction committed with the given durability; {@link
+   * Durability#FULL} is {@link #write(SqlWork)}. A store that cannot relax durability commits
+   * {@link Durability#PROCESS} writes fully, which is never less safe.
+   */
+  default <T> T write(Durability durability, SqlWork<T> work) throws StoreException {
+    return write(work);
+  }
+
   /** Runs {@code work} on a read-only connection. */
   <T> T read(SqlWork<T> work) throws StoreException;
 

@@ -3,7 +3,7 @@
  * migrations.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.briefcase.store;
 
 import org.osgi.annotation.bundle.Export;

@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
       ProvidersCommand.class,
       LoginCommand.class,
       RevokeCommand.class,
+      SecretsCommand.class,
       McpCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -24,9 +24,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code briefcase login <provider>} (SPEC §8.3, RFC 8252): listens on {@code
- * http://127.0.0.1:<ephemeral port>/callback}, opens a login with that redirect, prints the
- * authorization URL, waits at most 180 s for the callback, checks its {@code state} and hands the
- * code to the daemon's exchange. The code is never printed; only the daemon sees it.
+ * http://127.0.0.1:<ephemeral port>/callback}, opens a login with that redirect (and {@code
+ * --scope} on top of the provider's), opens the authorization URL in a browser when there is one
+ * ({@link BrowserOpener}) and prints it in every case, waits at most 180 s for the callback, checks
+ * its {@code state} and hands the code to the daemon's exchange. The code is never printed; only
+ * the daemon sees it.
  */
 @Command(
     name = "login",
@@ -42,6 +44,17 @@ final class LoginCommand extends AdminCommand implements Callable<Integer> {
       paramLabel = "SECONDS",
       description = "How long to wait for the redirect (1 to 180, default 180).")
   int timeoutSeconds = MAX_WAIT_SECONDS;
+
+  @Option(
+      names = "--scope",
+      paramLabel = "SCOPE",
+      description =
+          "Ask for this scope on top of the provider's (e.g. after insufficient_scope); scope"
+              + " tokens separated by spaces.")
+  String scope;
+
+  @Option(names = "--no-browser", description = "Only print the URL; do not try to open a browser.")
+  boolean noBrowser;
 
   /** What the callback brought: a code and its issuer, or the AS's error code. */
   private record Callback(String code, String iss, String error) {}
@@ -62,6 +75,9 @@ final class LoginCommand extends AdminCommand implements Callable<Integer> {
     try {
       String redirect = "http://127.0.0.1:" + server.getAddress().getPort() + "/callback";
       ObjectNode body = root().mapper.createObjectNode().put("redirect_uri", redirect);
+      if (scope != null) {
+        body.put("scope", scope);
+      }
       AdminClient.Response started =
           client.post(ProvidersCommand.path(provider) + "/oauth/start", body.toString());
       client.requireOk(started);
@@ -69,8 +85,17 @@ final class LoginCommand extends AdminCommand implements Callable<Integer> {
       synchronized (expected) {
         expected[0] = s.path("state").asText();
       }
-      out().println("Open this URL in a browser to log in to " + provider + ":");
-      out().println(s.path("authorization_url").asText());
+      String url = s.path("authorization_url").asText();
+      boolean opened = !noBrowser && new BrowserOpener(root().env).open(url);
+      out()
+          .println(
+              (opened
+                      ? "A browser was asked to open the login page; if none appears, open this URL"
+                      : "Open this URL in a browser")
+                  + " to log in to "
+                  + provider
+                  + ":");
+      out().println(url);
       out().println("Waiting up to " + timeoutSeconds + " s for the redirect to " + redirect);
       out().flush();
       Callback got;

@@ -30,6 +30,7 @@ import org.junit.rules.TemporaryFolder;
 /** The CLI against a small fake admin API: requests, human output, --json and exit codes. */
 public class BriefcaseCommandTest {
   private static final String TOKEN = "tOkEn-Secret-4f9a8b7c6d5e";
+  private static final String LOGIN_CODE = "code-Canary-77aa";
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
@@ -139,6 +140,24 @@ public class BriefcaseCommandTest {
           send(ex, 200, "{\"category\":\"read\",\"daily_limit_microusd\":" + v + "}");
         }
       }
+      case "POST /v1/providers/acme/oauth/start" -> {
+        // an "authorization URL" that leads straight back to the CLI's redirect with a code
+        String redirect = mapper.readTree(body).path("redirect_uri").asText();
+        send(
+            ex,
+            200,
+            "{\"provider_id\":\"acme\",\"state\":\"st-1\",\"authorization_url\":\""
+                + redirect
+                + "?state=st-1&code="
+                + LOGIN_CODE
+                + "\"}");
+      }
+      case "POST /v1/providers/acme/oauth/exchange" ->
+          send(
+              ex,
+              200,
+              "{\"provider_id\":\"acme\",\"has_oauth_refresh\":true,\"dpop_bound\":true,"
+                  + "\"access_token_expires_at\":\"2025-01-01T00:10:00Z\"}");
       default -> send(ex, 404, "{\"code\":\"not_found\",\"message\":\"no route\"}");
     }
   }
@@ -214,6 +233,107 @@ public class BriefcaseCommandTest {
     assertTrue(text, text.contains("\n    warning   WARNING: "));
     assertTrue(text, text.contains("args_truncated"));
     assertTrue(text, text.contains("args_redacted"));
+  }
+
+  /** A PATH with an {@code xdg-open} that records its arguments and follows the URL with curl. */
+  private Path fakeBrowser(boolean follows) throws Exception {
+    Path bin = tmp.newFolder("bin").toPath();
+    Path opened = bin.resolve("opened");
+    Path script = bin.resolve("xdg-open");
+    Files.writeString(
+        script,
+        "#!/bin/sh\nprintf '%s\\n' \"$#\" \"$@\" > '"
+            + opened
+            + "'\n"
+            + "/usr/bin/env > '"
+            + bin.resolve("env")
+            + "'\n"
+            + (follows ? "exec /usr/bin/curl -s -o /dev/null \"$1\"\n" : "exit 3\n"));
+    script.toFile().setExecutable(true);
+    return bin;
+  }
+
+  @Test
+  public void loginOpensTheBrowserAndAsksForTheScope() throws Exception {
+    Path bin = fakeBrowser(true);
+    assertEquals(
+        err,
+        0,
+        run(
+            Map.of(
+                "DISPLAY",
+                ":99",
+                "PATH",
+                bin.toString(),
+                "BRIEFCASE_PASSPHRASE",
+                "passphrase-Canary-31"),
+            "login",
+            "acme",
+            "--scope",
+            "api:admin",
+            "--timeout",
+            "20"));
+    List<String> opened = Files.readAllLines(bin.resolve("opened"));
+    // one argument, exactly the authorization URL, which is printed as well
+    assertEquals("1", opened.get(0));
+    assertTrue(opened.get(1), opened.get(1).matches("http://127\\.0\\.0\\.1:\\d+/callback\\?.*"));
+    assertTrue(out, out.contains("A browser was asked to open the login page"));
+    assertTrue(out, out.contains(opened.get(1)));
+    assertTrue(out, out.contains("logged in to acme"));
+    JsonNode start = mapper.readTree(lastBody.get("POST /v1/providers/acme/oauth/start"));
+    assertEquals("api:admin", start.path("scope").asText());
+    JsonNode exchange = mapper.readTree(lastBody.get("POST /v1/providers/acme/oauth/exchange"));
+    assertEquals(LOGIN_CODE, exchange.path("code").asText());
+    assertEquals("st-1", exchange.path("state").asText());
+    // the browser gets the session's variables, not Briefcase's own
+    String browserEnv = Files.readString(bin.resolve("env"));
+    assertTrue(browserEnv, browserEnv.contains("DISPLAY=:99"));
+    assertFalse(browserEnv, browserEnv.contains("passphrase-Canary-31"));
+    assertFalse(browserEnv, browserEnv.contains("BRIEFCASE_"));
+  }
+
+  @Test
+  public void loginWithoutABrowserStillPrintsTheUrl() throws Exception {
+    // no graphical session: xdg-open on PATH is not used
+    Path bin = fakeBrowser(true);
+    assertEquals(1, run(Map.of("PATH", bin.toString()), "login", "acme", "--timeout", "1"));
+    assertFalse(Files.exists(bin.resolve("opened")));
+    assertTrue(out, out.contains("Open this URL in a browser to log in to acme:"));
+    assertTrue(out, out.contains("/callback?state=st-1"));
+    assertTrue(err, err.contains("oauth_login_timeout"));
+    assertFalse(mapper.readTree(lastBody.get("POST /v1/providers/acme/oauth/start")).has("scope"));
+
+    // --no-browser, and a graphical session without xdg-open: the URL only
+    assertEquals(
+        1,
+        run(
+            Map.of("DISPLAY", ":99", "PATH", bin.toString()),
+            "login",
+            "acme",
+            "--no-browser",
+            "--timeout",
+            "1"));
+    assertFalse(Files.exists(bin.resolve("opened")));
+    assertEquals(
+        1,
+        run(
+            Map.of("WAYLAND_DISPLAY", "wayland-0", "PATH", tmp.newFolder("empty").toString()),
+            "login",
+            "acme",
+            "--timeout",
+            "1"));
+    assertTrue(out, out.contains("Open this URL in a browser"));
+  }
+
+  @Test
+  public void aBrowserThatFailsDoesNotFailTheLogin() throws Exception {
+    Path bin = fakeBrowser(false);
+    assertEquals(
+        1,
+        run(Map.of("DISPLAY", ":99", "PATH", bin.toString()), "login", "acme", "--timeout", "1"));
+    assertTrue(Files.exists(bin.resolve("opened")));
+    assertTrue(out, out.contains("/callback?state=st-1"));
+    assertTrue(err, err.contains("oauth_login_timeout"));
   }
 
   @Test

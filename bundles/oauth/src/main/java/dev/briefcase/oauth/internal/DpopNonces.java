@@ -27,16 +27,21 @@ final class DpopNonces {
     return byServer.get(ServerUrls.origin(target));
   }
 
-  /** Keeps {@code nonce} as the server's newest; an over-long or non-ASCII value is ignored. */
-  synchronized void put(URI target, String nonce) {
+  /**
+   * Keeps {@code nonce} as the server's newest; an over-long or non-ASCII value is ignored.
+   *
+   * @return whether it was kept
+   */
+  synchronized boolean put(URI target, String nonce) {
     if (nonce == null
         || nonce.isEmpty()
         || nonce.length() > MAX_NONCE_LENGTH
         || !nonce.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      return;
+      return false;
     }
     String origin = ServerUrls.origin(target);
     byServer.remove(origin);
     byServer.put(origin, nonce);
+    return true;
   }
 }

@@ -32,6 +32,8 @@ import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
 import com.nimbusds.oauth2.sdk.token.AccessTokenType;
 import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import dev.briefcase.credentials.CredentialStrategy;
+import dev.briefcase.credentials.Rejection;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.receipts.ReceiptException;
@@ -55,7 +57,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,9 +85,13 @@ public final class OAuthClient {
   private static final Logger LOG = LoggerFactory.getLogger(OAuthClient.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Pattern PROVIDER_ID = Pattern.compile("[A-Za-z0-9._-]{1,58}");
-  private static final Pattern CHALLENGE_ERROR =
-      Pattern.compile("(?i)(?:^|[\\s,])error\\s*=\\s*\"([^\"]*)\"");
+  // RFC 6749 §3.3 scope tokens, the only challenge value a message may repeat
+  private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E ]{1,256}");
   private static final int MAX_PENDING = 256;
+
+  /** The loopback callback paths of {@code briefcase login} and of the web console's page. */
+  static final List<String> LOOPBACK_CALLBACK_PATHS =
+      List.of("/callback", "/system/console/briefcase-providers/callback");
 
   /**
    * A provider: its protected endpoint (discovery starts there), an optional client id (else one is
@@ -138,6 +143,8 @@ public final class OAuthClient {
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final Map<String, Token> tokens = new ConcurrentHashMap<>();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  // provider id → the DPoP slot its stored grant is bound to (mirrors dpopSlotId in the store)
+  private final Map<String, String> dpopSlots = new ConcurrentHashMap<>();
   // an attack simulation seam for tests (a proof replayed by someone on the path); identity else
   private volatile UnaryOperator<String> proofTap = UnaryOperator.identity();
 
@@ -184,8 +191,23 @@ public final class OAuthClient {
     return "oauth." + providerId + ".issuer";
   }
 
+  /**
+   * The two key-directory servers a provider's DPoP key alternates between ({@code dpop:oauth.<id>}
+   * and {@code dpop:oauth-<id>}, both within the 64 characters of a server name): a new login
+   * creates its key in the slot the current grant does not use, so a failed login leaves the key
+   * the stored refresh token is bound to untouched.
+   */
   static String dpopServer(String providerId) {
     return "oauth." + providerId;
+  }
+
+  static String alternateDpopServer(String providerId) {
+    return "oauth-" + providerId;
+  }
+
+  /** Which of the two DPoP slots the stored grant is bound to (absent: the first). */
+  static String dpopSlotId(String providerId) {
+    return "oauth." + providerId + ".dpop_server";
   }
 
   // --- login --------------------------------------------------------------------------------
@@ -203,12 +225,38 @@ public final class OAuthClient {
    * loopback redirect's port changes from login to login); the exchange repeats it.
    */
   public LoginStart start(String providerId, URI redirectUri) throws OAuthException {
+    return start(providerId, redirectUri, null);
+  }
+
+  /**
+   * Like {@link #start(String, URI)}, asking for the provider's scope plus {@code extraScope} (the
+   * re-authorization after {@code insufficient_scope}); null asks for the provider's scope only.
+   */
+  public LoginStart start(String providerId, URI redirectUri, String extraScope)
+      throws OAuthException {
     Provider p = provider(providerId);
-    if (redirectUri == null) {
-      return startFor(p);
+    URI redirect = p.redirectUri();
+    if (redirectUri != null) {
+      ServerUrls.check(redirectUri, "invalid_redirect_uri");
+      redirect = redirectUri;
     }
-    ServerUrls.check(redirectUri, "invalid_redirect_uri");
-    return startFor(new Provider(p.id(), p.endpoint(), p.clientId(), redirectUri, p.scope()));
+    return startFor(
+        new Provider(p.id(), p.endpoint(), p.clientId(), redirect, widen(p.scope(), extraScope)));
+  }
+
+  /** The union of two space-separated scopes, in order, each token once; null when both are. */
+  static String widen(String scope, String extra) {
+    java.util.LinkedHashSet<String> tokens = new java.util.LinkedHashSet<>();
+    for (String s : new String[] {scope, extra}) {
+      if (s != null) {
+        for (String t : s.trim().split(" +")) {
+          if (!t.isEmpty()) {
+            tokens.add(t);
+          }
+        }
+      }
+    }
+    return tokens.isEmpty() ? null : String.join(" ", tokens);
   }
 
   private LoginStart startFor(Provider p) throws OAuthException {
@@ -303,8 +351,17 @@ public final class OAuthClient {
     Discovery.Server server = session.server();
     KeyAlgorithm alg = dpopAlgorithm(server);
     synchronized (lock(p.id())) {
+      String oldServer = currentDpopServer(p.id());
+      // the new grant's key goes to the other slot; the old one is destroyed only once the new
+      // grant is stored, so a login that fails leaves the old grant usable
+      String newServer =
+          !hasDpopKey(oldServer)
+              ? oldServer
+              : oldServer.equals(dpopServer(p.id()))
+                  ? alternateDpopServer(p.id())
+                  : dpopServer(p.id());
       if (alg != null) {
-        rotateDpopKey(p.id(), alg);
+        createDpopKey(newServer, alg);
       }
       AuthorizationGrant grant =
           new AuthorizationCodeGrant(
@@ -316,17 +373,35 @@ public final class OAuthClient {
                   .resources(server.resource())
                   .build()
                   .toHTTPRequest();
-      AccessTokenResponse ok =
-          tokenResponse(p.id(), alg, request, "oauth_exchange_failed", server.tokenEndpoint());
-      RefreshToken refresh = ok.getTokens().getRefreshToken();
-      if (refresh == null) {
-        throw new OAuthException("missing_refresh_token", "the AS issued no refresh token");
+      AccessTokenResponse ok;
+      RefreshToken refresh;
+      Token token;
+      try {
+        ok =
+            tokenResponse(newServer, alg, request, "oauth_exchange_failed", server.tokenEndpoint());
+        refresh = ok.getTokens().getRefreshToken();
+        if (refresh == null) {
+          throw new OAuthException("missing_refresh_token", "the AS issued no refresh token");
+        }
+        token = accessToken(ok, alg);
+      } catch (OAuthException e) {
+        if (alg != null) {
+          deleteDpopKey(newServer);
+        }
+        throw e;
       }
-      Token token = accessToken(ok, alg);
       putSecret(clientIdId(p.id()), session.clientId());
       putSecret(issuerId(p.id()), server.issuer());
       putSecret(refreshTokenId(p.id()), refresh.getValue());
+      putSecret(dpopSlotId(p.id()), newServer);
+      dpopSlots.put(p.id(), newServer);
       tokens.put(p.id(), token);
+      if (!oldServer.equals(newServer)) {
+        deleteDpopKey(oldServer);
+      }
+      if (alg == null) {
+        deleteDpopKey(newServer);
+      }
       receipt(
           event("login", p.id(), "ok")
               .put("issuer", server.issuer())
@@ -374,7 +449,8 @@ public final class OAuthClient {
     if (clientId == null) {
       throw new OAuthException("oauth_client_id_required", "no client id is known");
     }
-    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+    String keyServer = currentDpopServer(p.id());
+    KeyAlgorithm alg = currentDpopAlgorithm(keyServer, server);
     AuthorizationGrant grant = new RefreshTokenGrant(new RefreshToken(stored.get()));
     Supplier<HTTPRequest> request =
         () ->
@@ -384,7 +460,7 @@ public final class OAuthClient {
                 .toHTTPRequest();
     tokens.remove(p.id());
     AccessTokenResponse ok =
-        tokenResponse(p.id(), alg, request, "oauth_refresh_failed", server.tokenEndpoint());
+        tokenResponse(keyServer, alg, request, "oauth_refresh_failed", server.tokenEndpoint());
     Token token = accessToken(ok, alg);
     RefreshToken rotated = ok.getTokens().getRefreshToken();
     if (rotated != null) {
@@ -414,67 +490,105 @@ public final class OAuthClient {
 
   /**
    * Calls the provider's resource with its access token: {@code Authorization: DPoP} plus a fresh
-   * proof (with {@code ath} and the server's newest nonce) for a DPoP-bound token, else Bearer.
-   * {@code use_dpop_nonce} is retried once with the new nonce, {@code invalid_token} once after a
-   * refresh. {@code target} must lie under the discovered resource.
+   * proof (with {@code ath} and the server's newest nonce) for a DPoP-bound token, else Bearer. A
+   * refusal goes through {@link #rejected}, as a connector's does: {@code use_dpop_nonce} is
+   * retried once with the new nonce, {@code invalid_token} once after a refresh. {@code target}
+   * must lie under the discovered resource.
    */
   public ResourceResponse call(String providerId, String method, URI target) throws OAuthException {
-    Provider p = provider(providerId);
-    Discovery.Server server = discovery.discover(p.endpoint(), null);
-    ServerUrls.check(target, "invalid_endpoint_url");
-    if (!ServerUrls.isPrefix(server.resource(), target)) {
-      throw new OAuthException(
-          "oauth_resource_mismatch", "the target is not under the provider's resource");
-    }
     HTTPRequest.Method m;
     try {
       m = HTTPRequest.Method.valueOf(method);
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new OAuthException("invalid_request", "unsupported HTTP method");
     }
-    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
-    Token token = usableToken(p);
     boolean nonceRetried = false;
     boolean refreshed = false;
     while (true) {
+      Authorization a = authorize(providerId, method, target);
       HTTPRequest req = new HTTPRequest(m, target);
-      if (token.dpop()) {
-        req.setAuthorization("DPoP " + token.value());
-        req.setHeader("DPoP", proof(p.id(), alg, method, target, token.value()));
-      } else {
-        req.setAuthorization("Bearer " + token.value());
+      req.setAuthorization(a.authorization());
+      if (a.proof() != null) {
+        req.setHeader("DPoP", a.proof());
       }
       HTTPResponse res = http.send(req);
-      String fresh = keepNonce(target, res);
-      if (res.getStatusCode() != 401) {
+      String challenge = res.getHeaderValue("WWW-Authenticate");
+      String fresh = res.getHeaderValue("DPoP-Nonce");
+      if (fresh != null && !fresh.isEmpty()) {
+        nonces.put(target, fresh);
+      }
+      if (res.getStatusCode() != 401 && !(res.getStatusCode() == 403 && challenge != null)) {
         return new ResourceResponse(res.getStatusCode(), res.getBody());
       }
-      String error = challengeError(res.getHeaderValue("WWW-Authenticate"));
-      if ("use_dpop_nonce".equals(error)) {
-        if (!nonceRetried && fresh != null && token.dpop()) {
-          nonceRetried = true;
-          continue;
-        }
+      Rejection rejection =
+          new Rejection(
+              res.getStatusCode(), challenge, fresh, res.getHeaderValue("x-briefcase-error"));
+      // each kind of retry once, as the kernel allows a connector
+      if ("use_dpop_nonce".equals(rejection.error()) && nonceRetried) {
         throw new OAuthException("dpop_nonce_rejected", "the resource refused the DPoP nonce");
       }
-      if ("invalid_token".equals(error)) {
-        if (!refreshed) {
-          refreshed = true;
-          synchronized (lock(p.id())) {
-            token = refreshLocked(p);
-          }
-          continue;
-        }
+      if ("invalid_token".equals(rejection.error()) && refreshed) {
         throw new OAuthException("credential_expired", "the resource refused a fresh token");
       }
-      if ("invalid_dpop_proof".equals(error)) {
-        if ("replay_detected".equals(res.getHeaderValue("x-briefcase-error"))) {
-          throw new OAuthException("replay_detected", "the resource saw this proof before");
-        }
-        throw new OAuthException("invalid_dpop", "the resource refused the DPoP proof");
+      if (rejected(providerId, target, rejection) == CredentialStrategy.Retry.NONCE) {
+        nonceRetried = true;
+      } else {
+        refreshed = true;
       }
-      throw new OAuthException("credential_rejected", "the resource refused the credential");
     }
+  }
+
+  /**
+   * What a refusal of the resource means (RFC 6750 §3, RFC 9449 §7–9), the one interpretation for
+   * {@link #call} and the credential strategy: a new {@code DPoP-Nonce} is kept as the server's
+   * newest ({@link CredentialStrategy.Retry#NONCE}); {@code invalid_token} refreshes the access
+   * token ({@link CredentialStrategy.Retry#REFRESHED}; concurrent refusals of the same token
+   * refresh once); everything else is a stable code. No message repeats a value of the challenge
+   * but the scope it asks for.
+   *
+   * @throws OAuthException {@code dpop_nonce_rejected}, {@code credential_revoked} (the AS refused
+   *     the refresh token), {@code insufficient_scope}, {@code replay_detected}, {@code
+   *     invalid_dpop}, {@code credential_rejected}, or a refresh's code
+   */
+  public CredentialStrategy.Retry rejected(String providerId, URI target, Rejection rejection)
+      throws OAuthException {
+    Provider p = provider(providerId);
+    String error = rejection == null ? null : rejection.error();
+    if ("use_dpop_nonce".equals(error)) {
+      if (nonces.put(target, rejection.dpopNonce())) {
+        return CredentialStrategy.Retry.NONCE;
+      }
+      throw new OAuthException(
+          "dpop_nonce_rejected", "the resource asked for a DPoP nonce without a usable one");
+    }
+    if ("invalid_token".equals(error)) {
+      Token refused = tokens.get(p.id());
+      synchronized (lock(p.id())) {
+        Token now = tokens.get(p.id());
+        // another caller refreshed while this one waited: its token is the fresh one
+        if (now == null || now == refused) {
+          refreshLocked(p);
+        }
+      }
+      return CredentialStrategy.Retry.REFRESHED;
+    }
+    if ("insufficient_scope".equals(error)) {
+      String scope = rejection.scope();
+      throw new OAuthException(
+          "insufficient_scope",
+          "the resource asks for scope "
+              + (scope != null && SCOPE.matcher(scope).matches()
+                  ? "\"" + scope + "\""
+                  : "(unnamed)")
+              + "; log in again with it");
+    }
+    if ("invalid_dpop_proof".equals(error)) {
+      if ("replay_detected".equals(rejection.errorDetail())) {
+        throw new OAuthException("replay_detected", "the resource saw this proof before");
+      }
+      throw new OAuthException("invalid_dpop", "the resource refused the DPoP proof");
+    }
+    throw new OAuthException("credential_rejected", "the resource refused the credential");
   }
 
   // --- revocation ---------------------------------------------------------------------------
@@ -496,14 +610,15 @@ public final class OAuthClient {
           String clientId = getSecret(clientIdId(p.id())).orElse(p.clientId());
           if (server.revocationEndpoint() != null && clientId != null) {
             attempted = true;
-            KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+            String keyServer = currentDpopServer(p.id());
+            KeyAlgorithm alg = currentDpopAlgorithm(keyServer, server);
             URI ep = server.revocationEndpoint();
             Supplier<HTTPRequest> request =
                 () ->
                     new TokenRevocationRequest(
                             ep, new ClientID(clientId), new RefreshToken(stored.get()))
                         .toHTTPRequest();
-            HTTPResponse res = tokenEndpointCall(p.id(), alg, request, ep);
+            HTTPResponse res = tokenEndpointCall(keyServer, alg, request, ep);
             succeeded = res.getStatusCode() == 200;
           }
         }
@@ -514,7 +629,7 @@ public final class OAuthClient {
         pending.values().removeIf(s -> s.provider().id().equals(p.id()));
         deleteSecret(refreshTokenId(p.id()));
         deleteSecret(issuerId(p.id()));
-        deleteDpopKey(p.id());
+        forgetDpopKeys(p.id());
       }
       receipt(
           event("revoke", p.id(), "ok")
@@ -594,7 +709,7 @@ public final class OAuthClient {
     }
     ClientMetadata md = new ClientMetadata();
     md.setName("Briefcase");
-    md.setRedirectionURI(p.redirectUri());
+    md.setRedirectionURIs(registeredRedirects(p.redirectUri()));
     md.setGrantTypes(Set.of(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN));
     md.setResponseTypes(Set.of(new ResponseType(ResponseType.Value.CODE)));
     md.setTokenEndpointAuthMethod(ClientAuthenticationMethod.NONE);
@@ -620,6 +735,23 @@ public final class OAuthClient {
     return id;
   }
 
+  /**
+   * The redirect URIs a dynamically registered client asks for: this login's, and on loopback also
+   * the CLI's and the web console's callback paths, so a client registered by one can log in
+   * through the other (an AS matches a loopback redirect on any port, RFC 8252 §7.3, but on its
+   * path).
+   */
+  static Set<URI> registeredRedirects(URI redirect) {
+    Set<URI> out = new java.util.LinkedHashSet<>();
+    out.add(redirect);
+    if ("http".equalsIgnoreCase(redirect.getScheme())) {
+      for (String path : LOOPBACK_CALLBACK_PATHS) {
+        out.add(URI.create("http://" + redirect.getRawAuthority() + path));
+      }
+    }
+    return out;
+  }
+
   /** EdDSA if the AS lists it, else ES256; null when the AS lists no DPoP algorithm. */
   static KeyAlgorithm dpopAlgorithm(Discovery.Server server) throws OAuthException {
     List<String> algs = server.dpopAlgorithms();
@@ -636,15 +768,29 @@ public final class OAuthClient {
         "oauth_dpop_unsupported", "the AS offers no DPoP algorithm Briefcase signs (EdDSA, ES256)");
   }
 
-  /** The algorithm of the provider's existing DPoP key (never rotated here), or the AS's choice. */
-  private KeyAlgorithm currentDpopAlgorithm(String providerId, Discovery.Server server)
+  /** The key-directory server of the DPoP key the stored grant is bound to. */
+  private String currentDpopServer(String providerId) throws OAuthException {
+    String cached = dpopSlots.get(providerId);
+    if (cached != null) {
+      return cached;
+    }
+    String slot =
+        getSecret(dpopSlotId(providerId))
+            .filter(s -> s.equals(alternateDpopServer(providerId)))
+            .orElse(dpopServer(providerId));
+    dpopSlots.put(providerId, slot);
+    return slot;
+  }
+
+  /** The algorithm of the grant's existing DPoP key (never rotated here), or the AS's choice. */
+  private KeyAlgorithm currentDpopAlgorithm(String keyServer, Discovery.Server server)
       throws OAuthException {
     KeyAlgorithm wanted = dpopAlgorithm(server);
     if (wanted == null) {
       return null;
     }
     try {
-      return keys.get(KeyDirectory.DPOP_PREFIX + dpopServer(providerId))
+      return keys.get(KeyDirectory.DPOP_PREFIX + keyServer)
           .map(k -> k.handle().algorithm())
           .orElse(wanted);
     } catch (KeyException e) {
@@ -652,8 +798,11 @@ public final class OAuthClient {
     }
   }
 
-  private void rotateDpopKey(String providerId, KeyAlgorithm alg) throws OAuthException {
-    String role = KeyDirectory.DPOP_PREFIX + dpopServer(providerId);
+  /**
+   * A fresh key in {@code keyServer}'s slot (a leftover of an earlier failed login is replaced).
+   */
+  private void createDpopKey(String keyServer, KeyAlgorithm alg) throws OAuthException {
+    String role = KeyDirectory.DPOP_PREFIX + keyServer;
     try {
       if (keys.get(role).isPresent()) {
         keys.rotate(role, alg, null, "oauth");
@@ -665,22 +814,37 @@ public final class OAuthClient {
     }
   }
 
-  private void deleteDpopKey(String providerId) {
-    String role = KeyDirectory.DPOP_PREFIX + dpopServer(providerId);
+  private void deleteDpopKey(String keyServer) {
+    String role = KeyDirectory.DPOP_PREFIX + keyServer;
     try {
       if (keys.get(role).isPresent()) {
         keys.delete(role, "oauth");
       }
     } catch (KeyException e) {
-      LOG.warn("oauth revoke: DPoP key of provider {} not deleted: {}", providerId, e.code());
+      LOG.warn("oauth: DPoP key {} not deleted: {}", keyServer, e.code());
     }
   }
 
-  private String proof(String providerId, KeyAlgorithm alg, String htm, URI htu, String token)
+  private boolean hasDpopKey(String keyServer) throws OAuthException {
+    try {
+      return keys.get(KeyDirectory.DPOP_PREFIX + keyServer).isPresent();
+    } catch (KeyException e) {
+      throw new OAuthException(e.code(), "DPoP key lookup failed");
+    }
+  }
+
+  /** Destroys both DPoP slots of a provider and forgets which one was current. */
+  private void forgetDpopKeys(String providerId) {
+    deleteDpopKey(dpopServer(providerId));
+    deleteDpopKey(alternateDpopServer(providerId));
+    deleteSecret(dpopSlotId(providerId));
+    dpopSlots.remove(providerId);
+  }
+
+  private String proof(String keyServer, KeyAlgorithm alg, String htm, URI htu, String token)
       throws OAuthException {
     try {
-      String jwt =
-          keys.dpopProof(dpopServer(providerId), alg, htm, htu.toString(), token, nonces.get(htu));
+      String jwt = keys.dpopProof(keyServer, alg, htm, htu.toString(), token, nonces.get(htu));
       return proofTap.apply(jwt);
     } catch (KeyException e) {
       throw new OAuthException(e.code(), "cannot sign a DPoP proof");
@@ -699,12 +863,12 @@ public final class OAuthClient {
 
   /** A POST to a token or revocation endpoint, with a proof and one retry on a new nonce. */
   private HTTPResponse tokenEndpointCall(
-      String providerId, KeyAlgorithm alg, Supplier<HTTPRequest> build, URI endpoint)
+      String keyServer, KeyAlgorithm alg, Supplier<HTTPRequest> build, URI endpoint)
       throws OAuthException {
     for (int attempt = 0; ; attempt++) {
       HTTPRequest req = build.get();
       if (alg != null) {
-        req.setHeader("DPoP", proof(providerId, alg, "POST", endpoint, null));
+        req.setHeader("DPoP", proof(keyServer, alg, "POST", endpoint, null));
       }
       HTTPResponse res = http.send(req);
       String fresh = keepNonce(endpoint, res);
@@ -720,13 +884,9 @@ public final class OAuthClient {
   }
 
   private AccessTokenResponse tokenResponse(
-      String providerId,
-      KeyAlgorithm alg,
-      Supplier<HTTPRequest> build,
-      String failure,
-      URI endpoint)
+      String keyServer, KeyAlgorithm alg, Supplier<HTTPRequest> build, String failure, URI endpoint)
       throws OAuthException {
-    HTTPResponse res = tokenEndpointCall(providerId, alg, build, endpoint);
+    HTTPResponse res = tokenEndpointCall(keyServer, alg, build, endpoint);
     TokenResponse parsed;
     try {
       parsed = TokenResponse.parse(res);
@@ -739,6 +899,11 @@ public final class OAuthClient {
       String code = err.getErrorObject() == null ? null : err.getErrorObject().getCode();
       if ("use_dpop_nonce".equals(code)) {
         throw new OAuthException("dpop_nonce_rejected", "the AS refused the DPoP nonce");
+      }
+      if ("invalid_grant".equals(code) && failure.equals("oauth_refresh_failed")) {
+        // the refresh token is revoked or expired at the AS: only a new login helps
+        throw new OAuthException(
+            "credential_revoked", "the AS refused the refresh token (revoked or expired)");
       }
       throw new OAuthException(failure, "the AS refused: " + safeCode(code));
     }
@@ -765,15 +930,6 @@ public final class OAuthClient {
     } catch (IOException e) {
       return null;
     }
-  }
-
-  /** The {@code error} of a {@code WWW-Authenticate} challenge, or null. */
-  static String challengeError(String wwwAuthenticate) {
-    if (wwwAuthenticate == null) {
-      return null;
-    }
-    Matcher m = CHALLENGE_ERROR.matcher(wwwAuthenticate);
-    return m.find() ? m.group(1) : null;
   }
 
   /** An RFC 6749 error code is [\x20-\x21\x23-\x5B\x5D-\x7E]; anything else is not repeated. */
@@ -832,12 +988,13 @@ public final class OAuthClient {
     if (method == null || !method.matches("[A-Z]{1,16}")) {
       throw new OAuthException("invalid_request", "unsupported HTTP method");
     }
-    KeyAlgorithm alg = currentDpopAlgorithm(p.id(), server);
+    String keyServer = currentDpopServer(p.id());
+    KeyAlgorithm alg = currentDpopAlgorithm(keyServer, server);
     Token token = usableToken(p);
     Instant expires = token.useUntil().plus(EARLY_REFRESH);
     if (token.dpop()) {
       return new Authorization(
-          "DPoP " + token.value(), proof(p.id(), alg, method, target, token.value()), expires);
+          "DPoP " + token.value(), proof(keyServer, alg, method, target, token.value()), expires);
     }
     return new Authorization("Bearer " + token.value(), null, expires);
   }
@@ -875,7 +1032,7 @@ public final class OAuthClient {
       pending.values().removeIf(s -> s.provider().id().equals(providerId));
       deleteSecret(refreshTokenId(providerId));
       deleteSecret(clientIdId(providerId));
-      deleteDpopKey(providerId);
+      forgetDpopKeys(providerId);
     }
   }
 

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.credentials.AccessCredential;
 import dev.briefcase.credentials.CredentialException;
+import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.credentials.CredentialService;
+import dev.briefcase.credentials.CredentialStrategy;
 import dev.briefcase.credentials.LoginResult;
 import dev.briefcase.credentials.LoginStart;
 import dev.briefcase.credentials.Provider;
 import dev.briefcase.credentials.ProviderStatus;
+import dev.briefcase.credentials.Rejection;
+import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.credentials.RevokeResult;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.receipts.ReceiptException;
@@ -21,7 +25,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,15 +44,23 @@ import org.slf4j.LoggerFactory;
  * that no longer passes is left out of the client and reported with its code. Adding and removing a
  * provider is receipted ({@code type: provider}); logins, refreshes and revocations are receipted
  * by the client. Every refusal is a {@link CredentialException} with the step's stable code.
+ *
+ * <p>Also the {@code oauth} {@link CredentialStrategy} (step 8): the need's reference is a provider
+ * id. A revocation is recorded in the registry before anything else happens (and survives a
+ * restart), so the next call fails at pre-flight with {@code credential_revoked} without a network
+ * call; a refresh token the AS refuses sets the same mark. Only the next successful login clears
+ * it.
  */
 // immediate: login sessions and access tokens live in this instance's memory, so it must not be
 // disposed when no one holds the service (as a delayed component would be between two requests)
+// one instance for both services: the strategy hands out the access tokens this service holds
 @Component(
-    service = CredentialService.class,
+    service = {CredentialService.class, CredentialStrategy.class},
+    property = CredentialStrategy.KIND + "=" + CredentialNeed.OAUTH,
     configurationPid = "dev.briefcase.oauth",
     immediate = true)
 @Designate(ocd = OAuthCredentials.Config.class)
-public final class OAuthCredentials implements CredentialService {
+public final class OAuthCredentials implements CredentialService, CredentialStrategy {
   private static final Logger LOG = LoggerFactory.getLogger(OAuthCredentials.class);
 
   /** The callback a login uses when its start names none. */
@@ -186,9 +200,17 @@ public final class OAuthCredentials implements CredentialService {
 
   @Override
   public LoginStart start(String id, URI redirectUri) throws CredentialException {
+    return start(id, redirectUri, null);
+  }
+
+  @Override
+  public LoginStart start(String id, URI redirectUri, String scope) throws CredentialException {
     stored(id);
+    if (scope != null) {
+      ProviderTable.checkScope(scope);
+    }
     try {
-      OAuthClient.LoginStart s = client.start(id, redirectUri);
+      OAuthClient.LoginStart s = client.start(id, redirectUri, scope);
       return new LoginStart(s.providerId(), s.authorizationUrl().toString(), s.state());
     } catch (OAuthException e) {
       throw wrap(e);
@@ -201,6 +223,7 @@ public final class OAuthCredentials implements CredentialService {
     stored(id);
     try {
       Instant expires = client.exchange(id, code, state, iss);
+      table.setRevoked(id, null);
       return new LoginResult(id, expires, client.dpopBound(id));
     } catch (OAuthException e) {
       throw wrap(e);
@@ -210,6 +233,8 @@ public final class OAuthCredentials implements CredentialService {
   @Override
   public RevokeResult revoke(String id) throws CredentialException {
     stored(id);
+    // first, so a call that starts from now on fails at pre-flight even while the AS is slow
+    table.setRevoked(id, clock.instant());
     try {
       OAuthClient.RevokeResult r = client.revoke(id);
       return new RevokeResult(
@@ -225,16 +250,89 @@ public final class OAuthCredentials implements CredentialService {
   @Override
   public AccessCredential accessCredential(String id, String method, URI target)
       throws CredentialException {
-    stored(id);
+    OAuthClient.Authorization a = authorization(id, method, target);
+    return new AccessCredential(
+        Sensitive.of(a.authorization()),
+        a.proof() == null ? null : Sensitive.of(a.proof()),
+        a.expiresAt());
+  }
+
+  // --- the oauth credential strategy --------------------------------------------------------
+
+  /** No network: the registry, the revocation mark, the memory and the secret store. */
+  @Override
+  public void preflight(CredentialNeed need) throws CredentialException {
+    String id = providerOf(need);
+    notRevoked(id);
     try {
-      OAuthClient.Authorization a = client.authorize(id, method, target);
-      return new AccessCredential(
-          Sensitive.of(a.authorization()),
-          a.proof() == null ? null : Sensitive.of(a.proof()),
-          a.expiresAt());
+      if (client.accessTokenExpiry(id).filter(t -> t.isAfter(clock.instant())).isEmpty()
+          && !client.hasRefreshToken(id)) {
+        throw new CredentialException(
+            CredentialException.MISSING_REFRESH_TOKEN, "no login is stored for this provider");
+      }
     } catch (OAuthException e) {
       throw wrap(e);
     }
+  }
+
+  @Override
+  public RequestCredential authorize(CredentialNeed need, String method, URI target)
+      throws CredentialException {
+    OAuthClient.Authorization a = authorization(providerOf(need), method, target);
+    Map<String, Sensitive<String>> headers = new LinkedHashMap<>();
+    headers.put("Authorization", Sensitive.of(a.authorization()));
+    if (a.proof() != null) {
+      headers.put("DPoP", Sensitive.of(a.proof()));
+    }
+    return new RequestCredential(headers, a.expiresAt());
+  }
+
+  @Override
+  public Retry rejected(CredentialNeed need, String method, URI target, Rejection rejection)
+      throws CredentialException {
+    String id = providerOf(need);
+    notRevoked(id);
+    try {
+      return client.rejected(id, target, rejection);
+    } catch (OAuthException e) {
+      throw failed(id, e);
+    }
+  }
+
+  /** The provider a need names, after its registry entry passes its rules. */
+  private String providerOf(CredentialNeed need) throws CredentialException {
+    if (need == null || !CredentialNeed.OAUTH.equals(need.strategy())) {
+      throw new CredentialException(
+          CredentialException.INVALID_CREDENTIAL_NEED, "not an oauth credential need");
+    }
+    return stored(need.reference()).id();
+  }
+
+  private OAuthClient.Authorization authorization(String id, String method, URI target)
+      throws CredentialException {
+    notRevoked(id);
+    try {
+      return client.authorize(id, method, target);
+    } catch (OAuthException e) {
+      throw failed(id, e);
+    }
+  }
+
+  private void notRevoked(String id) throws CredentialException {
+    String[] row = table.row(id).orElseThrow(OAuthCredentials::unknown);
+    if (ProviderTable.revoked(row)) {
+      throw new CredentialException(
+          CredentialException.CREDENTIAL_REVOKED, "the credential was revoked; log in again");
+    }
+  }
+
+  /** The step's code; the AS refusing the refresh token marks the provider revoked. */
+  private CredentialException failed(String id, OAuthException e) {
+    if (CredentialException.CREDENTIAL_REVOKED.equals(e.code())) {
+      table.setRevoked(id, clock.instant());
+      LOG.warn("oauth provider {}: the AS refused the refresh token; marked revoked", id);
+    }
+    return wrap(e);
   }
 
   // --- helpers ------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ final class ProviderTable {
       List.of(
           "CREATE TABLE oauth_providers (id TEXT PRIMARY KEY, base_url TEXT NOT NULL,"
               + " resource_url TEXT NOT NULL, client_id TEXT, scope TEXT, created_at TEXT NOT"
-              + " NULL)");
+              + " NULL)",
+          // an operator's revocation (or the AS refusing the refresh token) until the next login
+          "ALTER TABLE oauth_providers ADD COLUMN revoked_at TEXT");
 
   /**
    * SPEC §8.1 allows 64 characters; the provider's DPoP key role {@code dpop:oauth.<id>} must fit
@@ -65,10 +67,17 @@ final class ProviderTable {
     if (clientId != null && !CLIENT_ID.matcher(clientId).matches()) {
       throw new CredentialException("invalid_client_id", "client_id must be printable ASCII");
     }
-    if (scope != null && !SCOPE.matcher(scope).matches()) {
-      throw new CredentialException("invalid_scope", "scope must be RFC 6749 scope tokens");
+    if (scope != null) {
+      checkScope(scope);
     }
     return new Provider(id, normalised, resource.toString(), clientId, scope);
+  }
+
+  /** RFC 6749 §3.3 scope tokens separated by spaces, else {@code invalid_scope}. */
+  static void checkScope(String scope) throws CredentialException {
+    if (!SCOPE.matcher(scope).matches()) {
+      throw new CredentialException("invalid_scope", "scope must be RFC 6749 scope tokens");
+    }
   }
 
   /**
@@ -127,15 +136,39 @@ final class ProviderTable {
         });
   }
 
-  /** Every entry as stored, unchecked (the caller re-validates). */
+  /**
+   * Marks a provider revoked ({@code at}) or clears the mark ({@code null}); false when no entry
+   * has this id.
+   */
+  boolean setRevoked(String id, Instant at) {
+    return store.write(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE oauth_providers SET revoked_at = ? WHERE id = ?")) {
+            ps.setString(1, at == null ? null : at.toString());
+            ps.setString(2, id);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /** Whether a stored row carries a revocation mark. */
+  static boolean revoked(String[] row) {
+    return row.length > 5 && row[5] != null;
+  }
+
+  /**
+   * Every entry as stored, unchecked (the caller re-validates): id, base URL, resource URL, client
+   * id, scope, revocation time.
+   */
   List<String[]> rows() {
     return store.read(
         c -> {
           List<String[]> out = new ArrayList<>();
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT id, base_url, resource_url, client_id, scope FROM oauth_providers"
-                          + " ORDER BY id");
+                      "SELECT id, base_url, resource_url, client_id, scope, revoked_at FROM"
+                          + " oauth_providers ORDER BY id");
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               out.add(
@@ -144,7 +177,8 @@ final class ProviderTable {
                     rs.getString(2),
                     rs.getString(3),
                     rs.getString(4),
-                    rs.getString(5)
+                    rs.getString(5),
+                    rs.getString(6)
                   });
             }
           }

@@ -14,10 +14,12 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -26,7 +28,9 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleReference;
+import org.osgi.framework.ServiceReference;
 
 /**
  * Boots Felix with the packaged bundle (target/*.jar), Jackson and the API bundle at the versions
@@ -166,6 +170,68 @@ public class OAuthBundleIT {
     }
     assertEquals(1, events.size());
     assertTrue(events.get(0).toString(), events.get(0).toString().contains("unknown_oauth_state"));
+  }
+
+  @Test
+  public void theComponentIsAlsoTheOauthCredentialStrategy() throws Exception {
+    BundleContext ctx = api.getBundleContext();
+    Map<String, byte[]> stored = new ConcurrentHashMap<>();
+    ctx.registerService(
+        "dev.briefcase.secrets.SecretStore", secretStore(stored), new Hashtable<>());
+    // the table is empty: migrate does nothing, every read finds no rows
+    ctx.registerService(
+        "dev.briefcase.store.Store",
+        stub(
+            "dev.briefcase.store.Store",
+            m -> m.getName().equals("read") ? new ArrayList<>() : null),
+        new Hashtable<>());
+    ctx.registerService(
+        "dev.briefcase.keys.KeyDirectory",
+        stub("dev.briefcase.keys.KeyDirectory", m -> null),
+        new Hashtable<>());
+    ctx.registerService(
+        "dev.briefcase.receipts.ReceiptLog",
+        stub("dev.briefcase.receipts.ReceiptLog", m -> null),
+        new Hashtable<>());
+
+    ServiceReference<?>[] strategies = null;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (strategies == null && System.nanoTime() < deadline) {
+      strategies =
+          ctx.getServiceReferences(
+              "dev.briefcase.credentials.CredentialStrategy", "(credential.strategy=oauth)");
+      if (strategies == null) {
+        Thread.sleep(20);
+      }
+    }
+    assertNotNull("no oauth credential strategy was registered", strategies);
+    assertEquals(1, strategies.length);
+    assertEquals(oauth, strategies[0].getBundle());
+    // one instance: the strategy hands out the tokens the credential service holds
+    ServiceReference<?> service =
+        ctx.getServiceReference("dev.briefcase.credentials.CredentialService");
+    assertNotNull(service);
+    assertEquals(strategies[0].getProperty("service.id"), service.getProperty("service.id"));
+  }
+
+  private Object stub(String type, java.util.function.Function<Method, Object> answer)
+      throws Exception {
+    Class<?> t = api.loadClass(type);
+    return Proxy.newProxyInstance(
+        t.getClassLoader(),
+        new Class<?>[] {t},
+        (proxy, method, args) -> {
+          switch (method.getName()) {
+            case "hashCode":
+              return System.identityHashCode(proxy);
+            case "equals":
+              return proxy == args[0];
+            case "toString":
+              return type + " stub";
+            default:
+              return answer.apply(method);
+          }
+        });
   }
 
   /** The API bundle's SecretStore over a map, callable across class loaders. */

@@ -215,7 +215,7 @@ public class OAuthCredentialsTest {
     assertTrue(revoked.remoteRevocationSucceeded());
     assertFalse(s.status("api").hasRefreshToken());
     assertNull(s.status("api").accessTokenExpiresAt());
-    expect("missing_refresh_token", () -> s2.accessCredential("api", "GET", target));
+    expect("credential_revoked", () -> s2.accessCredential("api", "GET", target));
 
     RevokeResult removed = s.remove("api");
     assertFalse(removed.hadRefreshToken());

@@ -687,8 +687,8 @@ public class OAuthFlowTest {
                 + "&token_type_hint=refresh_token&client_id="
                 + enc(clientId));
     assertEquals(r.body(), 200, r.statusCode());
-    expect("oauth_refresh_failed", () -> c.refresh("gone"));
-    assertEquals(List.of("login:ok", "refresh:failed:oauth_refresh_failed"), oauthReceipts("gone"));
+    expect("credential_revoked", () -> c.refresh("gone"));
+    assertEquals(List.of("login:ok", "refresh:failed:credential_revoked"), oauthReceipts("gone"));
   }
 
   @Test

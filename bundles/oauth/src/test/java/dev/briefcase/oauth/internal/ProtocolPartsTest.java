@@ -9,6 +9,7 @@ import static org.junit.Assert.fail;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.sun.net.httpserver.HttpServer;
+import dev.briefcase.credentials.Rejection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -58,11 +59,11 @@ public class ProtocolPartsTest {
     String www =
         "DPoP error=\"use_dpop_nonce\", error_description=\"x\", algs=\"ES256\","
             + " resource_metadata=\"https://rs.example/.well-known/oauth-protected-resource/api\"";
-    assertEquals("use_dpop_nonce", OAuthClient.challengeError(www));
+    assertEquals("use_dpop_nonce", new Rejection(401, www, null, null).error());
     assertEquals(
         "https://rs.example/.well-known/oauth-protected-resource/api",
         Discovery.resourceMetadataUrl(www));
-    assertNull(OAuthClient.challengeError("DPoP algs=\"ES256\""));
+    assertNull(new Rejection(401, "DPoP algs=\"ES256\"", null, null).error());
     assertNull(Discovery.resourceMetadataUrl(null));
     // a parameter whose name merely ends in resource_metadata is not it
     assertNull(Discovery.resourceMetadataUrl("Bearer x_resource_metadata=\"https://evil/\""));

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.receipts.Receipt;
 import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.receipts.VerifyResult;
+import dev.briefcase.store.Durability;
 import dev.briefcase.store.Store;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -36,6 +39,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +53,12 @@ import org.slf4j.LoggerFactory;
  * committed, or gets a {@link ReceiptException} when it failed (the head is then reloaded from the
  * database) or did not finish within {@code append_timeout_ms}. A timed-out append that the
  * committer had already taken may still be written; the caller has failed closed either way.
+ *
+ * <p>Durability ({@code durability}): {@code full} (the default) syncs every group to the disk
+ * before its appends return, so an acknowledged receipt survives a power loss; {@code process}
+ * hands the group to the operating system without waiting for a sync, so it survives a crash of the
+ * process but not of the machine. The {@code ga} profile refuses {@code process}: activation fails
+ * with {@value ReceiptDurabilityRefused#CODE}.
  *
  * <p>The committer refuses to extend a chain whose last row no longer matches the in-memory head
  * (rows changed outside the log): that batch fails and the error is logged. After {@link #close()}
@@ -83,6 +93,12 @@ public final class SqliteReceiptLog implements ReceiptLog {
       "INSERT INTO receipts (id, ts, prev_hash_hex, hash_hex, event_json) VALUES (?, ?, ?, ?, ?)";
   private static final String LAST = "SELECT id, hash_hex FROM receipts ORDER BY id DESC LIMIT 1";
 
+  /** The {@code durability} value of the default, power-loss-safe mode. */
+  public static final String DURABILITY_FULL = "full";
+
+  /** The {@code durability} value of the mode safe against a crash of the process only. */
+  public static final String DURABILITY_PROCESS = "process";
+
   /** Configuration of the receipt log. */
   @ObjectClassDefinition(
       name = "Briefcase receipts",
@@ -101,6 +117,18 @@ public final class SqliteReceiptLog implements ReceiptLog {
             "How long an append waits for its receipt to be durable before it fails closed.",
         min = "1")
     long append_timeout_ms() default DEFAULT_APPEND_TIMEOUT_MS;
+
+    @AttributeDefinition(
+        name = "Durability",
+        description =
+            "full: an append returns once its receipt is synced to the disk (survives a power"
+                + " loss). process: once the operating system has it (survives a crash of the"
+                + " process, not of the machine); refused in the ga profile.",
+        options = {
+          @Option(label = "full (power loss)", value = DURABILITY_FULL),
+          @Option(label = "process (process crash only)", value = DURABILITY_PROCESS)
+        })
+    String durability() default DURABILITY_FULL;
   }
 
   private record Head(long id, String hashHex) {}
@@ -142,6 +170,7 @@ public final class SqliteReceiptLog implements ReceiptLog {
   private final Store store;
   private final int maxBatch;
   private final long appendTimeoutMs;
+  private final Durability durability;
   private final ObjectMapper mapper = new ObjectMapper();
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   // marks the end of the queue on close; nothing is queued after it
@@ -155,11 +184,44 @@ public final class SqliteReceiptLog implements ReceiptLog {
   private volatile java.util.function.LongSupplier exportCheckpoint;
   // committer thread only
   private boolean headStale;
+  private final AppendStatements statements = new AppendStatements(INSERT, LAST);
 
-  /** Activates on the kernel store with the component configuration. */
+  /**
+   * Activates on the kernel store with the component configuration.
+   *
+   * @throws ReceiptDurabilityRefused when {@code durability} is {@code process} in the {@code ga}
+   *     profile, or names no mode
+   */
   @Activate
-  public SqliteReceiptLog(@Reference(name = "store") Store store, Config config) {
-    this(store, config.max_batch(), config.append_timeout_ms());
+  public SqliteReceiptLog(
+      @Reference(name = "store") Store store, Config config, BundleContext context) {
+    this(
+        store,
+        config.max_batch(),
+        config.append_timeout_ms(),
+        durability(config.durability(), context.getProperty(ProfileMode.PROPERTY)));
+  }
+
+  /**
+   * The durability a configured value asks for in a profile.
+   *
+   * @throws ReceiptDurabilityRefused for {@code process} in {@code ga}, and for an unknown value (a
+   *     typo must not silently pick a mode)
+   */
+  static Durability durability(String configured, String profileMode) {
+    String value = configured == null ? "" : configured.strip();
+    if (value.isEmpty() || value.equalsIgnoreCase(DURABILITY_FULL)) {
+      return Durability.FULL;
+    }
+    if (!value.equalsIgnoreCase(DURABILITY_PROCESS)) {
+      throw new ReceiptDurabilityRefused("receipt durability must be full or process");
+    }
+    if (ProfileMode.isStrict(profileMode)) {
+      throw new ReceiptDurabilityRefused(
+          "receipt durability process is refused in the ga profile: receipts must survive a"
+              + " power loss");
+    }
+    return Durability.PROCESS;
   }
 
   /**
@@ -167,7 +229,16 @@ public final class SqliteReceiptLog implements ReceiptLog {
    * the committer thread.
    */
   public SqliteReceiptLog(Store store, int maxBatch, long appendTimeoutMs) {
+    this(store, maxBatch, appendTimeoutMs, Durability.FULL);
+  }
+
+  /**
+   * Opens the log on {@code store} with the given durability: migrates the {@code receipts} table,
+   * loads the head and starts the committer thread.
+   */
+  public SqliteReceiptLog(Store store, int maxBatch, long appendTimeoutMs, Durability durability) {
     this.store = Objects.requireNonNull(store, "store");
+    this.durability = Objects.requireNonNull(durability, "durability");
     this.maxBatch = Math.min(10_000, Math.max(1, maxBatch));
     this.appendTimeoutMs = appendTimeoutMs > 0 ? appendTimeoutMs : DEFAULT_APPEND_TIMEOUT_MS;
     store.migrate(OWNER, MIGRATIONS);
@@ -175,7 +246,16 @@ public final class SqliteReceiptLog implements ReceiptLog {
     this.committer = new Thread(this::commitLoop, "briefcase-receipts-committer");
     committer.setDaemon(true);
     committer.start();
-    LOG.info("receipt log ready at id {} (max batch {})", head.id(), this.maxBatch);
+    if (durability == Durability.PROCESS) {
+      LOG.warn(
+          "receipt durability is process: acknowledged receipts survive a crash of the process,"
+              + " not a power loss or a crash of the machine");
+    }
+    LOG.info(
+        "receipt log ready at id {} (max batch {}, durability {})",
+        head.id(),
+        this.maxBatch,
+        durability == Durability.PROCESS ? DURABILITY_PROCESS : DURABILITY_FULL);
   }
 
   /**
@@ -256,6 +336,7 @@ public final class SqliteReceiptLog implements ReceiptLog {
         commit(live);
       }
     }
+    statements.close();
   }
 
   private void commit(List<Pending> batch) {
@@ -278,7 +359,7 @@ public final class SqliteReceiptLog implements ReceiptLog {
       }
       Head expected = start;
       List<String> canonical = batch.stream().map(p -> p.canonical).toList();
-      store.write(c -> insert(c, expected, receipts, canonical));
+      store.write(durability, c -> insert(c, expected, receipts, canonical));
       head = new Head(id, prev);
       LOG.debug("committed {} receipts up to id {}", receipts.size(), id);
       java.util.function.LongConsumer listener = commitListener;
@@ -320,23 +401,28 @@ public final class SqliteReceiptLog implements ReceiptLog {
     }
   }
 
-  private static Void insert(
-      Connection c, Head expected, List<Receipt> receipts, List<String> canonical)
+  private Void insert(Connection c, Head expected, List<Receipt> receipts, List<String> canonical)
       throws SQLException {
-    if (!readHead(c).equals(expected)) {
+    statements.use(c);
+    if (!readHead(statements.last()).equals(expected)) {
       throw new HeadMovedException();
     }
-    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+    PreparedStatement ps = statements.insert();
+    // one timestamp per group: every receipt of a group carries the same commit time
+    String ts = receipts.get(0).ts().toString();
+    try {
       for (int i = 0; i < receipts.size(); i++) {
         Receipt r = receipts.get(i);
         ps.setLong(1, r.id());
-        ps.setString(2, r.ts().toString());
+        ps.setString(2, ts);
         ps.setString(3, r.prevHashHex());
         ps.setString(4, r.hashHex());
         ps.setString(5, canonical.get(i));
         ps.addBatch();
       }
       ps.executeBatch();
+    } finally {
+      ps.clearBatch();
     }
     return null;
   }
@@ -351,12 +437,16 @@ public final class SqliteReceiptLog implements ReceiptLog {
   }
 
   private Head loadHead() {
-    return store.read(SqliteReceiptLog::readHead);
+    return store.read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(LAST)) {
+            return readHead(ps);
+          }
+        });
   }
 
-  private static Head readHead(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(LAST);
-        ResultSet rs = ps.executeQuery()) {
+  private static Head readHead(PreparedStatement last) throws SQLException {
+    try (ResultSet rs = last.executeQuery()) {
       return rs.next()
           ? new Head(rs.getLong(1), rs.getString(2))
           : new Head(0, ReceiptChain.GENESIS_HASH_HEX);

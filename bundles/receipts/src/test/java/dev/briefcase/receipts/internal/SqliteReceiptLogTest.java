@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.receipts.Receipt;
 import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.VerifyResult;
+import dev.briefcase.store.Durability;
 import dev.briefcase.store.SqlWork;
 import dev.briefcase.store.Store;
 import dev.briefcase.store.StoreException;
@@ -511,6 +512,147 @@ public class SqliteReceiptLogTest {
     public int schemaVersion(String owner) {
       return delegate.schemaVersion(owner);
     }
+  }
+
+  /** Records the {@code synchronous} pragma each write transaction of the log committed under. */
+  private static final class PragmaRecordingStore implements Store {
+    final Store delegate;
+    final List<Integer> synchronous = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    PragmaRecordingStore(Store delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void migrate(String owner, List<String> steps) {
+      delegate.migrate(owner, steps);
+    }
+
+    @Override
+    public <T> T write(SqlWork<T> work) {
+      return write(Durability.FULL, work);
+    }
+
+    @Override
+    public <T> T write(Durability durability, SqlWork<T> work) {
+      return delegate.write(
+          durability,
+          c -> {
+            try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("PRAGMA synchronous")) {
+              rs.next();
+              synchronous.add(rs.getInt(1));
+            }
+            return work.run(c);
+          });
+    }
+
+    @Override
+    public <T> T read(SqlWork<T> work) {
+      return delegate.read(work);
+    }
+
+    @Override
+    public int schemaVersion(String owner) {
+      return delegate.schemaVersion(owner);
+    }
+  }
+
+  /** The component's activation inputs, as Config Admin and the framework would give them. */
+  private static SqliteReceiptLog.Config config(String durability) {
+    return (SqliteReceiptLog.Config)
+        java.lang.reflect.Proxy.newProxyInstance(
+            SqliteReceiptLogTest.class.getClassLoader(),
+            new Class<?>[] {SqliteReceiptLog.Config.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "max_batch" -> SqliteReceiptLog.DEFAULT_MAX_BATCH;
+                  case "append_timeout_ms" -> 30_000L;
+                  case "durability" -> durability;
+                  default -> method.getDefaultValue();
+                });
+  }
+
+  private static org.osgi.framework.BundleContext profile(String mode) {
+    return (org.osgi.framework.BundleContext)
+        java.lang.reflect.Proxy.newProxyInstance(
+            SqliteReceiptLogTest.class.getClassLoader(),
+            new Class<?>[] {org.osgi.framework.BundleContext.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getProperty")
+                  && "briefcase.profile.mode".equals(args[0])) {
+                return mode;
+              }
+              if (method.getName().equals("getProperty")) {
+                return null;
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
+  }
+
+  @Test
+  public void defaultDurabilityCommitsEveryGroupWithFullSync() {
+    log.close();
+    PragmaRecordingStore recording = new PragmaRecordingStore(store);
+    log = new SqliteReceiptLog(recording, config(""), profile("ga"));
+    log.append(event("allow", 1));
+    log.append(event("allow", 2));
+    assertEquals(List.of(2, 2), recording.synchronous); // FULL
+  }
+
+  @Test
+  public void processDurabilityTakesEffectOnTheReceiptCommits() {
+    log.close();
+    PragmaRecordingStore recording = new PragmaRecordingStore(store);
+    log = new SqliteReceiptLog(recording, config("process"), profile("reference"));
+    Receipt r1 = log.append(event("allow", 1));
+    log.append(event("allow", 2));
+    assertEquals(List.of(1, 1), recording.synchronous); // NORMAL
+    // other owners' writes keep full durability
+    assertEquals(
+        2,
+        (int)
+            store.write(
+                c -> {
+                  try (Statement st = c.createStatement();
+                      ResultSet rs = st.executeQuery("PRAGMA synchronous")) {
+                    rs.next();
+                    return rs.getInt(1);
+                  }
+                }));
+    assertEquals(r1.hashHex(), log.list(1, 1).get(0).hashHex());
+    assertTrue(log.verify().ok());
+  }
+
+  @Test
+  public void gaRefusesProcessDurabilityAndChangesNothing() {
+    log.close();
+    store.close();
+    store = new SqliteStore(tmp.getRoot().toPath().resolve("fresh.db"));
+    for (String ga : List.of("ga", " GA ", "Ga")) {
+      ReceiptDurabilityRefused e =
+          assertThrows(
+              ReceiptDurabilityRefused.class,
+              () -> new SqliteReceiptLog(store, config("process"), profile(ga)));
+      assertEquals("receipt_durability_refused", e.code());
+      assertEquals(ReceiptDurabilityRefused.CODE, e.code());
+    }
+    assertEquals("refused before the receipts table exists", 0, store.schemaVersion("receipts"));
+    log = new SqliteReceiptLog(store, config("full"), profile("ga"));
+    assertEquals(1, log.append(event("allow", 1)).id());
+  }
+
+  @Test
+  public void unknownDurabilityIsRefusedInEveryProfile() {
+    for (String value : List.of("none", "off", "fast", "process2")) {
+      ReceiptDurabilityRefused e =
+          assertThrows(
+              ReceiptDurabilityRefused.class,
+              () -> SqliteReceiptLog.durability(value, "reference"));
+      assertEquals(ReceiptDurabilityRefused.CODE, e.code());
+    }
+    assertEquals(Durability.PROCESS, SqliteReceiptLog.durability(" Process ", "staging"));
+    assertEquals(Durability.FULL, SqliteReceiptLog.durability(null, "ga"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.briefcase.store.internal;
 
+import dev.briefcase.store.Durability;
 import dev.briefcase.store.SqlWork;
 import dev.briefcase.store.Store;
 import dev.briefcase.store.StoreException;
@@ -119,6 +120,10 @@ public final class SqliteStore implements Store {
   private final BlockingQueue<Connection> idleReaders;
   private volatile boolean closed;
   private Connection writer;
+  // writer-only, guarded by writeLock: prepared once, not per transaction
+  private PreparedStatement beginImmediate;
+  private PreparedStatement commit;
+  private Durability writerDurability = Durability.FULL;
 
   /** Activates from the component configuration and the framework's data directory. */
   @Activate
@@ -148,6 +153,8 @@ public final class SqliteStore implements Store {
     try {
       prepareFiles(this.file);
       writer = openWriter();
+      beginImmediate = writer.prepareStatement("BEGIN IMMEDIATE");
+      commit = writer.prepareStatement("COMMIT");
       try (Statement st = writer.createStatement()) {
         st.execute(
             "CREATE TABLE IF NOT EXISTS schema_versions("
@@ -329,6 +336,20 @@ public final class SqliteStore implements Store {
 
   @Override
   public <T> T write(SqlWork<T> work) {
+    return write(Durability.FULL, work);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@link Durability#PROCESS} commits with {@code synchronous=NORMAL} (in WAL mode: no sync at
+   * commit, the WAL is synced at checkpoints), {@link Durability#FULL} with {@code
+   * synchronous=FULL}. The writer connection switches only when the durability differs from the
+   * last write's, and a later full commit syncs the relaxed commits before it too.
+   */
+  @Override
+  public <T> T write(Durability durability, SqlWork<T> work) {
+    Objects.requireNonNull(durability, "durability");
     Objects.requireNonNull(work, "work");
     enter();
     try {
@@ -337,13 +358,30 @@ public final class SqliteStore implements Store {
       }
       writeLock.lock();
       try {
-        return inTransaction(writer, "BEGIN IMMEDIATE", work, "write");
+        useDurability(durability);
+        return inTransaction(writer, beginImmediate::execute, commit::execute, work, "write");
       } finally {
         writeLock.unlock();
       }
     } finally {
       gate.readLock().unlock();
     }
+  }
+
+  // The pragma cannot change inside a transaction, so it is set before BEGIN.
+  private void useDurability(Durability durability) {
+    if (durability == writerDurability) {
+      return;
+    }
+    String level = durability == Durability.PROCESS ? "NORMAL" : "FULL";
+    try (Statement st = writer.createStatement()) {
+      st.execute("PRAGMA synchronous = " + level);
+    } catch (SQLException e) {
+      // the writer's level is unknown now: the next write of either kind sets it again
+      writerDurability = null;
+      throw new StoreException("cannot set write durability: " + describe(e), e);
+    }
+    writerDurability = durability;
   }
 
   @Override
@@ -353,7 +391,7 @@ public final class SqliteStore implements Store {
     try {
       Connection reader = takeReader();
       try {
-        return inTransaction(reader, "BEGIN", work, "read");
+        return inTransaction(reader, work);
       } finally {
         idleReaders.add(reader);
       }
@@ -375,18 +413,34 @@ public final class SqliteStore implements Store {
     }
   }
 
-  private <T> T inTransaction(Connection c, String begin, SqlWork<T> work, String kind) {
+  /** One statement that begins or ends a transaction. */
+  @FunctionalInterface
+  private interface TransactionStep {
+    void run() throws SQLException;
+  }
+
+  private <T> T inTransaction(Connection reader, SqlWork<T> work) {
+    return inTransaction(
+        reader, () -> execute(reader, "BEGIN"), () -> execute(reader, "COMMIT"), work, "read");
+  }
+
+  private static void execute(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement()) {
-      st.execute(begin);
+      st.execute(sql);
+    }
+  }
+
+  private <T> T inTransaction(
+      Connection c, TransactionStep begin, TransactionStep commit, SqlWork<T> work, String kind) {
+    try {
+      begin.run();
     } catch (SQLException e) {
       throw new StoreException("cannot begin " + kind + " transaction: " + describe(e), e);
     }
     boolean committed = false;
     try {
       T result = work.run(c);
-      try (Statement st = c.createStatement()) {
-        st.execute("COMMIT");
-      }
+      commit.run();
       committed = true;
       return result;
     } catch (SQLException e) {

@@ -6,11 +6,13 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import dev.briefcase.store.Durability;
 import dev.briefcase.store.StoreException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -103,6 +105,59 @@ public class SqliteStoreTest {
     assertEquals("wal", journal.toLowerCase());
     assertEquals(2, sync); // FULL
     assertEquals(1, foreignKeys);
+  }
+
+  private static int synchronous(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("PRAGMA synchronous")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
+  public void processDurabilityCommitsWithNormalSyncAndFullComesBack() {
+    assertEquals(1, (int) store.write(Durability.PROCESS, SqliteStoreTest::synchronous)); // NORMAL
+    assertEquals(1, (int) store.write(Durability.PROCESS, SqliteStoreTest::synchronous));
+    assertEquals(2, (int) store.write(SqliteStoreTest::synchronous)); // FULL again
+    assertEquals(1, (int) store.write(Durability.PROCESS, SqliteStoreTest::synchronous));
+    assertEquals(2, (int) store.write(Durability.FULL, SqliteStoreTest::synchronous));
+  }
+
+  @Test
+  public void processDurabilityWriteStillRollsBack() {
+    store.migrate("demo", List.of("CREATE TABLE t(x TEXT)"));
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            store.write(
+                Durability.PROCESS,
+                c -> {
+                  try (Statement st = c.createStatement()) {
+                    st.executeUpdate("INSERT INTO t VALUES ('gone')");
+                  }
+                  throw new IllegalStateException("boom");
+                }));
+    store.write(
+        Durability.PROCESS,
+        c -> {
+          try (Statement st = c.createStatement()) {
+            return st.executeUpdate("INSERT INTO t VALUES ('kept')");
+          }
+        });
+    List<String> rows =
+        store.read(
+            c -> {
+              List<String> out = new ArrayList<>();
+              try (Statement st = c.createStatement();
+                  ResultSet rs = st.executeQuery("SELECT x FROM t")) {
+                while (rs.next()) {
+                  out.add(rs.getString(1));
+                }
+              }
+              return out;
+            });
+    assertEquals(List.of("kept"), rows);
   }
 
   @Test

@@ -11,6 +11,10 @@ import dev.briefcase.approvals.ApprovalGrant;
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.Budget;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.credentials.CredentialService;
+import dev.briefcase.credentials.LoginResult;
+import dev.briefcase.credentials.LoginStart;
+import dev.briefcase.credentials.ProviderStatus;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.receipts.Receipt;
@@ -20,6 +24,7 @@ import dev.briefcase.tools.ApprovalRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Writer;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +54,9 @@ public final class ConsoleActions {
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   volatile BudgetService budgets;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile CredentialService credentials;
 
   /** A plugin as the console shows it: the bundle plus the trust verdict of its last change. */
   record PluginRow(PluginInfo info, String trust, String signer) {}
@@ -142,6 +150,21 @@ public final class ConsoleActions {
 
   List<Budget> budgets() throws ConsoleException {
     return need(budgets, "budget service").list();
+  }
+
+  /** Every registered provider, never a value. */
+  List<ProviderStatus> providers() {
+    return need(credentials, "credential service").list();
+  }
+
+  /** Opens a login whose redirect is the console's own callback. */
+  LoginStart loginStart(String providerId, URI redirect) {
+    return need(credentials, "credential service").start(providerId, redirect);
+  }
+
+  /** Completes a login; the credential service checks the state and receipts the outcome. */
+  LoginResult loginExchange(String providerId, String code, String state, String iss) {
+    return need(credentials, "credential service").exchange(providerId, code, state, iss);
   }
 
   /** A receipt event as one line of compact JSON. */

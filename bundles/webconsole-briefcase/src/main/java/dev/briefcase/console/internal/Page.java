@@ -101,6 +101,11 @@ abstract class Page extends AbstractServlet {
     out.println("</div>");
   }
 
+  /** Shows {@code text} above the page this request renders. */
+  static void flash(HttpServletRequest req, boolean ok, String text) {
+    req.setAttribute(FLASH, new Flash(ok, text));
+  }
+
   /** The authenticated console user, or {@code null}. */
   static String user(HttpServletRequest req) {
     Object u = req.getAttribute(User.USER_ATTRIBUTE);

@@ -246,7 +246,9 @@ public class OAuthLoginIT {
                   "login",
                   provider,
                   "--timeout",
-                  String.valueOf(timeoutSeconds))
+                  String.valueOf(timeoutSeconds),
+                  // the test is the browser: a developer's desktop must not open one too
+                  "--no-browser")
               .redirectError(err.toFile());
       pb.environment().put("BRIEFCASE_DATA_DIR", d.dataDir.toString());
       process = pb.start();

@@ -23,8 +23,9 @@ import org.osgi.service.component.ComponentServiceObjects;
 /**
  * {@code /v1/providers} (SPEC §8.1, §9, §15): list and add providers, {@code GET|DELETE
  * /v1/providers/{id}} (status; remove with its credentials), and {@code POST
- * /v1/providers/{id}/oauth/start|exchange|revoke}. No answer carries a token or the verifier: a
- * provider shows whether a refresh token exists and when the access token held in memory expires.
+ * /v1/providers/{id}/oauth/start|exchange|revoke} (start takes an optional {@code redirect_uri} and
+ * {@code scope}). No answer carries a token or the verifier: a provider shows whether a refresh
+ * token exists and when the access token held in memory expires.
  */
 final class ProvidersResource implements Router.Resource {
   private static final Set<String> ADD_FIELDS =
@@ -95,6 +96,8 @@ final class ProvidersResource implements Router.Resource {
   private void start(Exchange ex, String id) throws IOException, HttpError {
     JsonNode body = object(ex);
     String redirect = Requests.text(body, "redirect_uri", 2048);
+    // a wider scope for the re-authorization after insufficient_scope
+    String scope = Requests.text(body, "scope", 512);
     URI uri = null;
     if (redirect != null) {
       try {
@@ -104,7 +107,7 @@ final class ProvidersResource implements Router.Resource {
       }
     }
     URI r = uri;
-    LoginStart start = with(s -> s.start(id, r));
+    LoginStart start = with(s -> s.start(id, r, scope));
     ObjectNode o = Views.JSON.createObjectNode();
     o.put("provider_id", start.providerId());
     o.put("authorization_url", start.authorizationUrl());

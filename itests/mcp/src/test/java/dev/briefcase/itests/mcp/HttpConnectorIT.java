@@ -10,12 +10,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.itests.common.Distribution;
+import dev.briefcase.itests.common.FeatureBundles;
+import dev.briefcase.oauth.internal.HeadlessLogin;
+import dev.briefcase.oauth.internal.OAuthFixture;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +41,14 @@ import org.junit.runners.MethodSorters;
 
 /**
  * An agent on the Java MCP SDK calls tools of the HTTP connector (connector-http, configured by a
- * feature file) against a loopback API that wants an API key: the key goes from the secret store to
- * the upstream through step 8 and egress, and never comes back — not in a tool result, not in a
- * receipt, not in a log. Refusals have their codes: a wrong key is {@code credential_rejected}, a
- * tool without a manifest sends nothing, a missing secret is {@code missing_secret} before anything
- * is sent. One distribution serves the whole class; the last test searches everything the agent and
- * the operator can see for the canary.
+ * feature file) and the credentials stay behind the boundary. Against a loopback API that wants an
+ * API key: the key goes from the secret store to the upstream through step 8 and egress; a wrong
+ * key is {@code credential_rejected}, a tool without a manifest sends nothing, a missing secret is
+ * {@code missing_secret} before anything is sent. Against bundles/oauth's real authorization server
+ * and DPoP-checking resource: a login, calls with a DPoP-bound token, and after {@code briefcase
+ * revoke oauth} the next call is {@code credential_revoked}. Neither the key nor any JWT is in a
+ * tool result, a receipt, the log or the data directory. One distribution serves the class; the
+ * tests run in name order and the last one searches what the ones before left behind.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class HttpConnectorIT {
@@ -52,7 +59,11 @@ public class HttpConnectorIT {
 
   private static final String WRONG_KEY = "sk-wrong-canary-" + UUID.randomUUID();
 
+  /** The OAuth provider Briefcase logs in to: the fixture's resource {@code /api}. */
+  private static final String PROVIDER = "api";
+
   private static KeyedUpstream upstream;
+  private static OAuthFixture fixture;
   private static Gateway g;
   private static McpSyncClient agent;
 
@@ -62,12 +73,17 @@ public class HttpConnectorIT {
   @BeforeClass
   public static void start() throws Exception {
     upstream = KeyedUpstream.start(KEY);
+    System.setProperty(
+        "briefcase.oauth.js",
+        FeatureBundles.root().resolve("bundles/oauth/src/test/js").toString());
+    fixture = OAuthFixture.start();
     Path work = Files.createTempDirectory("briefcase-http-connector");
-    Path tools = Files.writeString(work.resolve("acme-tools.json"), apiKeyTools());
+    Path acme = Files.writeString(work.resolve("acme-tools.json"), apiKeyTools());
+    Path resource = Files.writeString(work.resolve("resource-tools.json"), oauthTools());
     Path feature =
         Files.writeString(
             work.resolve("http-itest.json"),
-            feature(Map.of("acme", tools.toString())),
+            feature(Map.of("acme", acme.toString(), "resource", resource.toString())),
             StandardCharsets.UTF_8);
     g =
         Gateway.start(
@@ -93,6 +109,9 @@ public class HttpConnectorIT {
     } finally {
       if (upstream != null) {
         upstream.close();
+      }
+      if (fixture != null) {
+        fixture.close();
       }
     }
   }
@@ -197,6 +216,68 @@ public class HttpConnectorIT {
     assertEquals("the upstream saw nothing", before, upstream.seen().size());
   }
 
+  /**
+   * The real authorization server and a resource that checks the DPoP-bound token (cnf.jkt, htm,
+   * htu, ath, iat, replayed jti): a login through the admin API, two calls through the agent reach
+   * the resource, then a revocation makes the very next call fail with {@code credential_revoked}
+   * without anything being sent.
+   */
+  @Test
+  public void e_oauthWithDpopUntilRevoked() throws Exception {
+    Distribution.Answer added =
+        g.dist.post(
+            "/v1/providers",
+            JSON.createObjectNode()
+                .put("id", PROVIDER)
+                .put("base_url", fixture.rs)
+                .put("resource_url", fixture.rs + "/api")
+                .put("scope", "api:read")
+                .toString());
+    assertTrue("provider added: " + added.body(), added.status() / 100 == 2);
+    putManifest("resource_read", "127.0.0.1", "/api/");
+    login(PROVIDER);
+
+    long hitsBefore = apiHits();
+    for (int i = 1; i <= 2; i++) {
+      McpSchema.CallToolResult r = call("resource_read", Map.of("item", "i" + i));
+      assertEquals("oauth call " + i + ": " + r, Boolean.FALSE, r.isError());
+      Map<?, ?> content = (Map<?, ?>) r.structuredContent();
+      assertEquals("status: " + r, 200, ((Number) content.get("status")).intValue());
+      Map<?, ?> body = (Map<?, ?>) content.get("body");
+      assertEquals("the resource accepted the token and proof: " + r, Boolean.TRUE, body.get("ok"));
+      assertEquals("/api/items/i" + i, body.get("path"));
+      assertTrue("scope: " + body, String.valueOf(body.get("scope")).contains("api:read"));
+    }
+    assertEquals("the resource counted both calls", hitsBefore + 2, apiHits());
+    List<JsonNode> oauthReceipts =
+        g.toolCallReceipts().stream()
+            .filter(e -> "resource_read".equals(e.path("tool_id").asText()))
+            .toList();
+    assertEquals("two receipts: " + oauthReceipts, 2, oauthReceipts.size());
+    for (JsonNode allow : oauthReceipts) {
+      assertEquals("allow", allow.path("decision").asText());
+      assertEquals("auth_method: " + allow, "oauth", allow.path("auth_method").asText());
+    }
+
+    Distribution.CliResult revoked = g.dist.cli("revoke", "oauth", PROVIDER);
+    long revokedAt = System.nanoTime();
+    assertEquals(revoked.stdout() + revoked.stderr(), 0, revoked.exit());
+    McpSchema.CallToolResult after = call("resource_read", Map.of("item", "i3"));
+    long elapsedMs = (System.nanoTime() - revokedAt) / 1_000_000;
+    System.out.println(
+        "[http-connector] revocation: from `briefcase revoke oauth` returning to the agent's"
+            + " next answer ("
+            + text(after)
+            + ") "
+            + elapsedMs
+            + " ms");
+    assertEquals("revoked: " + after, Boolean.TRUE, after.isError());
+    assertTrue(
+        "credential_revoked: " + text(after), text(after).startsWith("Error: credential_revoked"));
+    assertTrue("answered within 5 s: " + elapsedMs + " ms", elapsedMs < 5000);
+    assertEquals("nothing reached the resource after the revocation", hitsBefore + 2, apiHits());
+  }
+
   @Test
   public void z_noCanaryOrJwtInWhatTheAgentOrTheOperatorSees() throws Exception {
     assertFalse("the tests above ran first", SEEN_BY_AGENT.isEmpty());
@@ -263,6 +344,45 @@ public class HttpConnectorIT {
     assertEquals("policy applied: " + a.body(), 200, a.status());
   }
 
+  /**
+   * A login through the admin API as the console or CLI does it: start with a loopback redirect,
+   * the user (played headlessly) logs in and consents at the AS, the redirect's code is exchanged.
+   */
+  private static void login(String provider) throws Exception {
+    String redirect = "http://127.0.0.1:9/callback";
+    Distribution.Answer started =
+        g.dist.post(
+            "/v1/providers/" + provider + "/oauth/start",
+            JSON.createObjectNode().put("redirect_uri", redirect).toString());
+    assertEquals("login start: " + started.body(), 200, started.status());
+    URI callback =
+        HeadlessLogin.login(
+            URI.create(started.json().path("authorization_url").asText()), redirect, "frank");
+    ObjectNode exchange =
+        JSON.createObjectNode()
+            .put("code", HeadlessLogin.param(callback, "code"))
+            .put("state", started.json().path("state").asText());
+    String iss = HeadlessLogin.param(callback, "iss");
+    if (iss != null) {
+      exchange.put("iss", iss);
+    }
+    Distribution.Answer done =
+        g.dist.post("/v1/providers/" + provider + "/oauth/exchange", exchange.toString());
+    assertEquals("login exchange: " + done.body(), 200, done.status());
+    assertTrue("a DPoP-bound grant: " + done.body(), done.json().path("dpop_bound").asBoolean());
+  }
+
+  /** How many requests the fixture's resource {@code /api} accepted (token and proof checked). */
+  private static long apiHits() throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(fixture.rs + "/control/hits")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertEquals(r.body(), 200, r.statusCode());
+    return JSON.readTree(r.body()).path("/api").asLong();
+  }
+
   // ---- the files the distribution starts with
 
   private static String apiKeyTools() throws Exception {
@@ -280,6 +400,20 @@ public class HttpConnectorIT {
     tools.add(tool("acme_no_manifest", "GET", null));
     tools.add(tool("acme_no_secret", "GET", apiKeyNeed("acme.absent")));
     tools.add(tool("acme_public", "GET", NullNode.getInstance()));
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(file);
+  }
+
+  /** One read tool on the fixture's resource, under {@code /api/}, with the provider's token. */
+  private static String oauthTools() throws Exception {
+    ObjectNode file = JSON.createObjectNode();
+    file.put("base_url", fixture.rs);
+    file.putObject("credential").put("strategy", "oauth").put("reference", PROVIDER);
+    ObjectNode read = tool("resource_read", "GET", null);
+    read.put("path", "/api/items/{item}");
+    ObjectNode schema = (ObjectNode) read.get("input_schema");
+    schema.putObject("properties").putObject("item").put("type", "string");
+    schema.putArray("required").add("item");
+    file.putArray("tools").add(read);
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(file);
   }
 

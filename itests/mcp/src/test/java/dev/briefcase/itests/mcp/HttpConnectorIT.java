@@ -278,6 +278,42 @@ public class HttpConnectorIT {
     assertEquals("nothing reached the resource after the revocation", hitsBefore + 2, apiHits());
   }
 
+  /**
+   * Every call of the tests above left one receipt naming how it authenticated (the refusals too,
+   * with their codes), and the chain verifies.
+   */
+  @Test
+  public void y_receiptsNameTheAuthMethodAndTheCode() throws Exception {
+    List<String> expected =
+        List.of(
+            "acme_read allow api_key",
+            "acme_write approval_required none",
+            "acme_write allow api_key",
+            "acme_wrong_key error api_key credential_rejected",
+            "acme_no_manifest error api_key credential_target_refused",
+            "acme_public error none egress_host_not_allowed",
+            "acme_no_secret error api_key missing_secret",
+            "resource_read allow oauth",
+            "resource_read allow oauth",
+            "resource_read error oauth credential_revoked");
+    List<String> receipts =
+        g.toolCallReceipts().stream()
+            .map(
+                e -> {
+                  String line =
+                      e.path("tool_id").asText()
+                          + " "
+                          + e.path("decision").asText()
+                          + " "
+                          + e.path("auth_method").asText();
+                  String message = e.path("message").asText("");
+                  return message.isEmpty() ? line : line + " " + message.split(":", 2)[0];
+                })
+            .toList();
+    assertEquals(expected, receipts);
+    assertTrue("receipts verify", g.verify().path("ok").asBoolean());
+  }
+
   @Test
   public void z_noCanaryOrJwtInWhatTheAgentOrTheOperatorSees() throws Exception {
     assertFalse("the tests above ran first", SEEN_BY_AGENT.isEmpty());

@@ -74,6 +74,21 @@ public class ToolsFileTest {
   }
 
   @Test
+  public void anInputSchemaOverOneMebibyteIsRefused() {
+    String big = "x".repeat((int) SchemaSize.MAX_INPUT_SCHEMA_BYTES);
+    String over =
+        "{\"id\":\"t\",\"method\":\"GET\",\"path\":\"/items\",\"input_schema\":"
+            + "{\"type\":\"object\",\"description\":\""
+            + big
+            + "\"}}";
+    assertEquals(
+        ToolsFileException.INPUT_SCHEMA_TOO_LARGE, code(file("https://api.example.com", over)));
+    String under = over.replace(big, big.substring(1024));
+    Path path = Harness.write(dir, "under.json", file("https://api.example.com", under));
+    assertEquals(1, ToolsFile.load(path.toString(), false).size());
+  }
+
+  @Test
   public void unreadableFiles() {
     assertEquals(ToolsFileException.UNREADABLE, code2("relative/tools.json"));
     assertEquals(ToolsFileException.UNREADABLE, code2(dir.resolve("missing.json").toString()));

@@ -1,6 +1,7 @@
 package dev.briefcase.connector.http.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -101,7 +102,8 @@ public class ToolsFileTest {
             Harness.EGRESS,
             dev.briefcase.testing.Configs.of(
                 HttpConnector.Config.class,
-                java.util.Map.of("connector_id", "x", "tools_file", path)));
+                java.util.Map.of("connector_id", "x", "tools_file", path)),
+            null);
     assertEquals(List.of(), connector.tools());
     try {
       ToolsFile.load(path, false);
@@ -160,6 +162,22 @@ public class ToolsFileTest {
                 Harness.write(dir, "dev.json", file("http://127.0.0.1:8080", GOOD_TOOL)).toString(),
                 true)
             .size());
+  }
+
+  @Test
+  public void devLoopbackIsRefusedInTheGaProfile() {
+    Path path = Harness.write(dir, "dev.json", file("http://127.0.0.1:8080", GOOD_TOOL));
+    assertEquals(1, Harness.connector(path, true, null).tools().size());
+    assertEquals(1, Harness.connector(path, true, "staging").tools().size());
+    for (String ga : List.of("ga", " GA", "Ga\n")) {
+      try (Harness.LogCapture log = new Harness.LogCapture()) {
+        assertEquals(ga, List.of(), Harness.connector(path, true, ga).tools());
+        assertTrue(log.text(), log.text().contains("dev_loopback is refused in the strict (ga)"));
+        assertTrue(log.text(), log.text().contains("offers no tools: base_url_invalid"));
+      }
+      assertTrue(HttpConnector.loopbackDevMode(true, "reference", "x"));
+      assertFalse(HttpConnector.loopbackDevMode(true, ga, "x"));
+    }
   }
 
   @Test

@@ -147,6 +147,8 @@ public class ToolsFileTest {
             "https://api.example.com/a/../b",
             "https://api.example.com/%2e%2e",
             "ftp://api.example.com",
+            "https://api.example.com/v\u00e9",
+            "https://api.example.com/v\u0100",
             "/relative",
             "")) {
       assertEquals(bad, ToolsFileException.BASE_URL_INVALID, code(file(bad, GOOD_TOOL)));

@@ -61,6 +61,11 @@ record Target(
     if (uri.getRawFragment() != null) {
       throw new EgressException(FRAGMENT, "URL must not carry a fragment");
     }
+    // URI keeps non-ASCII characters unencoded, but the request line goes out in ISO-8859-1,
+    // which turns them into '?': only a printable-ASCII path and query are sent as checked.
+    if (!printableAscii(uri.getRawPath()) || !printableAscii(uri.getRawQuery())) {
+      throw new EgressException(URL_INVALID, "URL path and query must be printable ASCII");
+    }
     String authority = uri.getRawAuthority();
     if (uri.getRawUserInfo() != null || (authority != null && authority.indexOf('@') >= 0)) {
       throw new EgressException(USERINFO, "URL must not carry userinfo");
@@ -101,6 +106,19 @@ record Target(
     String query = uri.getRawQuery();
     return new Target(
         https, host, literal, loopbackHost, port, path, query == null ? path : path + "?" + query);
+  }
+
+  private static boolean printableAscii(String s) {
+    if (s == null) {
+      return true;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static boolean hostAllowed(String host, boolean literal, EgressPolicy policy) {

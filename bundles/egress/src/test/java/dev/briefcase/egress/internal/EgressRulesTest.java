@@ -97,6 +97,11 @@ public class EgressRulesTest {
     assertRefusedBeforeDns(EgressException.URL_INVALID, "/api/x");
     assertRefusedBeforeDns(EgressException.URL_INVALID, "https://api.example.com/a b");
     assertRefusedBeforeDns(EgressException.URL_INVALID, "mailto:a@example.com");
+    // non-ASCII would be written as '?' on the ISO-8859-1 request line: refused, path and query
+    assertRefusedBeforeDns(EgressException.URL_INVALID, "https://api.example.com/v1/..\u0100/x");
+    assertRefusedBeforeDns(EgressException.URL_INVALID, "https://api.example.com/api/\u00e9");
+    assertRefusedBeforeDns(EgressException.URL_INVALID, "https://api.example.com/api/x?q=\u0100");
+    assertRefusedBeforeDns(EgressException.URL_INVALID, "https://api.example.com/api/x?q=\u00a0");
   }
 
   @Test

@@ -53,7 +53,7 @@ public final class BasicStrategy implements CredentialStrategy {
   public RequestCredential authorize(CredentialNeed need, String method, URI target)
       throws CredentialException {
     noOptions(need);
-    String pair = SecretHeader.text(secrets, need);
+    String pair = SecretHeader.utf8Text(secrets, need);
     if (pair.indexOf(':') < 1) {
       throw new CredentialException(
           CredentialException.INVALID_SECRET_VALUE,

@@ -48,12 +48,34 @@ final class SecretHeader {
   }
 
   /**
-   * The secret as text, checked to be one header-safe line (no control characters, valid UTF-8).
+   * The secret as a header value: printable ASCII only (0x20 to 0x7e), the only bytes every hop
+   * passes through unchanged; egress would refuse anything else after the secret was read.
    *
    * @throws CredentialException {@code missing_secret}, {@code invalid_secret_value}, or the
    *     store's code
    */
   static String text(SecretStore store, CredentialNeed need) throws CredentialException {
+    Sensitive<byte[]> secret = read(store, need);
+    byte[] bytes = secret.reveal();
+    try {
+      if (bytes.length == 0 || !printableAscii(bytes)) {
+        throw invalidValue(need);
+      }
+      return new String(bytes, StandardCharsets.US_ASCII);
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+      secret.wipe();
+    }
+  }
+
+  /**
+   * The secret as one line of UTF-8 text without control characters (C0, DEL, C1), for a value that
+   * is encoded before it becomes a header (Basic's {@code user:password}, RFC 7617).
+   *
+   * @throws CredentialException {@code missing_secret}, {@code invalid_secret_value}, or the
+   *     store's code
+   */
+  static String utf8Text(SecretStore store, CredentialNeed need) throws CredentialException {
     Sensitive<byte[]> secret = read(store, need);
     byte[] bytes = secret.reveal();
     try {
@@ -64,7 +86,7 @@ final class SecretHeader {
               .onUnmappableCharacter(CodingErrorAction.REPORT)
               .decode(ByteBuffer.wrap(bytes))
               .toString();
-      if (value.isEmpty() || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      if (value.isEmpty() || value.chars().anyMatch(Character::isISOControl)) {
         throw invalidValue(need);
       }
       return value;
@@ -74,6 +96,15 @@ final class SecretHeader {
       Arrays.fill(bytes, (byte) 0);
       secret.wipe();
     }
+  }
+
+  private static boolean printableAscii(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0x20 || b > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

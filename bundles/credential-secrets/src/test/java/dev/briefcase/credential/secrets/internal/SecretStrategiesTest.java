@@ -127,16 +127,53 @@ public class SecretStrategiesTest {
     store.put("latin1", Sensitive.of(new byte[] {(byte) 0xff, (byte) 0xfe, 'a'}));
     put("nocolon", CANARY);
     put("nouser", ":" + CANARY);
-    for (String id : List.of("inject", "nul", "latin1")) {
+    // a header value is printable ASCII only: C1 controls, DEL, other non-ASCII and TAB are
+    // refused here rather than by egress after the secret was read
+    put("c1", CANARY + "\u0085");
+    put("csi", CANARY + "\u009b");
+    put("del", CANARY + "\u007f");
+    put("accent", CANARY + "\u00e9");
+    put("nbsp", CANARY + "\u00a0");
+    put("tab", CANARY + "\t");
+    put("empty", "");
+    for (String id :
+        List.of("inject", "nul", "latin1", "c1", "csi", "del", "accent", "nbsp", "tab", "empty")) {
       expect(
           CredentialException.INVALID_SECRET_VALUE,
           () -> apiKey.authorize(new CredentialNeed(CredentialNeed.API_KEY, id), "GET", TARGET));
     }
-    for (String id : List.of("inject", "nocolon", "nouser")) {
+    for (String id : List.of("inject", "nocolon", "nouser", "c1", "csi", "del", "latin1")) {
       expect(
           CredentialException.INVALID_SECRET_VALUE,
           () -> basic.authorize(new CredentialNeed(CredentialNeed.BASIC, id), "GET", TARGET));
     }
+  }
+
+  @Test
+  public void printableAsciiIsUsedAsIs() {
+    String edges = " !~" + CANARY + "~! ";
+    put("edges", edges);
+    assertEquals(
+        edges,
+        header(
+            apiKey.authorize(
+                new CredentialNeed(CredentialNeed.API_KEY, "edges", Map.of("header", "X-K")),
+                "GET",
+                TARGET),
+            "X-K"));
+  }
+
+  @Test
+  public void basicTakesUtf8PasswordsAsRfc7617Says() {
+    // the pair is base64-encoded, so the header stays ASCII; only control characters are refused
+    put("utf8", "jos\u00e9:" + CANARY + "\u00e9");
+    CredentialNeed need = new CredentialNeed(CredentialNeed.BASIC, "utf8");
+    assertEquals(
+        "Basic "
+            + java.util.Base64.getEncoder()
+                .encodeToString(
+                    ("jos\u00e9:" + CANARY + "\u00e9").getBytes(StandardCharsets.UTF_8)),
+        header(basic.authorize(need, "GET", TARGET), "Authorization"));
   }
 
   @Test

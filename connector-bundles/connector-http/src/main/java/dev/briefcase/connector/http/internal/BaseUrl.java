@@ -15,6 +15,10 @@ record BaseUrl(String prefix, String path) {
     if (text == null || text.isEmpty() || text.length() > 2048) {
       throw invalid("missing or too long");
     }
+    // egress sends only printable ASCII (egress_url_invalid): refuse at load, not at every call
+    if (!text.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw invalid("must be printable ASCII");
+    }
     URI uri;
     try {
       uri = new URI(text);

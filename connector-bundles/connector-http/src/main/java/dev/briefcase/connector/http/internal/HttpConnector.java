@@ -5,10 +5,12 @@ import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
 import dev.briefcase.egress.EgressClient;
+import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.tools.ToolSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -60,7 +62,7 @@ public final class HttpConnector implements Connector {
         name = "Dev loopback",
         description =
             "Development only: allow http:// base URLs and calls to loopback hosts, as the"
-                + " sandbox's dev_loopback.")
+                + " sandbox's dev_loopback. Refused (stays off) in the ga profile.")
     boolean dev_loopback() default false;
   }
 
@@ -71,16 +73,21 @@ public final class HttpConnector implements Connector {
   private volatile boolean closed;
 
   @Activate
-  public HttpConnector(@Reference EgressClient egress, Config config) {
+  public HttpConnector(BundleContext context, @Reference EgressClient egress, Config config) {
+    this(egress, config, context.getProperty(ProfileMode.PROPERTY));
+  }
+
+  HttpConnector(EgressClient egress, Config config, String profileMode) {
     String id = config.connector_id();
     if (id == null || !id.matches("[A-Za-z0-9_.-]{1,64}")) {
       LOG.error("{}: an http connector configuration needs a connector_id", CONNECTOR_ID_INVALID);
       throw new IllegalArgumentException(CONNECTOR_ID_INVALID);
     }
     this.connectorId = id;
+    boolean devLoopback = loopbackDevMode(config.dev_loopback(), profileMode, id);
     Map<String, HttpTool> loaded = new LinkedHashMap<>();
     try {
-      for (HttpTool tool : ToolsFile.load(config.tools_file(), config.dev_loopback())) {
+      for (HttpTool tool : ToolsFile.load(config.tools_file(), devLoopback)) {
         loaded.put(tool.spec().id(), tool);
       }
       LOG.info("http connector {} offers {} tools", id, loaded.size());
@@ -90,7 +97,22 @@ public final class HttpConnector implements Connector {
     }
     this.tools = Map.copyOf(loaded);
     this.specs = loaded.values().stream().map(HttpTool::spec).toList();
-    this.call = new HttpCall(egress, config.dev_loopback(), id);
+    this.call = new HttpCall(egress, devLoopback, id);
+  }
+
+  /**
+   * Whether calls may use http and loopback hosts: only when asked for, and never in the strict
+   * profile (however its name is spelled), where the request is refused and logged, as the
+   * sandbox's. A file with an http base URL then offers no tools ({@code base_url_invalid}).
+   */
+  static boolean loopbackDevMode(boolean requested, String profileMode, String connectorId) {
+    if (requested && ProfileMode.isStrict(profileMode)) {
+      LOG.warn(
+          "http connector {}: dev_loopback is refused in the strict (ga) profile; it stays off",
+          connectorId);
+      return false;
+    }
+    return requested;
   }
 
   @Override

@@ -109,6 +109,11 @@ record HttpTool(
     }
     ToolSpec spec;
     try {
+      if (!SchemaSize.within(inputSchema, SchemaSize.MAX_INPUT_SCHEMA_BYTES)) {
+        throw new ToolsFileException(
+            ToolsFileException.INPUT_SCHEMA_TOO_LARGE,
+            id + ": input_schema is larger than " + SchemaSize.MAX_INPUT_SCHEMA_BYTES + " bytes");
+      }
       spec =
           new ToolSpec(
               id,

@@ -28,12 +28,22 @@ record RequestPlan(URI uri, byte[] body) {
   /** A query argument is an object or an array holding one. */
   static final String INVALID_QUERY_PARAMETER = "invalid_query_parameter";
 
+  /** The path and query built from the arguments are longer than {@link #MAX_REQUEST_TARGET}. */
+  static final String INVALID_REQUEST_TARGET = "invalid_request_target";
+
+  /**
+   * The longest request target (path and query, as on the request line) a call may send: servers
+   * commonly refuse more, and a long list argument would otherwise grow the URL without bound.
+   */
+  static final int MAX_REQUEST_TARGET = 8 << 10;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   static RequestPlan build(HttpTool tool, Map<String, Object> args) throws ToolException {
     Map<String, Object> rest = new LinkedHashMap<>(args);
     StringBuilder url = new StringBuilder(tool.base().prefix());
+    int origin = url.length() - tool.base().path().length();
     List<String> segments = tool.segments();
     for (int i = 1; i < segments.size(); i++) {
       String segment = segments.get(i);
@@ -57,7 +67,7 @@ record RequestPlan(URI uri, byte[] body) {
                 + name
                 + " must be a non-empty value without / or \\ and not . or ..");
       }
-      url.append(encode(value));
+      appendEncoded(url, origin, value);
     }
     char separator = '?';
     for (String name : tool.query()) {
@@ -74,10 +84,12 @@ record RequestPlan(URI uri, byte[] body) {
               INVALID_QUERY_PARAMETER,
               INVALID_QUERY_PARAMETER + ": " + name + " must be a scalar or a list of scalars");
         }
-        url.append(separator).append(encode(name)).append('=').append(encode(text));
+        url.append(separator).append(encode(name)).append('=');
+        appendEncoded(url, origin, text);
         separator = '&';
       }
     }
+    checkLength(url, origin);
     byte[] body = null;
     if (HttpTool.BODY_METHODS.contains(tool.method())) {
       try {
@@ -92,6 +104,34 @@ record RequestPlan(URI uri, byte[] body) {
       // cannot happen for what we built, but fail closed
       throw new ToolException(ToolException.TOOL_FAILED, "tool_failed: request URL invalid");
     }
+  }
+
+  /**
+   * Appends one encoded value, checking the request target's length before (a value never gets
+   * shorter encoded) and after, so a long value or list stops at the cap instead of being built.
+   */
+  private static void appendEncoded(StringBuilder url, int origin, String value)
+      throws ToolException {
+    if (url.length() - origin + value.length() > MAX_REQUEST_TARGET) {
+      throw tooLong();
+    }
+    url.append(encode(value));
+    checkLength(url, origin);
+  }
+
+  private static void checkLength(StringBuilder url, int origin) throws ToolException {
+    if (url.length() - origin > MAX_REQUEST_TARGET) {
+      throw tooLong();
+    }
+  }
+
+  private static ToolException tooLong() {
+    return new ToolException(
+        INVALID_REQUEST_TARGET,
+        INVALID_REQUEST_TARGET
+            + ": the path and query would be longer than "
+            + MAX_REQUEST_TARGET
+            + " characters");
   }
 
   /** A string, number or boolean as text; null for anything else. */

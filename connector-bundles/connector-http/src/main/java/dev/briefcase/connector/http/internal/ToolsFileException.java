@@ -45,6 +45,12 @@ final class ToolsFileException extends BriefcaseException {
   /** A local {@code $ref} does not resolve, is cyclic or nests too deeply. */
   static final String OPENAPI_REF_INVALID = "openapi_ref_invalid";
 
+  /**
+   * A tool's input schema serializes to more than 1 MiB (an imported one after its {@code $ref}s
+   * are inlined).
+   */
+  static final String INPUT_SCHEMA_TOO_LARGE = "input_schema_too_large";
+
   ToolsFileException(String code, String message) {
     super(code, code + ": " + message.replaceAll("[\\r\\n\\t]+", " "));
   }

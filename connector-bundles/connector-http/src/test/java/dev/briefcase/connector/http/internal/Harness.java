@@ -35,6 +35,10 @@ final class Harness {
   }
 
   static HttpConnector connector(Path toolsFile, boolean devLoopback) {
+    return connector(toolsFile, devLoopback, null);
+  }
+
+  static HttpConnector connector(Path toolsFile, boolean devLoopback, String profileMode) {
     return new HttpConnector(
         EGRESS,
         Configs.of(
@@ -45,7 +49,8 @@ final class Harness {
                 "tools_file",
                 toolsFile.toString(),
                 "dev_loopback",
-                devLoopback)));
+                devLoopback)),
+        profileMode);
   }
 
   static ToolManifest manifest(String toolId, long maxOutputBytes, String... prefixes) {

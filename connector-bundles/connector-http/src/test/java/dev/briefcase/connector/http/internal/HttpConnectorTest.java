@@ -223,6 +223,23 @@ public class HttpConnectorTest {
   }
 
   @Test
+  public void theRequestTargetIsCappedAtEightKibibytes() {
+    String code = RequestPlan.INVALID_REQUEST_TARGET;
+    assertEquals(code, code("get_issue", issue("a".repeat(RequestPlan.MAX_REQUEST_TARGET))));
+    // 3 000 characters that encode to 18 000
+    assertEquals(code, code("get_issue", issue("\u00e9".repeat(3000))));
+    Map<String, Object> many = issue("octo");
+    many.put("labels", Collections.nCopies(100_000, "a"));
+    assertEquals(code, code("get_issue", many));
+    assertEquals("nothing refused was sent", 0, upstream.seen.size());
+    String longest =
+        "a".repeat(RequestPlan.MAX_REQUEST_TARGET - "/v1/repos//hello/issues/42".length());
+    run("get_issue", issue(longest));
+    assertEquals(RequestPlan.MAX_REQUEST_TARGET, upstream.seen.get(0).rawPath().length());
+    assertEquals(code, code("get_issue", issue(longest + "a")));
+  }
+
+  @Test
   public void queryValuesCannotAddParametersOrHeaderLines() {
     Map<String, Object> args = issue("octo");
     args.put("state", "open\r\nX-Injected: 1&admin=true");

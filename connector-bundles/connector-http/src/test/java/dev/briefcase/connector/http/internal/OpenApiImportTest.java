@@ -227,6 +227,31 @@ public class OpenApiImportTest {
   }
 
   @Test
+  public void aLargeStringReferencedManyTimesIsRefusedBySize() {
+    // 64 KiB named 20 times: a 64 KiB document whose schema would serialize to 1.25 MiB
+    String big = "x".repeat(64 << 10);
+    StringBuilder props = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      props
+          .append(i == 0 ? "" : ",")
+          .append("\"p%d\": {\"$ref\": \"#/components/schemas/D\"}".formatted(i));
+    }
+    String wide =
+        PETSTORE.replace(
+            "\"Limit\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}",
+            "\"Limit\": {\"type\": \"object\", \"properties\": {"
+                + props
+                + "}},"
+                + "\"D\": {\"type\": \"string\", \"description\": \""
+                + big
+                + "\"}");
+    assertEquals(ToolsFileException.INPUT_SCHEMA_TOO_LARGE, code(wide, "listPets"));
+    // the same string named 15 times (under 1 MiB) is accepted
+    String fewer = wide.replaceAll(",\"p1[5-9]\": \\{[^}]*\\}", "");
+    assertEquals(1, load(fewer, "fewer.json", null, "listPets").size());
+  }
+
+  @Test
   public void anImportedToolCallsTheApi() throws Exception {
     try (Upstream upstream = new Upstream()) {
       Path doc = Harness.write(dir, "pets.json", PETSTORE);

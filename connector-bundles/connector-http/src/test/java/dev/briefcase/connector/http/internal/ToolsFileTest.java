@@ -1,6 +1,7 @@
 package dev.briefcase.connector.http.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -74,6 +75,21 @@ public class ToolsFileTest {
   }
 
   @Test
+  public void anInputSchemaOverOneMebibyteIsRefused() {
+    String big = "x".repeat((int) SchemaSize.MAX_INPUT_SCHEMA_BYTES);
+    String over =
+        "{\"id\":\"t\",\"method\":\"GET\",\"path\":\"/items\",\"input_schema\":"
+            + "{\"type\":\"object\",\"description\":\""
+            + big
+            + "\"}}";
+    assertEquals(
+        ToolsFileException.INPUT_SCHEMA_TOO_LARGE, code(file("https://api.example.com", over)));
+    String under = over.replace(big, big.substring(1024));
+    Path path = Harness.write(dir, "under.json", file("https://api.example.com", under));
+    assertEquals(1, ToolsFile.load(path.toString(), false).size());
+  }
+
+  @Test
   public void unreadableFiles() {
     assertEquals(ToolsFileException.UNREADABLE, code2("relative/tools.json"));
     assertEquals(ToolsFileException.UNREADABLE, code2(dir.resolve("missing.json").toString()));
@@ -86,7 +102,8 @@ public class ToolsFileTest {
             Harness.EGRESS,
             dev.briefcase.testing.Configs.of(
                 HttpConnector.Config.class,
-                java.util.Map.of("connector_id", "x", "tools_file", path)));
+                java.util.Map.of("connector_id", "x", "tools_file", path)),
+            null);
     assertEquals(List.of(), connector.tools());
     try {
       ToolsFile.load(path, false);
@@ -130,6 +147,8 @@ public class ToolsFileTest {
             "https://api.example.com/a/../b",
             "https://api.example.com/%2e%2e",
             "ftp://api.example.com",
+            "https://api.example.com/v\u00e9",
+            "https://api.example.com/v\u0100",
             "/relative",
             "")) {
       assertEquals(bad, ToolsFileException.BASE_URL_INVALID, code(file(bad, GOOD_TOOL)));
@@ -145,6 +164,22 @@ public class ToolsFileTest {
                 Harness.write(dir, "dev.json", file("http://127.0.0.1:8080", GOOD_TOOL)).toString(),
                 true)
             .size());
+  }
+
+  @Test
+  public void devLoopbackIsRefusedInTheGaProfile() {
+    Path path = Harness.write(dir, "dev.json", file("http://127.0.0.1:8080", GOOD_TOOL));
+    assertEquals(1, Harness.connector(path, true, null).tools().size());
+    assertEquals(1, Harness.connector(path, true, "staging").tools().size());
+    for (String ga : List.of("ga", " GA", "Ga\n")) {
+      try (Harness.LogCapture log = new Harness.LogCapture()) {
+        assertEquals(ga, List.of(), Harness.connector(path, true, ga).tools());
+        assertTrue(log.text(), log.text().contains("dev_loopback is refused in the strict (ga)"));
+        assertTrue(log.text(), log.text().contains("offers no tools: base_url_invalid"));
+      }
+      assertTrue(HttpConnector.loopbackDevMode(true, "reference", "x"));
+      assertFalse(HttpConnector.loopbackDevMode(true, ga, "x"));
+    }
   }
 
   @Test

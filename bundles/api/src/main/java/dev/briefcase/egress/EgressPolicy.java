@@ -182,9 +182,9 @@ public record EgressPolicy(
 
   /**
    * Whether the policy allows {@code host} (lower case; an IPv6 literal with or without brackets):
-   * listed exactly, or covered by a {@code *.suffix} wildcard by exactly one label, like a TLS
-   * wildcard. The one rule every caller uses: the egress client before it sends, the kernel before
-   * it hands out a credential for the same target.
+   * listed exactly, or — a name, not an address literal — covered by a {@code *.suffix} wildcard by
+   * exactly one label, like a TLS wildcard. The one rule every caller uses: the egress client
+   * before it sends, the kernel before it hands out a credential for the same target.
    */
   public boolean allowsHost(String host) {
     if (host == null || host.isEmpty()) {
@@ -197,8 +197,8 @@ public record EgressPolicy(
     if (h.startsWith("[") && h.endsWith("]")) {
       return allowedHosts.contains(h.substring(1, h.length() - 1));
     }
-    if (h.indexOf(':') >= 0) {
-      return false; // a bare IPv6 literal is only ever listed exactly
+    if (h.indexOf(':') >= 0 || h.matches("[0-9]+(\\.[0-9]+){3}")) {
+      return false; // an address literal is only ever listed exactly, never under a wildcard
     }
     int dot = h.indexOf('.');
     return dot > 0 && allowedHosts.contains("*" + h.substring(dot));

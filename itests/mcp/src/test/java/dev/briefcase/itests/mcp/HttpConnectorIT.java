@@ -233,7 +233,28 @@ public class HttpConnectorIT {
                 .toString());
     assertTrue("provider added: " + added.body(), added.status() / 100 == 2);
     putManifest("resource_read", "127.0.0.1", "/api/");
+    putManifest("resource_write", "127.0.0.1", "/api/");
+    allowLocalApproval("resource_write");
     login(PROVIDER);
+
+    // as an agent would: the write needs a human, who approves; then the DPoP-bound call goes out
+    long beforeWrite = apiHits();
+    Map<String, Object> item = Map.of("name", "gadget");
+    McpSchema.CallToolResult asked = call("resource_write", item);
+    assertEquals("the oauth write asks first: " + asked, Boolean.TRUE, asked.isError());
+    String approvalId = approvalId(asked);
+    assertNotNull("_meta.approval.id: " + asked, approvalId);
+    assertEquals("nothing reached the resource before the approval", beforeWrite, apiHits());
+    g.approve(approvalId);
+    McpSchema.CallToolResult wrote = call("resource_write", item);
+    assertEquals("approved oauth write: " + wrote, Boolean.FALSE, wrote.isError());
+    Map<?, ?> written = (Map<?, ?>) wrote.structuredContent();
+    assertEquals("status: " + wrote, 200, ((Number) written.get("status")).intValue());
+    Map<?, ?> writtenBody = (Map<?, ?>) written.get("body");
+    // the resource echoes a POST's body once the token and proof pass its checks
+    assertEquals(
+        "the resource accepted token and proof: " + wrote, "gadget", writtenBody.get("name"));
+    assertEquals("the resource counted the approved write", beforeWrite + 1, apiHits());
 
     long hitsBefore = apiHits();
     for (int i = 1; i <= 2; i++) {
@@ -294,6 +315,8 @@ public class HttpConnectorIT {
             "acme_no_manifest error api_key credential_target_refused",
             "acme_public error none egress_host_not_allowed",
             "acme_no_secret error api_key missing_secret",
+            "resource_write approval_required none",
+            "resource_write allow oauth",
             "resource_read allow oauth",
             "resource_read allow oauth",
             "resource_read error oauth credential_revoked");
@@ -450,7 +473,12 @@ public class HttpConnectorIT {
     ObjectNode schema = (ObjectNode) read.get("input_schema");
     schema.putObject("properties").putObject("item").put("type", "string");
     schema.putArray("required").add("item");
-    file.putArray("tools").add(read);
+    ObjectNode write = tool("resource_write", "POST", null);
+    write.put("path", "/api/items");
+    ObjectNode writeSchema = (ObjectNode) write.get("input_schema");
+    writeSchema.putObject("properties").putObject("name").put("type", "string");
+    writeSchema.putArray("required").add("name");
+    file.putArray("tools").add(read).add(write);
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(file);
   }
 

@@ -186,7 +186,7 @@ public class OAuthLoginIT {
     assertTrue(revoked.stdout(), revoked.stdout().contains("revoked at the AS"));
     status = cli("providers", "status", "api");
     assertTrue(status.stdout(), status.stdout().contains("refresh token:  none"));
-    Distribution.Answer again = d.post("/v1/providers/api/oauth/revoke", "");
+    Distribution.Answer again = d.post("/v1/providers/api/revoke", "");
     assertEquals(200, again.status());
     assertFalse(again.json().path("had_refresh_token").asBoolean(true));
 

@@ -24,8 +24,9 @@ import org.osgi.service.component.ComponentServiceObjects;
  * {@code /v1/providers} (SPEC §8.1, §9, §15): list and add providers, {@code GET|DELETE
  * /v1/providers/{id}} (status; remove with its credentials), and {@code POST
  * /v1/providers/{id}/oauth/start|exchange|revoke} (start takes an optional {@code redirect_uri} and
- * {@code scope}). No answer carries a token or the verifier: a provider shows whether a refresh
- * token exists and when the access token held in memory expires.
+ * {@code scope}; {@code POST /v1/providers/{id}/revoke} is the same revocation, named for what it
+ * ends rather than for the protocol). No answer carries a token or the verifier: a provider shows
+ * whether a refresh token exists and when the access token held in memory expires.
  */
 final class ProvidersResource implements Router.Resource {
   private static final Set<String> ADD_FIELDS =
@@ -59,6 +60,12 @@ final class ProvidersResource implements Router.Resource {
       }
       requireMethod(ex, "GET");
       ex.send(200, view(with(s -> s.status(id))));
+      return;
+    }
+    if (p.length == 4 && p[3].equals("revoke")) {
+      requireMethod(ex, "POST");
+      Requests.drain(ex);
+      ex.send(200, revoked(with(s -> s.revoke(id))));
       return;
     }
     if (p.length == 5 && p[3].equals("oauth")) {

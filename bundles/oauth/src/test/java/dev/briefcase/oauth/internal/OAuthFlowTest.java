@@ -20,9 +20,6 @@ import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.store.internal.SqliteStore;
 import dev.briefcase.testing.BundleContexts;
 import dev.briefcase.testing.MemoryReceiptLog;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -41,8 +38,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,11 +63,7 @@ public class OAuthFlowTest {
   private static final String REDIRECT = "http://127.0.0.1:47613/callback";
 
   private static OAuthFixture fixture;
-  private static PrintStream originalErr;
-  private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
-  private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
-  private static final List<String> MESSAGES = new CopyOnWriteArrayList<>();
-  private static final List<ObjectNode> ALL_RECEIPTS = new CopyOnWriteArrayList<>();
+  private static final CanaryWatch CANARIES = new CanaryWatch();
 
   private SecretStore secrets;
   private KeyDirectory keys;
@@ -80,43 +71,32 @@ public class OAuthFlowTest {
 
   @BeforeClass
   public static void startFixture() throws Exception {
-    originalErr = System.err;
-    // slf4j-simple writes to System.err at each call: everything logged is also captured
-    System.setErr(new PrintStream(new Tee(originalErr, LOG), true, StandardCharsets.UTF_8));
+    CANARIES.start();
     fixture = OAuthFixture.start();
   }
 
   @AfterClass
   public static void stopAndCheckCanaries() throws Exception {
+    String log;
     try {
       if (fixture != null) {
         fixture.close();
       }
     } finally {
-      System.setErr(originalErr);
+      log = CANARIES.stop();
     }
-    String log = LOG.toString(StandardCharsets.UTF_8);
-    if (SECRETS.isEmpty()) {
+    if (CANARIES.secrets.isEmpty()) {
       return; // a selection of tests that never logged in
     }
-    // the capture works: the flows' own INFO lines are in it
-    assertTrue("log capture is empty", log.contains("oauth login started for provider"));
     assertTrue(
         "no oauth receipts were written",
-        ALL_RECEIPTS.stream().anyMatch(r -> r.path("type").asText().equals("oauth")));
-    String receiptText = ALL_RECEIPTS.toString();
-    for (String secret : SECRETS) {
-      assertFalse("a secret value appears in the log", log.contains(secret));
-      assertFalse("a secret value appears in a receipt", receiptText.contains(secret));
-      for (String m : MESSAGES) {
-        assertFalse("a secret value appears in an exception message: " + m, m.contains(secret));
-      }
-    }
+        CANARIES.receipts.stream().anyMatch(r -> r.path("type").asText().equals("oauth")));
+    CANARIES.check(log, "oauth login started for provider");
   }
 
   @After
   public void keepReceiptsForTheCanaryCheck() {
-    ALL_RECEIPTS.addAll(receipts.events());
+    CANARIES.receipts.addAll(receipts.events());
   }
 
   @Before
@@ -142,7 +122,7 @@ public class OAuthFlowTest {
     // every proof the client sends is a secret the canary check looks for
     c.setProofTap(
         p -> {
-          SECRETS.add(p);
+          CANARIES.secrets.add(p);
           return p;
         });
     return c;
@@ -171,19 +151,19 @@ public class OAuthFlowTest {
     assertTrue(url.contains("code_challenge_method=S256"));
     assertTrue(url.contains("resource="));
     assertTrue(url.contains("state=" + start.state()));
-    SECRETS.add(c.verifierForTest(start.state()).orElseThrow());
+    CANARIES.secrets.add(c.verifierForTest(start.state()).orElseThrow());
     URI callback = HeadlessLogin.login(start.authorizationUrl(), REDIRECT, "alice");
     String code = HeadlessLogin.param(callback, "code");
     assertNotNull("no code in " + callback.getPath(), code);
-    SECRETS.add(code);
+    CANARIES.secrets.add(code);
     OAuthClient.checkCallbackState(start.state(), HeadlessLogin.param(callback, "state"));
     c.exchange(id, code, start.state(), passIss ? HeadlessLogin.param(callback, "iss") : null);
     collectTokens(c, id);
   }
 
   private void collectTokens(OAuthClient c, String id) throws Exception {
-    c.accessTokenForTest(id).ifPresent(SECRETS::add);
-    refreshToken(id).ifPresent(SECRETS::add);
+    c.accessTokenForTest(id).ifPresent(CANARIES.secrets::add);
+    refreshToken(id).ifPresent(CANARIES.secrets::add);
   }
 
   /** The oauth receipts so far, as {@code action:outcome[:code]} strings. */
@@ -213,8 +193,8 @@ public class OAuthFlowTest {
     try {
       r.run();
     } catch (OAuthException e) {
-      MESSAGES.add(e.getMessage());
-      MESSAGES.add(e.toString());
+      CANARIES.texts.add(e.getMessage());
+      CANARIES.texts.add(e.toString());
       assertEquals(e.getMessage(), code, e.code());
       return e;
     } catch (Exception e) {
@@ -541,7 +521,7 @@ public class OAuthFlowTest {
     c.register(provider("one", fixture.rs + "/api"));
     c.register(provider("two", fixture.rs + "/api"));
     OAuthClient.LoginStart start = c.start("one");
-    SECRETS.add(c.verifierForTest(start.state()).orElseThrow());
+    CANARIES.secrets.add(c.verifierForTest(start.state()).orElseThrow());
     expect("unknown_oauth_state", () -> c.exchange("one", "some-code", "not-a-state", fixture.as));
     expect("oauth_state_mismatch", () -> c.exchange("two", "some-code", start.state(), fixture.as));
     expect(
@@ -551,7 +531,7 @@ public class OAuthFlowTest {
     // the refused attempts did not use the session up: the right provider still logs in once
     URI callback = HeadlessLogin.login(start.authorizationUrl(), REDIRECT, "bob");
     String code = HeadlessLogin.param(callback, "code");
-    SECRETS.add(code);
+    CANARIES.secrets.add(code);
     String iss = HeadlessLogin.param(callback, "iss");
     assertEquals(fixture.as, iss);
     // a mix-up: the callback names another issuer, or (this AS always sends it) none
@@ -577,10 +557,10 @@ public class OAuthFlowTest {
     OAuthClient c = client(clock);
     c.register(provider("late", fixture.rs + "/api"));
     OAuthClient.LoginStart start = c.start("late");
-    SECRETS.add(c.verifierForTest(start.state()).orElseThrow());
+    CANARIES.secrets.add(c.verifierForTest(start.state()).orElseThrow());
     URI callback = HeadlessLogin.login(start.authorizationUrl(), REDIRECT, "carol");
     String code = HeadlessLogin.param(callback, "code");
-    SECRETS.add(code);
+    CANARIES.secrets.add(code);
     clock.advance(OAuthClient.LOGIN_TTL.plusSeconds(1));
     expect(
         "oauth_state_expired",
@@ -662,7 +642,7 @@ public class OAuthFlowTest {
     AtomicReference<String> captured = new AtomicReference<>();
     c.setProofTap(
         p -> {
-          SECRETS.add(p);
+          CANARIES.secrets.add(p);
           captured.compareAndSet(null, p);
           return captured.get();
         });
@@ -765,28 +745,6 @@ public class OAuthFlowTest {
     @Override
     public Clock withZone(java.time.ZoneId zone) {
       return this;
-    }
-  }
-
-  private static final class Tee extends OutputStream {
-    private final OutputStream a;
-    private final OutputStream b;
-
-    Tee(OutputStream a, OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int c) throws java.io.IOException {
-      a.write(c);
-      b.write(c);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
     }
   }
 }

@@ -26,9 +26,6 @@ import dev.briefcase.signer.software.internal.SoftwareSigner;
 import dev.briefcase.store.internal.SqliteStore;
 import dev.briefcase.testing.BundleContexts;
 import dev.briefcase.testing.MemoryReceiptLog;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -42,9 +39,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -66,11 +60,7 @@ public class OAuthStrategyTest {
   private static final URI REDIRECT = URI.create("http://127.0.0.1:47614/callback");
 
   private static OAuthFixture fixture;
-  private static PrintStream originalErr;
-  private static final ByteArrayOutputStream LOG = new ByteArrayOutputStream();
-  private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
-  private static final List<String> TEXTS = new CopyOnWriteArrayList<>();
-  private static final List<ObjectNode> ALL_RECEIPTS = new CopyOnWriteArrayList<>();
+  private static final CanaryWatch CANARIES = new CanaryWatch();
 
   private final MemoryReceiptLog receipts = new MemoryReceiptLog();
   private SqliteStore store;
@@ -81,34 +71,25 @@ public class OAuthStrategyTest {
 
   @BeforeClass
   public static void startFixture() throws Exception {
-    originalErr = System.err;
-    System.setErr(new PrintStream(new Tee(originalErr, LOG), true, StandardCharsets.UTF_8));
+    CANARIES.start();
     fixture = OAuthFixture.start();
   }
 
   @AfterClass
   public static void stopAndCheckCanaries() throws Exception {
+    String log;
     try {
       if (fixture != null) {
         fixture.close();
       }
     } finally {
-      System.setErr(originalErr);
+      log = CANARIES.stop();
     }
-    if (SECRETS.isEmpty()) {
-      return;
+    if (CANARIES.secrets.isEmpty()) {
+      return; // a selection of tests that never logged in
     }
-    String log = LOG.toString(StandardCharsets.UTF_8);
-    assertTrue("log capture is empty", log.contains("oauth login completed for provider"));
-    String receiptText = ALL_RECEIPTS.toString();
-    assertTrue(receiptText.contains("\"action\":\"revoke\""));
-    for (String secret : SECRETS) {
-      assertFalse("a secret value appears in the log", log.contains(secret));
-      assertFalse("a secret value appears in a receipt", receiptText.contains(secret));
-      for (String t : TEXTS) {
-        assertFalse("a secret value appears in: " + t, t.contains(secret));
-      }
-    }
+    assertTrue(CANARIES.receipts.toString().contains("\"action\":\"revoke\""));
+    CANARIES.check(log, "oauth login completed for provider");
   }
 
   @Before
@@ -123,7 +104,7 @@ public class OAuthStrategyTest {
 
   @After
   public void keepReceiptsForTheCanaryCheck() {
-    ALL_RECEIPTS.addAll(receipts.events());
+    CANARIES.receipts.addAll(receipts.events());
   }
 
   /** A fresh component over the same store, secret store and keys (a restart of the bundle). */
@@ -137,7 +118,7 @@ public class OAuthStrategyTest {
             Clock.systemUTC());
     client.setProofTap(
         p -> {
-          SECRETS.add(p);
+          CANARIES.secrets.add(p);
           return p;
         });
     return new OAuthCredentials(new ProviderTable(store), client, receipts, Clock.systemUTC());
@@ -152,18 +133,18 @@ public class OAuthStrategyTest {
    */
   private void login(OAuthCredentials s, String id, boolean passIss) throws Exception {
     LoginStart start = s.start(id, REDIRECT);
-    SECRETS.add(client.verifierForTest(start.state()).orElseThrow());
+    CANARIES.secrets.add(client.verifierForTest(start.state()).orElseThrow());
     URI callback =
         HeadlessLogin.login(URI.create(start.authorizationUrl()), REDIRECT.toString(), "frank");
     String code = HeadlessLogin.param(callback, "code");
-    SECRETS.add(code);
+    CANARIES.secrets.add(code);
     s.exchange(id, code, start.state(), passIss ? HeadlessLogin.param(callback, "iss") : null);
     collectTokens(id);
   }
 
   private void collectTokens(String id) {
-    client.accessTokenForTest(id).ifPresent(SECRETS::add);
-    refreshToken(id).ifPresent(SECRETS::add);
+    client.accessTokenForTest(id).ifPresent(CANARIES.secrets::add);
+    refreshToken(id).ifPresent(CANARIES.secrets::add);
   }
 
   private java.util.Optional<String> refreshToken(String id) {
@@ -180,7 +161,7 @@ public class OAuthStrategyTest {
   private static HttpResponse<String> send(
       RequestCredential cred, String method, URI target, String body, Map<String, String> replace)
       throws Exception {
-    TEXTS.add(cred.toString());
+    CANARIES.texts.add(cred.toString());
     HttpRequest.Builder b = HttpRequest.newBuilder(target);
     cred.headers()
         .forEach((name, value) -> b.header(name, replace.getOrDefault(name, value.reveal())));
@@ -378,7 +359,7 @@ public class OAuthStrategyTest {
     URI callback =
         HeadlessLogin.login(URI.create(start.authorizationUrl()), console.toString(), "frank");
     String code = HeadlessLogin.param(callback, "code");
-    SECRETS.add(code);
+    CANARIES.secrets.add(code);
     s.exchange("both", code, start.state(), HeadlessLogin.param(callback, "iss"));
     collectTokens("both");
     URI api = URI.create(fixture.rs + "/api");
@@ -490,10 +471,10 @@ public class OAuthStrategyTest {
 
     // a second login that fails at the exchange (the AS refuses the code)
     LoginStart again = s.start("keep", REDIRECT);
-    SECRETS.add(client.verifierForTest(again.state()).orElseThrow());
+    CANARIES.secrets.add(client.verifierForTest(again.state()).orElseThrow());
     URI callback =
         HeadlessLogin.login(URI.create(again.authorizationUrl()), REDIRECT.toString(), "frank");
-    SECRETS.add(HeadlessLogin.param(callback, "code"));
+    CANARIES.secrets.add(HeadlessLogin.param(callback, "code"));
     expect(
         "oauth_exchange_failed",
         () ->
@@ -545,8 +526,8 @@ public class OAuthStrategyTest {
     try {
       step.run();
     } catch (CredentialException e) {
-      TEXTS.add(e.getMessage());
-      TEXTS.add(e.toString());
+      CANARIES.texts.add(e.getMessage());
+      CANARIES.texts.add(e.toString());
       assertEquals(e.getMessage(), code, e.code());
       return e;
     } catch (Exception e) {
@@ -610,28 +591,6 @@ public class OAuthStrategyTest {
     public List<String> ids() {
       check();
       return delegate.ids();
-    }
-  }
-
-  private static final class Tee extends OutputStream {
-    private final OutputStream a;
-    private final OutputStream b;
-
-    Tee(OutputStream a, OutputStream b) {
-      this.a = a;
-      this.b = b;
-    }
-
-    @Override
-    public synchronized void write(int c) throws java.io.IOException {
-      a.write(c);
-      b.write(c);
-    }
-
-    @Override
-    public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-      a.write(buf, off, len);
-      b.write(buf, off, len);
     }
   }
 }

@@ -119,9 +119,11 @@ public class OAuthSwapIT {
       assertEquals(String.valueOf(first.message()), ToolCallOutcome.Status.OK, first.status());
       assertEquals(first.content().toString(), 200, first.content().path("status").asInt());
       // the tool sends on its own, but the credential is only issued for what the manifest allows
-      ToolCallOutcome outside = call(port, "/control/hits");
-      assertEquals(ToolCallOutcome.Status.ERROR, outside.status());
-      assertTrue(outside.message(), outside.message().startsWith("credential_target_refused"));
+      for (String path : List.of("/control/hits", "/api/../control/hits")) {
+        ToolCallOutcome outside = call(port, path);
+        assertEquals(path, ToolCallOutcome.Status.ERROR, outside.status());
+        assertTrue(outside.message(), outside.message().startsWith("credential_target_refused"));
+      }
       long hitsBefore = apiHits(fixture);
       Map<String, Long> refreshesBefore = refreshes();
 

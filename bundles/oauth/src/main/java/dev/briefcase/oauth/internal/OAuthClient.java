@@ -1038,9 +1038,17 @@ public final class OAuthClient {
 
   /**
    * Releases the secret store the client got from the framework (a {@link
-   * dev.briefcase.edge.secrets.LazySecretStore}); called when the component is deactivated.
+   * dev.briefcase.edge.secrets.LazySecretStore}); called when the component is deactivated. It
+   * first waits for every exchange and refresh under way (each holds its provider's lock): a
+   * rotated refresh token the AS already issued must reach the store, or the next instance would
+   * present the old one and find the grant revoked.
    */
   void close() {
+    for (Object lock : locks.values()) {
+      synchronized (lock) {
+        // nothing: entering means the provider's exchange or refresh is done
+      }
+    }
     if (secrets instanceof dev.briefcase.edge.secrets.LazySecretStore lazy) {
       lazy.close();
     }

@@ -238,7 +238,7 @@ public final class PipelineBench {
   }
 
   /** The real Cedar engine when it is on the class path, else an allow-read stand-in. */
-  static PolicyEngine policyEngine(Store store, String[] name) {
+  public static PolicyEngine policyEngine(Store store, String[] name) {
     String cls = "dev.briefcase.policy.cedar.internal.CedarPolicyEngine";
     try {
       Class<?> engine = Class.forName(cls);

@@ -1,14 +1,18 @@
 package dev.briefcase.kernel.internal;
 
 import dev.briefcase.connector.Connector;
+import dev.briefcase.credentials.CredentialStrategy;
+import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.store.Store;
 import dev.briefcase.tools.ToolCallService;
+import dev.briefcase.tools.ToolManifest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.Map;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
@@ -32,15 +36,40 @@ public final class KernelTestHook {
       PolicyEngine policy,
       Connector connector,
       String connectorId) {
+    return pipeline(store, receipts, policy, connector, connectorId, Map.of(), List.of());
+  }
+
+  /**
+   * The same pipeline with credential strategies bound by kind (step 8), as DS binds each strategy
+   * service by its {@link CredentialStrategy#KIND} property, and {@code manifests} stored for the
+   * connector's tools (a manifest is granted only to a tool a bound connector offers).
+   */
+  public static ToolCallService pipeline(
+      Store store,
+      ReceiptLog receipts,
+      PolicyEngine policy,
+      Connector connector,
+      String connectorId,
+      Map<String, CredentialStrategy> strategies,
+      List<ToolManifest> manifests) {
     Clock clock = Clock.systemUTC();
     ToolRegistry registry = new ToolRegistry();
     ApprovalBook approvals = new ApprovalBook(store, receipts, Duration.ofMinutes(10), clock);
     BudgetLedger budgets = new BudgetLedger(store, receipts, clock);
-    ManifestBook manifests = new ManifestBook(store, receipts, registry);
+    ManifestBook manifestBook = new ManifestBook(store, receipts, registry);
+    CredentialStrategies bound = new CredentialStrategies(DirectoryTimings.DEFAULT);
+    long serviceId = 1;
+    for (Map.Entry<String, CredentialStrategy> s : strategies.entrySet()) {
+      bound.bind(s.getKey(), s.getValue(), serviceId++);
+    }
     ToolCallPipeline pipeline =
-        new ToolCallPipeline(registry, manifests, approvals, budgets, policy, receipts, clock);
+        new ToolCallPipeline(
+            registry, manifestBook, approvals, budgets, policy, receipts, bound, clock);
     pipeline.bindRiskAssessor(new RiskHeuristics());
     registry.bindConnector(connectorRef(connectorId, 0, 1L), connector);
+    for (ToolManifest m : manifests) {
+      manifestBook.put(m, "test-hook");
+    }
     return pipeline;
   }
 

@@ -112,6 +112,8 @@ public class OAuthLoginIT {
           d.get("/v1/providers/nobody"),
           d.post("/v1/providers/nobody/oauth/start", "{}"),
           d.post("/v1/providers/nobody/oauth/revoke", ""),
+          d.post("/v1/revocations/oauth/nobody", ""),
+          d.post("/v1/providers/nobody/revoke", ""),
           d.send(
               HttpRequest.newBuilder(URI.create(d.baseUrl() + "/v1/providers/nobody")).DELETE(),
               true)
@@ -119,6 +121,9 @@ public class OAuthLoginIT {
       assertEquals(a.body(), 404, a.status());
       assertEquals("unknown_provider", a.json().path("code").asText());
     }
+    Distribution.Answer kind = d.post("/v1/revocations/carrier-pigeon/nobody", "");
+    assertEquals(kind.body(), 404, kind.status());
+    assertEquals("unknown_revocation_kind", kind.json().path("code").asText());
     Distribution.Answer bad = d.post("/v1/providers", "{\"id\":\"p\",\"base_url\":\"http://x\"}");
     assertEquals(400, bad.status());
     assertEquals("invalid_base_url", bad.json().path("code").asText());
@@ -186,7 +191,7 @@ public class OAuthLoginIT {
     assertTrue(revoked.stdout(), revoked.stdout().contains("revoked at the AS"));
     status = cli("providers", "status", "api");
     assertTrue(status.stdout(), status.stdout().contains("refresh token:  none"));
-    Distribution.Answer again = d.post("/v1/providers/api/revoke", "");
+    Distribution.Answer again = d.post("/v1/revocations/oauth/api", "");
     assertEquals(200, again.status());
     assertFalse(again.json().path("had_refresh_token").asBoolean(true));
 

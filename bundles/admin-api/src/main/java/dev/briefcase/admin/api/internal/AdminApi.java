@@ -144,18 +144,20 @@ public final class AdminApi {
             () -> credentials);
     this.streams = new SseStreams(MAX_STREAMS);
     OpenRoutes open = new OpenRoutes(backends);
+    ProvidersResource providers = new ProvidersResource(backends);
     Map<String, Router.Resource> families =
-        Map.of(
-            "tools", new ToolsResource(backends, new ManifestsResource(backends)),
-            "approvals", new ApprovalsResource(backends, streams),
-            "receipts", new ReceiptsResource(backends),
-            "budgets", new BudgetsResource(backends),
-            "secrets", new SecretsResource(backends),
-            "plugins", new PluginsResource(backends, devLoopback),
-            "keys", new KeysResource(backends),
-            "diagnostics", new DiagnosticsResource(backends),
-            "policy", new PolicyResource(backends),
-            "providers", new ProvidersResource(backends));
+        Map.ofEntries(
+            Map.entry("tools", new ToolsResource(backends, new ManifestsResource(backends))),
+            Map.entry("approvals", new ApprovalsResource(backends, streams)),
+            Map.entry("receipts", new ReceiptsResource(backends)),
+            Map.entry("budgets", new BudgetsResource(backends)),
+            Map.entry("secrets", new SecretsResource(backends)),
+            Map.entry("plugins", new PluginsResource(backends, devLoopback)),
+            Map.entry("keys", new KeysResource(backends)),
+            Map.entry("diagnostics", new DiagnosticsResource(backends)),
+            Map.entry("policy", new PolicyResource(backends)),
+            Map.entry("providers", providers),
+            Map.entry("revocations", new RevocationsResource(providers)));
     try {
       this.listener =
           new AdminListener(

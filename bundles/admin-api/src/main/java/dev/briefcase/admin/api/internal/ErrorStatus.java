@@ -38,6 +38,7 @@ final class ErrorStatus {
           Map.entry("fetch_refused", 403),
           Map.entry(KeyException.KEY_NOT_FOUND, 404),
           Map.entry(CredentialException.UNKNOWN_PROVIDER, 404),
+          Map.entry(RevocationsResource.UNKNOWN_KIND, 404),
           // the state does not allow it
           Map.entry(PluginException.ALREADY_INSTALLED, 409),
           Map.entry(PluginException.NAME_MISMATCH, 409),

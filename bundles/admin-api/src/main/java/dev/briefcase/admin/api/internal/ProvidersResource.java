@@ -63,9 +63,7 @@ final class ProvidersResource implements Router.Resource {
       return;
     }
     if (p.length == 4 && p[3].equals("revoke")) {
-      requireMethod(ex, "POST");
-      Requests.drain(ex);
-      ex.send(200, revoked(with(s -> s.revoke(id))));
+      revoke(ex, id);
       return;
     }
     if (p.length == 5 && p[3].equals("oauth")) {
@@ -73,15 +71,22 @@ final class ProvidersResource implements Router.Resource {
       switch (p[4]) {
         case "start" -> start(ex, id);
         case "exchange" -> exchange(ex, id);
-        case "revoke" -> {
-          Requests.drain(ex);
-          ex.send(200, revoked(with(s -> s.revoke(id))));
-        }
+        case "revoke" -> revoke(ex, id);
         default -> throw HttpError.notFound();
       }
       return;
     }
     throw HttpError.notFound();
+  }
+
+  /**
+   * RFC 7009 at the AS (best effort), then forgotten here; the next call with the provider fails
+   * {@code credential_revoked}. Also served as {@code /v1/revocations/oauth/{id}}.
+   */
+  void revoke(Exchange ex, String id) throws IOException, HttpError {
+    requireMethod(ex, "POST");
+    Requests.drain(ex);
+    ex.send(200, revoked(with(s -> s.revoke(id))));
   }
 
   private void add(Exchange ex) throws IOException, HttpError {

@@ -118,6 +118,9 @@ public class GatewayBoundaryIT {
             "/",
             "/mcp/extra")) {
       URI uri = mcp.resolve(path);
+      // a fresh client per path: the gateway may close a connection after a 404 to a POST whose
+      // body it did not read, and a pooled connection reused at that moment ends in EOF
+      http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
       HttpResponse<String> get =
           http.send(
               HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -133,7 +136,8 @@ public class GatewayBoundaryIT {
       assertEquals("POST " + path, 404, post.statusCode());
     }
 
-    // /mcp answers MCP, and reaches the kernel
+    // /mcp answers MCP, and reaches the kernel (on a connection the 404s above never used)
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     // the bearer token is required on loopback too (SPEC §10 Δ)
     String token =
         Files.readString(Path.of(context.getProperty("briefcase.data.dir")).resolve("mcp_token"))

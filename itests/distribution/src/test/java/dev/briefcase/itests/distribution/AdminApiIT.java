@@ -128,6 +128,8 @@ public class AdminApiIT {
         d.post("/v1/providers/contract/oauth/exchange", "{\"code\":\"c\",\"state\":\"s\"}"));
     out.put(
         "POST /v1/providers/{id}/oauth/revoke", d.post("/v1/providers/contract/oauth/revoke", ""));
+    out.put("POST /v1/providers/{id}/revoke", d.post("/v1/providers/contract/revoke", ""));
+    out.put("POST /v1/revocations/{kind}/{id}", d.post("/v1/revocations/oauth/contract", ""));
     out.put(
         "DELETE /v1/providers/{id}",
         d.send(

@@ -173,6 +173,8 @@ public final class HttpConnectorBench {
       PolicyEngine policy = PipelineBench.policyEngine(store, policyName);
       HttpConnector connector =
           new HttpConnector(
+              // no profile property: dev_loopback is allowed, as outside ga
+              BundleContexts.withoutProperties(),
               new HttpEgressClient(Configs.defaults(HttpEgressClient.Config.class), null),
               Configs.of(
                   HttpConnector.Config.class,

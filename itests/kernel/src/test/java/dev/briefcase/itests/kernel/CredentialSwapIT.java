@@ -19,13 +19,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
 import org.junit.Test;
@@ -91,52 +88,38 @@ public class CredentialSwapIT {
     String digest = first.content().path("headers").path("X-Api-Key").asText();
     assertEquals(sha256Prefix(CANARY), digest);
 
-    Bundle strategies = bundle(STRATEGY_BUNDLE);
+    Bundle strategies = SwapLoad.bundle(context, STRATEGY_BUNDLE);
     assertNotNull(STRATEGY_BUNDLE + " is part of core", strategies);
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicLong ok = new AtomicLong();
-    Map<String, Long> failures = new ConcurrentHashMap<>();
-    List<Thread> callers = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      Thread t =
-          new Thread(
-              () -> {
-                while (running.get()) {
-                  ToolCallOutcome r = call();
-                  String seen = r.content() == null ? "" : r.content().toString();
-                  if (r.status() == ToolCallOutcome.Status.OK
-                      && seen.contains(digest)
-                      && !seen.contains(CANARY)) {
-                    ok.incrementAndGet();
-                  } else {
-                    failures.merge(r.status() + " " + r.message(), 1L, Long::sum);
-                  }
-                }
-              },
-              "keyed-caller-" + i);
-      t.start();
-      callers.add(t);
-    }
     long beforeSwaps;
     long afterSwaps;
+    SwapLoad load =
+        SwapLoad.start(
+            4,
+            "keyed",
+            this::call,
+            r -> {
+              String seen = r.content() == null ? "" : r.content().toString();
+              return r.status() == ToolCallOutcome.Status.OK
+                  && seen.contains(digest)
+                  && !seen.contains(CANARY);
+            },
+            Duration.ofSeconds(10));
     try {
-      waitFor(() -> ok.get() > 200, "keyed calls to succeed");
-      beforeSwaps = ok.get();
+      waitFor(() -> load.ok() > 200, "keyed calls to succeed");
+      beforeSwaps = load.ok();
       for (int update = 0; update < 2; update++) {
         strategies.update();
-        long mark = ok.get();
-        waitFor(() -> ok.get() > mark + 200, "keyed calls to go on after update " + update);
+        long mark = load.ok();
+        waitFor(() -> load.ok() > mark + 200, "keyed calls to go on after update " + update);
       }
-      afterSwaps = ok.get();
+      afterSwaps = load.ok();
     } finally {
-      running.set(false);
-      for (Thread t : callers) {
-        t.join(10_000);
-      }
+      load.close();
     }
+    Map<String, Long> failures = load.failures();
     System.out.printf(
         "credential strategy swap: %d calls ok (%d before the updates, %d after), failures %s%n",
-        ok.get(), beforeSwaps, afterSwaps, failures);
+        load.ok(), beforeSwaps, afterSwaps, failures);
     assertEquals("failed calls during two strategy updates: " + failures, 0, failures.size());
 
     // a strategy that is gone: the next call fails fast after the swap grace, never unknown
@@ -158,15 +141,6 @@ public class CredentialSwapIT {
     return java.util.HexFormat.of().formatHex(d).substring(0, 16);
   }
 
-  private Bundle bundle(String symbolicName) {
-    for (Bundle b : context.getBundles()) {
-      if (symbolicName.equals(b.getSymbolicName())) {
-        return b;
-      }
-    }
-    return null;
-  }
-
   private boolean hasTool(String id) {
     return tools.listTools().stream().map(ToolSpec::id).anyMatch(id::equals);
   }
@@ -180,14 +154,7 @@ public class CredentialSwapIT {
             null));
   }
 
-  // inside the framework (Pax Exam probe) testing/fixtures' Poll is not deployed; as HotSwapIT
   private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
+    SwapLoad.waitFor(condition, what, Duration.ofSeconds(30));
   }
 }

@@ -29,14 +29,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
 import org.junit.Test;
@@ -93,7 +90,7 @@ public class OAuthSwapIT {
 
   @Test
   public void oauthStrategyUpdateUnderLoadDropsNoCall() throws Exception {
-    Bundle oauth = bundle(OAUTH_BUNDLE);
+    Bundle oauth = SwapLoad.bundle(context, OAUTH_BUNDLE);
     assertNotNull(OAUTH_BUNDLE + " is part of core", oauth);
     assertTrue(
         "the oauth bundle loads its own internal package, not the system bundle's",
@@ -127,63 +124,47 @@ public class OAuthSwapIT {
       long hitsBefore = apiHits(fixture);
       Map<String, Long> refreshesBefore = refreshes();
 
-      AtomicBoolean running = new AtomicBoolean(true);
-      AtomicLong ok = new AtomicLong();
-      Map<String, Long> failures = new ConcurrentHashMap<>();
-      List<Thread> callers = new ArrayList<>();
-      for (int i = 0; i < 4; i++) {
-        Thread t =
-            new Thread(
-                () -> {
-                  while (running.get()) {
-                    ToolCallOutcome r = call(port);
-                    if (r.status() == ToolCallOutcome.Status.OK
-                        && r.content().path("status").asInt() == 200) {
-                      ok.incrementAndGet();
-                    } else {
-                      failures.merge(
-                          r.status() + " " + r.message() + " " + r.content(), 1L, Long::sum);
-                    }
-                  }
-                },
-                "oauth-caller-" + i);
-        t.start();
-        callers.add(t);
-      }
       long beforeSwaps;
       long afterSwaps;
       Map<String, Long> refreshedSpaced;
+      SwapLoad load =
+          SwapLoad.start(
+              4,
+              "oauth",
+              () -> call(port),
+              r ->
+                  r.status() == ToolCallOutcome.Status.OK
+                      && r.content().path("status").asInt() == 200,
+              Duration.ofSeconds(15));
       try {
-        waitFor(() -> ok.get() > 100, "oauth calls to succeed");
-        beforeSwaps = ok.get();
+        waitFor(() -> load.ok() > 100, "oauth calls to succeed");
+        beforeSwaps = load.ok();
         for (int update = 0; update < 2; update++) {
           oauth.update();
-          long mark = ok.get();
-          waitFor(() -> ok.get() > mark + 100, "oauth calls to go on after update " + update);
+          long mark = load.ok();
+          waitFor(() -> load.ok() > mark + 100, "oauth calls to go on after update " + update);
         }
         refreshedSpaced = since(refreshesBefore);
         // back to back: the second update drains calls whose refresh on the first may be in flight
         for (int burst = 0; burst < 2; burst++) {
           oauth.update();
           oauth.update();
-          long mark = ok.get();
-          waitFor(() -> ok.get() > mark + 50, "oauth calls to go on after burst " + burst);
+          long mark = load.ok();
+          waitFor(() -> load.ok() > mark + 50, "oauth calls to go on after burst " + burst);
         }
-        afterSwaps = ok.get();
+        afterSwaps = load.ok();
       } finally {
-        running.set(false);
-        for (Thread t : callers) {
-          t.join(15_000);
-        }
+        load.close();
       }
+      Map<String, Long> failures = load.failures();
       long hits = apiHits(fixture) - hitsBefore;
       Map<String, Long> refreshed = since(refreshesBefore);
       System.out.printf(
           "oauth strategy swap: %d calls ok (%d before the updates, %d after), resource hits %d,"
               + " refreshes %s (%s over the two spaced updates), failures %s%n",
-          ok.get(), beforeSwaps, afterSwaps, hits, refreshed, refreshedSpaced, failures);
+          load.ok(), beforeSwaps, afterSwaps, hits, refreshed, refreshedSpaced, failures);
       assertEquals("failed calls during six oauth bundle updates: " + failures, 0, failures.size());
-      assertTrue("the resource saw the calls: " + hits + " of " + ok.get(), hits >= ok.get());
+      assertTrue("the resource saw the calls: " + hits + " of " + load.ok(), hits >= load.ok());
       // each new instance refreshed once from the rotated refresh token, whatever the callers did
       assertEquals("refreshes: " + refreshedSpaced, Map.of("ok", 2L), refreshedSpaced);
       // no refresh failed or went without rotation, however close the updates came
@@ -260,15 +241,6 @@ public class OAuthSwapIT {
     }
   }
 
-  private Bundle bundle(String symbolicName) {
-    for (Bundle b : context.getBundles()) {
-      if (symbolicName.equals(b.getSymbolicName())) {
-        return b;
-      }
-    }
-    return null;
-  }
-
   private boolean hasTool(String id) {
     return tools.listTools().stream().map(ToolSpec::id).anyMatch(id::equals);
   }
@@ -287,14 +259,7 @@ public class OAuthSwapIT {
             null));
   }
 
-  // inside the framework (Pax Exam probe) testing/fixtures' Poll is not deployed; as HotSwapIT
   private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
+    SwapLoad.waitFor(condition, what, Duration.ofSeconds(60));
   }
 }

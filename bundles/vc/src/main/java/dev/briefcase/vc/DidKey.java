@@ -13,6 +13,7 @@ import java.util.Arrays;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.math.ec.ECCurve;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * A {@code did:key} (W3C CCG did:key method): a public key as multibase base58btc ({@code z}) of
@@ -69,7 +70,7 @@ public final class DidKey {
     if (publicKey == null || publicKey.length != 32) {
       throw new VcException("invalid_did", "an Ed25519 public key has 32 bytes");
     }
-    return new DidKey(KeyType.ED25519, publicKey.clone());
+    return new DidKey(KeyType.ED25519, checkedEd25519(publicKey.clone()));
   }
 
   /** The did:key of a SEC1 P-256 public key (33-byte compressed or 65-byte uncompressed). */
@@ -125,7 +126,7 @@ public final class DidKey {
       if (bytes.length != 2 + 32) {
         throw new VcException("invalid_did", "an Ed25519 did:key holds 32 bytes");
       }
-      key = new DidKey(KeyType.ED25519, Arrays.copyOfRange(bytes, 2, bytes.length));
+      key = new DidKey(KeyType.ED25519, checkedEd25519(Arrays.copyOfRange(bytes, 2, bytes.length)));
     } else if (startsWith(bytes, P256_CODEC)) {
       if (bytes.length != 2 + 33) {
         throw new VcException("invalid_did", "a P-256 did:key holds a 33-byte compressed point");
@@ -138,6 +139,14 @@ public final class DidKey {
     // one key, one spelling: leading zero digits or other non-canonical base58 are refused
     if (!key.multibase.equals(value)) {
       throw new VcException("invalid_did", "did:key is not in canonical form");
+    }
+    return key;
+  }
+
+  // a point off the curve or of small order is no one's key (and BouncyCastle throws on some)
+  private static byte[] checkedEd25519(byte[] key) throws VcException {
+    if (!Ed25519.validatePublicKeyFull(key, 0)) {
+      throw new VcException("invalid_did", "not a valid Ed25519 public key");
     }
     return key;
   }

@@ -136,19 +136,19 @@ final class Jose {
   }
 
   private static boolean verifySignature(DidKey key, byte[] input, byte[] signature) {
-    if (key.type() == DidKey.KeyType.ED25519) {
-      Ed25519Signer verifier = new Ed25519Signer();
-      verifier.init(false, new Ed25519PublicKeyParameters(key.publicKey(), 0));
-      verifier.update(input, 0, input.length);
-      return verifier.verifySignature(signature);
-    }
     try {
+      if (key.type() == DidKey.KeyType.ED25519) {
+        Ed25519Signer verifier = new Ed25519Signer();
+        verifier.init(false, new Ed25519PublicKeyParameters(key.publicKey(), 0));
+        verifier.update(input, 0, input.length);
+        return verifier.verifySignature(signature);
+      }
       Signature verifier = Signature.getInstance("SHA256withECDSAinP1363Format");
       verifier.initVerify(key.ecPublicKey());
       verifier.update(input);
       return verifier.verify(signature);
-    } catch (GeneralSecurityException e) {
-      return false;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return false; // a key or signature the provider cannot even parse does not verify
     }
   }
 

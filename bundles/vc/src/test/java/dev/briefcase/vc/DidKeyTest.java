@@ -97,6 +97,23 @@ public class DidKeyTest {
   }
 
   @Test
+  public void ed25519KeysOffTheCurveOrOfSmallOrderAreInvalid() {
+    byte[] identity = new byte[32];
+    identity[0] = 1; // the neutral point, order 1
+    byte[] offCurve = new byte[32];
+    offCurve[0] = 2;
+    for (byte[] k : new byte[][] {new byte[32], identity, offCurve}) {
+      assertEquals("invalid_did", assertThrows(VcException.class, () -> DidKey.ed25519(k)).code());
+      byte[] multicodec = new byte[34];
+      multicodec[0] = (byte) 0xed;
+      multicodec[1] = 0x01;
+      System.arraycopy(k, 0, multicodec, 2, 32);
+      String did = "did:key:z" + Base58.encode(multicodec);
+      assertEquals("invalid_did", assertThrows(VcException.class, () -> DidKey.parse(did)).code());
+    }
+  }
+
+  @Test
   public void verificationMethodMustNameItsOwnKey() throws Exception {
     String vm = SPEC_ED25519 + "#" + SPEC_ED25519_2.substring(8);
     assertEquals(

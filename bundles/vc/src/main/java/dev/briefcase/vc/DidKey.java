@@ -1,5 +1,6 @@
 package dev.briefcase.vc;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -79,6 +80,57 @@ public final class DidKey {
       throw new VcException("invalid_did", "a P-256 public key is a 33 or 65 byte SEC1 point");
     }
     return new DidKey(KeyType.P256, compressed(sec1));
+  }
+
+  /**
+   * The did:key of a public JWK as JSON ({@code KeyInfo.publicJwk()} of the key directory): OKP
+   * Ed25519 with {@code x}, or EC P-256 with {@code x} and {@code y}.
+   *
+   * @throws VcException {@code invalid_did} for another key type, bad members, or a JWK that holds
+   *     a private member ({@code d}: refused, never read)
+   */
+  public static DidKey fromPublicJwk(String jwk) throws VcException {
+    JsonNode node;
+    try {
+      node = jwk == null ? null : Jose.JSON.readTree(jwk);
+    } catch (java.io.IOException e) {
+      node = null;
+    }
+    if (node == null || !node.isObject()) {
+      throw new VcException("invalid_did", "not a JWK");
+    }
+    if (node.has("d") || node.has("p") || node.has("k")) {
+      throw new VcException("invalid_did", "a public JWK holds no private members");
+    }
+    String kty = node.path("kty").asText("");
+    String crv = node.path("crv").asText("");
+    if (kty.equals("OKP") && crv.equals("Ed25519")) {
+      return ed25519(jwkBytes(node.get("x"), 32));
+    }
+    if (kty.equals("EC") && crv.equals("P-256")) {
+      byte[] sec1 = new byte[65];
+      sec1[0] = 4;
+      System.arraycopy(jwkBytes(node.get("x"), 32), 0, sec1, 1, 32);
+      System.arraycopy(jwkBytes(node.get("y"), 32), 0, sec1, 33, 32);
+      return p256(sec1);
+    }
+    throw new VcException("invalid_did", "JWK is neither OKP Ed25519 nor EC P-256");
+  }
+
+  private static byte[] jwkBytes(JsonNode member, int length) throws VcException {
+    if (member == null || !member.isTextual() || !member.asText().matches("[A-Za-z0-9_-]*")) {
+      throw new VcException("invalid_did", "JWK coordinate is not base64url");
+    }
+    byte[] bytes;
+    try {
+      bytes = java.util.Base64.getUrlDecoder().decode(member.asText());
+    } catch (IllegalArgumentException e) {
+      throw new VcException("invalid_did", "JWK coordinate is not base64url");
+    }
+    if (bytes.length != length) {
+      throw new VcException("invalid_did", "JWK coordinate has the wrong length");
+    }
+    return bytes;
   }
 
   /**

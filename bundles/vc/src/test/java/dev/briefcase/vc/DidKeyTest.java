@@ -114,6 +114,54 @@ public class DidKeyTest {
   }
 
   @Test
+  public void publicJwksOfTheKeyDirectoryGiveTheirDidKey() throws Exception {
+    String x =
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(HexFormat.of().parseHex(RFC8032_PUB));
+    assertEquals(
+        RFC8032_DID,
+        DidKey.fromPublicJwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + x + "\"}").did());
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+    g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    java.security.interfaces.ECPublicKey pub =
+        (java.security.interfaces.ECPublicKey) g.generateKeyPair().getPublic();
+    String jwk =
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\""
+            + coordinate(pub.getW().getAffineX())
+            + "\",\"y\":\""
+            + coordinate(pub.getW().getAffineY())
+            + "\"}";
+    DidKey p256 = DidKey.fromPublicJwk(jwk);
+    assertEquals(DidKey.KeyType.P256, p256.type());
+    assertEquals(pub, p256.ecPublicKey());
+    String[] bad = {
+      null,
+      "[]",
+      "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + x + "\",\"d\":\"" + x + "\"}",
+      "{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"" + x + "\"}",
+      "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + x.substring(2) + "\"}",
+      "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + x + "==\"}",
+      "{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}",
+      jwk.replace("P-256", "P-384"),
+    };
+    for (String b : bad) {
+      assertEquals(
+          String.valueOf(b),
+          "invalid_did",
+          assertThrows(VcException.class, () -> DidKey.fromPublicJwk(b)).code());
+    }
+  }
+
+  private static String coordinate(java.math.BigInteger v) {
+    byte[] raw = v.toByteArray();
+    byte[] out = new byte[32];
+    int n = Math.min(raw.length, 32);
+    System.arraycopy(raw, raw.length - n, out, 32 - n, n);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+  }
+
+  @Test
   public void verificationMethodMustNameItsOwnKey() throws Exception {
     String vm = SPEC_ED25519 + "#" + SPEC_ED25519_2.substring(8);
     assertEquals(

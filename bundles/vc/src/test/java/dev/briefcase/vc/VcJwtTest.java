@@ -107,6 +107,40 @@ public class VcJwtTest {
   }
 
   @Test
+  public void es256MustBeRawAndMatchTheIssuersKeyType() throws Exception {
+    TestKeys.P256 p256 = new TestKeys.P256();
+    String jwt =
+        VcJwt.issue(holder.did.did(), "quote", null, NOW, null, null, List.of(), p256.signer);
+    String[] parts = jwt.split("\\.");
+    // the same signature in DER (what a PKCS#11 token returns unconverted) is refused
+    java.security.Signature der = java.security.Signature.getInstance("SHA256withECDSA");
+    der.initSign(p256.pair.getPrivate());
+    der.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+    String derJwt =
+        parts[0]
+            + "."
+            + parts[1]
+            + "."
+            + Base64.getUrlEncoder().withoutPadding().encodeToString(der.sign());
+    assertEquals(
+        "vc_signature_invalid",
+        assertThrows(VcException.class, () -> VcJwt.verify(derJwt, null, null, NOW)).code());
+    // alg EdDSA over a P-256 issuer
+    ObjectNode h = (ObjectNode) part(jwt, 0);
+    h.put("alg", "EdDSA");
+    String input = b64(h) + "." + parts[1];
+    String mixed =
+        input
+            + "."
+            + Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(p256.sign(input.getBytes(StandardCharsets.US_ASCII)));
+    assertEquals(
+        "invalid_vc",
+        assertThrows(VcException.class, () -> VcJwt.verify(mixed, null, null, NOW)).code());
+  }
+
+  @Test
   public void jwtVc11ShapeIsAccepted() throws Exception {
     // what did-jwt-vc createVerifiableCredentialJwt makes: registered claims and vc only
     ObjectNode p = JSON.createObjectNode();

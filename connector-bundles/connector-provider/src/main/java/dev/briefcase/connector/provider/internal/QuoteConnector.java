@@ -72,6 +72,7 @@ public final class QuoteConnector implements Connector {
 
   private static final Logger LOG = LoggerFactory.getLogger(QuoteConnector.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String REDACTED = "[REDACTED:credential]";
 
   /** One provider's tool. No secrets here: the provider is named, its capability never given. */
   @ObjectClassDefinition(
@@ -193,8 +194,9 @@ public final class QuoteConnector implements Connector {
     URI base = URI.create(registry.status(providerId).provider().baseUrl());
     URI target = URI.create(base + QUOTE_PATH + "?symbol=" + s);
     EgressPolicy policy = policy(invocation.manifest(), base);
+    Set<String> issued = new LinkedHashSet<>();
     for (int send = 1; ; send++) {
-      EgressResponse response = send(target, credential, policy);
+      EgressResponse response = send(target, credential, policy, issued);
       LOG.debug("quote of provider {} -> {}", providerId, response.status());
       int status = response.status();
       Rejection rejection = rejection(response);
@@ -217,7 +219,7 @@ public final class QuoteConnector implements Connector {
             PROVIDER_ERROR,
             PROVIDER_ERROR + ": provider " + providerId + " answered HTTP " + status);
       }
-      return new ToolResult(body(response), "provider:" + connectorId, null);
+      return new ToolResult(body(response, issued), "provider:" + connectorId, null);
     }
   }
 
@@ -235,13 +237,20 @@ public final class QuoteConnector implements Connector {
         .withMaxResponseBytes(Math.min(64 * 1024, manifest.maxOutputBytes()));
   }
 
-  private EgressResponse send(URI target, CallCredential credential, EgressPolicy policy)
+  private EgressResponse send(
+      URI target, CallCredential credential, EgressPolicy policy, Set<String> issued)
       throws ToolException {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Accept", "application/json");
     RequestCredential granted = credential.authorize("GET", target);
     for (Map.Entry<String, Sensitive<String>> h : granted.headers().entrySet()) {
-      headers.put(h.getKey(), h.getValue().reveal());
+      String value = h.getValue().reveal();
+      headers.put(h.getKey(), value);
+      issued.add(value);
+      int space = value.indexOf(' ');
+      if (space > 0) {
+        issued.add(value.substring(space + 1)); // the token after its scheme
+      }
     }
     try {
       return egress.send(new EgressRequest("GET", target.toString(), headers, null), policy);
@@ -260,16 +269,29 @@ public final class QuoteConnector implements Connector {
         response.header("x-briefcase-error"));
   }
 
-  private static Object body(EgressResponse response) {
+  /**
+   * The answer as a JSON object (else {@code {text}}), with every credential value this call sent
+   * cut out: a provider that echoes the capability or a proof must not hand it to the agent (the
+   * kernel cuts them too; this is the connector's own line).
+   */
+  private static Object body(EgressResponse response, Set<String> issued) {
+    String text = response.bodyText();
+    List<String> values = new java.util.ArrayList<>(issued);
+    values.sort((a, b) -> Integer.compare(b.length(), a.length()));
+    for (String v : values) {
+      if (v.length() >= 8) {
+        text = text.replace(v, REDACTED);
+      }
+    }
     try {
-      Object parsed = JSON.readValue(response.body(), Object.class);
+      Object parsed = JSON.readValue(text, Object.class);
       if (parsed instanceof Map<?, ?>) {
         return parsed;
       }
     } catch (IOException | RuntimeException e) {
       // not JSON: handed on as text
     }
-    return Map.of("text", response.bodyText());
+    return Map.of("text", text);
   }
 
   private static Set<String> lowerCase(List<String> hosts) {

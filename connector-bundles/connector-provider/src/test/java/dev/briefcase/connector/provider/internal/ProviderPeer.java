@@ -30,6 +30,8 @@ final class ProviderPeer implements Upstream.Script {
   volatile String quoteNonce; // when set, a quote proof must carry it (else 401 use_dpop_nonce)
   volatile boolean paid; // 402 on an unauthenticated mint
   volatile String mintBody; // a hostile mint answer, when set
+  volatile int limit = -1; // when set, the calls the peer allows per token (else max_calls)
+  volatile int failStatus; // when set, the quote answers this status (echoing when echo is on)
   volatile boolean echo; // the quote answer echoes the request's credential headers
 
   @Override
@@ -103,11 +105,14 @@ final class ProviderPeer implements Upstream.Script {
           Map.of("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\"", "DPoP-Nonce", quoteNonce),
           new byte[0]);
     }
-    if (used.get(token).incrementAndGet() > maxCalls) {
+    if (used.get(token).incrementAndGet() > (limit >= 0 ? limit : maxCalls)) {
       return Answer.json(429, "{\"error\":\"max_calls_exceeded\"}");
     }
     String symbol = r.rawQuery() == null ? "" : r.rawQuery().replace("symbol=", "");
     String extra = echo ? ",\"echo\":\"" + auth + "\",\"proof\":\"" + proof + "\"" : "";
+    if (failStatus != 0) {
+      return Answer.json(failStatus, "{\"error\":\"boom\"" + extra + "}");
+    }
     return Answer.json(200, "{\"symbol\":\"" + symbol + "\",\"price\":\"123.45\"" + extra + "}");
   }
 

@@ -2,6 +2,7 @@ package dev.briefcase.connector.provider.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.credentials.AccessCredential;
 import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.credentials.CredentialNeed;
@@ -19,6 +20,8 @@ import dev.briefcase.egress.EgressResponse;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.profile.ProfileMode;
+import dev.briefcase.receipts.ReceiptException;
+import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import java.io.IOException;
@@ -58,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * role {@code dpop:cap.<provider>}, or, after a mint with a DPoP-bound access token, the provider's
  * OAuth DPoP key through {@link CredentialService#dpopProof}.
  *
- * <p>Capability values live in this component's memory only; they leave as {@link
- * RequestCredential} headers and nowhere else (no log line, message or return value). Thread-safe:
- * mints of one provider are serialized.
+ * <p>Every mint (ok or failed, with {@code minted_via}), drop after a refusal and revoke is
+ * receipted ({@code type: capability}) without a value. Capability values live in this component's
+ * memory only; they leave as {@link RequestCredential} headers and nowhere else (no log line,
+ * message or return value). Thread-safe: mints of one provider are serialized.
  */
 @Component(
     service = {CredentialStrategy.class, CredentialRevoker.class},
@@ -74,6 +78,9 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
 
   /** The mint failed or answered something that is not a capability. */
   static final String CAPABILITY_MINT_FAILED = "capability_mint_failed";
+
+  /** The receipt log refused a mint, drop or revoke receipt; the step fails. */
+  static final String RECEIPT_UNAVAILABLE = "receipt_unavailable";
 
   /** A capability counts as expired this long before its {@code expires_at}. */
   static final Duration EXPIRY_MARGIN = Duration.ofSeconds(30);
@@ -155,6 +162,7 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
   private final CredentialService credentials;
   private final KeyDirectory keys;
   private final EgressClient egress;
+  private final ReceiptLog receipts;
   private final boolean loopbackAllowed;
   private final Clock clock;
   private final Map<String, Capability> cache = new ConcurrentHashMap<>();
@@ -168,11 +176,13 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
       BundleContext context,
       @Reference CredentialService credentials,
       @Reference KeyDirectory keys,
-      @Reference EgressClient egress) {
+      @Reference EgressClient egress,
+      @Reference ReceiptLog receipts) {
     this(
         credentials,
         keys,
         egress,
+        receipts,
         !ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY)),
         Clock.systemUTC());
   }
@@ -181,11 +191,13 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
       CredentialService credentials,
       KeyDirectory keys,
       EgressClient egress,
+      ReceiptLog receipts,
       boolean loopbackAllowed,
       Clock clock) {
     this.credentials = credentials;
     this.keys = keys;
     this.egress = egress;
+    this.receipts = receipts;
     this.loopbackAllowed = loopbackAllowed;
     this.clock = clock;
   }
@@ -267,8 +279,18 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     }
     if (status == 401 || status == 429 || revoked) {
       // invalid_token (expired, unknown key), max_calls_exceeded, a revoked jti: mint a new one
-      cache.remove(id);
+      boolean had = cache.remove(id) != null;
       LOG.debug("capability of provider {} dropped after HTTP {}", id, status);
+      if (had) {
+        receipt(
+            event("drop", id, "ok")
+                .put("status", status)
+                .put(
+                    "reason",
+                    revoked
+                        ? "capability_revoked"
+                        : status == 429 ? "max_calls" : "invalid_token"));
+      }
       return Retry.REFRESHED;
     }
     throw new CredentialException(
@@ -287,6 +309,7 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     credentials.status(id); // unknown_provider; nothing changes then
     boolean had = cache.remove(id) != null;
     LOG.info("capability of provider {} revoked locally (held: {})", id, had);
+    receipt(event("revoke", id, "ok").put("had_capability", had));
     return had;
   }
 
@@ -309,7 +332,20 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
         return cap;
       }
       cache.remove(id);
-      Capability fresh = mint(status, base);
+      Capability fresh;
+      try {
+        fresh = mint(status, base);
+      } catch (CredentialException e) {
+        if (!RECEIPT_UNAVAILABLE.equals(e.code())) {
+          receipt(event("mint", id, "failed").put("code", e.code()));
+        }
+        throw e;
+      }
+      receipt(
+          event("mint", id, "ok")
+              .put("minted_via", fresh.mintedVia.label())
+              .put("max_calls", fresh.remaining())
+              .put("expires_at", fresh.expiresAt.toString()));
       if (!fresh.takeFresh(clock.instant())) {
         throw new CredentialException(
             CAPABILITY_MINT_FAILED, "the provider minted a capability that is already expired");
@@ -472,6 +508,26 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
       return keys.dpopProof(keyServer(id), KeyAlgorithm.P256, method, htu.toString(), token, nonce);
     } catch (KeyException e) {
       throw new CredentialException(e.code(), "cannot sign a DPoP proof");
+    }
+  }
+
+  private ObjectNode event(String action, String providerId, String outcome) {
+    ObjectNode e = JSON.createObjectNode();
+    e.put("type", "capability");
+    e.put("action", action);
+    e.put("provider", providerId);
+    e.put("outcome", outcome);
+    e.put("ts", clock.instant().toString());
+    return e;
+  }
+
+  /** Appends a receipt (never a value); one that cannot be written fails the step. */
+  private void receipt(ObjectNode event) throws CredentialException {
+    try {
+      receipts.append(event);
+    } catch (ReceiptException e) {
+      throw new CredentialException(
+          RECEIPT_UNAVAILABLE, "the receipt log refused the capability receipt");
     }
   }
 

@@ -13,6 +13,7 @@ import dev.briefcase.credentials.Rejection;
 import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.egress.internal.HttpEgressClient;
 import dev.briefcase.testing.Configs;
+import dev.briefcase.testing.MemoryReceiptLog;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,6 +31,7 @@ public class CapabilityStrategyTest {
   private ProviderPeer peer;
   private Fakes.Registry registry;
   private Fakes.Keys keys;
+  private final MemoryReceiptLog receipts = new MemoryReceiptLog();
   private CapabilityStrategy strategy;
   private URI quote;
 
@@ -41,7 +43,7 @@ public class CapabilityStrategyTest {
     registry = new Fakes.Registry();
     registry.bases.put("demo", upstream.base());
     keys = new Fakes.Keys();
-    strategy = new CapabilityStrategy(registry, keys, EGRESS, true, Clock.systemUTC());
+    strategy = new CapabilityStrategy(registry, keys, EGRESS, receipts, true, Clock.systemUTC());
     quote = URI.create(upstream.base() + "/api/quote?symbol=ABC#frag");
   }
 
@@ -101,9 +103,15 @@ public class CapabilityStrategyTest {
     Instant now = Instant.now();
     CapabilityStrategy later =
         new CapabilityStrategy(
-            registry, keys, EGRESS, true, Clock.fixed(now.plusSeconds(31), ZoneOffset.UTC));
+            registry,
+            keys,
+            EGRESS,
+            receipts,
+            true,
+            Clock.fixed(now.plusSeconds(31), ZoneOffset.UTC));
     CapabilityStrategy early =
-        new CapabilityStrategy(registry, keys, EGRESS, true, Clock.fixed(now, ZoneOffset.UTC));
+        new CapabilityStrategy(
+            registry, keys, EGRESS, receipts, true, Clock.fixed(now, ZoneOffset.UTC));
     early.authorize(NEED, "GET", quote);
     early.authorize(NEED, "GET", quote);
     assertEquals(3, peer.mints.get());
@@ -143,6 +151,7 @@ public class CapabilityStrategyTest {
     peer.paid = true;
     expect(CapabilityStrategy.PAYMENT_REQUIRED, () -> strategy.authorize(NEED, "GET", quote));
     assertFalse(strategy.cached("demo").isPresent());
+    assertEquals(java.util.List.of("mint:failed:payment_required"), actions());
   }
 
   @Test
@@ -199,6 +208,17 @@ public class CapabilityStrategyTest {
       assertFalse(strategy.cached("demo").isPresent());
     }
     assertEquals(4, peer.mints.get());
+    assertEquals(
+        java.util.List.of(
+            "mint:ok:unauthenticated",
+            "drop:ok:invalid_token",
+            "mint:ok:unauthenticated",
+            "drop:ok:invalid_token",
+            "mint:ok:unauthenticated",
+            "drop:ok:max_calls",
+            "mint:ok:unauthenticated",
+            "drop:ok:capability_revoked"),
+        actions());
   }
 
   @Test
@@ -271,6 +291,14 @@ public class CapabilityStrategyTest {
     assertEquals(2, peer.mints.get());
     expect(CredentialException.UNKNOWN_PROVIDER, () -> strategy.revoke("nope"));
     expect(CredentialException.UNKNOWN_PROVIDER, () -> strategy.revoke("../x"));
+    assertEquals(
+        java.util.List.of(
+            "revoke:ok:false",
+            "mint:ok:unauthenticated",
+            "revoke:ok:true",
+            "mint:ok:unauthenticated"),
+        actions());
+    assertFalse(receipts.events().toString().contains(peer.minted.get(0)));
   }
 
   /** Attack: a capability goes to its provider's origin only, whatever the target says. */
@@ -314,6 +342,28 @@ public class CapabilityStrategyTest {
   public void aStoppedStrategyFailsFast() {
     strategy.deactivate();
     expect(CredentialException.BACKEND_UNAVAILABLE, () -> strategy.preflight(NEED));
+  }
+
+  /** The capability receipts as {@code action:outcome:detail}. */
+  private java.util.List<String> actions() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    receipts
+        .events()
+        .forEach(
+            e -> {
+              assertEquals("capability", e.path("type").asText());
+              assertEquals("demo", e.path("provider").asText());
+              String detail =
+                  e.has("minted_via")
+                      ? e.get("minted_via").asText()
+                      : e.has("code")
+                          ? e.get("code").asText()
+                          : e.has("had_capability")
+                              ? e.get("had_capability").asText()
+                              : e.path("reason").asText();
+              out.add(e.path("action").asText() + ":" + e.path("outcome").asText() + ":" + detail);
+            });
+    return out;
   }
 
   static void expect(String code, Runnable r) {

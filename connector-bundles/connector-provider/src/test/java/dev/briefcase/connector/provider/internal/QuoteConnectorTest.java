@@ -10,6 +10,7 @@ import dev.briefcase.connector.ToolResult;
 import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.testing.Configs;
+import dev.briefcase.testing.MemoryReceiptLog;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolManifest;
 import dev.briefcase.tools.ToolSpec;
@@ -30,6 +31,7 @@ public class QuoteConnectorTest {
   private ProviderPeer peer;
   private Fakes.Registry registry;
   private CapabilityStrategy strategy;
+  private final MemoryReceiptLog receipts = new MemoryReceiptLog();
   private QuoteConnector connector;
 
   @Before
@@ -41,7 +43,12 @@ public class QuoteConnectorTest {
     registry.bases.put("demo", upstream.base());
     strategy =
         new CapabilityStrategy(
-            registry, new Fakes.Keys(), CapabilityStrategyTest.EGRESS, true, Clock.systemUTC());
+            registry,
+            new Fakes.Keys(),
+            CapabilityStrategyTest.EGRESS,
+            receipts,
+            true,
+            Clock.systemUTC());
     connector = connector("");
   }
 
@@ -110,8 +117,6 @@ public class QuoteConnectorTest {
     quote("ABC");
     assertEquals("XYZ", content(quote("XYZ")).get("symbol"));
     assertEquals(2, peer.mints.get());
-    List<Integer> paths = new ArrayList<>();
-    upstream.seen.forEach(s -> paths.add(s.rawPath().length()));
     assertEquals("/token /api/quote /api/quote(429) /token /api/quote", 5, upstream.seen.size());
   }
 
@@ -224,6 +229,7 @@ public class QuoteConnectorTest {
     assertFalse(secrets.isEmpty());
     for (String secret : secrets) {
       assertFalse("in the log", captured.contains(secret));
+      assertFalse("in a receipt", receipts.events().toString().contains(secret));
       for (String t : texts) {
         assertFalse("in " + t, t.contains(secret));
       }

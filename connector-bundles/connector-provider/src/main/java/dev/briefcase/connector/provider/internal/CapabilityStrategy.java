@@ -266,6 +266,14 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     if ("invalid_dpop_proof".equals(error)
         || "invalid_dpop".equals(error)
         || "missing_dpop".equals(error)) {
+      Capability cap = cache.get(id);
+      if (cap != null && cap.oauthKey) {
+        // bound to the OAuth key, which a re-login rotates: a capability minted now binds to the
+        // current key (the kernel allows this once per call)
+        cache.remove(id);
+        receipt(event("drop", id, "ok").put("status", status).put("reason", "oauth_key_rotated"));
+        return Retry.REFRESHED;
+      }
       throw new CredentialException(
           CredentialException.INVALID_DPOP, "the provider refused the DPoP proof");
     }

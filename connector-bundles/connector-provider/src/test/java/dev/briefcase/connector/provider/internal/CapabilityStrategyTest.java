@@ -170,6 +170,15 @@ public class CapabilityStrategyTest {
     assertTrue(proof, proof.contains("\"ath\":\"" + Fakes.ath(peer.minted.get(0)) + "\""));
     assertEquals("oauth", strategy.cached("demo").orElseThrow().mintedVia.label());
     assertEquals(0, keys.proofs.get());
+    // a re-login rotated the OAuth key: the provider refuses the proof, one re-mint binds anew
+    assertEquals(
+        Retry.REFRESHED,
+        strategy.rejected(
+            NEED,
+            "GET",
+            quote,
+            new Rejection(401, "DPoP error=\"invalid_dpop_proof\"", null, null)));
+    assertFalse(strategy.cached("demo").isPresent());
   }
 
   @Test

@@ -265,7 +265,9 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     }
     if ("invalid_dpop_proof".equals(error)
         || "invalid_dpop".equals(error)
-        || "missing_dpop".equals(error)) {
+        || "missing_dpop".equals(error)
+        || "invalid_dpop".equals(detail)
+        || "missing_dpop".equals(detail)) {
       Capability cap = cache.get(id);
       if (cap != null && cap.oauthKey) {
         // bound to the OAuth key, which a re-login rotates: a capability minted now binds to the

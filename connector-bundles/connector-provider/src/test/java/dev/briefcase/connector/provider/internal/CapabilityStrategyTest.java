@@ -268,6 +268,15 @@ public class CapabilityStrategyTest {
                 "GET",
                 quote,
                 new Rejection(401, "DPoP error=\"invalid_dpop_proof\"", null, null)));
+    // the reference provider names it in x-briefcase-error, its challenge only lists algs
+    expect(
+        CredentialException.INVALID_DPOP,
+        () ->
+            strategy.rejected(
+                NEED,
+                "GET",
+                quote,
+                new Rejection(401, "DPoP algs=\"EdDSA ES256\"", null, "missing_dpop")));
     expect(
         CredentialException.INSUFFICIENT_SCOPE,
         () ->

@@ -113,6 +113,7 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     final Instant expiresAt;
     final MintedVia mintedVia;
     final boolean oauthKey; // bound to the provider's OAuth DPoP key, not dpop:cap.<id>
+    final String origin; // the provider origin that minted it; never sent anywhere else
     private int remaining;
 
     Capability(
@@ -120,7 +121,9 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
         Instant expiresAt,
         int remaining,
         MintedVia mintedVia,
-        boolean oauthKey) {
+        boolean oauthKey,
+        String origin) {
+      this.origin = origin;
       this.token = token;
       this.expiresAt = expiresAt;
       this.remaining = remaining;
@@ -237,9 +240,23 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
           CredentialException.CREDENTIAL_TARGET_REFUSED, "unsupported HTTP method");
     }
     Capability cap = usable(status, base);
+    Sensitive<String> proof;
+    try {
+      proof = proof(id, cap, method, htu);
+    } catch (CredentialException e) {
+      if (!cap.oauthKey) {
+        throw e;
+      }
+      // the OAuth grant (and with it the key the capability is bound to) was revoked or replaced
+      // (SPEC §15: revoking OAuth drops cached capabilities): mint afresh, once
+      cache.remove(id, cap);
+      receipt(event("drop", id, "ok").put("reason", "oauth_key_gone").put("code", e.code()));
+      cap = usable(credentials.status(id), base);
+      proof = proof(id, cap, method, htu);
+    }
     Map<String, Sensitive<String>> headers = new LinkedHashMap<>();
     headers.put("Authorization", Sensitive.of("DPoP " + cap.token.reveal()));
-    headers.put("DPoP", proof(id, cap, method, htu));
+    headers.put("DPoP", proof);
     return new RequestCredential(headers, cap.expiresAt);
   }
 
@@ -332,13 +349,16 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
 
   private Capability usable(ProviderStatus status, URI base) throws CredentialException {
     String id = status.provider().id();
+    String origin = origin(base);
     Capability cap = cache.get(id);
-    if (cap != null && cap.take(clock.instant())) {
+    // a provider removed and added again under its id with another base URL never gets the old
+    // provider's capability
+    if (cap != null && cap.origin.equals(origin) && cap.take(clock.instant())) {
       return cap;
     }
     synchronized (mintLocks.computeIfAbsent(id, k -> new Object())) {
       cap = cache.get(id);
-      if (cap != null && cap.take(clock.instant())) {
+      if (cap != null && cap.origin.equals(origin) && cap.take(clock.instant())) {
         return cap;
       }
       cache.remove(id);
@@ -464,13 +484,13 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
             CAPABILITY_MINT_FAILED,
             "provider " + id + " refused the mint (HTTP " + res.status() + ")");
       }
-      Capability cap = parse(res, via, boundAccessToken != null);
+      Capability cap = parse(res, via, boundAccessToken != null, origin);
       LOG.info("capability minted for provider {} via {}", id, via.label());
       return cap;
     }
   }
 
-  private Capability parse(EgressResponse res, MintedVia via, boolean oauthKey)
+  private Capability parse(EgressResponse res, MintedVia via, boolean oauthKey, String origin)
       throws CredentialException {
     JsonNode body;
     try {
@@ -500,7 +520,8 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     if (maxCalls == null || !maxCalls.canConvertToInt() || maxCalls.asInt() < 1) {
       throw new CredentialException(CAPABILITY_MINT_FAILED, "the mint answer has no max_calls");
     }
-    return new Capability(Sensitive.of(token.asText()), expiresAt, maxCalls.asInt(), via, oauthKey);
+    return new Capability(
+        Sensitive.of(token.asText()), expiresAt, maxCalls.asInt(), via, oauthKey, origin);
   }
 
   private Sensitive<String> proof(String id, Capability cap, String method, URI htu)

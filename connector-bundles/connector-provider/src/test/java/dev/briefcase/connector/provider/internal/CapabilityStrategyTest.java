@@ -337,6 +337,41 @@ public class CapabilityStrategyTest {
     assertEquals("nothing was minted for a refused target", 0, upstream.seen.size());
   }
 
+  /**
+   * Attack: a provider removed and registered again under the same id with another base URL never
+   * receives the old provider's cached capability.
+   */
+  @Test
+  public void aProviderReRegisteredElsewhereNeverGetsTheOldCapability() throws Exception {
+    strategy.authorize(NEED, "GET", quote);
+    String old = peer.minted.get(0);
+    try (Upstream other = new Upstream()) {
+      ProviderPeer otherPeer = new ProviderPeer();
+      other.script(otherPeer);
+      registry.bases.put("demo", other.base());
+      RequestCredential c =
+          strategy.authorize(NEED, "GET", URI.create(other.base() + "/api/quote?symbol=A"));
+      assertFalse(c.headers().get("Authorization").reveal().contains(old));
+      assertEquals(1, otherPeer.mints.get());
+      other.seen.forEach(s -> assertFalse(String.valueOf(s.headers()).contains(old)));
+    }
+  }
+
+  /** SPEC §15: once the OAuth grant (and its key) is gone, its capability is replaced at once. */
+  @Test
+  public void aCapabilityBoundToARevokedOAuthKeyIsReplacedByAFreshMint() {
+    registry.refresh.put("demo", true);
+    strategy.authorize(NEED, "GET", quote);
+    registry.refresh.put("demo", false);
+    registry.proofFailure =
+        new CredentialException(CredentialException.CREDENTIAL_REVOKED, "revoked");
+    RequestCredential c = strategy.authorize(NEED, "GET", quote);
+    assertEquals("DPoP " + peer.minted.get(1), c.headers().get("Authorization").reveal());
+    assertTrue(
+        Fakes.claims(c.headers().get("DPoP").reveal()).contains("\"key\":\"dpop:cap.demo\""));
+    assertEquals("unauthenticated", strategy.cached("demo").orElseThrow().mintedVia.label());
+  }
+
   /** Attack: a mint answer that would inject a header or is not a capability is refused. */
   @Test
   public void aHostileMintAnswerIsRefused() {

@@ -141,6 +141,7 @@ final class Fakes {
     final Map<String, Boolean> refresh = new ConcurrentHashMap<>();
     final AtomicInteger statusCalls = new AtomicInteger();
     volatile CredentialException accessFailure;
+    volatile CredentialException proofFailure;
     volatile boolean bound = true;
 
     @Override
@@ -171,6 +172,9 @@ final class Fakes {
     @Override
     public Sensitive<String> dpopProof(
         String id, String method, URI target, Sensitive<String> boundToken, String nonce) {
+      if (proofFailure != null) {
+        throw proofFailure;
+      }
       return Sensitive.of(
           proof("dpop:oauth." + id, method, target.toString(), boundToken.reveal(), nonce));
     }

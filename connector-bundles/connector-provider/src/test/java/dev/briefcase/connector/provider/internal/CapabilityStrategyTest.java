@@ -80,6 +80,42 @@ public class CapabilityStrategyTest {
     assertEquals("unauthenticated", strategy.cached("demo").orElseThrow().mintedVia.label());
   }
 
+  /** Concurrent first calls of one provider share one mint; no call is lost. */
+  @Test
+  public void concurrentCallsShareOneMint() throws Exception {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<RequestCredential>> calls =
+          new java.util.ArrayList<>();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      for (int i = 0; i < 8; i++) {
+        calls.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return strategy.authorize(NEED, "GET", quote);
+                }));
+      }
+      go.countDown();
+      java.util.List<String> seen = new java.util.ArrayList<>();
+      for (java.util.concurrent.Future<RequestCredential> c : calls) {
+        seen.add(
+            c.get(30, java.util.concurrent.TimeUnit.SECONDS)
+                .headers()
+                .get("Authorization")
+                .reveal());
+      }
+      for (String authorization : seen) {
+        assertEquals("DPoP " + peer.minted.get(0), authorization);
+      }
+      assertEquals(1, peer.mints.get());
+      assertEquals(50 - 8, strategy.cached("demo").orElseThrow().remaining());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   public void remainingCallsAreSpentPerAuthorizeThenAFreshOneIsMinted() {
     peer.maxCalls = 2;

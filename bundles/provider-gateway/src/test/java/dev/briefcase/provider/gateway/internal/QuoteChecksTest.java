@@ -311,6 +311,18 @@ public class QuoteChecksTest {
   }
 
   @Test
+  public void tokenChecksComeBeforeTheSymbol() {
+    refused(ProviderApi.answer(() -> api.quote(headers(), null)), 401, "invalid_token");
+    refused(ProviderApi.answer(() -> api.quote(headers(), "bad symbol")), 401, "invalid_token");
+    String token = mintBound();
+    refused(quoteDpop(token, null, null), 401, "missing_dpop");
+    refused(
+        quoteDpop(token, client.proof("GET", QUOTE, f.clock.now, token, null), null),
+        400,
+        "invalid_symbol");
+  }
+
+  @Test
   public void maxBytesCaveatRefusesALargerAnswerAndUsesNoCall() {
     CapabilityTokens tokens = new CapabilityTokens(f.identity, f.clock, BASE);
     String small =

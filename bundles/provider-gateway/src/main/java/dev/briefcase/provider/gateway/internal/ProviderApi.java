@@ -203,7 +203,6 @@ final class ProviderApi {
   /** The §8.2 checks in order, then the quote. */
   ApiResponse quote(RequestHeaders headers, String symbol) {
     String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
-    String proof = singleProof(headers, 401);
     if (authorization == null) {
       throw unauthorized("invalid_token", null, "no Authorization");
     }
@@ -225,6 +224,7 @@ final class ProviderApi {
     }
     DpopProof verified = null;
     if (cap.jkt() != null) {
+      String proof = singleProof(headers, 401);
       if (proof == null) {
         throw unauthorized("missing_dpop", null, "bound token without a proof");
       }

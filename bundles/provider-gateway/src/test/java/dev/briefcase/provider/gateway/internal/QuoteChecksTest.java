@@ -311,6 +311,19 @@ public class QuoteChecksTest {
   }
 
   @Test
+  public void repeatedProofsDoNotJumpTheTokenChecks() {
+    String proof = client.proof("GET", QUOTE, f.clock.now, "x", null);
+    refused(
+        ProviderApi.answer(
+            () ->
+                api.quote(
+                    headers("Authorization", "DPoP not.a.token", "DPoP", proof, "DPoP", proof),
+                    "ACME")),
+        401,
+        "invalid_token");
+  }
+
+  @Test
   public void tokenChecksComeBeforeTheSymbol() {
     refused(ProviderApi.answer(() -> api.quote(headers(), null)), 401, "invalid_token");
     refused(ProviderApi.answer(() -> api.quote(headers(), "bad symbol")), 401, "invalid_token");

@@ -31,8 +31,8 @@ import org.junit.Test;
 /**
  * {@code briefcase start --feature provider}: the reference provider on its own listener and data
  * directory. A DPoP mint (server nonce first), a DPoP-checked quote and its replay, the profile
- * header on every answer (a 404 too), the MCP endpoint absent there, and a jti revocation with the
- * admin secret from the secret store.
+ * header on every answer (a 404 too; only ProfileHeaderFilter sets it, so this proves the filter),
+ * the MCP endpoint absent there, and a jti revocation with the admin secret from the secret store.
  */
 public class ProviderProcessIT {
   private static final ObjectMapper JSON = new ObjectMapper();

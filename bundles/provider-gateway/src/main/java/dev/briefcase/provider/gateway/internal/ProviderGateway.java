@@ -309,7 +309,7 @@ public final class ProviderGateway extends HttpServlet {
     for (Map.Entry<String, String> h : answer.headers().entrySet()) {
       resp.setHeader(h.getKey(), h.getValue());
     }
-    resp.setHeader(ProviderListener.PROFILE_HEADER, ProviderListener.PROFILE);
+    // the profile header comes from ProfileHeaderFilter, for these servlets and every other one
     if (!answer.headers().containsKey("Cache-Control")) {
       resp.setHeader("Cache-Control", "no-store");
     }

@@ -31,8 +31,8 @@ import org.junit.Test;
 /**
  * {@code briefcase start --feature provider}: the reference provider on its own listener and data
  * directory. A DPoP mint (server nonce first), a DPoP-checked quote and its replay, the profile
- * header on every answer (a 404 too), the MCP endpoint absent there, and a jti revocation with the
- * admin secret from the secret store.
+ * header on every answer (a 404 too; only ProfileHeaderFilter sets it, so this proves the filter),
+ * the MCP endpoint absent there, and a jti revocation with the admin secret from the secret store.
  */
 public class ProviderProcessIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -191,6 +191,26 @@ public class ProviderProcessIT {
               HttpRequest.newBuilder(URI.create(base + "/mcp"))
                   .POST(HttpRequest.BodyPublishers.ofString("{}")));
       assertEquals("the MCP gateway is not on the provider listener", 404, mcp.statusCode());
+
+      HttpResponse<String> tooLarge =
+          send(
+              HttpRequest.newBuilder(URI.create(tokenUrl))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"scope\":\"" + "q".repeat(70_000) + "\"}")));
+      assertEquals(413, tooLarge.statusCode());
+      profiled(tooLarge);
+      assertEquals("body_too_large", JSON.readTree(tooLarge.body()).get("error").asText());
+      HttpResponse<String> wrongMethod = send(HttpRequest.newBuilder(URI.create(tokenUrl)));
+      assertEquals(405, wrongMethod.statusCode());
+      assertEquals("method_not_allowed", JSON.readTree(wrongMethod.body()).get("error").asText());
+      HttpResponse<String> noSymbol =
+          send(
+              HttpRequest.newBuilder(URI.create(quoteUrl + "?symbol=acme&symbol=ACME"))
+                  .header("Authorization", "DPoP " + token)
+                  .header("DPoP", client.proof("GET", quoteUrl, token, null)));
+      assertEquals(400, noSymbol.statusCode());
+      assertEquals("invalid_symbol", JSON.readTree(noSymbol.body()).get("error").asText());
 
       String revokeBody = JSON.createObjectNode().put("jti", claims.get("jti").asText()).toString();
       HttpRequest.Builder revoke =

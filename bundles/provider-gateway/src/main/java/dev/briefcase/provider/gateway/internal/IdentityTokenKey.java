@@ -3,6 +3,8 @@ package dev.briefcase.provider.gateway.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyInfo;
+import dev.briefcase.vc.DidKey;
+import dev.briefcase.vc.VcException;
 import java.io.IOException;
 import java.util.Base64;
 
@@ -44,7 +46,11 @@ final class IdentityTokenKey implements TokenKey {
     if (raw.length != 32) {
       throw unavailable("identity key x is not 32 bytes");
     }
-    return new PublicKey(raw, DidKeys.verificationMethod(raw));
+    try {
+      return new PublicKey(raw, DidKey.ed25519(raw).verificationMethod());
+    } catch (VcException e) {
+      throw unavailable("identity key is no Ed25519 point");
+    }
   }
 
   @Override

@@ -87,7 +87,7 @@ final class ProviderApi {
     String scope = requestedScope(body);
     String vcJwt = headers.single("x-vc-jwt", MAX_VC_CHARS);
     String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
-    String proof = headers.single("dpop", MAX_PROOF_CHARS);
+    String proof = singleProof(headers, 400);
     String popPub = headers.single("x-briefcase-pop-pub", 128);
 
     AccessTokens.Access access = null;
@@ -203,7 +203,6 @@ final class ProviderApi {
   /** The §8.2 checks in order, then the quote. */
   ApiResponse quote(RequestHeaders headers, String symbol) {
     String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
-    String proof = headers.single("dpop", MAX_PROOF_CHARS);
     if (authorization == null) {
       throw unauthorized("invalid_token", null, "no Authorization");
     }
@@ -225,6 +224,7 @@ final class ProviderApi {
     }
     DpopProof verified = null;
     if (cap.jkt() != null) {
+      String proof = singleProof(headers, 401);
       if (proof == null) {
         throw unauthorized("missing_dpop", null, "bound token without a proof");
       }
@@ -272,6 +272,22 @@ final class ProviderApi {
       response.headers().put("DPoP-Nonce", dpop.nonces().current());
     }
     return response;
+  }
+
+  /** The one DPoP header; two or more make the proof invalid (RFC 9449 §4.3), also oversized. */
+  private static String singleProof(RequestHeaders headers, int status) {
+    java.util.List<String> values = headers.all("dpop");
+    if (values.isEmpty()) {
+      return null;
+    }
+    if (values.size() > 1 || values.get(0).length() > MAX_PROOF_CHARS) {
+      ProviderError e = new ProviderError(status, "invalid_dpop", "repeated or oversized DPoP");
+      if (status == 401) {
+        e.header("WWW-Authenticate", DPOP_ALGS + ", error=\"invalid_dpop_proof\"");
+      }
+      throw e;
+    }
+    return values.get(0);
   }
 
   private static ProviderError unauthorized(String code, String dpopError, String reason) {

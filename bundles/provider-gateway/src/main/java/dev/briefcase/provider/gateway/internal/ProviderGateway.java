@@ -277,11 +277,9 @@ public final class ProviderGateway extends HttpServlet {
     if (query != null && query.length() > 1024) {
       throw new ProviderError(400, "invalid_request", "query too long");
     }
+    // none or several: null, refused as invalid_symbol after the token checks (their order first)
     String[] values = req.getParameterValues("symbol");
-    if (values == null || values.length != 1) {
-      throw new ProviderError(400, "invalid_symbol", "exactly one symbol");
-    }
-    return values[0];
+    return values == null || values.length != 1 ? null : values[0];
   }
 
   /** The body, at most {@link #MAX_BODY} bytes, else 413 {@code body_too_large}. */
@@ -311,7 +309,7 @@ public final class ProviderGateway extends HttpServlet {
     for (Map.Entry<String, String> h : answer.headers().entrySet()) {
       resp.setHeader(h.getKey(), h.getValue());
     }
-    resp.setHeader(ProviderListener.PROFILE_HEADER, ProviderListener.PROFILE);
+    // the profile header comes from ProfileHeaderFilter, for these servlets and every other one
     if (!answer.headers().containsKey("Cache-Control")) {
       resp.setHeader("Cache-Control", "no-store");
     }

@@ -6,6 +6,8 @@ import dev.briefcase.dpop.DpopVerifier;
 import dev.briefcase.dpop.ReplayCache;
 import dev.briefcase.dpop.ServerNonces;
 import dev.briefcase.dpop.Thumbprints;
+import dev.briefcase.vc.DidKey;
+import dev.briefcase.vc.VcException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -58,7 +60,11 @@ final class Fixture {
 
     @Override
     public PublicKey current() {
-      return new PublicKey(pub, DidKeys.verificationMethod(pub));
+      try {
+        return new PublicKey(pub, DidKey.ed25519(pub).verificationMethod());
+      } catch (VcException e) {
+        throw new IllegalStateException(e);
+      }
     }
 
     @Override

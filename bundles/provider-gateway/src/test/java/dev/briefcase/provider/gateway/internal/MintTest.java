@@ -302,6 +302,8 @@ public class MintTest {
         mint(free, new byte[0], "Authorization", "Bearer " + "a".repeat(9000)),
         400,
         "header_too_large");
-    refused(mint(free, new byte[0], "DPoP", "a".repeat(9000)), 400, "header_too_large");
+    refused(mint(free, new byte[0], "DPoP", "a".repeat(9000)), 400, "invalid_dpop");
+    String proof = client.proof("POST", TOKEN, f.clock.now, null, f.nonces.current());
+    refused(mint(free, new byte[0], "DPoP", proof, "DPoP", proof), 400, "invalid_dpop");
   }
 }

@@ -311,6 +311,31 @@ public class QuoteChecksTest {
   }
 
   @Test
+  public void repeatedProofsDoNotJumpTheTokenChecks() {
+    String proof = client.proof("GET", QUOTE, f.clock.now, "x", null);
+    refused(
+        ProviderApi.answer(
+            () ->
+                api.quote(
+                    headers("Authorization", "DPoP not.a.token", "DPoP", proof, "DPoP", proof),
+                    "ACME")),
+        401,
+        "invalid_token");
+  }
+
+  @Test
+  public void tokenChecksComeBeforeTheSymbol() {
+    refused(ProviderApi.answer(() -> api.quote(headers(), null)), 401, "invalid_token");
+    refused(ProviderApi.answer(() -> api.quote(headers(), "bad symbol")), 401, "invalid_token");
+    String token = mintBound();
+    refused(quoteDpop(token, null, null), 401, "missing_dpop");
+    refused(
+        quoteDpop(token, client.proof("GET", QUOTE, f.clock.now, token, null), null),
+        400,
+        "invalid_symbol");
+  }
+
+  @Test
   public void maxBytesCaveatRefusesALargerAnswerAndUsesNoCall() {
     CapabilityTokens tokens = new CapabilityTokens(f.identity, f.clock, BASE);
     String small =
@@ -373,7 +398,53 @@ public class QuoteChecksTest {
                 api.quote(
                     headers("Authorization", "DPoP " + token, "DPoP", proof, "DPoP", proof),
                     "ACME"));
-    refused(r, 400, "invalid_request");
+    refused(r, 401, "invalid_dpop");
+    assertEquals(
+        "DPoP algs=\"EdDSA ES256\", error=\"invalid_dpop_proof\"",
+        r.headers().get("WWW-Authenticate"));
+    ApiResponse twoAuth =
+        ProviderApi.answer(
+            () ->
+                api.quote(
+                    headers(
+                        "Authorization",
+                        "DPoP " + token,
+                        "Authorization",
+                        "DPoP " + token,
+                        "DPoP",
+                        proof),
+                    "ACME"));
+    refused(twoAuth, 400, "invalid_request");
+  }
+
+  @Test
+  public void racingCallsNeverExceedMaxCalls() throws Exception {
+    String token = mintUnbound();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    java.util.List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+    for (int i = 0; i < 32; i++) {
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return ProviderApi.answer(
+                        () -> api.quote(headers("Authorization", "Bearer " + token), "ACME"))
+                    .status();
+              }));
+    }
+    start.countDown();
+    int ok = 0;
+    int limited = 0;
+    for (java.util.concurrent.Future<Integer> r : results) {
+      int status = r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      ok += status == 200 ? 1 : 0;
+      limited += status == 429 ? 1 : 0;
+    }
+    pool.shutdown();
+    assertEquals(3, ok);
+    assertEquals(29, limited);
   }
 
   @Test

@@ -152,18 +152,4 @@ public class RevokeTest {
       again.close();
     }
   }
-
-  @Test
-  public void didKeyOfTheRfc8037KeyIsItsKnownDid() {
-    // did:key spec example for Ed25519 (w3c-ccg did-key-spec): the test key of RFC 8037 A.1
-    byte[] raw =
-        java.util.Base64.getUrlDecoder().decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
-    String vm = DidKeys.verificationMethod(raw);
-    assertTrue(vm.startsWith("did:key:z6Mk"));
-    String id = vm.substring("did:key:".length(), vm.indexOf('#'));
-    assertEquals(id, vm.substring(vm.indexOf('#') + 1));
-    assertEquals("1", DidKeys.base58(new byte[] {0}));
-    assertEquals(
-        "2NEpo7TZRRrLZSi2U", DidKeys.base58("Hello World!".getBytes(StandardCharsets.US_ASCII)));
-  }
 }

@@ -30,9 +30,9 @@ import org.osgi.framework.BundleContext;
  * store and key directory with the software signer. {@link #restart} builds a new AS over the same
  * store and keys, as a provider restart would.
  */
-final class AsFixture implements AutoCloseable {
-  final URI base;
-  final KeyDirectory keys;
+public final class AsFixture implements AutoCloseable {
+  public final URI base;
+  public final KeyDirectory keys;
   final Store store;
   private final Server jetty;
   private volatile OAuthServlet servlet;
@@ -86,7 +86,7 @@ final class AsFixture implements AutoCloseable {
     return start("auto", false);
   }
 
-  static AsFixture start(String consent, boolean nonces) throws Exception {
+  public static AsFixture start(String consent, boolean nonces) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -104,7 +104,12 @@ final class AsFixture implements AutoCloseable {
     return as;
   }
 
-  String url(String path) {
+  /** How many grants the AS has revoked. */
+  public int revokedGrants() {
+    return as.revokedGrants().size();
+  }
+
+  public String url(String path) {
     return base + path;
   }
 

@@ -110,7 +110,8 @@ final class AuthorizationServer {
       String resource,
       Instant expires) {}
 
-  private record UsedCode(String grantId, Instant forgetAfter) {}
+  /** A spent code: the grant it started (null until stored) and whether it came back since. */
+  private record UsedCode(String grantId, Instant forgetAfter, boolean replayed) {}
 
   private final Settings settings;
   private final GrantTable table;
@@ -521,16 +522,20 @@ final class AuthorizationServer {
     purgeCodes();
     PendingCode pending = codes.remove(hash);
     if (pending == null) {
-      UsedCode used = usedCodes.get(hash);
+      // RFC 6749 §4.1.2: a code used twice revokes what it issued; when the first exchange is
+      // still under way, the mark makes it revoke its own grant once stored
+      UsedCode used =
+          usedCodes.computeIfPresent(
+              hash, (k, v) -> new UsedCode(v.grantId(), v.forgetAfter(), true));
       if (used != null && used.grantId() != null) {
-        // RFC 6749 §4.1.2: a code used twice revokes what it issued
         table.revokeGrant(used.grantId(), now);
         LOG.warn("authorization code replayed: its grant is revoked");
       }
       throw OAuthError.invalidGrant("the code is unknown, expired or used");
     }
+    Instant forget = pending.expires().plus(settings.codeTtl());
     // whatever follows, the code is spent: a failed exchange burns it
-    usedCodes.put(hash, new UsedCode(null, pending.expires().plus(settings.codeTtl())));
+    usedCodes.put(hash, new UsedCode(null, forget, false));
     if (!now.isBefore(pending.expires())) {
       throw OAuthError.invalidGrant("the code is unknown, expired or used");
     }
@@ -560,7 +565,14 @@ final class AuthorizationServer {
             false);
     String refresh = randomToken(32);
     table.insertGrant(grant, sha256(refresh), now, now.plus(settings.refreshTokenTtl()));
-    usedCodes.put(hash, new UsedCode(grant.grantId(), pending.expires().plus(settings.codeTtl())));
+    UsedCode spent =
+        usedCodes.compute(
+            hash, (k, v) -> new UsedCode(grant.grantId(), forget, v != null && v.replayed()));
+    if (spent.replayed()) {
+      table.revokeGrant(grant.grantId(), now);
+      LOG.warn("authorization code replayed during its exchange: its grant is revoked");
+      throw OAuthError.invalidGrant("the code is unknown, expired or used");
+    }
     LOG.info("oauth grant issued (dpop={})", jkt != null);
     return tokenResponse(client.clientId(), pending.scope(), jkt, refresh, now);
   }

@@ -384,6 +384,38 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void concurrentReplaysOfACodeLeaveNoUsableGrant() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String code = client.code(clientId, verifier);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<HTTPResponse>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        all.add(pool.submit(() -> client.exchange(clientId, code, verifier, null)));
+      }
+      int ok = 0;
+      for (java.util.concurrent.Future<HTTPResponse> f : all) {
+        HTTPResponse res = f.get();
+        if (res.getStatusCode() == 200) {
+          ok++;
+          String refresh = AsClient.json(res).path("refresh_token").asText();
+          // the replays revoked it, whether they came during or after its exchange
+          assertEquals(
+              "invalid_grant",
+              AsClient.json(client.refresh(clientId, refresh, null)).path("error").asText());
+        } else {
+          assertEquals("invalid_grant", AsClient.json(res).path("error").asText());
+        }
+      }
+      assertTrue(ok <= 1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   public void aCodeIssuedToAnotherClientOrRedirectFails() throws Exception {
     String victim = client.register();
     String attacker = client.register();

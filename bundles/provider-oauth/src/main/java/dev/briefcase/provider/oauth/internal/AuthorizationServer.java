@@ -246,6 +246,11 @@ final class AuthorizationServer {
     if (!scope.isEmpty()) {
       scopeWithin(scope, settings.scopes(), "invalid_client_metadata");
     }
+    String applicationType = doc.path("application_type").asText("web");
+    if (!applicationType.equals("web") && !applicationType.equals("native")) {
+      throw new OAuthError(
+          "invalid_client_metadata", 400, "application_type must be web or native");
+    }
     if (table.clientCount() >= settings.maxClients()) {
       throw new OAuthError("invalid_client_metadata", 400, "no more clients can be registered");
     }
@@ -263,9 +268,7 @@ final class AuthorizationServer {
     strings(out.putArray("grant_types"), List.of("authorization_code", "refresh_token"));
     strings(out.putArray("response_types"), List.of("code"));
     out.put("token_endpoint_auth_method", "none");
-    if (doc.path("application_type").isTextual()) {
-      out.put("application_type", doc.path("application_type").asText());
-    }
+    out.put("application_type", applicationType);
     if (!scope.isEmpty()) {
       out.put("scope", scope);
     }

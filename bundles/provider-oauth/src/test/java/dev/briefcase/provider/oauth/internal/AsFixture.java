@@ -39,6 +39,9 @@ public final class AsFixture implements AutoCloseable {
   private volatile AuthorizationServer as;
   private final OAuthServlet.Config config;
 
+  /** The AS's clock: the system clock plus {@link #advance}d time. */
+  final MovableClock clock = new MovableClock();
+
   private AsFixture(OAuthServlet.Config config, int port) throws Exception {
     this.config = config;
     this.base = URI.create(config.base_url());
@@ -96,7 +99,7 @@ public final class AsFixture implements AutoCloseable {
 
   /** A new AS (fresh memory: codes, replay cache) over the same store and keys. */
   void restart() {
-    as = OAuthServlet.create(store, keys, config, Clock.systemUTC());
+    as = OAuthServlet.create(store, keys, config, clock);
     servlet = new OAuthServlet(as);
   }
 
@@ -111,6 +114,30 @@ public final class AsFixture implements AutoCloseable {
 
   public String url(String path) {
     return base + path;
+  }
+
+  /** Moves the AS's clock forward (lifetimes are tested without waiting). */
+  void advance(java.time.Duration by) {
+    clock.offset = clock.offset.plus(by);
+  }
+
+  static final class MovableClock extends Clock {
+    volatile java.time.Duration offset = java.time.Duration.ZERO;
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.now().plus(offset);
+    }
   }
 
   @Override

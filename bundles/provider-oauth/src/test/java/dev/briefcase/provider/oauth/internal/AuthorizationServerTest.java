@@ -419,6 +419,30 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void aCodeLivesFiveMinutes() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String code = client.code(clientId, verifier);
+    as.advance(java.time.Duration.ofSeconds(301));
+    HTTPResponse res = client.exchange(clientId, code, verifier, null);
+    assertEquals("invalid_grant", AsClient.json(res).path("error").asText());
+  }
+
+  @Test
+  public void anAccessTokenLivesSixHundredSecondsAndARefreshTokenExpires() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    JsonNode tokens =
+        AsClient.json(client.exchange(clientId, client.code(clientId, verifier), verifier, null));
+    var claims = SignedJWT.parse(tokens.path("access_token").asText()).getJWTClaimsSet();
+    assertEquals(
+        600, (claims.getExpirationTime().getTime() - claims.getIssueTime().getTime()) / 1000);
+    as.advance(java.time.Duration.ofDays(31));
+    HTTPResponse res = client.refresh(clientId, tokens.path("refresh_token").asText(), null);
+    assertEquals("invalid_grant", AsClient.json(res).path("error").asText());
+  }
+
+  @Test
   public void aCodeIssuedToAnotherClientOrRedirectFails() throws Exception {
     String victim = client.register();
     String attacker = client.register();

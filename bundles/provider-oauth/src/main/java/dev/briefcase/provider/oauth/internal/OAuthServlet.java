@@ -2,6 +2,7 @@ package dev.briefcase.provider.oauth.internal;
 
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.store.Store;
+import dev.briefcase.store.StoreException;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -221,6 +222,12 @@ public final class OAuthServlet extends HttpServlet {
           };
     } catch (OAuthError e) {
       answer = AuthorizationServer.error(e);
+    } catch (StoreException e) {
+      // fail closed with a stable code, never the container's error page
+      LOG.warn("provider OAuth: the store is unavailable");
+      answer =
+          AuthorizationServer.error(
+              new OAuthError("temporarily_unavailable", 503, "the store is unavailable"));
     }
     write(resp, answer);
   }

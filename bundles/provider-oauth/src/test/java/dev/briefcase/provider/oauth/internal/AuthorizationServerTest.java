@@ -605,6 +605,28 @@ public class AuthorizationServerTest {
     assertEquals(200, client.refresh(owner, r1, null).getStatusCode());
   }
 
+  @Test
+  public void aStoreThatFailsGivesAStableCodeNotAnErrorPage() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String code = client.code(clientId, verifier);
+    ((dev.briefcase.store.internal.SqliteStore) as.store).close();
+    HTTPResponse res = client.exchange(clientId, code, verifier, null);
+    assertEquals(503, res.getStatusCode());
+    assertEquals("temporarily_unavailable", AsClient.json(res).path("error").asText());
+    res = AsClient.get(client.authorizationUrl(clientId, verifier, "s"));
+    assertEquals(503, res.getStatusCode());
+    assertEquals("aacp_v1", res.getHeaderValue("x-briefcase-compatibility-profile"));
+    HttpResponse<String> reg =
+        raw(
+            "POST",
+            "/oauth/register",
+            "application/json",
+            "{\"redirect_uris\":[\"https://a.example/cb\"]}");
+    assertEquals(503, reg.statusCode());
+    assertEquals("temporarily_unavailable", body(reg).path("error").asText());
+  }
+
   // --- helpers ------------------------------------------------------------------------------
 
   private static boolean verifies(JWSObject jws, byte[] ed25519) {

@@ -108,6 +108,7 @@ final class AuthorizationServer {
       String challenge,
       String scope,
       String resource,
+      String dpopJkt,
       Instant expires) {}
 
   /** A spent code: the grant it started (null until stored) and whether it came back since. */
@@ -359,6 +360,11 @@ final class AuthorizationServer {
         throw OAuthError.invalidRequest("code_challenge must be 43 base64url characters");
       }
       String resource = checkResource(p.get("resource"));
+      // RFC 9449 §10: the code may be bound to the key whose proof must come with it
+      String dpopJkt = p.get("dpop_jkt");
+      if (dpopJkt != null && !CHALLENGE.matcher(dpopJkt).matches()) {
+        throw OAuthError.invalidRequest("dpop_jkt must be a SHA-256 JWK thumbprint");
+      }
       String scope = p.get("scope");
       scope =
           scope == null || scope.isBlank()
@@ -380,6 +386,7 @@ final class AuthorizationServer {
               challenge,
               scope,
               resource,
+              dpopJkt,
               clock.instant().plus(settings.codeTtl())));
       Map<String, String> q = new LinkedHashMap<>();
       q.put("code", code);
@@ -523,13 +530,24 @@ final class AuthorizationServer {
     String hash = sha256(code);
     Instant now = clock.instant();
     purgeCodes();
-    PendingCode pending = codes.remove(hash);
+    PendingCode pending;
+    UsedCode used = null;
+    // taking a code and marking it spent are one step, so a replay racing the first exchange
+    // always finds the mark
+    synchronized (codes) {
+      pending = codes.remove(hash);
+      if (pending != null) {
+        // whatever follows, the code is spent: a failed exchange burns it
+        usedCodes.put(hash, new UsedCode(null, pending.expires().plus(settings.codeTtl()), false));
+      } else {
+        // RFC 6749 §4.1.2: a code used twice revokes what it issued; when the first exchange is
+        // still under way, the mark makes it revoke its own grant once stored
+        used =
+            usedCodes.computeIfPresent(
+                hash, (k, v) -> new UsedCode(v.grantId(), v.forgetAfter(), true));
+      }
+    }
     if (pending == null) {
-      // RFC 6749 §4.1.2: a code used twice revokes what it issued; when the first exchange is
-      // still under way, the mark makes it revoke its own grant once stored
-      UsedCode used =
-          usedCodes.computeIfPresent(
-              hash, (k, v) -> new UsedCode(v.grantId(), v.forgetAfter(), true));
       if (used != null && used.grantId() != null) {
         table.revokeGrant(used.grantId(), now);
         LOG.warn("authorization code replayed: its grant is revoked");
@@ -537,8 +555,6 @@ final class AuthorizationServer {
       throw OAuthError.invalidGrant("the code is unknown, expired or used");
     }
     Instant forget = pending.expires().plus(settings.codeTtl());
-    // whatever follows, the code is spent: a failed exchange burns it
-    usedCodes.put(hash, new UsedCode(null, forget, false));
     if (!now.isBefore(pending.expires())) {
       throw OAuthError.invalidGrant("the code is unknown, expired or used");
     }
@@ -553,6 +569,13 @@ final class AuthorizationServer {
             sha256(verifier).getBytes(StandardCharsets.US_ASCII),
             pending.challenge().getBytes(StandardCharsets.US_ASCII))) {
       throw OAuthError.invalidGrant("the code_verifier does not match the code_challenge");
+    }
+    if (pending.dpopJkt() != null
+        && (jkt == null
+            || !MessageDigest.isEqual(
+                jkt.getBytes(StandardCharsets.US_ASCII),
+                pending.dpopJkt().getBytes(StandardCharsets.US_ASCII)))) {
+      throw OAuthError.invalidGrant("the code is bound to another DPoP key (dpop_jkt)");
     }
     String resource = checkResource(p.get("resource"));
     if (p.get("resource") != null && !resource.equals(pending.resource())) {

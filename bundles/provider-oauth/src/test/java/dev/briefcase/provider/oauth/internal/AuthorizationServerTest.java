@@ -36,8 +36,6 @@ import org.junit.Test;
  * runs, and for each promise the hostile request that would break it without the defence.
  */
 public class AuthorizationServerTest {
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
   private AsFixture as;
   private AsClient client;
@@ -61,7 +59,9 @@ public class AuthorizationServerTest {
       return;
     }
     String text = Files.readString(log);
-    assertTrue("the log is empty: the check would prove nothing", text.contains("oauth grant"));
+    assertTrue(
+        "the log is empty: the check would prove nothing",
+        text.contains("oauth client registered"));
     for (String secret : AsClient.secrets) {
       assertFalse("a secret reached the log", text.contains(secret));
     }
@@ -409,7 +409,10 @@ public class AuthorizationServerTest {
               "invalid_grant",
               AsClient.json(client.refresh(clientId, refresh, null)).path("error").asText());
         } else {
-          assertEquals("invalid_grant", AsClient.json(res).path("error").asText());
+          assertEquals(
+              res.getStatusCode() + " " + res.getBody(),
+              "invalid_grant",
+              AsClient.json(res).path("error").asText());
         }
       }
       assertTrue(ok <= 1);
@@ -549,6 +552,33 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void aCodeBoundWithDpopJktNeedsAProofFromThatKey() throws Exception {
+    String clientId = client.register();
+    client.proof("k1", null); // creates the key
+    String jkt = client.jkt("k1");
+    CodeVerifier verifier = new CodeVerifier();
+    AsClient.secrets.add(verifier.getValue());
+    for (String[] attempt : new String[][] {{"k2"}, {null}}) {
+      URI url = URI.create(client.authorizationUrl(clientId, verifier, "s") + "&dpop_jkt=" + jkt);
+      String code = AsClient.redirectParams(AsClient.get(url)).get("code");
+      AsClient.secrets.add(code);
+      String proof = attempt[0] == null ? null : client.proof(attempt[0], null);
+      HTTPResponse res = client.exchange(clientId, code, verifier, proof);
+      assertEquals("invalid_grant", AsClient.json(res).path("error").asText());
+    }
+    URI url = URI.create(client.authorizationUrl(clientId, verifier, "s") + "&dpop_jkt=" + jkt);
+    String code = AsClient.redirectParams(AsClient.get(url)).get("code");
+    AsClient.secrets.add(code);
+    HTTPResponse res = client.exchange(clientId, code, verifier, client.proof("k1", null));
+    assertEquals(200, res.getStatusCode());
+    Map<String, String> bad =
+        AsClient.redirectParams(
+            AsClient.get(
+                URI.create(client.authorizationUrl(clientId, verifier, "s") + "&dpop_jkt=x")));
+    assertEquals("invalid_request", bad.get("error"));
+  }
+
+  @Test
   public void serverNoncesAreRequiredWhenConfigured() throws Exception {
     try (AsFixture nonced = AsFixture.start("auto", true)) {
       AsClient c = new AsClient(nonced);
@@ -648,7 +678,10 @@ public class AuthorizationServerTest {
         body == null
             ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body));
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    // a fresh client per request: the server closes a connection whose body it refused unread,
+    // and a pooled connection reused after that fails
+    HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static JsonNode body(HttpResponse<String> res) throws Exception {

@@ -55,7 +55,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * The provider contract kit (SPEC §21 "Provider contract kit", §8.2, §8.3, §15): a client of a
@@ -87,7 +86,64 @@ final class ContractKit {
   static final String REDIRECT_URI = "http://127.0.0.1:53682/callback";
 
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
-  private static final Pattern CODE = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+
+  /**
+   * The error codes a detail may quote (SPEC §8.2, §8.3, RFC 6749/7591/9449). Anything else an
+   * answer carries is shown as "(other)": a hostile provider could echo a token, a proof or the
+   * admin secret back in an error field.
+   */
+  private static final Set<String> KNOWN_CODES =
+      Set.of(
+          PROFILE,
+          "invalid_token",
+          "insufficient_scope",
+          "capability_revoked",
+          "missing_dpop",
+          "invalid_dpop",
+          "invalid_dpop_proof",
+          "replay_detected",
+          "use_dpop_nonce",
+          "max_calls_exceeded",
+          "max_bytes_exceeded",
+          "invalid_symbol",
+          "payment_required",
+          "vc_not_supported",
+          "invalid_pop_key",
+          "invalid_scope",
+          "invalid_json",
+          "invalid_request",
+          "invalid_jti",
+          "header_too_large",
+          "body_too_large",
+          "method_not_allowed",
+          "not_found",
+          "invalid_admin_secret",
+          "admin_secret_unset",
+          "secret_store_unavailable",
+          "signing_key_unavailable",
+          "invalid_client",
+          "invalid_grant",
+          "unauthorized_client",
+          "unsupported_grant_type",
+          "unsupported_response_type",
+          "invalid_target",
+          "access_denied",
+          "invalid_redirect_uri",
+          "invalid_client_metadata",
+          "unsupported_token_type",
+          "temporarily_unavailable",
+          "server_error",
+          "EdDSA",
+          "Ed25519",
+          "ES256",
+          "RS256",
+          "PS256",
+          "HS256",
+          "none");
+
+  /** Answers larger than this are refused (fail closed; no provider answer here is large). */
+  static final int MAX_BODY_BYTES = 1 << 20;
+
   private static final byte[] ED25519_SPKI_PREFIX = {
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00
   };
@@ -289,10 +345,8 @@ final class ContractKit {
                     + ", e.g. "
                     + String.join("; ", unprofiled.subList(0, Math.min(3, unprofiled.size()))));
 
-    ObjectNode report = json.createObjectNode();
-    report.put("base_url", base);
     boolean ok = true;
-    ArrayNode checks = report.putArray("checks");
+    ArrayNode checks = json.createArrayNode();
     for (String name : CHECKS) {
       boolean passed = Boolean.TRUE.equals(results.get(name));
       ok &= passed;
@@ -302,13 +356,11 @@ final class ContractKit {
           .put("ok", passed)
           .put("detail", details.getOrDefault(name, "not run"));
     }
+    ObjectNode report = json.createObjectNode();
+    report.put("base_url", base);
     report.put("ok", ok);
-    // base_url, ok, checks in that order
-    ObjectNode ordered = json.createObjectNode();
-    ordered.put("base_url", base);
-    ordered.put("ok", ok);
-    ordered.set("checks", checks);
-    return ordered;
+    report.set("checks", checks);
+    return report;
   }
 
   // ---- checks ----
@@ -736,13 +788,24 @@ final class ContractKit {
   private HttpResponse<String> send(HttpRequest.Builder b) throws IOException {
     HttpResponse<String> r;
     try {
-      r = http.send(b.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+      r = http.send(b.timeout(timeout).build(), ContractKit::cappedBody);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted");
-    } catch (IOException e) {
-      // the JDK's messages name the host and the kind of failure, never a header value
-      throw new IOException(e.getClass().getSimpleName() + " on " + where(b));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      Throwable cause = e instanceof java.io.UncheckedIOException ? e.getCause() : e;
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof TooLarge) {
+          cause = t;
+        }
+      }
+      // the kind of failure and our own path only: never a message that could quote a header
+      throw new IOException(
+          (cause instanceof TooLarge
+                  ? "an answer larger than " + MAX_BODY_BYTES + " bytes"
+                  : cause.getClass().getSimpleName())
+              + " on "
+              + where(b));
     }
     responses++;
     if (r.statusCode() >= 400) {
@@ -766,6 +829,28 @@ final class ContractKit {
     return r;
   }
 
+  /** The body as UTF-8, at most {@link #MAX_BODY_BYTES}; a longer one fails the exchange. */
+  private static HttpResponse.BodySubscriber<String> cappedBody(HttpResponse.ResponseInfo info) {
+    return HttpResponse.BodySubscribers.mapping(
+        HttpResponse.BodySubscribers.ofInputStream(),
+        in -> {
+          try (in) {
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+              throw new java.io.UncheckedIOException(new TooLarge());
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+  }
+
+  /** An answer over {@link #MAX_BODY_BYTES}. */
+  private static final class TooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+  }
+
   private static String where(HttpRequest.Builder b) {
     URI u = b.copy().build().uri();
     return u.getRawPath();
@@ -785,11 +870,7 @@ final class ContractKit {
       if (scheme != null) {
         b.header("Authorization", scheme + " " + accessToken);
       }
-      b.method(
-          method,
-          method.equals("POST")
-              ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.noBody());
+      b.method(method, HttpRequest.BodyPublishers.noBody());
       HttpResponse<String> r = send(b);
       if (!retried && asksForNonce(r)) {
         retried = true;
@@ -860,7 +941,7 @@ final class ContractKit {
   }
 
   private static String safe(String s) {
-    return s != null && CODE.matcher(s).matches() ? s : "(unprintable)";
+    return s != null && KNOWN_CODES.contains(s) ? s : "(other)";
   }
 
   private static String shown(JsonNode n) {

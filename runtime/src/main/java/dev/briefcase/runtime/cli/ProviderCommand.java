@@ -41,8 +41,8 @@ final class ProviderCommand {
       exitCodeListHeading = "%nExit codes:%n",
       exitCodeList = {
         "0:every check passed",
-        "2:usage (a bad base URL: https, or http on loopback only)",
         "1:error (the admin secret file cannot be read)",
+        "2:usage (a bad base URL: https, or http on loopback only; a bad --timeout)",
         "6:a check failed (see the report)"
       })
   static final class Check implements Callable<Integer> {
@@ -89,7 +89,7 @@ final class ProviderCommand {
         }
         if (secret.isEmpty()
             || secret.length() > 4096
-            || !secret.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            || !secret.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
           throw new CliException(
               ExitCodes.USAGE,
               "briefcase: invalid_admin_secret: the file must hold one line of printable ASCII");

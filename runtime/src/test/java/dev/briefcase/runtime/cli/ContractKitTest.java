@@ -209,6 +209,15 @@ public class ContractKitTest {
   }
 
   @Test
+  public void metadataEndpointsMayHaveAPathButNotPlainHttpElsewhere() {
+    assertTrue(ContractKit.httpsOrLoopback("https://as.example/tenant/oauth/token"));
+    assertTrue(ContractKit.httpsOrLoopback("http://127.0.0.1:9099/oauth/token"));
+    assertFalse(ContractKit.httpsOrLoopback("http://as.example/oauth/token"));
+    assertFalse(ContractKit.httpsOrLoopback("https://user@as.example/oauth/token"));
+    assertFalse(ContractKit.httpsOrLoopback("/oauth/token"));
+  }
+
+  @Test
   public void usageErrorsComeBeforeAnyRequest() throws Exception {
     Run plain = cli("provider", "check", "http://provider.example");
     assertEquals(ExitCodes.USAGE, plain.exit());

@@ -252,9 +252,9 @@ final class ContractKit {
       } else {
         fail("capability_pop_binding", "no capability token was minted (see the mint check)");
       }
-    } catch (IOException e) {
-      fail("token_response_profile_field", "the mint request failed: " + e.getMessage());
-      fail("capability_pop_binding", "the mint request failed: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      stopped("token_response_profile_field", "the mint request failed: " + reason(e));
+      stopped("capability_pop_binding", "the mint request failed: " + reason(e));
     }
 
     String quoteHtu = base + "/api/quote";
@@ -266,8 +266,8 @@ final class ContractKit {
     } else {
       try {
         requiresDpop(token, foreign, quoteUrl, quoteHtu);
-      } catch (IOException e) {
-        fail("quote_requires_dpop_when_pop_bound", "a quote request failed: " + e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        stopped("quote_requires_dpop_when_pop_bound", "a quote request failed: " + reason(e));
       }
       try {
         Exchange q = dpop("GET", quoteUrl, quoteHtu, holder, token, "DPoP");
@@ -282,8 +282,8 @@ final class ContractKit {
         if (s == 200) {
           accepted = q;
         }
-      } catch (IOException e) {
-        fail("quote_accepts_dpop", "the quote request failed: " + e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        stopped("quote_accepts_dpop", "the quote request failed: " + reason(e));
       }
     }
 
@@ -292,15 +292,15 @@ final class ContractKit {
     } else {
       try {
         replay(accepted, token);
-      } catch (IOException e) {
-        fail("replay_is_deterministic_and_signaled", "a replay request failed: " + e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        stopped("replay_is_deterministic_and_signaled", "a replay request failed: " + reason(e));
       }
     }
 
     try {
       oauth();
-    } catch (IOException e) {
-      fail("oauth_code_pkce_mints_capability", "a request failed: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      stopped("oauth_code_pkce_mints_capability", "a request failed: " + reason(e));
     }
 
     if (adminSecret == null) {
@@ -308,8 +308,8 @@ final class ContractKit {
     } else {
       try {
         revocation(holder, quoteUrl, quoteHtu);
-      } catch (IOException e) {
-        fail("revocation_signaled", "a request failed: " + e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        stopped("revocation_signaled", "a request failed: " + reason(e));
       }
     }
 
@@ -997,6 +997,16 @@ final class ContractKit {
 
   // ---- results ----
 
+  /**
+   * Why a step stopped: our own one-line message for an I/O failure; only the exception's type
+   * otherwise, since a parser's message may quote the provider's answer.
+   */
+  private static String reason(Exception e) {
+    return e instanceof IOException
+        ? e.getMessage()
+        : "an unexpected answer (" + e.getClass().getSimpleName() + ")";
+  }
+
   private void record(String name, boolean ok, String detail) {
     results.put(name, ok);
     details.put(name, detail);
@@ -1008,6 +1018,13 @@ final class ContractKit {
 
   private void fail(String name, String detail) {
     record(name, false, detail);
+  }
+
+  /** A failure for a check the step had not decided yet (a decided check keeps its verdict). */
+  private void stopped(String name, String detail) {
+    if (!results.containsKey(name)) {
+      fail(name, detail);
+    }
   }
 
   static byte[] sha256(byte[] in) {

@@ -11,7 +11,7 @@ import java.util.TreeMap;
  *
  * @param strategy the strategy kind, e.g. {@value #OAUTH}, {@value #API_KEY}, {@value #BASIC}
  * @param reference what the strategy resolves: a provider id for {@value #OAUTH}, a secret id for
- *     {@value #API_KEY} and {@value #BASIC}
+ *     {@value #API_KEY} and {@value #BASIC}, a provider id for {@value #CAPABILITY}
  * @param options strategy options (e.g. {@code header} and {@code prefix} of an API key), never a
  *     secret
  */
@@ -24,6 +24,12 @@ public record CredentialNeed(String strategy, String reference, Map<String, Stri
 
   /** {@code user:password} from the secret store, sent as HTTP basic credentials. */
   public static final String BASIC = "basic";
+
+  /**
+   * A capability token minted by a registered provider (SPEC §8.2), DPoP-bound, cached per provider
+   * behind the boundary; the reference is the provider id.
+   */
+  public static final String CAPABILITY = "capability";
 
   /**
    * Checks and copies.

@@ -1,5 +1,6 @@
 package dev.briefcase.credentials;
 
+import dev.briefcase.secrets.Sensitive;
 import java.net.URI;
 import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
@@ -90,4 +91,24 @@ public interface CredentialService {
    */
   AccessCredential accessCredential(String id, String method, URI target)
       throws CredentialException;
+
+  /**
+   * A fresh DPoP proof from the provider's current OAuth DPoP key for a request that carries
+   * another token bound to that key: a capability minted with this provider's DPoP-bound access
+   * token carries the same {@code cnf.jkt}, so every later request with it needs a proof by the
+   * same key. Claims {@code jti, htm, htu, iat, ath = b64url(SHA-256(boundToken))} and {@code
+   * nonce} when given. The key never leaves the key directory; the proof goes into one request.
+   *
+   * @param boundToken the token the proof is for (its hash becomes {@code ath}); never logged
+   * @param nonce the resource's newest {@code DPoP-Nonce}, or null
+   * @throws CredentialException {@code unknown_provider}, {@code missing_refresh_token} when no
+   *     grant (so no DPoP key) exists, {@code dpop_unsupported} when this service cannot (the
+   *     default)
+   */
+  default Sensitive<String> dpopProof(
+      String id, String method, URI target, Sensitive<String> boundToken, String nonce)
+      throws CredentialException {
+    throw new CredentialException(
+        "dpop_unsupported", "this credential service cannot sign a proof for another token");
+  }
 }

@@ -132,6 +132,26 @@ public class DpopVerifierTest {
   }
 
   @Test
+  public void rsaOrOtherCurveKeysAreRefused() {
+    String rsa =
+        "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"" + B64.encodeToString(new byte[256]) + "\"}";
+    refused("invalid_dpop", get(ed(ed, header("RS256", "dpop+jwt", rsa), claims("GET", URL, T0))));
+    refused("invalid_dpop", get(ed(ed, header("EdDSA", "dpop+jwt", rsa), claims("GET", URL, T0))));
+    String x25519 = "{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"" + ed.x + "\"}";
+    refused(
+        "invalid_dpop", get(ed(ed, header("EdDSA", "dpop+jwt", x25519), claims("GET", URL, T0))));
+  }
+
+  @Test
+  public void critHeaderIsRefused() {
+    String h =
+        "{\"typ\":\"dpop+jwt\",\"alg\":\"EdDSA\",\"crit\":[\"exp\"],\"exp\":1,\"jwk\":"
+            + ed.jwk()
+            + "}";
+    refused("invalid_dpop", get(ed(ed, h, claims("GET", URL, T0))));
+  }
+
+  @Test
   public void derEncodedEs256SignatureIsRefused() {
     String input =
         TestProofs.signingInput(header("ES256", "dpop+jwt", ec.jwk()), claims("GET", URL, T0));

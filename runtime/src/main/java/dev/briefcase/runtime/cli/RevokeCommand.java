@@ -1,15 +1,20 @@
 package dev.briefcase.runtime.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code briefcase revoke oauth <provider>}: SPEC §15 revocation. */
+/**
+ * {@code briefcase revoke oauth <provider>} and {@code briefcase revoke capability <provider>}:
+ * SPEC §15 revocation.
+ */
 @Command(
     name = "revoke",
     description = "Revoke credentials at their issuer and forget them here.",
-    subcommands = {RevokeCommand.RevokeOAuth.class})
+    subcommands = {RevokeCommand.RevokeOAuth.class, RevokeCommand.RevokeCapability.class})
 final class RevokeCommand {
 
   static String describe(JsonNode r) {
@@ -39,6 +44,41 @@ final class RevokeCommand {
         out().println(res.body());
       } else {
         out().println("provider " + provider + ": " + describe(client.json(res)));
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /**
+   * {@code POST /v1/revocations/capability/{id}}: drops the provider's cached capability; the next
+   * call mints a fresh one. A jti the provider should refuse is revoked at the provider ({@code
+   * POST /api/revoke}).
+   */
+  @Command(
+      name = "capability",
+      description = "Drop a provider's cached capability token; the next call mints a fresh one.")
+  static final class RevokeCapability extends AdminCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PROVIDER")
+    String provider;
+
+    @Override
+    public Integer call() {
+      AdminClient client = root().client();
+      AdminClient.Response res =
+          client.post(
+              "/v1/revocations/capability/" + URLEncoder.encode(provider, StandardCharsets.UTF_8),
+              "");
+      client.requireOk(res);
+      if (json) {
+        out().println(res.body());
+      } else {
+        boolean had = client.json(res).path("had_credential").asBoolean(false);
+        out()
+            .println(
+                "provider "
+                    + provider
+                    + ": "
+                    + (had ? "cached capability dropped" : "no capability was cached"));
       }
       return ExitCodes.OK;
     }

@@ -137,6 +137,16 @@ public record LaunchSettings(
           host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
       extra.put("briefcase.mcp.http.port", Integer.toString(mcp.getPort()));
     }
+    // the same for the reference provider's listener (features/provider.json)
+    String providerAddr = extra.get("briefcase.provider.http.addr");
+    if (providerAddr != null && !providerAddr.isBlank()) {
+      java.net.URI provider = hostPort(providerAddr.trim(), "BRIEFCASE_PROVIDER_HTTP_ADDR");
+      String host = provider.getHost();
+      extra.put(
+          "briefcase.provider.http.host",
+          host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+      extra.put("briefcase.provider.http.port", Integer.toString(provider.getPort()));
+    }
 
     Path bundleDir = home == null ? null : home.resolve("bundle");
     return new LaunchSettings(home, bundleDir, dataDir, mode, tcpAddr, level, extra);

@@ -53,6 +53,19 @@ public class LaunchSettingsTest {
   }
 
   @Test
+  public void providerHttpAddrIsSplitForTheProviderListener() throws Exception {
+    Map<String, String> props =
+        resolve(Map.of("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:9199")).frameworkProperties();
+    assertEquals("127.0.0.1", props.get("briefcase.provider.http.host"));
+    assertEquals("9199", props.get("briefcase.provider.http.port"));
+    Map<String, String> v6 =
+        resolve(Map.of("BRIEFCASE_PROVIDER_HTTP_ADDR", "[::1]:9099")).frameworkProperties();
+    assertEquals("::1", v6.get("briefcase.provider.http.host"));
+    assertThrows(
+        LaunchException.class, () -> resolve(Map.of("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1")));
+  }
+
+  @Test
   public void xdgDataHome() throws Exception {
     if (System.getProperty("os.name").toLowerCase().contains("linux")) {
       assertEquals(

@@ -999,6 +999,48 @@ public final class OAuthClient {
     return new Authorization("Bearer " + token.value(), null, expires);
   }
 
+  /**
+   * A proof from the provider's current DPoP key for another token bound to that key (a capability
+   * minted with the provider's DPoP-bound access token): {@code ath} of {@code token}, the given
+   * nonce. {@code target} must be on the provider's origin; its query and fragment are left out of
+   * {@code htu}. Fails {@code missing_refresh_token} when no DPoP key exists (no login).
+   */
+  String proofForBoundToken(
+      String providerId, String method, URI target, String token, String nonce)
+      throws OAuthException {
+    Provider p = provider(providerId);
+    ServerUrls.check(target, "invalid_endpoint_url");
+    URI origin = p.endpoint();
+    if (!origin.getScheme().equalsIgnoreCase(target.getScheme())
+        || !origin.getHost().equalsIgnoreCase(target.getHost())
+        || origin.getPort() != target.getPort()) {
+      throw new OAuthException(
+          "oauth_resource_mismatch", "the target is not on the provider's origin");
+    }
+    if (method == null || !method.matches("[A-Z]{1,16}")) {
+      throw new OAuthException("invalid_request", "unsupported HTTP method");
+    }
+    if (token == null || token.isEmpty()) {
+      throw new OAuthException("invalid_request", "no token to bind the proof to");
+    }
+    String keyServer = currentDpopServer(p.id());
+    if (!hasDpopKey(keyServer)) {
+      throw new OAuthException("missing_refresh_token", "no DPoP key: log in first");
+    }
+    KeyAlgorithm alg = currentDpopAlgorithm(keyServer, discovery.discover(p.endpoint(), null));
+    URI htu;
+    try {
+      htu = new URI(target.getScheme(), target.getRawAuthority(), target.getRawPath(), null, null);
+    } catch (java.net.URISyntaxException e) {
+      throw new OAuthException("invalid_endpoint_url", "the target is not a URL");
+    }
+    try {
+      return proofTap.apply(keys.dpopProof(keyServer, alg, method, htu.toString(), token, nonce));
+    } catch (KeyException e) {
+      throw new OAuthException(e.code(), "cannot sign a DPoP proof");
+    }
+  }
+
   /** Whether a refresh token is stored for the provider (the value is not read out). */
   boolean hasRefreshToken(String providerId) throws OAuthException {
     try {

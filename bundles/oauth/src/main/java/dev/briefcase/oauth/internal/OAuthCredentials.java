@@ -264,6 +264,22 @@ public final class OAuthCredentials implements CredentialService, CredentialStra
         a.expiresAt());
   }
 
+  @Override
+  public Sensitive<String> dpopProof(
+      String id, String method, URI target, Sensitive<String> boundToken, String nonce)
+      throws CredentialException {
+    notRevoked(id);
+    if (boundToken == null) {
+      throw new CredentialException("invalid_request", "no token to bind the proof to");
+    }
+    try {
+      return Sensitive.of(
+          client.proofForBoundToken(id, method, target, boundToken.reveal(), nonce));
+    } catch (OAuthException e) {
+      throw wrap(e);
+    }
+  }
+
   // --- the oauth credential strategy --------------------------------------------------------
 
   /** No network: the registry, the revocation mark, the memory and the secret store. */

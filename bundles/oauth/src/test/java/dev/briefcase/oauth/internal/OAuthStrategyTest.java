@@ -319,6 +319,51 @@ public class OAuthStrategyTest {
     assertEquals(List.of("login:ok", "refresh:ok:rotated"), oauthReceipts("api"));
   }
 
+  /**
+   * {@link OAuthCredentials#dpopProof}: a proof for another token (a capability minted with the
+   * DPoP-bound access token) from the same key as the access token's proofs, with that token's
+   * {@code ath}, {@code htu} without the query, the given nonce; only on the provider's origin and
+   * only once a login made a key.
+   */
+  @Test
+  public void aProofForABoundTokenComesFromTheAccessTokensKey() throws Exception {
+    OAuthCredentials s = service();
+    s.add("capx", fixture.rs, fixture.rs + "/api", null, "api:read");
+    URI quote = URI.create(fixture.rs + "/api/quote?symbol=ABC");
+    Sensitive<String> cap = Sensitive.of("cap-token-for-the-proof-test");
+    expect("missing_refresh_token", () -> s.dpopProof("capx", "GET", quote, cap, null));
+    expect("unknown_provider", () -> s.dpopProof("nobody", "GET", quote, cap, null));
+    login(s, "capx");
+    String proof = s.dpopProof("capx", "GET", quote, cap, "n-9").reveal();
+    CANARIES.secrets.add(proof);
+    com.nimbusds.jwt.SignedJWT jwt = com.nimbusds.jwt.SignedJWT.parse(proof);
+    assertEquals("dpop+jwt", jwt.getHeader().getType().toString());
+    assertEquals("GET", jwt.getJWTClaimsSet().getStringClaim("htm"));
+    assertEquals(fixture.rs + "/api/quote", jwt.getJWTClaimsSet().getStringClaim("htu"));
+    assertEquals("n-9", jwt.getJWTClaimsSet().getStringClaim("nonce"));
+    assertEquals(
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(cap.reveal().getBytes(StandardCharsets.UTF_8))),
+        jwt.getJWTClaimsSet().getStringClaim("ath"));
+    URI item = URI.create(fixture.rs + "/api/items/7");
+    String accessProof = s.authorize(need("capx"), "GET", item).headers().get("DPoP").reveal();
+    assertEquals(
+        "the same key as the access token's proofs",
+        com.nimbusds.jwt.SignedJWT.parse(accessProof)
+            .getHeader()
+            .getJWK()
+            .computeThumbprint()
+            .toString(),
+        jwt.getHeader().getJWK().computeThumbprint().toString());
+    expect(
+        "oauth_resource_mismatch",
+        () -> s.dpopProof("capx", "GET", URI.create("http://127.0.0.2:1/api/quote"), cap, null));
+    expect("invalid_request", () -> s.dpopProof("capx", "GET", quote, null, null));
+  }
+
   @Test
   public void aNewNonceIsRetriedOnce() throws Exception {
     OAuthCredentials s = service();

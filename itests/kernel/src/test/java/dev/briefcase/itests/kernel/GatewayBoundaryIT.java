@@ -52,10 +52,12 @@ public class GatewayBoundaryIT {
   @Configuration
   public Option[] config() {
     // Pax Exam applies no feature configurations: start Felix HTTP from framework properties on a
-    // random loopback port instead of waiting for the org.apache.felix.http configuration.
+    // random loopback port instead of waiting for the org.apache.felix.http configuration, named
+    // like the agent listener of features/core.json (the only one the MCP gateway serves on).
     return OptionUtils.combine(
         RuntimeOptions.core(),
         frameworkProperty("org.apache.felix.http.require.config").value("false"),
+        frameworkProperty("org.apache.felix.http.name").value("briefcase-mcp"),
         frameworkProperty("org.apache.felix.http.host").value("127.0.0.1"),
         frameworkProperty("org.osgi.service.http.port").value("0"));
   }

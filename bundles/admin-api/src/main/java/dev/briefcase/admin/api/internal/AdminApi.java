@@ -6,6 +6,7 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 
 import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
+import dev.briefcase.credentials.CredentialRevoker;
 import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.egress.EgressClient;
@@ -24,13 +25,18 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -114,6 +120,32 @@ public final class AdminApi {
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ComponentServiceObjects<CredentialService> credentials;
 
+  // revocation kinds beyond oauth (SPEC §15): service → its properties, looked up per request
+  private final Map<CredentialRevoker, Map<String, Object>> revokers = new ConcurrentHashMap<>();
+
+  @Reference(
+      service = CredentialRevoker.class,
+      cardinality = ReferenceCardinality.MULTIPLE,
+      policy = DYNAMIC,
+      unbind = "unbindRevoker")
+  void bindRevoker(CredentialRevoker revoker, Map<String, Object> properties) {
+    revokers.put(revoker, Map.copyOf(properties));
+  }
+
+  void unbindRevoker(CredentialRevoker revoker) {
+    revokers.remove(revoker);
+  }
+
+  /** The revoker of a kind; the higher {@code service.ranking} wins a duplicate kind. */
+  Optional<CredentialRevoker> revoker(String kind) {
+    return revokers.entrySet().stream()
+        .filter(e -> kind.equals(e.getValue().get(CredentialRevoker.KIND)))
+        .max(
+            Comparator.comparingInt(
+                e -> e.getValue().get(Constants.SERVICE_RANKING) instanceof Integer r ? r : 0))
+        .map(Map.Entry::getKey);
+  }
+
   @Activate
   public AdminApi(BundleContext context, Config config) throws IOException {
     boolean devLoopback = !ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY));
@@ -157,7 +189,7 @@ public final class AdminApi {
             Map.entry("diagnostics", new DiagnosticsResource(backends)),
             Map.entry("policy", new PolicyResource(backends)),
             Map.entry("providers", providers),
-            Map.entry("revocations", new RevocationsResource(providers)));
+            Map.entry("revocations", new RevocationsResource(providers, this::revoker)));
     try {
       this.listener =
           new AdminListener(

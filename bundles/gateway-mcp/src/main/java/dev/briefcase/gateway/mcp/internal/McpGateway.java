@@ -67,11 +67,12 @@ public final class McpGateway extends HttpServlet implements ToolCatalogListener
   public static final String PID = "dev.briefcase.gateway.mcp";
 
   /**
-   * The HTTP runtimes the gateway binds to: every Felix HTTP instance except the operator console's
-   * own listener ({@code org.apache.felix.http.name=briefcase-console}, see features/console.json),
-   * so admin pages and the agent endpoint never share a port.
+   * The HTTP runtime the gateway binds to: only the agent listener ({@code
+   * org.apache.felix.http.name=briefcase-mcp}, features/core.json), never the operator console's
+   * ({@code briefcase-console}, features/console.json) or the reference provider's ({@code
+   * briefcase-provider}, features/provider.json), so the agent endpoint shares a port with neither.
    */
-  public static final String AGENT_LISTENER = "(!(org.apache.felix.http.name=briefcase-console))";
+  public static final String AGENT_LISTENER = "(org.apache.felix.http.name=briefcase-mcp)";
 
   /** Framework property (from {@code BRIEFCASE_MCP_APPROVAL_WAIT_SECONDS}) that overrides. */
   static final String WAIT_OVERRIDE = "briefcase.mcp.approval.wait.seconds";

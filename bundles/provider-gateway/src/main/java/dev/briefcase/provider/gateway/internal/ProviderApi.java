@@ -1,0 +1,388 @@
+package dev.briefcase.provider.gateway.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.dpop.DpopException;
+import dev.briefcase.dpop.DpopProof;
+import dev.briefcase.dpop.DpopRequest;
+import dev.briefcase.dpop.DpopVerifier;
+import dev.briefcase.dpop.Thumbprints;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The reference provider's routes as plain Java (SPEC §8.2, §15): the mint, the quote with the §8.2
+ * checks in order, the jti revocation and the JWKS. The servlet only moves bytes. Thread-safe.
+ */
+final class ProviderApi {
+  static final String DPOP_ALGS = "DPoP algs=\"EdDSA ES256\"";
+  static final int MAX_AUTHORIZATION_CHARS = Jws.MAX_TOKEN_CHARS + 16;
+  static final int MAX_PROOF_CHARS = DpopVerifier.MAX_PROOF_CHARS;
+  static final int MAX_VC_CHARS = 64 * 1024;
+  static final int MAX_ADMIN_SECRET_CHARS = 1024;
+  private static final Pattern JTI = Pattern.compile("[\\x21-\\x7e]{1,128}");
+
+  private final Settings settings;
+  private final Clock clock;
+  private final TokenKey key;
+  private final CapabilityTokens capabilities;
+  private final AccessTokens accessTokens;
+  private final DpopVerifier dpop;
+  private final Denylist denylist;
+  private final UsageCounter usage;
+  private final PaymentChallenge payment;
+  private final VcMint vc;
+  private final Supplier<Optional<byte[]>> adminSecret;
+
+  ProviderApi(
+      Settings settings,
+      Clock clock,
+      TokenKey key,
+      DpopVerifier dpop,
+      Denylist denylist,
+      PaymentChallenge payment,
+      VcMint vc,
+      Supplier<Optional<byte[]>> adminSecret) {
+    this.settings = settings;
+    this.clock = clock;
+    this.key = key;
+    this.capabilities = new CapabilityTokens(key, clock, settings.baseUrl());
+    this.accessTokens = new AccessTokens(key, clock, settings.baseUrl());
+    this.dpop = dpop;
+    this.denylist = denylist;
+    this.usage = new UsageCounter(clock);
+    this.payment = payment;
+    this.vc = vc;
+    this.adminSecret = adminSecret;
+  }
+
+  /** Runs a route; every refusal becomes its stable answer. */
+  static ApiResponse answer(Supplier<ApiResponse> route) {
+    try {
+      return route.get();
+    } catch (ProviderError e) {
+      return ApiResponse.of(e);
+    }
+  }
+
+  // ---- POST /token ----
+
+  /**
+   * The mint. Auth, first present: {@code x-vc-jwt}, {@code Authorization} (an access token of the
+   * reference AS), none (402 when the tool is priced). The proof key: a DPoP proof (htm POST, htu
+   * the token URL, no ath; a server nonce when configured) or the legacy {@code
+   * x-briefcase-pop-pub}.
+   */
+  ApiResponse mint(RequestHeaders headers, byte[] body) {
+    String scope = requestedScope(body);
+    String vcJwt = headers.single("x-vc-jwt", MAX_VC_CHARS);
+    String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
+    String proof = singleProof(headers, 400);
+    String popPub = headers.single("x-briefcase-pop-pub", 128);
+
+    AccessTokens.Access access = null;
+    String accessToken = null;
+    if (vcJwt != null) {
+      if (vc == null) {
+        throw new ProviderError(401, "vc_not_supported", "no VC issuer on this provider");
+      }
+      String[] scopes = vc.verify(vcJwt);
+      if (!java.util.Arrays.asList(scopes).contains(scope)) {
+        throw new ProviderError(403, "insufficient_scope", "the VC does not grant the scope");
+      }
+    } else if (authorization != null) {
+      String[] auth = scheme(authorization);
+      accessToken = auth[1];
+      access = accessTokens.verify(accessToken);
+      if (access.jkt() != null && !auth[0].equals("dpop")) {
+        throw Jws.invalid("a DPoP-bound access token sent as Bearer");
+      }
+      if (access.jkt() == null && !auth[0].equals("bearer")) {
+        throw Jws.invalid("an unbound access token sent as DPoP");
+      }
+      if (!access.hasScope(scope)) {
+        throw new ProviderError(403, "insufficient_scope", "the access token lacks the scope");
+      }
+    }
+
+    String jkt = null;
+    Optional<DpopProof> verified = Optional.empty();
+    if (proof != null || (access != null && access.jkt() != null)) {
+      boolean bound = access != null && access.jkt() != null;
+      verified =
+          Optional.of(mintProof(proof, bound ? accessToken : null, bound ? access.jkt() : null));
+      jkt = verified.get().jkt();
+    } else if (popPub != null) {
+      try {
+        jkt = Thumbprints.ed25519Raw(popPub);
+      } catch (DpopException e) {
+        throw new ProviderError(
+            400, "invalid_pop_key", "x-briefcase-pop-pub is not a raw Ed25519 key");
+      }
+    }
+
+    if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
+      throw payment.challenge(settings.tokenUrl(), "capability token for " + scope);
+    }
+
+    CapabilityTokens.Minted minted =
+        capabilities.mint(
+            new CapabilityTokens.Grant(
+                scope,
+                settings.maxCalls(),
+                settings.priceMicroUsd(),
+                jkt,
+                settings.ttlSeconds(),
+                settings.maxBytes(),
+                settings.tokenAud()));
+    ObjectNode out =
+        Json.newObject()
+            .put("token", minted.token())
+            .put("expires_at_rfc3339", DateTimeFormatter.ISO_INSTANT.format(minted.expiresAt()))
+            .put("max_calls", settings.maxCalls())
+            .put("compatibility_profile", "aacp_v1");
+    ApiResponse response = ApiResponse.ok(Json.bytes(out));
+    if (verified.isPresent() && settings.tokenRequireNonce() && dpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    }
+    return response;
+  }
+
+  private DpopProof mintProof(String proof, String accessToken, String expectedJkt) {
+    try {
+      return dpop.verify(
+          new DpopRequest(
+              proof,
+              "POST",
+              settings.tokenUrl(),
+              accessToken,
+              expectedJkt,
+              settings.tokenRequireNonce()));
+    } catch (DpopException e) {
+      ProviderError error = new ProviderError(400, e.code(), e.getMessage());
+      if (e.code().equals(DpopException.USE_DPOP_NONCE)) {
+        error.header("DPoP-Nonce", dpop.nonces().current());
+      }
+      throw error;
+    }
+  }
+
+  private String requestedScope(byte[] body) {
+    if (body.length == 0) {
+      return settings.scope();
+    }
+    ObjectNode request = Json.object(body);
+    java.util.Iterator<String> names = request.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (!name.equals("scope") && !name.equals("tool")) {
+        throw new ProviderError(400, "invalid_request", "unknown member");
+      }
+    }
+    for (String name : new String[] {"scope", "tool"}) {
+      JsonNode v = request.get(name);
+      if (v != null && (!v.isTextual() || !v.asText().equals(settings.scope()))) {
+        throw new ProviderError(400, "invalid_scope", "this provider mints only its tool scope");
+      }
+    }
+    return settings.scope();
+  }
+
+  // ---- GET /api/quote ----
+
+  /** The §8.2 checks in order, then the quote. */
+  ApiResponse quote(RequestHeaders headers, String symbol) {
+    String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
+    if (authorization == null) {
+      throw unauthorized("invalid_token", null, "no Authorization");
+    }
+    String[] auth = scheme(authorization);
+    CapabilityTokens.Capability cap;
+    try {
+      cap = capabilities.verify(auth[1], false);
+    } catch (ProviderError e) {
+      throw unauthorized("invalid_token", null, e.getMessage());
+    }
+    if (cap.aud() != null && !cap.aud().equals(settings.baseUrl())) {
+      throw unauthorized("invalid_token", null, "aud caveat names another resource");
+    }
+    if (!cap.hasScope(settings.scope())) {
+      throw new ProviderError(403, "insufficient_scope", "token lacks the quote scope");
+    }
+    if (denylist.isRevoked(cap.jti())) {
+      throw new ProviderError(403, "capability_revoked", "jti revoked");
+    }
+    DpopProof verified = null;
+    if (cap.jkt() != null) {
+      String proof = singleProof(headers, 401);
+      if (proof == null) {
+        throw unauthorized("missing_dpop", null, "bound token without a proof");
+      }
+      if (!auth[0].equals("dpop")) {
+        throw unauthorized("invalid_dpop", "invalid_dpop_proof", "bound token sent as Bearer");
+      }
+      try {
+        verified =
+            dpop.verify(
+                new DpopRequest(
+                    proof,
+                    "GET",
+                    settings.quoteUrl(),
+                    auth[1],
+                    cap.jkt(),
+                    settings.resourceRequireNonce()));
+      } catch (DpopException e) {
+        switch (e.code()) {
+          case DpopException.MISSING_DPOP:
+            throw unauthorized("missing_dpop", null, e.getMessage());
+          case DpopException.USE_DPOP_NONCE:
+            throw unauthorized("use_dpop_nonce", "use_dpop_nonce", e.getMessage())
+                .header("DPoP-Nonce", dpop.nonces().current());
+          case DpopException.REPLAY_DETECTED:
+            throw unauthorized("replay_detected", "invalid_dpop_proof", e.getMessage());
+          default:
+            throw unauthorized("invalid_dpop", "invalid_dpop_proof", e.getMessage());
+        }
+      }
+    } else if (!auth[0].equals("bearer")) {
+      throw unauthorized("invalid_token", null, "an unbound token sent as DPoP");
+    }
+    if (!usage.hasLeft(cap.jti(), cap.maxCalls())) {
+      throw new ProviderError(429, "max_calls_exceeded", "max_calls used up");
+    }
+    byte[] body = Json.bytes(Quotes.quote(symbol, clock.instant()));
+    if (cap.maxBytes() > 0 && body.length > cap.maxBytes()) {
+      throw new ProviderError(403, "max_bytes_exceeded", "response larger than max_bytes");
+    }
+    if (!usage.tryUse(cap.jti(), cap.maxCalls(), cap.expiresAt())) {
+      throw new ProviderError(429, "max_calls_exceeded", "max_calls used up");
+    }
+    ApiResponse response = ApiResponse.ok(body);
+    if (verified != null && settings.resourceRequireNonce() && dpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    }
+    return response;
+  }
+
+  /** The one DPoP header; two or more make the proof invalid (RFC 9449 §4.3), also oversized. */
+  private static String singleProof(RequestHeaders headers, int status) {
+    java.util.List<String> values = headers.all("dpop");
+    if (values.isEmpty()) {
+      return null;
+    }
+    if (values.size() > 1 || values.get(0).length() > MAX_PROOF_CHARS) {
+      ProviderError e = new ProviderError(status, "invalid_dpop", "repeated or oversized DPoP");
+      if (status == 401) {
+        e.header("WWW-Authenticate", DPOP_ALGS + ", error=\"invalid_dpop_proof\"");
+      }
+      throw e;
+    }
+    return values.get(0);
+  }
+
+  private static ProviderError unauthorized(String code, String dpopError, String reason) {
+    String challenge = dpopError == null ? DPOP_ALGS : DPOP_ALGS + ", error=\"" + dpopError + "\"";
+    return new ProviderError(401, code, reason).header("WWW-Authenticate", challenge);
+  }
+
+  /** {@code [scheme lower-case, token]} of {@code Bearer|DPoP <token>}, else invalid_token. */
+  private static String[] scheme(String authorization) {
+    int sp = authorization.indexOf(' ');
+    if (sp <= 0) {
+      throw unauthorized("invalid_token", null, "malformed Authorization");
+    }
+    String scheme = authorization.substring(0, sp).toLowerCase(Locale.ROOT);
+    String token = authorization.substring(sp + 1).trim();
+    if (!(scheme.equals("bearer") || scheme.equals("dpop"))
+        || token.isEmpty()
+        || token.indexOf(' ') >= 0) {
+      throw unauthorized("invalid_token", null, "unsupported Authorization");
+    }
+    return new String[] {scheme, token};
+  }
+
+  // ---- POST /api/revoke ----
+
+  /** {@code {jti}} or {@code {token}} (a token this provider signed) onto the denylist. */
+  ApiResponse revoke(RequestHeaders headers, byte[] body) {
+    Optional<byte[]> secret = adminSecret.get();
+    if (secret.isEmpty() || secret.get().length == 0) {
+      throw new ProviderError(503, "admin_secret_unset", "provider.admin_secret is not set");
+    }
+    String given = headers.single("x-aag-admin-secret", MAX_ADMIN_SECRET_CHARS);
+    if (given == null || !sameSecret(given.getBytes(StandardCharsets.UTF_8), secret.get())) {
+      throw new ProviderError(401, "invalid_admin_secret", "admin secret missing or wrong");
+    }
+    ObjectNode request = Json.object(body);
+    JsonNode jtiNode = request.get("jti");
+    JsonNode tokenNode = request.get("token");
+    if (request.size() != 1 || (jtiNode == null) == (tokenNode == null)) {
+      throw new ProviderError(400, "invalid_request", "give exactly one of jti or token");
+    }
+    String jti;
+    Instant keepUntil;
+    Duration hour = Duration.ofHours(1);
+    if (jtiNode != null) {
+      if (!jtiNode.isTextual() || !JTI.matcher(jtiNode.asText()).matches()) {
+        throw new ProviderError(400, "invalid_jti", "jti must be 1..128 visible ASCII characters");
+      }
+      jti = jtiNode.asText();
+      keepUntil = clock.instant().plusSeconds(settings.ttlSeconds()).plus(hour);
+    } else {
+      if (!tokenNode.isTextual()) {
+        throw new ProviderError(400, "invalid_token", "token must be a string");
+      }
+      CapabilityTokens.Capability cap;
+      try {
+        cap = capabilities.verify(tokenNode.asText(), true);
+      } catch (ProviderError e) {
+        throw new ProviderError(400, "invalid_token", e.getMessage());
+      }
+      jti = cap.jti();
+      Instant byExpiry = cap.expiresAt().plus(hour);
+      Instant byTtl = clock.instant().plusSeconds(settings.ttlSeconds()).plus(hour);
+      keepUntil = byExpiry.isAfter(byTtl) ? byExpiry : byTtl;
+    }
+    denylist.revoke(jti, keepUntil);
+    return ApiResponse.ok(Json.bytes(Json.newObject().put("revoked", true).put("jti", jti)));
+  }
+
+  /** Constant time in the secret's content and length (both sides hashed first). */
+  static boolean sameSecret(byte[] given, byte[] expected) {
+    try {
+      MessageDigest a = MessageDigest.getInstance("SHA-256");
+      MessageDigest b = MessageDigest.getInstance("SHA-256");
+      return MessageDigest.isEqual(a.digest(given), b.digest(expected));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- GET /.well-known/jwks.json ----
+
+  ApiResponse jwks() {
+    TokenKey.PublicKey pub = key.current();
+    ObjectNode out = Json.newObject();
+    out.putArray("keys")
+        .addObject()
+        .put("kty", "OKP")
+        .put("crv", "Ed25519")
+        .put("x", Base64.getUrlEncoder().withoutPadding().encodeToString(pub.raw()))
+        .put("kid", pub.kid())
+        .put("alg", "EdDSA")
+        .put("use", "sig");
+    ApiResponse r = ApiResponse.ok(Json.bytes(out));
+    r.headers().put("Cache-Control", "max-age=300");
+    return r;
+  }
+}

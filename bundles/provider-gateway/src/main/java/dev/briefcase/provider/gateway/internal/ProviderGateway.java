@@ -1,0 +1,320 @@
+package dev.briefcase.provider.gateway.internal;
+
+import dev.briefcase.dpop.DpopVerifier;
+import dev.briefcase.dpop.ReplayCache;
+import dev.briefcase.dpop.ServerNonces;
+import dev.briefcase.edge.secrets.LazySecretStore;
+import dev.briefcase.keys.KeyDirectory;
+import dev.briefcase.secrets.SecretStore;
+import dev.briefcase.secrets.SecretStoreException;
+import dev.briefcase.secrets.Sensitive;
+import dev.briefcase.store.Store;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.osgi.service.component.ComponentServiceObjects;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reference provider's gateway (SPEC §8.2, §15) on the provider listener: {@code POST /token},
+ * {@code GET /api/quote}, {@code POST /api/revoke}, {@code GET /.well-known/jwks.json}. A thin
+ * servlet over {@link ProviderApi}: it bounds the body (64 KiB), adapts headers and writes the
+ * answer. Tokens are signed by the key directory's {@code identity} key; the jti denylist lives in
+ * the store; the admin secret is read from the secret store per request.
+ */
+@Component(
+    service = Servlet.class,
+    immediate = true,
+    configurationPid = ProviderGateway.PID,
+    property = "osgi.http.whiteboard.target=" + ProviderListener.TARGET)
+@Designate(ocd = ProviderGateway.Config.class)
+@HttpWhiteboardServletName("briefcase-provider-gateway")
+@HttpWhiteboardServletPattern({"/token", "/api/quote", "/api/revoke", "/.well-known/jwks.json"})
+public final class ProviderGateway extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(ProviderGateway.class);
+
+  /** The configuration PID. */
+  public static final String PID = "dev.briefcase.provider.gateway";
+
+  /** Largest request body read. */
+  static final int MAX_BODY = 64 * 1024;
+
+  /** Configuration of the reference provider gateway. */
+  @ObjectClassDefinition(
+      name = "Briefcase reference provider gateway",
+      description =
+          "Capability-token mint, quote, jti revocation and JWKS on the provider listener.")
+  public @interface Config {
+    @AttributeDefinition(
+        name = "Base URL",
+        description =
+            "The public base URL (http(s)://host[:port]): token iss, access-token iss/aud and the"
+                + " htu of DPoP proofs are checked against it.")
+    String base_url() default "http://127.0.0.1:9099";
+
+    @AttributeDefinition(name = "Tool scope", description = "The scope minted and required.")
+    String scope() default "quote";
+
+    @AttributeDefinition(name = "Token lifetime (seconds)", min = "30", max = "3600")
+    int token_ttl_seconds() default 600;
+
+    @AttributeDefinition(name = "Calls per token (max_calls)", min = "1", max = "100000")
+    int max_calls() default 50;
+
+    @AttributeDefinition(
+        name = "Price of an unauthenticated mint (µUSD)",
+        description = "0 mints for free; above 0 an unauthenticated mint answers 402.",
+        min = "0")
+    long price_microusd() default 0;
+
+    @AttributeDefinition(
+        name = "Require DPoP nonces at /token",
+        description = "400 use_dpop_nonce + DPoP-Nonce until a proof carries a current nonce.")
+    boolean token_require_nonce() default true;
+
+    @AttributeDefinition(
+        name = "Require DPoP nonces at /api/quote",
+        description = "401 use_dpop_nonce + DPoP-Nonce until a proof carries a current nonce.")
+    boolean resource_require_nonce() default false;
+
+    @AttributeDefinition(name = "Nonce rotation (seconds)", min = "10")
+    int nonce_rotation_seconds() default 300;
+
+    @AttributeDefinition(
+        name = "aud caveat",
+        description = "When set, minted tokens carry this aud; quote accepts only the base URL.")
+    String token_aud() default "";
+
+    @AttributeDefinition(
+        name = "max_bytes caveat",
+        description = "When above 0, minted tokens carry max_bytes; a larger answer is 403.",
+        min = "0")
+    long max_bytes() default 0;
+
+    @AttributeDefinition(
+        name = "Admin secret id",
+        description = "Secret store id of the x-aag-admin-secret for /api/revoke.")
+    String admin_secret_id() default "provider.admin_secret";
+
+    @AttributeDefinition(name = "x402 network (CAIP-2)")
+    String x402_network() default "eip155:84532";
+
+    @AttributeDefinition(name = "x402 asset (token contract)")
+    String x402_asset() default "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+
+    @AttributeDefinition(
+        name = "x402 payTo",
+        description = "Receiving address; empty: the 402 carries no x402 offer.")
+    String x402_pay_to() default "";
+
+    @AttributeDefinition(name = "x402 amount (atomic units, decimal)")
+    String x402_amount() default "1000";
+
+    @AttributeDefinition(name = "x402 EIP-712 domain name")
+    String x402_name() default "USDC";
+
+    @AttributeDefinition(name = "x402 EIP-712 domain version")
+    String x402_version() default "2";
+
+    @AttributeDefinition(name = "x402 maxTimeoutSeconds", min = "1")
+    int x402_max_timeout_seconds() default 60;
+  }
+
+  private final transient ProviderApi api;
+  private final transient LazySecretStore secrets;
+
+  @Activate
+  public ProviderGateway(
+      Config config,
+      @Reference KeyDirectory keys,
+      @Reference Store store,
+      @Reference ComponentServiceObjects<SecretStore> secretObjects) {
+    this.secrets = new LazySecretStore(secretObjects);
+    Clock clock = Clock.systemUTC();
+    Settings settings = settings(config);
+    DpopVerifier dpop =
+        new DpopVerifier(
+            clock,
+            new ReplayCache(),
+            new ServerNonces(
+                clock, Duration.ofSeconds(config.nonce_rotation_seconds()), new SecureRandom()));
+    PaymentChallenge payment =
+        new PaymentChallenge(
+            new PaymentChallenge.X402Offer(
+                config.x402_network(),
+                config.x402_asset(),
+                config.x402_pay_to(),
+                config.x402_amount(),
+                config.x402_name(),
+                config.x402_version(),
+                config.x402_max_timeout_seconds()),
+            null,
+            settings.priceMicroUsd());
+    String secretId = settings.adminSecretId();
+    Supplier<Optional<byte[]>> adminSecret =
+        () -> {
+          try {
+            return secrets.get(secretId).map(Sensitive::reveal);
+          } catch (SecretStoreException e) {
+            throw new ProviderError(503, e.code(), "secret store unavailable");
+          }
+        };
+    this.api =
+        new ProviderApi(
+            settings,
+            clock,
+            new IdentityTokenKey(keys),
+            dpop,
+            new StoreDenylist(store, clock),
+            payment,
+            null,
+            adminSecret);
+    LOG.info(
+        "reference provider gateway at {} (scope {}, price {} µUSD)",
+        settings.baseUrl(),
+        settings.scope(),
+        settings.priceMicroUsd());
+  }
+
+  static Settings settings(Config config) {
+    if (config.scope() == null || !config.scope().matches("[a-z][a-z0-9_.:-]{0,63}")) {
+      throw new IllegalArgumentException("invalid scope");
+    }
+    String aud =
+        config.token_aud() == null || config.token_aud().isBlank()
+            ? null
+            : config.token_aud().trim();
+    return new Settings(
+        Settings.baseUrl(config.base_url()),
+        config.scope(),
+        Math.max(30, Math.min(3600, config.token_ttl_seconds())),
+        Math.max(1, config.max_calls()),
+        Math.max(0, config.price_microusd()),
+        config.token_require_nonce(),
+        config.resource_require_nonce(),
+        aud,
+        Math.max(0, config.max_bytes()),
+        config.admin_secret_id());
+  }
+
+  @Deactivate
+  void deactivate() {
+    secrets.close();
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    String path = req.getServletPath();
+    String method = req.getMethod();
+    RequestHeaders headers =
+        name -> {
+          java.util.Enumeration<String> values = req.getHeaders(name);
+          return values == null ? List.of() : Collections.list(values);
+        };
+    ApiResponse answer =
+        ProviderApi.answer(
+            () -> {
+              switch (path) {
+                case "/token":
+                  requireMethod(method, "POST");
+                  return api.mint(headers, body(req));
+                case "/api/quote":
+                  requireMethod(method, "GET");
+                  return api.quote(headers, symbol(req));
+                case "/api/revoke":
+                  requireMethod(method, "POST");
+                  return api.revoke(headers, body(req));
+                case "/.well-known/jwks.json":
+                  requireMethod(method, "GET");
+                  return api.jwks();
+                default:
+                  throw new ProviderError(404, "not_found", "no route");
+              }
+            });
+    if (answer.status() >= 400) {
+      LOG.debug(
+          "{} {} -> {} {}",
+          method,
+          path,
+          answer.status(),
+          answer.headers().get("x-briefcase-error"));
+    }
+    send(resp, answer);
+  }
+
+  private static void requireMethod(String method, String expected) {
+    if (!expected.equals(method)) {
+      throw new ProviderError(405, "method_not_allowed", "method not allowed")
+          .header("Allow", expected);
+    }
+  }
+
+  private static String symbol(HttpServletRequest req) {
+    String query = req.getQueryString();
+    if (query != null && query.length() > 1024) {
+      throw new ProviderError(400, "invalid_request", "query too long");
+    }
+    // none or several: null, refused as invalid_symbol after the token checks (their order first)
+    String[] values = req.getParameterValues("symbol");
+    return values == null || values.length != 1 ? null : values[0];
+  }
+
+  /** The body, at most {@link #MAX_BODY} bytes, else 413 {@code body_too_large}. */
+  static byte[] body(HttpServletRequest req) {
+    long declared = req.getContentLengthLong();
+    if (declared > MAX_BODY) {
+      throw new ProviderError(413, "body_too_large", "body over 64 KiB");
+    }
+    try (InputStream in = req.getInputStream()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = in.read(buf)) != -1) {
+        if (out.size() + n > MAX_BODY) {
+          throw new ProviderError(413, "body_too_large", "body over 64 KiB");
+        }
+        out.write(buf, 0, n);
+      }
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new ProviderError(400, "invalid_request", "body unreadable");
+    }
+  }
+
+  static void send(HttpServletResponse resp, ApiResponse answer) throws IOException {
+    resp.setStatus(answer.status());
+    for (Map.Entry<String, String> h : answer.headers().entrySet()) {
+      resp.setHeader(h.getKey(), h.getValue());
+    }
+    // the profile header comes from ProfileHeaderFilter, for these servlets and every other one
+    if (!answer.headers().containsKey("Cache-Control")) {
+      resp.setHeader("Cache-Control", "no-store");
+    }
+    resp.setContentType("application/json");
+    resp.setContentLength(answer.body().length);
+    resp.getOutputStream().write(answer.body());
+  }
+}

@@ -1,0 +1,181 @@
+package dev.briefcase.provider.gateway.internal;
+
+import static dev.briefcase.provider.gateway.internal.Fixture.BASE;
+import static dev.briefcase.provider.gateway.internal.Fixture.headers;
+import static dev.briefcase.provider.gateway.internal.Fixture.json;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.dpop.DpopException;
+import dev.briefcase.dpop.DpopProof;
+import dev.briefcase.dpop.DpopRequest;
+import dev.briefcase.dpop.Thumbprints;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * Interop with panva/jose 6.2.17 ({@code src/test/js}, installed by {@code npm ci} from the
+ * committed lock): jose's DPoP proofs (EdDSA and ES256) pass our verifier with jose's own RFC 7638
+ * thumbprint, and jose verifies our capability tokens against our JWKS.
+ */
+public class JoseInteropTest {
+  static final String TOKEN_URL = BASE + "/token";
+  static final String QUOTE_URL = BASE + "/api/quote";
+
+  static Path js;
+
+  final Fixture f = new Fixture();
+  final ProviderApi api;
+
+  public JoseInteropTest() {
+    f.clock.now = Instant.now();
+    api = f.api(Fixture.settings(0, false, false, 0, null), new PaymentChallenge(null, null, 0));
+  }
+
+  @BeforeClass
+  public static void install() throws Exception {
+    js = Path.of(System.getProperty("briefcase.provider.js", "src/test/js")).toAbsolutePath();
+    Path hidden = js.resolve("node_modules/.package-lock.json");
+    boolean installed =
+        Files.exists(hidden)
+            && Files.getLastModifiedTime(hidden)
+                    .compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json")))
+                >= 0
+            && Files.isDirectory(js.resolve("node_modules/jose"))
+            && Files.isExecutable(js.resolve("node_modules/node/bin/node"));
+    if (!installed) {
+      run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), null, 600);
+    }
+  }
+
+  private static String run(List<String> cmd, byte[] input, int seconds) throws Exception {
+    Path out = Files.createTempFile("provider-jose", ".out");
+    Path err = Files.createTempFile("provider-jose", ".err");
+    try {
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .directory(js.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile());
+      if (input == null) {
+        pb.redirectInput(new File("/dev/null"));
+      }
+      Process p = pb.start();
+      if (input != null) {
+        p.getOutputStream().write(input);
+      }
+      p.getOutputStream().close();
+      if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException(String.join(" ", cmd) + " timed out");
+      }
+      if (p.exitValue() != 0) {
+        throw new IOException(String.join(" ", cmd) + " failed: " + Files.readString(err));
+      }
+      return Files.readString(out, StandardCharsets.UTF_8);
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+
+  static JsonNode jose(ObjectNode request) throws Exception {
+    String node = js.resolve("node_modules/node/bin/node").toString();
+    return json(
+        run(List.of(node, "interop.mjs"), Json.bytes(request), 60)
+            .getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  public void joseProofsPassOurVerifierWithJosesThumbprint() throws Exception {
+    String accessToken = "an-access-token";
+    JsonNode proofs =
+        jose(Json.newObject()
+                .put("op", "proofs")
+                .put("htm", "GET")
+                .put("htu", QUOTE_URL)
+                .put("ath", Thumbprints.sha256(accessToken)))
+            .get("proofs");
+    assertEquals(2, proofs.size());
+    for (JsonNode p : proofs) {
+      DpopProof ok =
+          f.dpop.verify(
+              new DpopRequest(
+                  p.get("proof").asText(),
+                  "GET",
+                  QUOTE_URL + "?symbol=ACME",
+                  accessToken,
+                  p.get("jkt").asText(),
+                  false));
+      assertEquals(p.get("alg").asText(), ok.alg());
+      assertEquals(p.get("jkt").asText(), ok.jkt());
+      try {
+        f.dpop.verify(
+            new DpopRequest(
+                p.get("proof").asText(),
+                "GET",
+                QUOTE_URL,
+                accessToken,
+                p.get("jkt").asText(),
+                false));
+        throw new AssertionError("a replayed jose proof was accepted");
+      } catch (DpopException e) {
+        assertEquals("replay_detected", e.code());
+      }
+    }
+  }
+
+  @Test
+  public void joseMintProofsBindTheCapabilityToJosesKey() throws Exception {
+    JsonNode proofs =
+        jose(Json.newObject().put("op", "proofs").put("htm", "POST").put("htu", TOKEN_URL))
+            .get("proofs");
+    for (JsonNode p : proofs) {
+      ApiResponse r = api.mint(headers("DPoP", p.get("proof").asText()), new byte[0]);
+      assertEquals(new String(r.body()), 200, r.status());
+      String token = json(r.body()).get("token").asText();
+      assertEquals(p.get("jkt").asText(), Fixture.claims(token).get("cnf").get("jkt").asText());
+    }
+  }
+
+  @Test
+  public void joseVerifiesOurCapabilityAgainstOurJwks() throws Exception {
+    String proof = new Fixture.EdKey().proof("POST", TOKEN_URL, f.clock.now, null, null);
+    String token = json(api.mint(headers("DPoP", proof), new byte[0]).body()).get("token").asText();
+    ObjectNode request =
+        Json.newObject().put("op", "verify").put("token", token).put("issuer", BASE);
+    request.set("jwks", json(api.jwks().body()));
+    JsonNode out = jose(request);
+    assertTrue(out.toString(), out.get("ok").asBoolean());
+    assertEquals("quote", out.get("payload").get("scope").asText());
+    assertEquals(
+        Fixture.claims(token).get("cnf").get("jkt").asText(),
+        out.get("payload").get("cnf").get("jkt").asText());
+    assertEquals(f.identity.current().kid(), out.get("header").get("kid").asText());
+
+    // and refuses a token by another key under our kid
+    Fixture.EdKey attacker = new Fixture.EdKey();
+    String forged =
+        attacker.jws(
+            Json.newObject()
+                .put("alg", "EdDSA")
+                .put("typ", "JWT")
+                .put("kid", f.identity.current().kid()),
+            (ObjectNode) Fixture.claims(token));
+    request.put("token", forged);
+    JsonNode refused = jose(request);
+    assertFalse(refused.get("ok").asBoolean());
+    assertEquals("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", refused.get("code").asText());
+  }
+}

@@ -1,0 +1,120 @@
+package dev.briefcase.itests.mcp;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
+
+/**
+ * A loopback forwarder in front of the reference provider process, which is configured with the
+ * proxy's URL as its public base URL (so DPoP {@code htu} checks hold). It records what went
+ * through — the route, the status, and the capability each quote carried, so a test can revoke that
+ * capability at the provider — and can rewrite the mint's answer (to make the agent believe in more
+ * calls than the provider allows, the only way to meet the provider's 429).
+ */
+final class TapProxy implements AutoCloseable {
+  record Seen(String route, int status, String capability) {}
+
+  private static final Set<String> HOP =
+      Set.of("host", "connection", "content-length", "transfer-encoding", "expect", "upgrade");
+
+  final List<Seen> seen = new CopyOnWriteArrayList<>();
+  volatile UnaryOperator<String> mintAnswer = UnaryOperator.identity();
+  private final String target;
+  private final HttpServer server;
+  private final ExecutorService threads = Executors.newFixedThreadPool(4);
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  TapProxy(String target) throws IOException {
+    this.target = target;
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/", this::handle);
+    server.setExecutor(threads);
+    server.start();
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try {
+      byte[] body = ex.getRequestBody().readAllBytes();
+      URI uri =
+          URI.create(
+              target
+                  + ex.getRequestURI().getRawPath()
+                  + (ex.getRequestURI().getRawQuery() == null
+                      ? ""
+                      : "?" + ex.getRequestURI().getRawQuery()));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(uri)
+              .timeout(Duration.ofSeconds(15))
+              .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+      for (Map.Entry<String, List<String>> h : ex.getRequestHeaders().entrySet()) {
+        if (!HOP.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+          for (String v : h.getValue()) {
+            b.header(h.getKey(), v);
+          }
+        }
+      }
+      HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      byte[] answer = r.body();
+      String path = ex.getRequestURI().getRawPath();
+      if (path.equals("/token") && r.statusCode() == 200) {
+        answer =
+            mintAnswer
+                .apply(new String(answer, StandardCharsets.UTF_8))
+                .getBytes(StandardCharsets.UTF_8);
+      }
+      String auth = ex.getRequestHeaders().getFirst("Authorization");
+      seen.add(
+          new Seen(
+              ex.getRequestMethod() + " " + path,
+              r.statusCode(),
+              auth != null && auth.startsWith("DPoP ") ? auth.substring(5) : null));
+      r.headers()
+          .map()
+          .forEach(
+              (k, vs) -> {
+                if (!HOP.contains(k.toLowerCase(Locale.ROOT)) && !k.startsWith(":")) {
+                  vs.forEach(v -> ex.getResponseHeaders().add(k, v));
+                }
+              });
+      ex.sendResponseHeaders(r.statusCode(), answer.length == 0 ? -1 : answer.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(answer);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ex.sendResponseHeaders(502, -1);
+    } catch (IOException e) {
+      ex.sendResponseHeaders(502, -1);
+    } finally {
+      ex.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    threads.shutdownNow();
+  }
+}

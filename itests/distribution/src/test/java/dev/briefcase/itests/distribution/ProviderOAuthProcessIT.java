@@ -91,11 +91,34 @@ public class ProviderOAuthProcessIT {
   private final HttpClient http =
       HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
+  /** A request whose answer must carry the profile header. */
   private HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
-    HttpResponse<String> r =
-        http.send(b.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = unchecked(b);
     assertEquals(r.uri() + " " + r.body(), "aacp_v1", r.headers().firstValue(PROFILE).orElse(null));
     return r;
+  }
+
+  /** A request as is (while the listener starts, Jetty answers its own 404 first). */
+  private HttpResponse<String> unchecked(HttpRequest.Builder b) throws Exception {
+    return http.send(
+        b.timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Waits until {@code url} answers 200 (with the profile header). */
+  private void awaitRoute(String url) throws Exception {
+    HttpResponse<String> ok =
+        Poll.await(
+            () -> {
+              try {
+                HttpResponse<String> r = unchecked(HttpRequest.newBuilder(URI.create(url)));
+                return r.statusCode() == 200 ? r : null;
+              } catch (java.io.IOException e) {
+                return null;
+              }
+            },
+            "the provider listener serves " + url,
+            Duration.ofSeconds(60));
+    assertEquals("aacp_v1", ok.headers().firstValue(PROFILE).orElse(null));
   }
 
   private HttpResponse<String> form(String url, Map<String, String> params, String proof)
@@ -131,21 +154,10 @@ public class ProviderOAuthProcessIT {
             .env("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:" + port)
             .env("BRIEFCASE_PROVIDER_BASE_URL", base)
             .start()) {
+      awaitRoute(base + "/.well-known/oauth-authorization-server");
       HttpResponse<String> metadata =
-          Poll.await(
-              () -> {
-                try {
-                  HttpResponse<String> r =
-                      send(
-                          HttpRequest.newBuilder(
-                              URI.create(base + "/.well-known/oauth-authorization-server")));
-                  return r.statusCode() == 200 ? r : null;
-                } catch (java.io.IOException e) {
-                  return null;
-                }
-              },
-              "the provider listener serves the AS metadata",
-              Duration.ofSeconds(60));
+          send(
+              HttpRequest.newBuilder(URI.create(base + "/.well-known/oauth-authorization-server")));
       JsonNode md = JSON.readTree(metadata.body());
       assertEquals(base, md.get("issuer").asText());
       String tokenEndpoint = md.get("token_endpoint").asText();
@@ -264,6 +276,80 @@ public class ProviderOAuthProcessIT {
         assertNotNull(secret);
         assertTrue("a secret reached the provider's log", !log.contains(secret));
       }
+    }
+  }
+
+  /**
+   * {@code briefcase login} of the provider process's own daemon against its reference AS (as SPEC
+   * §21's reference-mode setups do): discovery, registration, PKCE, the loopback callback, a
+   * DPoP-bound grant; then status and revocation at the AS.
+   */
+  @Test
+  public void theCliLogsInAtTheReferenceAsAndRevokes() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String base = "http://127.0.0.1:" + port;
+    try (Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-provider-login"))
+            .startArgs("--feature", "provider")
+            .env("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:" + port)
+            .env("BRIEFCASE_PROVIDER_BASE_URL", base)
+            .start()) {
+      awaitRoute(base + "/.well-known/oauth-protected-resource");
+      Distribution.CliResult added = d.cli("providers", "add", "ref", base, "--scope", "quote");
+      assertEquals(added.stderr(), 0, added.exit());
+
+      java.nio.file.Path out = Files.createTempFile("briefcase-login", ".out");
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  "sh",
+                  d.home.resolve("bin/briefcase").toString(),
+                  "login",
+                  "ref",
+                  "--timeout",
+                  "60",
+                  "--no-browser")
+              .redirectOutput(out.toFile())
+              .redirectError(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().put("BRIEFCASE_DATA_DIR", d.dataDir.toString());
+      Process login = pb.start();
+      try {
+        String url =
+            Poll.await(
+                () ->
+                    Files.readString(out)
+                        .lines()
+                        .filter(l -> l.startsWith(base + "/oauth/authorize?"))
+                        .findFirst()
+                        .orElse(null),
+                "login printed the authorization URL",
+                Duration.ofSeconds(60));
+        // the test is the browser: consent is automatic, the AS redirects to the CLI's listener
+        HttpResponse<String> redirected = send(HttpRequest.newBuilder(URI.create(url)));
+        assertEquals(redirected.body(), 302, redirected.statusCode());
+        URI callback = URI.create(redirected.headers().firstValue("Location").orElseThrow());
+        assertEquals(base, query(callback).get("iss"));
+        HttpResponse<String> landed =
+            http.send(
+                HttpRequest.newBuilder(callback).timeout(Duration.ofSeconds(15)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(landed.body(), 200, landed.statusCode());
+        assertTrue(
+            "login did not finish", login.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        String printed = Files.readString(out);
+        assertEquals(printed, 0, login.exitValue());
+        assertTrue(printed, printed.contains("DPoP-bound"));
+      } finally {
+        login.destroyForcibly();
+      }
+
+      Distribution.CliResult status = d.cli("providers", "status", "ref");
+      assertTrue(status.stdout(), status.stdout().matches("(?s).*refresh token:\\s+stored.*"));
+      Distribution.CliResult revoked = d.cli("revoke", "oauth", "ref");
+      assertEquals(revoked.stderr(), 0, revoked.exit());
+      assertTrue(revoked.stdout(), revoked.stdout().contains("revoked at the AS"));
     }
   }
 

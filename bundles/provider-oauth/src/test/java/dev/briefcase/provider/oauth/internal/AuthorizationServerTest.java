@@ -493,6 +493,40 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void concurrentUsesOfARefreshTokenRevokeTheFamily() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String r1 =
+        AsClient.json(client.exchange(clientId, client.code(clientId, verifier), verifier, null))
+            .path("refresh_token")
+            .asText();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<HTTPResponse>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        all.add(pool.submit(() -> client.refresh(clientId, r1, null)));
+      }
+      int ok = 0;
+      for (java.util.concurrent.Future<HTTPResponse> f : all) {
+        HTTPResponse res = f.get();
+        if (res.getStatusCode() == 200) {
+          ok++;
+          String next = AsClient.json(res).path("refresh_token").asText();
+          assertEquals(
+              "invalid_grant",
+              AsClient.json(client.refresh(clientId, next, null)).path("error").asText());
+        } else {
+          assertEquals(res.getBody(), "invalid_grant", AsClient.json(res).path("error").asText());
+        }
+      }
+      assertTrue(ok <= 1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   public void aRefreshTokenOfAnotherClientFails() throws Exception {
     String owner = client.register();
     String thief = client.register();

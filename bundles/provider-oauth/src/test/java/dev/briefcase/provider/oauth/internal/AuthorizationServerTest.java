@@ -181,6 +181,30 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void anEs256ProofBindsToo() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String proof =
+        as.keys.dpopProof(
+            "p256",
+            dev.briefcase.signer.KeyAlgorithm.P256,
+            "POST",
+            as.url("/oauth/token"),
+            null,
+            null);
+    AsClient.secrets.add(proof);
+    JsonNode tokens =
+        AsClient.json(client.exchange(clientId, client.code(clientId, verifier), verifier, proof));
+    assertEquals("DPoP", tokens.path("token_type").asText());
+    assertEquals(
+        client.jkt("p256"),
+        SignedJWT.parse(tokens.path("access_token").asText())
+            .getJWTClaimsSet()
+            .getJSONObjectClaim("cnf")
+            .get("jkt"));
+  }
+
+  @Test
   public void withoutAProofTheTokensAreBearer() throws Exception {
     String clientId = client.register();
     CodeVerifier verifier = new CodeVerifier();

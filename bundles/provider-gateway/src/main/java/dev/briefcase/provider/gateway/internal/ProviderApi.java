@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * The reference provider's routes as plain Java (SPEC §8.2, §15): the mint, the quote with the §8.2
- * checks in order, the jti revocation and the JWKS. The servlet only moves bytes. Thread-safe.
+ * checks in order, the jti revocation, the JWKS, and the VC issue, status list and VC admin routes
+ * over {@link VcIssuer}. The servlet only moves bytes. Thread-safe.
  */
 final class ProviderApi {
   static final String DPOP_ALGS = "DPoP algs=\"EdDSA ES256\"";

@@ -39,10 +39,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reference provider's gateway (SPEC §8.2, §15) on the provider listener: {@code POST /token},
- * {@code GET /api/quote}, {@code POST /api/revoke}, {@code GET /.well-known/jwks.json}. A thin
- * servlet over {@link ProviderApi}: it bounds the body (64 KiB), adapts headers and writes the
- * answer. Tokens are signed by the key directory's {@code identity} key; the jti denylist lives in
- * the store; the admin secret is read from the secret store per request.
+ * {@code GET /api/quote}, {@code POST /api/revoke}, {@code GET /.well-known/jwks.json}, and the VC
+ * routes (SPEC §8.4/§8.5) {@code POST /vc/issue}, {@code GET /status/{revocation|suspension}},
+ * {@code POST /api/vc/revoke|suspend|unsuspend}. A thin servlet over {@link ProviderApi}: it bounds
+ * the body (64 KiB), adapts headers and writes the answer. Tokens are signed by the key directory's
+ * {@code identity} key; the jti denylist lives in the store; the admin secret is read from the
+ * secret store per request.
  */
 @Component(
     service = Servlet.class,

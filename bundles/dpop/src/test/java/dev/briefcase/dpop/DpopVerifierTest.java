@@ -270,6 +270,29 @@ public class DpopVerifierTest {
   }
 
   @Test
+  public void floodingTheReplayCacheCannotEvictAProofStillInItsIatWindow() {
+    String victim = ed(ed, claims("GET", URL, T0));
+    verifier.verify(get(victim));
+    // the attacker fills the cache with fresh proofs of its own key, then replays the victim's
+    EdKey attacker = new EdKey();
+    int full = 0;
+    for (int i = 0; i < 20_000; i++) {
+      try {
+        verifier.verify(get(ed(attacker, claims("GET", URL, T0))));
+      } catch (DpopException e) {
+        assertEquals("replay_cache_full", e.code());
+        full++;
+      }
+    }
+    assertEquals(1, full);
+    clock.now = T0.plusSeconds(60);
+    refused("replay_detected", get(victim));
+    // once the oldest proofs' iat window has closed they make room again
+    clock.now = T0.plus(DpopVerifier.MAX_SKEW).plusSeconds(1);
+    verifier.verify(get(ed(ed, claims("GET", URL, clock.now))));
+  }
+
+  @Test
   public void refusedProofIsNotRemembered() {
     String proof = ed(ed, claims("GET", URL, T0));
     refused("invalid_dpop", new DpopRequest(proof, "GET", URL, null, new EdKey().jkt(), false));

@@ -1,0 +1,293 @@
+package dev.briefcase.itests.mcp;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.briefcase.itests.common.Distribution;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Test;
+import org.junit.runners.MethodSorters;
+
+/**
+ * SPEC §8 and §15 acceptance between two Briefcase processes: the reference provider with a
+ * <em>priced</em> quote ({@code BRIEFCASE_PROVIDER_PRICE_MICROUSD}) and the agent side, whose MCP
+ * agent (Java SDK) calls {@code quote}. No credential → {@code payment_required}; {@code briefcase
+ * login} at the provider's AS → capabilities minted with the access token; a replayed and a
+ * foreign-key proof sent straight to the provider are refused; a jti revoked at the provider is
+ * replaced; {@code briefcase revoke oauth} with the AS up (revoked there, the next call goes the
+ * unauthenticated way) and down (deleted locally, receipted). Every step checks the receipts; the
+ * last test greps everything either side wrote or showed for a credential. Tests run in name order.
+ * The free quote, max_calls and {@code revoke capability}: {@link ProviderQuoteIT}.
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class ProviderAcceptanceIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static ProviderSide provider;
+  private static QuoteAgent agent;
+
+  @BeforeClass
+  public static void start() throws Exception {
+    provider =
+        ProviderSide.start("acceptance", Map.of("BRIEFCASE_PROVIDER_PRICE_MICROUSD", "1000"));
+    agent = QuoteAgent.start("provider-acceptance", provider.base());
+  }
+
+  @AfterClass
+  public static void stop() throws Exception {
+    try {
+      if (agent != null) {
+        agent.close();
+      }
+    } finally {
+      if (provider != null) {
+        provider.close();
+      }
+    }
+  }
+
+  /** SPEC §8 acceptance 1: no credential and a priced quote → payment_required, receipted. */
+  @Test
+  public void a_noCredentialAndAPricedQuoteEndsWithPaymentRequired() throws Exception {
+    int before = provider.tap.seen.size();
+    McpSchema.CallToolResult r = agent.quote("ABC");
+    assertEquals(String.valueOf(r), Boolean.TRUE, r.isError());
+    assertTrue(String.valueOf(r), String.valueOf(r).contains("payment_required"));
+    List<String> routes = routes(before);
+    assertEquals(
+        "a 402 mint and no quote: " + routes,
+        List.of("POST /token 402"),
+        ProviderQuoteIT.withoutNonceRounds(routes));
+    JsonNode failed = last("capability", "mint");
+    assertEquals("failed", failed.path("outcome").asText());
+    assertEquals("payment_required", failed.path("code").asText());
+    JsonNode call = agent.g.toolCallReceipts().get(agent.g.toolCallReceipts().size() - 1);
+    assertEquals("quote", call.path("tool_id").asText());
+    assertTrue(call.toString(), call.toString().contains("payment_required"));
+  }
+
+  /** SPEC §8 acceptance 1, OAuth: after {@code briefcase login} the mint uses the access token. */
+  @Test
+  public void b_afterLoginTheQuoteMintsWithTheAccessToken() throws Exception {
+    agent.login(provider.base());
+    JsonNode login = last("oauth", null);
+    assertEquals("ok", login.path("outcome").asText());
+    int before = provider.tap.seen.size();
+    agent.quoteOk("ABC");
+    agent.quoteOk("XYZ");
+    List<String> routes = ProviderQuoteIT.withoutNonceRounds(routes(before));
+    assertEquals(
+        "an OAuth mint, no 402, two quotes on one capability: " + routes,
+        List.of("POST /token 200", "GET /api/quote 200", "GET /api/quote 200"),
+        routes);
+    JsonNode mint = last("capability", "mint");
+    assertEquals("ok", mint.path("outcome").asText());
+    assertEquals("oauth", mint.path("minted_via").asText());
+    // the mint carried the DPoP-bound access token, the quotes the capability
+    TapProxy.Seen minted =
+        provider.tap.seen.subList(before, provider.tap.seen.size()).stream()
+            .filter(s -> s.route().equals("POST /token") && s.status() == 200)
+            .findFirst()
+            .orElseThrow();
+    assertTrue(minted.capability() != null && minted.proof() != null);
+    assertNotEquals(minted.capability(), lastQuote().capability());
+  }
+
+  /**
+   * SPEC §8 acceptance 2: a captured proof sent again → 401 invalid_dpop_proof, replay_detected.
+   */
+  @Test
+  public void c_aReplayedProofIsRefused() throws Exception {
+    int receipts = agent.receipts("capability").size();
+    TapProxy.Seen q = lastQuote();
+    HttpResponse<String> replay =
+        provider.direct(
+            "GET",
+            q.target(),
+            Map.of("Authorization", "DPoP " + q.capability(), "DPoP", q.proof()));
+    assertEquals(replay.body(), 401, replay.statusCode());
+    assertEquals("replay_detected", replay.headers().firstValue("x-briefcase-error").orElse(null));
+    assertTrue(
+        replay.headers().allValues("WWW-Authenticate").toString(),
+        replay.headers().firstValue("WWW-Authenticate").orElse("").contains("invalid_dpop_proof"));
+    assertEquals("aacp_v1", replay.headers().firstValue(PROFILE).orElse(null));
+    // the agent's own next call, with a fresh proof, is served on the same capability
+    agent.quoteOk("ABC");
+    assertEquals(q.capability(), lastQuote().capability());
+    assertEquals(
+        "nothing happened on the agent side", receipts, agent.receipts("capability").size());
+  }
+
+  /** SPEC §8 acceptance 3: a proof by a key other than the capability's cnf.jkt → invalid_dpop. */
+  @Test
+  public void d_aProofByAForeignKeyIsRefused() throws Exception {
+    int receipts = agent.receipts("capability").size();
+    TapProxy.Seen q = lastQuote();
+    ECKey foreign = new ECKeyGenerator(Curve.P_256).generate();
+    SignedJWT proof =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(new JOSEObjectType("dpop+jwt"))
+                .jwk(foreign.toPublicJWK())
+                .build(),
+            new JWTClaimsSet.Builder()
+                .jwtID(UUID.randomUUID().toString())
+                .claim("htm", "GET")
+                .claim("htu", provider.base() + "/api/quote")
+                .issueTime(new Date())
+                .claim(
+                    "ath",
+                    Base64URL.encode(
+                            MessageDigest.getInstance("SHA-256")
+                                .digest(q.capability().getBytes(StandardCharsets.US_ASCII)))
+                        .toString())
+                .build());
+    proof.sign(new ECDSASigner(foreign));
+    HttpResponse<String> refused =
+        provider.direct(
+            "GET",
+            "/api/quote?symbol=ABC",
+            Map.of("Authorization", "DPoP " + q.capability(), "DPoP", proof.serialize()));
+    assertEquals(refused.body(), 401, refused.statusCode());
+    assertEquals("invalid_dpop", refused.headers().firstValue("x-briefcase-error").orElse(null));
+    assertEquals("invalid_dpop", JSON.readTree(refused.body()).path("error").asText());
+    agent.quoteOk("ABC");
+    assertEquals(q.capability(), lastQuote().capability());
+    assertEquals(
+        "nothing happened on the agent side", receipts, agent.receipts("capability").size());
+  }
+
+  /** SPEC §8 acceptance 4, §15 acceptance 4: a provider-side jti revoke → an OAuth re-mint. */
+  @Test
+  public void e_aJtiRevokedAtTheProviderIsReplacedByAFreshOne() throws Exception {
+    String current = lastQuote().capability();
+    HttpResponse<String> revoked = provider.revoke(current);
+    assertEquals(revoked.body(), 200, revoked.statusCode());
+    assertEquals(ProviderSide.jti(current), JSON.readTree(revoked.body()).path("jti").asText());
+    int before = provider.tap.seen.size();
+    agent.quoteOk("ABC");
+    assertEquals(
+        List.of("GET /api/quote 403", "POST /token 200", "GET /api/quote 200"),
+        ProviderQuoteIT.withoutNonceRounds(routes(before)));
+    String fresh = lastQuote().capability();
+    assertNotEquals(ProviderSide.jti(current), ProviderSide.jti(fresh));
+    JsonNode drop = last("capability", "drop");
+    assertEquals("capability_revoked", drop.path("reason").asText());
+    JsonNode mint = last("capability", "mint");
+    assertEquals("oauth", mint.path("minted_via").asText());
+  }
+
+  /**
+   * SPEC §15 acceptance 1: {@code briefcase revoke oauth} with the AS up → revoked there; the next
+   * call goes the unauthenticated way, which the priced quote answers with payment_required.
+   */
+  @Test
+  public void f_revokeOAuthAtALiveAsThenTheNextCallIsUnauthenticated() throws Exception {
+    int before = provider.tap.seen.size();
+    Distribution.CliResult r = agent.cli("revoke", "oauth", QuoteAgent.PROVIDER, "--json");
+    assertEquals(r.stderr(), 0, r.exit());
+    JsonNode out = JSON.readTree(r.stdout());
+    assertTrue(r.stdout(), out.path("remote_revocation_attempted").asBoolean());
+    assertTrue(r.stdout(), out.path("remote_revocation_succeeded").asBoolean());
+    assertTrue(routes(before).toString(), routes(before).contains("POST /oauth/revoke 200"));
+    JsonNode receipt = last("oauth", "revoke");
+    assertTrue(receipt.path("remote_revocation_attempted").asBoolean());
+    assertTrue(receipt.path("remote_revocation_succeeded").asBoolean());
+    assertTrue(receipt.path("had_refresh_token").asBoolean());
+
+    int sent = provider.tap.seen.size();
+    McpSchema.CallToolResult paid = agent.quote("ABC");
+    assertEquals(String.valueOf(paid), Boolean.TRUE, paid.isError());
+    assertTrue(String.valueOf(paid), String.valueOf(paid).contains("payment_required"));
+    assertEquals(List.of("POST /token 402"), ProviderQuoteIT.withoutNonceRounds(routes(sent)));
+    List<JsonNode> cap = agent.receipts("capability");
+    JsonNode failed = last("capability", "mint");
+    assertEquals("payment_required", failed.path("code").asText());
+    assertTrue(
+        cap.toString(),
+        cap.stream().anyMatch(e -> "oauth_key_gone".equals(e.path("reason").asText())));
+  }
+
+  /**
+   * SPEC §15 acceptance 2: with the AS down, {@code briefcase revoke oauth} still deletes locally
+   * and writes its receipt, saying the revocation at the AS did not succeed.
+   */
+  @Test
+  public void g_revokeOAuthWithTheAsDownDeletesLocallyAndSaysSo() throws Exception {
+    agent.login(provider.base());
+    agent.quoteOk("ABC");
+    assertEquals("oauth", last("capability", "mint").path("minted_via").asText());
+    provider.dist.stop();
+    Distribution.CliResult r = agent.cli("revoke", "oauth", QuoteAgent.PROVIDER, "--json");
+    assertEquals(r.stderr(), 0, r.exit());
+    JsonNode out = JSON.readTree(r.stdout());
+    assertFalse(r.stdout(), out.path("remote_revocation_succeeded").asBoolean());
+    JsonNode receipt = last("oauth", "revoke");
+    assertTrue(receipt.path("had_refresh_token").asBoolean());
+    assertFalse(receipt.path("remote_revocation_succeeded").asBoolean());
+    Distribution.CliResult status = agent.cli("providers", "status", QuoteAgent.PROVIDER);
+    assertEquals(status.stderr(), 0, status.exit());
+    assertFalse(status.stdout(), status.stdout().matches("(?s).*refresh token:\\s+stored.*"));
+    McpSchema.CallToolResult down = agent.quote("ABC");
+    assertEquals(String.valueOf(down), Boolean.TRUE, down.isError());
+  }
+
+  @Test
+  public void z_noCredentialInAnythingEitherSideWroteOrShowed() throws Exception {
+    assertTrue("credentials were used", provider.tap.values.size() >= 6);
+    agent.assertNoneOf(
+        provider.tap.values,
+        List.of("provider daemon log " + Files.readString(provider.dist.logFile)));
+  }
+
+  private static final String PROFILE = "x-briefcase-compatibility-profile";
+
+  private static TapProxy.Seen lastQuote() {
+    List<TapProxy.Seen> quotes =
+        provider.tap.seen.stream()
+            .filter(s -> s.route().equals("GET /api/quote") && s.status() == 200)
+            .toList();
+    return quotes.get(quotes.size() - 1);
+  }
+
+  /** The newest receipt event of {@code type} (and {@code action} when given). */
+  private static JsonNode last(String type, String action) throws Exception {
+    List<JsonNode> events =
+        agent.receipts(type).stream()
+            .filter(e -> action == null || action.equals(e.path("action").asText()))
+            .toList();
+    assertFalse("a " + type + " " + action + " receipt", events.isEmpty());
+    return events.get(events.size() - 1);
+  }
+
+  private static List<String> routes(int from) {
+    return provider.tap.seen.subList(from, provider.tap.seen.size()).stream()
+        .map(s -> s.route() + " " + s.status())
+        .toList();
+  }
+}

@@ -51,6 +51,9 @@ public class ProviderAcceptanceIT {
   private static ProviderSide provider;
   private static QuoteAgent agent;
 
+  /** The provider's receipts, exported before the provider is stopped (for the canary). */
+  private static String providerReceipts = "";
+
   @BeforeClass
   public static void start() throws Exception {
     provider =
@@ -242,6 +245,7 @@ public class ProviderAcceptanceIT {
     agent.login(provider.base());
     agent.quoteOk("ABC");
     assertEquals("oauth", last("capability", "mint").path("minted_via").asText());
+    providerReceipts = provider.dist.get("/v1/receipts/export?after_id=0").body();
     provider.dist.stop();
     Distribution.CliResult r = agent.cli("revoke", "oauth", QuoteAgent.PROVIDER, "--json");
     assertEquals(r.stderr(), 0, r.exit());
@@ -262,7 +266,9 @@ public class ProviderAcceptanceIT {
     assertTrue("credentials were used", provider.tap.values.size() >= 6);
     agent.assertNoneOf(
         provider.tap.values,
-        List.of("provider daemon log " + Files.readString(provider.dist.logFile)));
+        List.of(
+            "provider daemon log " + Files.readString(provider.dist.logFile),
+            "provider receipts " + providerReceipts));
   }
 
   private static final String PROFILE = "x-briefcase-compatibility-profile";

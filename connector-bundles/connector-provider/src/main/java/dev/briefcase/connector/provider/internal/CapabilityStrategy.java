@@ -456,6 +456,15 @@ public final class CapabilityStrategy
     String id = status.provider().id();
     String origin = origin(base);
     Capability cap = cache.get(id);
+    // SPEC §8.4 status pre-flight on every call: a capability minted with a VC is only used while
+    // that VC is still stored, verifies and its status lists say valid (lists are cached for their
+    // ttl, so this is usually no request)
+    if (cap != null && cap.mintedVia == MintedVia.VC && !vcStillValid(id, base)) {
+      if (cache.remove(id, cap)) {
+        receipt(event("drop", id, "ok").put("reason", "vc_not_valid"));
+      }
+      cap = null;
+    }
     // a provider removed and added again under its id with another base URL never gets the old
     // provider's capability
     if (cap != null && cap.origin.equals(origin) && cap.take(clock.instant())) {
@@ -622,6 +631,26 @@ public final class CapabilityStrategy
     throw new StatusUnknownApproval(id);
   }
 
+  /** Whether the VC behind a cached capability still holds (see {@link #statusAllows}). */
+  private boolean vcStillValid(String id, URI base) throws CredentialException {
+    Optional<VcVault.Stored> stored = vault.load(id);
+    if (stored.isEmpty()) {
+      return false; // deleted (revoke vc) or marked revoked
+    }
+    Optional<String> issuer = vault.pinnedIssuer(id);
+    if (issuer.isEmpty()) {
+      return false;
+    }
+    VcJwt.Verified vc;
+    try {
+      vc = VcJwt.verify(stored.get().jwt().reveal(), holderDid(), issuer.get(), clock.instant());
+    } catch (VcException e) {
+      receipt(vcEvent("use", id, "fallthrough").put("step", "verify").put("code", e.code()));
+      return false;
+    }
+    return statusAllows(id, base, vc, stored.get());
+  }
+
   /** {@code POST {base}/token} with {@code x-vc-jwt}; one retry on {@code use_dpop_nonce}. */
   private Capability sendVc(String id, URI base, URI tokenUrl, VcVault.Stored vc)
       throws CredentialException {
@@ -698,6 +727,11 @@ public final class CapabilityStrategy
     String id = st.provider().id();
     URI base = baseUrl(st);
     URI issueUrl = base.resolve("/vc/issue");
+    if (!st.hasRefreshToken()) {
+      // SPEC §8.4: the issue needs an OAuth grant; no network without one
+      throw new CredentialException(
+          CredentialException.MISSING_REFRESH_TOKEN, "log in to provider " + id + " first");
+    }
     try {
       Entitlement e = issue(id, base, issueUrl);
       receipt(

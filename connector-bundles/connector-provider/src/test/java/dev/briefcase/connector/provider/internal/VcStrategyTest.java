@@ -352,6 +352,12 @@ public class VcStrategyTest {
 
   @Test
   public void fetchKeepsTheOAuthErrorsAndNamesTheIssueCause() {
+    registry.refresh.put("demo", false);
+    assertEquals(
+        "missing_refresh_token",
+        assertThrows(CredentialException.class, () -> strategy.fetchVc("demo")).code());
+    assertEquals("no request without a grant", 0, upstream.seen.size());
+    registry.refresh.put("demo", true);
     registry.accessFailure =
         new CredentialException(CredentialException.MISSING_REFRESH_TOKEN, "none");
     assertEquals(
@@ -411,6 +417,29 @@ public class VcStrategyTest {
     provider.revoked = false;
     strategy.fetchVc("demo");
     assertNull(secrets.text("vc.demo.revoked"));
+  }
+
+  @Test
+  public void everyCallChecksTheStatusSoARevokedVcDropsItsCachedCapability() throws Exception {
+    strategy.fetchVc("demo");
+    strategy.authorize(NEED, "GET", quote);
+    strategy.authorize(NEED, "GET", quote);
+    assertEquals("one VC capability for both calls", 1, provider.vcMints.get());
+    provider.revoked = true;
+    clock.now = clock.now.plusSeconds(61); // the cached list is stale
+    strategy.authorize(NEED, "GET", quote); // no revoke of the capability in between
+    assertEquals("oauth", lastMintedVia());
+    assertEquals(1, provider.vcMints.get());
+    assertNotNull(secrets.text("vc.demo.revoked"));
+  }
+
+  @Test
+  public void aRevokedVcLocallyDropsItsCapabilityOnTheNextCall() throws Exception {
+    strategy.fetchVc("demo");
+    strategy.authorize(NEED, "GET", quote);
+    new VcRevoker(strategy).revoke("demo");
+    strategy.authorize(NEED, "GET", quote);
+    assertEquals("oauth", lastMintedVia());
   }
 
   @Test

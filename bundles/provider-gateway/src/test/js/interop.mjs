@@ -1,7 +1,9 @@
 // One JSON request on stdin, one JSON answer on stdout.
 //   {op:"proofs", htm, htu, ath?, nonce?}  -> {proofs:[{alg, proof, jkt}]}  (EdDSA and ES256)
-//   {op:"verify", jwks, token, issuer}     -> {ok:true, header, payload} | {ok:false, code}
+//   {op:"verify", jwks, token, issuer?, typ?} -> {ok:true, header, payload} | {ok:false, code}
+//   {op:"decode", encodedList, indexes}    -> {ok:true, length, bits} (vc-bitstring-status-list)
 import * as jose from 'jose';
+import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 
 const chunks = [];
 for await (const c of process.stdin) chunks.push(c);
@@ -27,13 +29,20 @@ if (req.op === 'proofs') {
   try {
     const keys = jose.createLocalJWKSet(req.jwks);
     const { payload, protectedHeader } = await jose.jwtVerify(req.token, keys, {
-      issuer: req.issuer,
-      typ: 'JWT',
+      ...(req.issuer ? { issuer: req.issuer } : {}),
+      typ: req.typ || 'JWT',
       algorithms: ['EdDSA', 'Ed25519'],
     });
     out = { ok: true, header: protectedHeader, payload };
   } catch (e) {
     out = { ok: false, code: e.code || 'error' };
+  }
+} else if (req.op === 'decode') {
+  try {
+    const list = await decodeList({ encodedList: req.encodedList });
+    out = { ok: true, length: list.length, bits: req.indexes.map((i) => list.getStatus(i)) };
+  } catch (e) {
+    out = { ok: false, code: String(e.message ?? e).split('\n')[0] };
   }
 } else {
   out = { ok: false, code: 'unknown_op' };

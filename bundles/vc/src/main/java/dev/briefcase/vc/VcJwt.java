@@ -1,6 +1,7 @@
 package dev.briefcase.vc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,6 +33,9 @@ public final class VcJwt {
 
   /** Credentials longer than this are refused unread ({@code vc_too_large}). */
   public static final int MAX_CHARS = 64 * 1024;
+
+  private static final java.util.regex.Pattern JKT =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_-]{43}");
 
   private VcJwt() {}
 
@@ -80,6 +84,32 @@ public final class VcJwt {
       List<StatusEntry> status,
       JwsSigner signer)
       throws VcException {
+    return issue(holderDid, scope, tier, now, validFrom, validUntil, status, null, signer);
+  }
+
+  /**
+   * Issues a credential bound to a holder key: as {@link #issue(String, String, String, Instant,
+   * Instant, Instant, List, JwsSigner)}, plus the registered claim {@code cnf: {jkt}} (RFC 7800,
+   * the RFC 7638 thumbprint of the holder's proof key) when {@code cnfJkt} is not null. Verifiers
+   * that know nothing of {@code cnf} ignore it; {@link #confirmationJkt} reads it back.
+   *
+   * @param cnfJkt the base64url SHA-256 JWK thumbprint (43 characters), or null for none
+   * @throws VcException as the other overload, and {@code invalid_vc} for a malformed thumbprint
+   */
+  public static String issue(
+      String holderDid,
+      String scope,
+      String tier,
+      Instant now,
+      Instant validFrom,
+      Instant validUntil,
+      List<StatusEntry> status,
+      String cnfJkt,
+      JwsSigner signer)
+      throws VcException {
+    if (cnfJkt != null && !JKT.matcher(cnfJkt).matches()) {
+      throw Jose.invalid("cnf.jkt is not a base64url SHA-256 thumbprint");
+    }
     String holder = DidKey.parse(holderDid).did();
     if (scope == null || scope.isBlank()) {
       throw Jose.invalid("scope is blank");
@@ -127,6 +157,9 @@ public final class VcJwt {
     vc.put("type", List.of("VerifiableCredential"));
     vc.put("credentialSubject", legacySubject);
     p.put("vc", vc);
+    if (cnfJkt != null) {
+      p.put("cnf", Map.of("jkt", cnfJkt));
+    }
     return Jose.sign(p, signer);
   }
 
@@ -199,6 +232,37 @@ public final class VcJwt {
         window[0],
         window[1],
         StatusEntry.fromPayload(p));
+  }
+
+  /**
+   * The {@code cnf.jkt} of a credential's payload, or null when it has no {@code cnf}. It does not
+   * verify: call it only on a credential {@link #verify} accepted.
+   *
+   * @throws VcException {@code invalid_vc} for an unreadable payload or a malformed {@code cnf}
+   */
+  public static String confirmationJkt(String jwt) throws VcException {
+    String[] parts = jwt == null ? new String[0] : jwt.split("\\.", -1);
+    if (parts.length != 3 || jwt.length() > MAX_CHARS) {
+      throw Jose.invalid("not a compact JWS");
+    }
+    JsonNode p;
+    try {
+      p = Jose.JSON.readTree(java.util.Base64.getUrlDecoder().decode(parts[1]));
+    } catch (IOException | IllegalArgumentException e) {
+      throw Jose.invalid("payload is not JSON");
+    }
+    if (p == null || !p.isObject()) {
+      throw Jose.invalid("payload is not an object");
+    }
+    JsonNode cnf = p.get("cnf");
+    if (cnf == null) {
+      return null;
+    }
+    JsonNode jkt = cnf.isObject() ? cnf.get("jkt") : null;
+    if (jkt == null || !jkt.isTextual() || !JKT.matcher(jkt.asText()).matches()) {
+      throw Jose.invalid("cnf is not {jkt: thumbprint}");
+    }
+    return jkt.asText();
   }
 
   private static JsonNode subject(JsonNode s) throws VcException {

@@ -55,6 +55,25 @@ public class InteropTest {
   }
 
   @Test
+  public void aHolderBoundCredentialWithCnfStillVerifiesWithDidJwtVc() throws Exception {
+    TestKeys.Ed25519 issuer = new TestKeys.Ed25519();
+    String jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    String jwt =
+        VcJwt.issue(
+            holder.did.did(),
+            "quote",
+            "gold",
+            Instant.now(),
+            null,
+            null,
+            STATUS,
+            jkt,
+            issuer.signer);
+    assertVerifiedByDidJwtVc(jwt, issuer.did);
+    assertEquals(jkt, VcJwt.confirmationJkt(jwt));
+  }
+
+  @Test
   public void ourEs256CredentialVerifiesWithDidJwtVc() throws Exception {
     TestKeys.P256 issuer = new TestKeys.P256();
     String jwt =

@@ -56,6 +56,39 @@ public class VcJwtTest {
             .encodeToString(issuer.sign(input.getBytes(StandardCharsets.US_ASCII)));
   }
 
+  @Test
+  public void cnfBindsTheHolderKeyAndIsReadBack() throws Exception {
+    String jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    String jwt =
+        VcJwt.issue(holder.did.did(), "quote", "gold", NOW, null, null, STATUS, jkt, issuer.signer);
+    assertEquals(jkt, part(jwt, 1).get("cnf").get("jkt").asText());
+    VcJwt.verify(jwt, holder.did.did(), issuer.did.did(), NOW);
+    assertEquals(jkt, VcJwt.confirmationJkt(jwt));
+    assertNull(VcJwt.confirmationJkt(issue()));
+    assertEquals(
+        "invalid_vc",
+        assertThrows(
+                VcException.class,
+                () ->
+                    VcJwt.issue(
+                        holder.did.did(),
+                        "quote",
+                        null,
+                        NOW,
+                        null,
+                        null,
+                        STATUS,
+                        "not a thumbprint",
+                        issuer.signer))
+            .code());
+    ObjectNode payload = (ObjectNode) part(jwt, 1);
+    payload.putObject("cnf").put("jkt", 42);
+    assertEquals(
+        "invalid_vc",
+        assertThrows(VcException.class, () -> VcJwt.confirmationJkt(resign(part(jwt, 0), payload)))
+            .code());
+  }
+
   private String code(String jwt) {
     return assertThrows(
             VcException.class, () -> VcJwt.verify(jwt, holder.did.did(), issuer.did.did(), NOW))

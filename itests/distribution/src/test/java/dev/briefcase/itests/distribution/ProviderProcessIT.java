@@ -260,4 +260,264 @@ public class ProviderProcessIT {
           "capability_revoked", after.headers().firstValue("x-briefcase-error").orElse(null));
     }
   }
+
+  /** base58btc (Bitcoin alphabet) for a did:key. */
+  private static String base58(byte[] in) {
+    String alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    java.math.BigInteger n = new java.math.BigInteger(1, in);
+    StringBuilder out = new StringBuilder();
+    java.math.BigInteger radix = java.math.BigInteger.valueOf(58);
+    while (n.signum() > 0) {
+      java.math.BigInteger[] qr = n.divideAndRemainder(radix);
+      out.append(alphabet.charAt(qr[1].intValue()));
+      n = qr[0];
+    }
+    for (int i = 0; i < in.length && in[i] == 0; i++) {
+      out.append('1');
+    }
+    return out.reverse().toString();
+  }
+
+  /** The did:key of an Ed25519 DPoP key (multicodec 0xed01). */
+  private static String didKey(DpopKey key) {
+    byte[] raw = Base64.getUrlDecoder().decode(key.x);
+    byte[] all = new byte[34];
+    all[0] = (byte) 0xed;
+    all[1] = 0x01;
+    System.arraycopy(raw, 0, all, 2, 32);
+    return "did:key:z" + base58(all);
+  }
+
+  private static String form(String... pairs) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < pairs.length; i += 2) {
+      if (b.length() > 0) {
+        b.append('&');
+      }
+      b.append(java.net.URLEncoder.encode(pairs[i], StandardCharsets.UTF_8))
+          .append('=')
+          .append(java.net.URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
+    }
+    return b.toString();
+  }
+
+  /** The status bit at {@code index} of a served BitstringStatusListCredential. */
+  private static int statusBit(String statusJwt, long index) throws Exception {
+    JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(statusJwt.split("\\.")[1]));
+    String encoded = claims.get("credentialSubject").get("encodedList").asText();
+    assertEquals('u', encoded.charAt(0));
+    byte[] gz = Base64.getUrlDecoder().decode(encoded.substring(1));
+    byte[] bits =
+        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz)).readAllBytes();
+    return (bits[(int) (index / 8)] >> (7 - (int) (index % 8))) & 1;
+  }
+
+  @Test
+  public void vcIssueMintAndRevokeOnTheProviderProcess() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String base = "http://127.0.0.1:" + port;
+    try (Distribution d =
+        new Distribution(Files.createTempDirectory("briefcase-provider-vc"))
+            .startArgs("--feature", "provider")
+            .env("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:" + port)
+            .env("BRIEFCASE_PROVIDER_BASE_URL", base)
+            .start()) {
+      Poll.await(
+          () -> {
+            try {
+              HttpResponse<String> r =
+                  send(
+                      HttpRequest.newBuilder(
+                          URI.create(base + "/.well-known/oauth-authorization-server")));
+              return r.statusCode() == 200 ? r : null;
+            } catch (java.io.IOException e) {
+              return null;
+            }
+          },
+          "the provider's AS answers",
+          Duration.ofSeconds(60));
+
+      // an access token with scope vc through the reference AS: register, authorize, DPoP token
+      String redirect = "http://127.0.0.1:47613/callback";
+      HttpResponse<String> registered =
+          send(
+              HttpRequest.newBuilder(URI.create(base + "/oauth/register"))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          JSON.createObjectNode()
+                              .put("client_name", "vc holder")
+                              .put("token_endpoint_auth_method", "none")
+                              .set("redirect_uris", JSON.createArrayNode().add(redirect))
+                              .toString())));
+      assertEquals(registered.body(), 201, registered.statusCode());
+      String clientId = JSON.readTree(registered.body()).get("client_id").asText();
+      String verifier = B64.encodeToString(UUID.randomUUID().toString().repeat(2).getBytes());
+      String challenge =
+          B64.encodeToString(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+      HttpResponse<String> authorized =
+          send(
+              HttpRequest.newBuilder(
+                  URI.create(
+                      base
+                          + "/oauth/authorize?"
+                          + form(
+                              "response_type",
+                              "code",
+                              "client_id",
+                              clientId,
+                              "redirect_uri",
+                              redirect,
+                              "state",
+                              "st-vc",
+                              "code_challenge",
+                              challenge,
+                              "code_challenge_method",
+                              "S256",
+                              "scope",
+                              "vc",
+                              "resource",
+                              base))));
+      assertEquals(authorized.body(), 302, authorized.statusCode());
+      String location = authorized.headers().firstValue("Location").orElseThrow();
+      String code = null;
+      for (String pair : URI.create(location).getRawQuery().split("&")) {
+        if (pair.startsWith("code=")) {
+          code = java.net.URLDecoder.decode(pair.substring(5), StandardCharsets.UTF_8);
+        }
+      }
+      assertNotNull(location, code);
+      DpopKey holder = new DpopKey();
+      String asToken = base + "/oauth/token";
+      HttpResponse<String> tokens =
+          send(
+              HttpRequest.newBuilder(URI.create(asToken))
+                  .header("Content-Type", "application/x-www-form-urlencoded")
+                  .header("DPoP", holder.proof("POST", asToken, null, null))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          form(
+                              "grant_type", "authorization_code",
+                              "code", code,
+                              "redirect_uri", redirect,
+                              "code_verifier", verifier,
+                              "client_id", clientId,
+                              "resource", base))));
+      assertEquals(tokens.body(), 200, tokens.statusCode());
+      String accessToken = JSON.readTree(tokens.body()).get("access_token").asText();
+
+      // POST /vc/issue: the server nonce first, then the VC bound to the proof key
+      String holderDid = didKey(holder);
+      String issueUrl = base + "/vc/issue";
+      URI issueWithDid = URI.create(issueUrl + "?" + form("holder_did", holderDid));
+      HttpResponse<String> needNonce =
+          send(
+              HttpRequest.newBuilder(issueWithDid)
+                  .header("Authorization", "DPoP " + accessToken)
+                  .header("DPoP", holder.proof("POST", issueUrl, accessToken, null))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(needNonce.body(), 400, needNonce.statusCode());
+      String nonce = needNonce.headers().firstValue("DPoP-Nonce").orElseThrow();
+      HttpResponse<String> issued =
+          send(
+              HttpRequest.newBuilder(issueWithDid)
+                  .header("Authorization", "DPoP " + accessToken)
+                  .header("DPoP", holder.proof("POST", issueUrl, accessToken, nonce))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(issued.body(), 200, issued.statusCode());
+      profiled(issued);
+      String vc = JSON.readTree(issued.body()).get("vc_jwt").asText();
+      assertNotNull(JSON.readTree(issued.body()).get("expires_at_rfc3339"));
+      JsonNode vcClaims = JSON.readTree(Base64.getUrlDecoder().decode(vc.split("\\.")[1]));
+      assertEquals(holderDid, vcClaims.get("sub").asText());
+      assertEquals(holder.jkt(), vcClaims.get("cnf").get("jkt").asText());
+      long index = vcClaims.get("credentialStatus").get(0).get("statusListIndex").asLong();
+      HttpResponse<String> badDid =
+          send(
+              HttpRequest.newBuilder(URI.create(issueUrl + "?holder_did=did:web:x"))
+                  .header("Authorization", "DPoP " + accessToken)
+                  .header("DPoP", holder.proof("POST", issueUrl, accessToken, nonce))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(400, badDid.statusCode());
+      assertEquals("invalid_did", JSON.readTree(badDid.body()).get("error").asText());
+
+      // the mint with x-vc-jwt and the holder key's proof
+      String tokenUrl = base + "/token";
+      HttpResponse<String> minted =
+          send(
+              HttpRequest.newBuilder(URI.create(tokenUrl))
+                  .header("x-vc-jwt", vc)
+                  .header("DPoP", holder.proof("POST", tokenUrl, null, nonce))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(minted.body(), 200, minted.statusCode());
+      String cap = JSON.readTree(minted.body()).get("token").asText();
+      JsonNode capClaims = JSON.readTree(Base64.getUrlDecoder().decode(cap.split("\\.")[1]));
+      assertEquals(holder.jkt(), capClaims.get("cnf").get("jkt").asText());
+      HttpResponse<String> stolen =
+          send(
+              HttpRequest.newBuilder(URI.create(tokenUrl))
+                  .header("x-vc-jwt", vc)
+                  .header("DPoP", new DpopKey().proof("POST", tokenUrl, null, nonce))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(401, stolen.statusCode());
+      assertEquals("vc_holder_mismatch", JSON.readTree(stolen.body()).get("error").asText());
+
+      // the status list before: bit 0, an ETag and 304 on it
+      String statusUrl = base + "/status/revocation";
+      HttpResponse<String> before = send(HttpRequest.newBuilder(URI.create(statusUrl)));
+      assertEquals(200, before.statusCode());
+      profiled(before);
+      assertEquals("application/vc+jwt", before.headers().firstValue("Content-Type").orElse(""));
+      assertEquals("max-age=300", before.headers().firstValue("Cache-Control").orElse(""));
+      String etag = before.headers().firstValue("ETag").orElseThrow();
+      assertEquals(0, statusBit(before.body(), index));
+      HttpResponse<String> notModified =
+          send(HttpRequest.newBuilder(URI.create(statusUrl)).header("If-None-Match", etag));
+      assertEquals(304, notModified.statusCode());
+
+      // revoke with the admin secret: the list shows the bit at once, the next VC mint fails
+      String secret = "provider-admin-" + UUID.randomUUID();
+      Distribution.Answer stored =
+          d.post(
+              "/v1/secrets/provider.admin_secret",
+              JSON.createObjectNode()
+                  .put(
+                      "value_b64",
+                      Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8)))
+                  .toString());
+      assertEquals(stored.body(), 200, stored.status());
+      String revokeBody = JSON.createObjectNode().put("id", vcClaims.get("id").asText()).toString();
+      HttpResponse<String> wrong =
+          send(
+              HttpRequest.newBuilder(URI.create(base + "/api/vc/revoke"))
+                  .header("x-aag-admin-secret", secret + "x")
+                  .POST(HttpRequest.BodyPublishers.ofString(revokeBody)));
+      assertEquals(401, wrong.statusCode());
+      HttpResponse<String> revoked =
+          send(
+              HttpRequest.newBuilder(URI.create(base + "/api/vc/revoke"))
+                  .header("x-aag-admin-secret", secret)
+                  .POST(HttpRequest.BodyPublishers.ofString(revokeBody)));
+      assertEquals(revoked.body(), 200, revoked.statusCode());
+      profiled(revoked);
+
+      HttpResponse<String> after =
+          send(HttpRequest.newBuilder(URI.create(statusUrl)).header("If-None-Match", etag));
+      assertEquals(200, after.statusCode());
+      assertEquals(1, statusBit(after.body(), index));
+      HttpResponse<String> refused =
+          send(
+              HttpRequest.newBuilder(URI.create(tokenUrl))
+                  .header("x-vc-jwt", vc)
+                  .header("DPoP", holder.proof("POST", tokenUrl, null, nonce))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      assertEquals(refused.body(), 401, refused.statusCode());
+      assertEquals("vc_revoked", refused.headers().firstValue("x-briefcase-error").orElse(null));
+    }
+  }
 }

@@ -7,6 +7,9 @@ import dev.briefcase.dpop.DpopProof;
 import dev.briefcase.dpop.DpopRequest;
 import dev.briefcase.dpop.DpopVerifier;
 import dev.briefcase.dpop.Thumbprints;
+import dev.briefcase.vc.DidKey;
+import dev.briefcase.vc.VcException;
+import dev.briefcase.vc.VcJwt;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,7 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * The reference provider's routes as plain Java (SPEC §8.2, §15): the mint, the quote with the §8.2
- * checks in order, the jti revocation and the JWKS. The servlet only moves bytes. Thread-safe.
+ * checks in order, the jti revocation, the JWKS, and the VC issue, status list and VC admin routes
+ * over {@link VcIssuer}. The servlet only moves bytes. Thread-safe.
  */
 final class ProviderApi {
   static final String DPOP_ALGS = "DPoP algs=\"EdDSA ES256\"";
@@ -31,6 +35,10 @@ final class ProviderApi {
   static final int MAX_VC_CHARS = 64 * 1024;
   static final int MAX_ADMIN_SECRET_CHARS = 1024;
   private static final Pattern JTI = Pattern.compile("[\\x21-\\x7e]{1,128}");
+  private static final Pattern VC_ID =
+      Pattern.compile("urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  static final String VC_SCOPE = "vc";
+  static final int MAX_DID_CHARS = 256;
 
   private final Settings settings;
   private final Clock clock;
@@ -41,7 +49,7 @@ final class ProviderApi {
   private final Denylist denylist;
   private final UsageCounter usage;
   private final PaymentChallenge payment;
-  private final VcMint vc;
+  private final VcIssuer vc;
   private final Supplier<Optional<byte[]>> adminSecret;
 
   ProviderApi(
@@ -51,7 +59,7 @@ final class ProviderApi {
       DpopVerifier dpop,
       Denylist denylist,
       PaymentChallenge payment,
-      VcMint vc,
+      VcIssuer vc,
       Supplier<Optional<byte[]>> adminSecret) {
     this.settings = settings;
     this.clock = clock;
@@ -92,14 +100,16 @@ final class ProviderApi {
 
     AccessTokens.Access access = null;
     String accessToken = null;
+    String vcJkt = null;
     if (vcJwt != null) {
       if (vc == null) {
         throw new ProviderError(401, "vc_not_supported", "no VC issuer on this provider");
       }
-      String[] scopes = vc.verify(vcJwt);
-      if (!java.util.Arrays.asList(scopes).contains(scope)) {
+      VcMint.Grant grant = vc.verify(vcJwt);
+      if (!java.util.Arrays.asList(grant.scopes()).contains(scope)) {
         throw new ProviderError(403, "insufficient_scope", "the VC does not grant the scope");
       }
+      vcJkt = grant.jkt();
     } else if (authorization != null) {
       String[] auth = scheme(authorization);
       accessToken = auth[1];
@@ -117,10 +127,25 @@ final class ProviderApi {
 
     String jkt = null;
     Optional<DpopProof> verified = Optional.empty();
-    if (proof != null || (access != null && access.jkt() != null)) {
+    if (vcJkt != null) {
+      // the VC is bound to its holder's key: only a DPoP proof by that key presents it
+      if (proof == null) {
+        throw new ProviderError(401, "vc_holder_mismatch", "a VC mint needs a DPoP proof");
+      }
+      verified = Optional.of(mintProof(proof, settings.tokenUrl(), null, null));
+      if (!vcJkt.equals(verified.get().jkt())) {
+        throw new ProviderError(401, "vc_holder_mismatch", "the proof key is not the VC's");
+      }
+      jkt = vcJkt;
+    } else if (proof != null || (access != null && access.jkt() != null)) {
       boolean bound = access != null && access.jkt() != null;
       verified =
-          Optional.of(mintProof(proof, bound ? accessToken : null, bound ? access.jkt() : null));
+          Optional.of(
+              mintProof(
+                  proof,
+                  settings.tokenUrl(),
+                  bound ? accessToken : null,
+                  bound ? access.jkt() : null));
       jkt = verified.get().jkt();
     } else if (popPub != null) {
       try {
@@ -158,16 +183,12 @@ final class ProviderApi {
     return response;
   }
 
-  private DpopProof mintProof(String proof, String accessToken, String expectedJkt) {
+  /** A proof at a POST endpoint (mint, VC issue): its errors are 400, nonces as the mint's. */
+  private DpopProof mintProof(String proof, String url, String accessToken, String expectedJkt) {
     try {
       return dpop.verify(
           new DpopRequest(
-              proof,
-              "POST",
-              settings.tokenUrl(),
-              accessToken,
-              expectedJkt,
-              settings.tokenRequireNonce()));
+              proof, "POST", url, accessToken, expectedJkt, settings.tokenRequireNonce()));
     } catch (DpopException e) {
       ProviderError error = new ProviderError(400, e.code(), e.getMessage());
       if (e.code().equals(DpopException.USE_DPOP_NONCE)) {
@@ -315,14 +336,7 @@ final class ProviderApi {
 
   /** {@code {jti}} or {@code {token}} (a token this provider signed) onto the denylist. */
   ApiResponse revoke(RequestHeaders headers, byte[] body) {
-    Optional<byte[]> secret = adminSecret.get();
-    if (secret.isEmpty() || secret.get().length == 0) {
-      throw new ProviderError(503, "admin_secret_unset", "provider.admin_secret is not set");
-    }
-    String given = headers.single("x-aag-admin-secret", MAX_ADMIN_SECRET_CHARS);
-    if (given == null || !sameSecret(given.getBytes(StandardCharsets.UTF_8), secret.get())) {
-      throw new ProviderError(401, "invalid_admin_secret", "admin secret missing or wrong");
-    }
+    requireAdmin(headers);
     ObjectNode request = Json.object(body);
     JsonNode jtiNode = request.get("jti");
     JsonNode tokenNode = request.get("token");
@@ -355,6 +369,145 @@ final class ProviderApi {
     }
     denylist.revoke(jti, keepUntil);
     return ApiResponse.ok(Json.bytes(Json.newObject().put("revoked", true).put("jti", jti)));
+  }
+
+  /** The {@code x-aag-admin-secret} check of every admin route. */
+  private void requireAdmin(RequestHeaders headers) {
+    Optional<byte[]> secret = adminSecret.get();
+    if (secret.isEmpty() || secret.get().length == 0) {
+      throw new ProviderError(503, "admin_secret_unset", "provider.admin_secret is not set");
+    }
+    String given = headers.single("x-aag-admin-secret", MAX_ADMIN_SECRET_CHARS);
+    if (given == null || !sameSecret(given.getBytes(StandardCharsets.UTF_8), secret.get())) {
+      throw new ProviderError(401, "invalid_admin_secret", "admin secret missing or wrong");
+    }
+  }
+
+  // ---- POST /vc/issue ----
+
+  /**
+   * Issues a VC to {@code holderDid}: an access token of the reference AS with scope {@value
+   * #VC_SCOPE} (checked as the mint checks it) and a DPoP proof (htm POST, htu the issue URL; by
+   * the token's key when it is bound) whose key becomes the VC's {@code cnf.jkt}.
+   */
+  ApiResponse issueVc(RequestHeaders headers, String holderDid) {
+    if (vc == null) {
+      throw new ProviderError(404, "not_found", "no VC issuer on this provider");
+    }
+    String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
+    String proof = singleProof(headers, 400);
+    if (authorization == null) {
+      throw unauthorized("invalid_token", null, "no Authorization");
+    }
+    String[] auth = scheme(authorization);
+    AccessTokens.Access access = accessTokens.verify(auth[1]);
+    if (access.jkt() != null && !auth[0].equals("dpop")) {
+      throw Jws.invalid("a DPoP-bound access token sent as Bearer");
+    }
+    if (access.jkt() == null && !auth[0].equals("bearer")) {
+      throw Jws.invalid("an unbound access token sent as DPoP");
+    }
+    if (!access.hasScope(VC_SCOPE)) {
+      throw new ProviderError(403, "insufficient_scope", "the access token lacks scope vc");
+    }
+    if (holderDid == null || holderDid.isEmpty() || holderDid.length() > MAX_DID_CHARS) {
+      throw new ProviderError(400, "invalid_did", "one holder_did of at most 256 characters");
+    }
+    try {
+      DidKey.parse(holderDid);
+    } catch (VcException e) {
+      throw new ProviderError(400, "invalid_did", "holder_did is not a did:key");
+    }
+    if (proof == null) {
+      throw new ProviderError(400, "missing_dpop", "the holder key's DPoP proof is required");
+    }
+    boolean bound = access.jkt() != null;
+    DpopProof verified =
+        mintProof(proof, settings.issueUrl(), bound ? auth[1] : null, bound ? access.jkt() : null);
+    VcIssuer.Issued issued = vc.issue(holderDid, verified.jkt());
+    ObjectNode out =
+        Json.newObject()
+            .put("vc_jwt", issued.jwt())
+            .put("expires_at_rfc3339", DateTimeFormatter.ISO_INSTANT.format(issued.expiresAt()));
+    ApiResponse response = ApiResponse.ok(Json.bytes(out));
+    if (settings.tokenRequireNonce() && dpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    }
+    return response;
+  }
+
+  // ---- GET /status/{purpose} ----
+
+  /** The signed status list: ETag (hash of the body), max-age = ttl, 304 on a matching tag. */
+  ApiResponse statusList(RequestHeaders headers, String purpose) {
+    if (vc == null) {
+      throw new ProviderError(404, "not_found", "no VC issuer on this provider");
+    }
+    VcIssuer.SignedList list = vc.statusList(purpose);
+    java.util.Map<String, String> h = new java.util.LinkedHashMap<>();
+    h.put("ETag", list.etag());
+    h.put("Cache-Control", "max-age=" + vc.statusTtlMillis() / 1000);
+    h.put("Content-Type", VcJwt.MEDIA_TYPE);
+    if (etagMatches(headers.all("if-none-match"), list.etag())) {
+      return new ApiResponse(304, h, new byte[0]);
+    }
+    return new ApiResponse(200, h, list.jwt().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** RFC 9110 §13.1.2: {@code *} or any listed tag (weak comparison) matches. */
+  static boolean etagMatches(java.util.List<String> values, String etag) {
+    for (String value : values) {
+      if (value.length() > 4096) {
+        continue;
+      }
+      for (String tag : value.split(",")) {
+        String t = tag.trim();
+        if (t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        if (t.equals("*") || t.equals(etag)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // ---- POST /api/vc/revoke, /api/vc/suspend, /api/vc/unsuspend ----
+
+  /** Flips the status bit of {@code {id}} or of every VC of {@code {holder_did}} at once. */
+  ApiResponse vcStatus(RequestHeaders headers, VcIssuer.Action action, byte[] body) {
+    requireAdmin(headers);
+    if (vc == null) {
+      throw new ProviderError(404, "not_found", "no VC issuer on this provider");
+    }
+    ObjectNode request = Json.object(body);
+    JsonNode idNode = request.get("id");
+    JsonNode holderNode = request.get("holder_did");
+    if (request.size() != 1 || (idNode == null) == (holderNode == null)) {
+      throw new ProviderError(400, "invalid_request", "give exactly one of id or holder_did");
+    }
+    String id = null;
+    String holder = null;
+    if (idNode != null) {
+      if (!idNode.isTextual() || !VC_ID.matcher(idNode.asText()).matches()) {
+        throw new ProviderError(400, "invalid_vc_id", "id is not a credential id (urn:uuid:...)");
+      }
+      id = idNode.asText();
+    } else {
+      if (!holderNode.isTextual() || holderNode.asText().length() > MAX_DID_CHARS) {
+        throw new ProviderError(400, "invalid_did", "holder_did is not a did:key");
+      }
+      try {
+        holder = DidKey.parse(holderNode.asText()).did();
+      } catch (VcException e) {
+        throw new ProviderError(400, "invalid_did", "holder_did is not a did:key");
+      }
+    }
+    java.util.List<String> ids = vc.apply(action, id, holder);
+    ObjectNode out = Json.newObject().put("action", action.name().toLowerCase(Locale.ROOT));
+    ids.forEach(out.putArray("ids")::add);
+    return ApiResponse.ok(Json.bytes(out));
   }
 
   /** Constant time in the secret's content and length (both sides hashed first). */

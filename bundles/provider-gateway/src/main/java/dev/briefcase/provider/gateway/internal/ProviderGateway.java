@@ -39,10 +39,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reference provider's gateway (SPEC §8.2, §15) on the provider listener: {@code POST /token},
- * {@code GET /api/quote}, {@code POST /api/revoke}, {@code GET /.well-known/jwks.json}. A thin
- * servlet over {@link ProviderApi}: it bounds the body (64 KiB), adapts headers and writes the
- * answer. Tokens are signed by the key directory's {@code identity} key; the jti denylist lives in
- * the store; the admin secret is read from the secret store per request.
+ * {@code GET /api/quote}, {@code POST /api/revoke}, {@code GET /.well-known/jwks.json}, and the VC
+ * routes (SPEC §8.4/§8.5) {@code POST /vc/issue}, {@code GET /status/{revocation|suspension}},
+ * {@code POST /api/vc/revoke|suspend|unsuspend}. A thin servlet over {@link ProviderApi}: it bounds
+ * the body (64 KiB), adapts headers and writes the answer. Tokens are signed by the key directory's
+ * {@code identity} key; the jti denylist lives in the store; the admin secret is read from the
+ * secret store per request.
  */
 @Component(
     service = Servlet.class,
@@ -51,7 +53,18 @@ import org.slf4j.LoggerFactory;
     property = "osgi.http.whiteboard.target=" + ProviderListener.TARGET)
 @Designate(ocd = ProviderGateway.Config.class)
 @HttpWhiteboardServletName("briefcase-provider-gateway")
-@HttpWhiteboardServletPattern({"/token", "/api/quote", "/api/revoke", "/.well-known/jwks.json"})
+@HttpWhiteboardServletPattern({
+  "/token",
+  "/api/quote",
+  "/api/revoke",
+  "/.well-known/jwks.json",
+  "/vc/issue",
+  "/status/revocation",
+  "/status/suspension",
+  "/api/vc/revoke",
+  "/api/vc/suspend",
+  "/api/vc/unsuspend"
+})
 public final class ProviderGateway extends HttpServlet {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(ProviderGateway.class);
@@ -141,6 +154,17 @@ public final class ProviderGateway extends HttpServlet {
 
     @AttributeDefinition(name = "x402 maxTimeoutSeconds", min = "1")
     int x402_max_timeout_seconds() default 60;
+
+    @AttributeDefinition(
+        name = "VC tier",
+        description = "credentialSubject.tier of the credentials POST /vc/issue issues.")
+    String vc_tier() default "standard";
+
+    @AttributeDefinition(
+        name = "Status list ttl (ms)",
+        description = "ttl of the served status lists and their Cache-Control max-age.",
+        min = "0")
+    long status_ttl_ms() default 300_000;
   }
 
   private final transient ProviderApi api;
@@ -182,15 +206,25 @@ public final class ProviderGateway extends HttpServlet {
             throw new ProviderError(503, e.code(), "secret store unavailable");
           }
         };
+    TokenKey identity = new IdentityTokenKey(keys);
+    VcIssuer issuer =
+        new VcIssuer(
+            settings,
+            clock,
+            identity,
+            new IssuedCredentials(store),
+            new SecureRandom(),
+            vcTier(config.vc_tier()),
+            Math.max(0, config.status_ttl_ms()));
     this.api =
         new ProviderApi(
             settings,
             clock,
-            new IdentityTokenKey(keys),
+            identity,
             dpop,
             new StoreDenylist(store, clock),
             payment,
-            null,
+            issuer,
             adminSecret);
     LOG.info(
         "reference provider gateway at {} (scope {}, price {} µUSD)",
@@ -218,6 +252,13 @@ public final class ProviderGateway extends HttpServlet {
         aud,
         Math.max(0, config.max_bytes()),
         config.admin_secret_id());
+  }
+
+  static String vcTier(String tier) {
+    if (tier == null || !tier.matches("[A-Za-z0-9_.:-]{1,64}")) {
+      throw new IllegalArgumentException("invalid vc.tier");
+    }
+    return tier;
   }
 
   @Deactivate
@@ -250,6 +291,23 @@ public final class ProviderGateway extends HttpServlet {
                 case "/.well-known/jwks.json":
                   requireMethod(method, "GET");
                   return api.jwks();
+                case "/vc/issue":
+                  requireMethod(method, "POST");
+                  body(req);
+                  return api.issueVc(headers, holderDid(req));
+                case "/status/revocation":
+                case "/status/suspension":
+                  requireMethod(method, "GET");
+                  return api.statusList(headers, path.substring("/status/".length()));
+                case "/api/vc/revoke":
+                  requireMethod(method, "POST");
+                  return api.vcStatus(headers, VcIssuer.Action.REVOKE, body(req));
+                case "/api/vc/suspend":
+                  requireMethod(method, "POST");
+                  return api.vcStatus(headers, VcIssuer.Action.SUSPEND, body(req));
+                case "/api/vc/unsuspend":
+                  requireMethod(method, "POST");
+                  return api.vcStatus(headers, VcIssuer.Action.UNSUSPEND, body(req));
                 default:
                   throw new ProviderError(404, "not_found", "no route");
               }
@@ -279,6 +337,19 @@ public final class ProviderGateway extends HttpServlet {
     }
     // none or several: null, refused as invalid_symbol after the token checks (their order first)
     String[] values = req.getParameterValues("symbol");
+    return values == null || values.length != 1 ? null : values[0];
+  }
+
+  /**
+   * The one {@code holder_did} of the query; none, several or an oversized query: null, refused as
+   * {@code invalid_did} after the access token check.
+   */
+  private static String holderDid(HttpServletRequest req) {
+    String query = req.getQueryString();
+    if (query != null && query.length() > 1024) {
+      return null;
+    }
+    String[] values = req.getParameterValues("holder_did");
     return values == null || values.length != 1 ? null : values[0];
   }
 
@@ -313,7 +384,8 @@ public final class ProviderGateway extends HttpServlet {
     if (!answer.headers().containsKey("Cache-Control")) {
       resp.setHeader("Cache-Control", "no-store");
     }
-    resp.setContentType("application/json");
+    String type = answer.headers().get("Content-Type");
+    resp.setContentType(type != null ? type : "application/json");
     resp.setContentLength(answer.body().length);
     resp.getOutputStream().write(answer.body());
   }

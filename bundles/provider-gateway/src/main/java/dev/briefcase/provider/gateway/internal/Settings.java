@@ -53,4 +53,12 @@ record Settings(
   String quoteUrl() {
     return baseUrl + "/api/quote";
   }
+
+  String issueUrl() {
+    return baseUrl + "/vc/issue";
+  }
+
+  String statusUrl(String purpose) {
+    return baseUrl + "/status/" + purpose;
+  }
 }

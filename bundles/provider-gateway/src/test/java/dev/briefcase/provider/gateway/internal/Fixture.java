@@ -152,6 +152,19 @@ final class Fixture {
         () -> Optional.ofNullable(adminSecret));
   }
 
+  /** An API with a VC issuer over {@code table}. */
+  ProviderApi api(Settings settings, PaymentChallenge payment, VcIssuer issuer) {
+    return new ProviderApi(
+        settings,
+        clock,
+        identity,
+        dpop,
+        denylist,
+        payment,
+        issuer,
+        () -> Optional.ofNullable(adminSecret));
+  }
+
   static Settings settings(
       long price, boolean tokenNonce, boolean resourceNonce, long maxBytes, String aud) {
     return new Settings(

@@ -53,6 +53,7 @@ public class JoseInteropTest {
                     .compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json")))
                 >= 0
             && Files.isDirectory(js.resolve("node_modules/jose"))
+            && Files.isDirectory(js.resolve("node_modules/@digitalbazaar/vc-bitstring-status-list"))
             && Files.isExecutable(js.resolve("node_modules/node/bin/node"));
     if (!installed) {
       run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), null, 600);
@@ -177,5 +178,96 @@ public class JoseInteropTest {
     JsonNode refused = jose(request);
     assertFalse(refused.get("ok").asBoolean());
     assertEquals("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", refused.get("code").asText());
+  }
+
+  @Test
+  public void npmDecodesOurServedStatusListAndJoseVerifiesItAndTheVc() throws Exception {
+    Path dir = Files.createTempDirectory("provider-vc-interop");
+    dev.briefcase.store.internal.SqliteStore store =
+        new dev.briefcase.store.internal.SqliteStore(dir.resolve("briefcase.db"));
+    try {
+      Settings settings = Fixture.settings(0, false, false, 0, null);
+      VcIssuer issuer =
+          new VcIssuer(
+              settings,
+              f.clock,
+              f.identity,
+              new IssuedCredentials(store),
+              new java.security.SecureRandom(),
+              "gold",
+              300_000);
+      ProviderApi vcApi = f.api(settings, new PaymentChallenge(null, null, 0), issuer);
+      Fixture.EdKey holder = new Fixture.EdKey();
+      String holderDid = dev.briefcase.vc.DidKey.ed25519(holder.pub).did();
+      String vcs = BASE + "/vc/issue";
+      String at = issueAccessToken();
+      List<String> ids = new java.util.ArrayList<>();
+      List<Long> indexes = new java.util.ArrayList<>();
+      String vc = null;
+      for (int i = 0; i < 3; i++) {
+        ApiResponse r =
+            vcApi.issueVc(
+                headers(
+                    "Authorization",
+                    "Bearer " + at,
+                    "DPoP",
+                    holder.proof("POST", vcs, f.clock.now, null, null)),
+                holderDid);
+        vc = json(r.body()).get("vc_jwt").asText();
+        ids.add(Fixture.claims(vc).get("id").asText());
+        indexes.add(
+            Fixture.claims(vc).get("credentialStatus").get(0).get("statusListIndex").asLong());
+      }
+      vcApi.vcStatus(
+          headers("x-aag-admin-secret", "s3cret-admin"),
+          VcIssuer.Action.REVOKE,
+          ("{\"id\":\"" + ids.get(1) + "\"}").getBytes(StandardCharsets.UTF_8));
+      String list =
+          new String(vcApi.statusList(headers(), "revocation").body(), StandardCharsets.US_ASCII);
+
+      ObjectNode decode =
+          Json.newObject()
+              .put("op", "decode")
+              .put(
+                  "encodedList",
+                  Fixture.claims(list).get("credentialSubject").get("encodedList").asText());
+      indexes.forEach(decode.putArray("indexes")::add);
+      JsonNode decoded = jose(decode);
+      assertTrue(decoded.toString(), decoded.get("ok").asBoolean());
+      assertEquals(131_072, decoded.get("length").asInt());
+      assertFalse(decoded.get("bits").get(0).asBoolean());
+      assertTrue(decoded.get("bits").get(1).asBoolean());
+      assertFalse(decoded.get("bits").get(2).asBoolean());
+
+      for (String jwt : new String[] {list, vc}) {
+        ObjectNode verify =
+            Json.newObject().put("op", "verify").put("token", jwt).put("typ", "vc+jwt");
+        verify.set("jwks", json(vcApi.jwks().body()));
+        JsonNode out = jose(verify);
+        assertTrue(out.toString(), out.get("ok").asBoolean());
+        assertEquals(f.identity.current().kid(), out.get("header").get("kid").asText());
+      }
+    } finally {
+      store.close();
+    }
+  }
+
+  private String issueAccessToken() {
+    ObjectNode c =
+        Json.newObject()
+            .put("iss", BASE)
+            .put("aud", BASE)
+            .put("sub", "client-1")
+            .put("client_id", "client-1")
+            .put("scope", "vc")
+            .put("iat", f.clock.now.getEpochSecond())
+            .put("exp", f.clock.now.getEpochSecond() + 600)
+            .put("jti", "at-vc");
+    return f.identity.jws(
+        Json.newObject()
+            .put("alg", "EdDSA")
+            .put("typ", "at+jwt")
+            .put("kid", f.identity.current().kid()),
+        c);
   }
 }

@@ -269,7 +269,7 @@ public class MintTest {
   }
 
   @Test
-  public void vcPathSaysNotSupportedYet() {
+  public void vcPathWithoutAnIssuerSaysNotSupported() {
     refused(mint(free, new byte[0], "x-vc-jwt", "eyJ.eyJ.sig"), 401, "vc_not_supported");
   }
 

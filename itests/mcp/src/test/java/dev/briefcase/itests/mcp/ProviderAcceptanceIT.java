@@ -39,10 +39,12 @@ import org.junit.runners.MethodSorters;
  * agent (Java SDK) calls {@code quote}. No credential → {@code payment_required}; {@code briefcase
  * login} at the provider's AS → capabilities minted with the access token; a replayed and a
  * foreign-key proof sent straight to the provider are refused; a jti revoked at the provider is
- * replaced; {@code briefcase revoke oauth} with the AS up (revoked there, the next call goes the
- * unauthenticated way) and down (deleted locally, receipted). Every step checks the receipts; the
- * last test greps everything either side wrote or showed for a credential. Tests run in name order.
- * The free quote, max_calls and {@code revoke capability}: {@link ProviderQuoteIT}.
+ * replaced; VCs (an unreachable status list asks for an approval, a revoked one falls back to
+ * OAuth, a valid one is used); {@code briefcase revoke oauth} with the AS up (revoked there, the
+ * next call goes the unauthenticated way) and down (deleted locally, receipted). Every step checks
+ * the receipts; the last test greps everything either side wrote or showed for a credential. Tests
+ * run in name order. The free quote, max_calls and {@code revoke capability}: {@link
+ * ProviderQuoteIT}.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class ProviderAcceptanceIT {
@@ -58,7 +60,7 @@ public class ProviderAcceptanceIT {
   public static void start() throws Exception {
     provider =
         ProviderSide.start("acceptance", Map.of("BRIEFCASE_PROVIDER_PRICE_MICROUSD", "1000"));
-    agent = QuoteAgent.start("provider-acceptance", provider.base());
+    agent = QuoteAgent.start("provider-acceptance", provider.base(), "quote vc");
   }
 
   @AfterClass
@@ -206,11 +208,92 @@ public class ProviderAcceptanceIT {
   }
 
   /**
+   * SPEC §8 acceptance 6: the status list cannot be fetched → the VC's status is unknown → the call
+   * asks for a local approval (the default {@code require_approval} mode), receipted.
+   */
+  @Test
+  public void f_anUnreachableStatusListAsksForAnApproval() throws Exception {
+    Distribution.CliResult fetched = agent.cli("providers", "vc", "fetch", QuoteAgent.PROVIDER);
+    assertEquals(fetched.stderr(), 0, fetched.exit());
+    assertEquals(0, agent.cli("revoke", "capability", QuoteAgent.PROVIDER).exit());
+    int approvals = agent.g.pendingApprovals().size();
+    provider.tap.unreachable = path -> path.startsWith("/status/");
+    try {
+      int before = provider.tap.seen.size();
+      McpSchema.CallToolResult r = agent.quote("ABC");
+      assertEquals(String.valueOf(r), Boolean.TRUE, r.isError());
+      List<String> routes = routes(before);
+      assertTrue(routes.toString(), routes.stream().anyMatch(x -> x.matches("GET /status/.* 503")));
+      assertFalse(routes.toString(), routes.stream().anyMatch(x -> x.startsWith("POST /token")));
+      JsonNode vc = last("vc", "mint");
+      assertEquals("approval_required", vc.path("outcome").asText());
+      assertEquals("vc_status_unknown", vc.path("code").asText());
+      assertTrue(
+          agent.receipts("vc_status_check").stream()
+              .anyMatch(e -> "unknown".equals(e.path("decision").asText())));
+      assertEquals(approvals + 1, agent.g.pendingApprovals().size());
+    } finally {
+      provider.tap.unreachable = path -> false;
+    }
+  }
+
+  /** SPEC §8 acceptance 5: the provider revokes the VC → revoked receipt and the OAuth fallback. */
+  @Test
+  public void g_aRevokedVcStatusFallsBackToOAuth() throws Exception {
+    String holder =
+        provider.tap.seen.stream()
+            .filter(s -> s.route().equals("POST /vc/issue") && s.status() == 200)
+            .map(s -> s.target().replaceFirst("^.*[?&]holder_did=([^&]*).*$", "$1"))
+            .reduce((x, y) -> y)
+            .map(h -> java.net.URLDecoder.decode(h, StandardCharsets.UTF_8))
+            .orElseThrow();
+    HttpResponse<String> revoked =
+        provider.admin(
+            "/api/vc/revoke", JSON.createObjectNode().put("holder_did", holder).toString());
+    assertEquals(revoked.body(), 200, revoked.statusCode());
+    int before = provider.tap.seen.size();
+    agent.quoteOk("ABC");
+    List<String> routes = routes(before);
+    assertTrue(routes.toString(), routes.stream().anyMatch(x -> x.matches("GET /status/.* 200")));
+    assertFalse(routes.toString(), routes.contains("POST /token 402"));
+    assertTrue(
+        agent.receipts("vc_status_check").stream()
+            .anyMatch(e -> "revoked".equals(e.path("decision").asText())));
+    JsonNode vc = last("vc", "mint");
+    assertEquals("fallthrough", vc.path("outcome").asText());
+    assertEquals("vc_revoked", vc.path("code").asText());
+    assertEquals("oauth", last("capability", "mint").path("minted_via").asText());
+  }
+
+  /** SPEC §8 acceptance 1, second half: after OAuth and a VC fetch the VC is used, no payment. */
+  @Test
+  public void h_afterAVcFetchTheMintUsesTheVc() throws Exception {
+    Distribution.CliResult fetched = agent.cli("providers", "vc", "fetch", QuoteAgent.PROVIDER);
+    assertEquals(fetched.stderr(), 0, fetched.exit());
+    assertEquals(0, agent.cli("revoke", "capability", QuoteAgent.PROVIDER).exit());
+    int before = provider.tap.seen.size();
+    agent.quoteOk("ABC");
+    agent.quoteOk("XYZ");
+    List<String> routes = ProviderQuoteIT.withoutNonceRounds(routes(before));
+    assertFalse(routes.toString(), routes.contains("POST /token 402"));
+    assertEquals(
+        routes.toString(),
+        List.of("POST /token 200", "GET /api/quote 200", "GET /api/quote 200"),
+        routes.stream().filter(x -> !x.startsWith("GET /status/")).toList());
+    assertEquals("vc", last("capability", "mint").path("minted_via").asText());
+    // the VC goes before the stored OAuth grant: drop it so the next steps see OAuth alone
+    Distribution.CliResult dropped = agent.cli("revoke", "vc", QuoteAgent.PROVIDER);
+    assertEquals(dropped.stderr(), 0, dropped.exit());
+    agent.quoteOk("ABC");
+    assertEquals("oauth", last("capability", "mint").path("minted_via").asText());
+  }
+
+  /**
    * SPEC §15 acceptance 1: {@code briefcase revoke oauth} with the AS up → revoked there; the next
    * call goes the unauthenticated way, which the priced quote answers with payment_required.
    */
   @Test
-  public void f_revokeOAuthAtALiveAsThenTheNextCallIsUnauthenticated() throws Exception {
+  public void i_revokeOAuthAtALiveAsThenTheNextCallIsUnauthenticated() throws Exception {
     int before = provider.tap.seen.size();
     Distribution.CliResult r = agent.cli("revoke", "oauth", QuoteAgent.PROVIDER, "--json");
     assertEquals(r.stderr(), 0, r.exit());
@@ -241,7 +324,7 @@ public class ProviderAcceptanceIT {
    * and writes its receipt, saying the revocation at the AS did not succeed.
    */
   @Test
-  public void g_revokeOAuthWithTheAsDownDeletesLocallyAndSaysSo() throws Exception {
+  public void j_revokeOAuthWithTheAsDownDeletesLocallyAndSaysSo() throws Exception {
     agent.login(provider.base());
     agent.quoteOk("ABC");
     assertEquals("oauth", last("capability", "mint").path("minted_via").asText());

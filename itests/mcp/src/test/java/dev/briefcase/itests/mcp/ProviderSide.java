@@ -99,14 +99,17 @@ final class ProviderSide implements AutoCloseable {
 
   /** {@code POST /api/revoke {token}} with the admin secret: the provider refuses that jti. */
   HttpResponse<String> revoke(String capability) throws IOException, InterruptedException {
+    return admin("/api/revoke", JSON.createObjectNode().put("token", capability).toString());
+  }
+
+  /** A {@code POST} of {@code json} to an admin route of the provider, with the admin secret. */
+  HttpResponse<String> admin(String path, String json) throws IOException, InterruptedException {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/revoke"))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(15))
             .header("x-aag-admin-secret", adminSecret)
             .header("Content-Type", "application/json")
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    JSON.createObjectNode().put("token", capability).toString()))
+            .POST(HttpRequest.BodyPublishers.ofString(json))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }

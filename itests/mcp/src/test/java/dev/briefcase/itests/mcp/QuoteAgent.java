@@ -53,6 +53,11 @@ final class QuoteAgent implements AutoCloseable {
   }
 
   static QuoteAgent start(String name, String providerBase) throws Exception {
+    return start(name, providerBase, "quote");
+  }
+
+  /** As {@link #start(String, String)}, with the scope a login asks for (e.g. {@code quote vc}). */
+  static QuoteAgent start(String name, String providerBase, String scope) throws Exception {
     Path work = Files.createTempDirectory("briefcase-agent-side");
     ObjectNode f = JSON.createObjectNode();
     f.put("feature-resource-version", "1.0");
@@ -73,7 +78,7 @@ final class QuoteAgent implements AutoCloseable {
             feature.toString());
     try {
       Distribution.CliResult added =
-          g.dist.cli("providers", "add", PROVIDER, providerBase, "--scope", "quote");
+          g.dist.cli("providers", "add", PROVIDER, providerBase, "--scope", scope);
       assertEquals(added.stderr(), 0, added.exit());
       Distribution.Answer m =
           g.dist.post(

@@ -48,6 +48,10 @@ final class TapProxy implements AutoCloseable {
   final Set<String> values = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   volatile UnaryOperator<String> mintAnswer = UnaryOperator.identity();
+
+  /** Paths the tap answers 503 itself, as if the provider could not be reached for them. */
+  volatile java.util.function.Predicate<String> unreachable = path -> false;
+
   private final String target;
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(4);
@@ -69,6 +73,17 @@ final class TapProxy implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try {
       byte[] body = ex.getRequestBody().readAllBytes();
+      if (unreachable.test(ex.getRequestURI().getRawPath())) {
+        seen.add(
+            new Seen(
+                ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath(),
+                503,
+                null,
+                null,
+                ex.getRequestURI().getRawPath()));
+        ex.sendResponseHeaders(503, -1);
+        return;
+      }
       URI uri =
           URI.create(
               target
@@ -100,6 +115,7 @@ final class TapProxy implements AutoCloseable {
       String proof = ex.getRequestHeaders().getFirst("DPoP");
       keep(auth == null ? null : auth.replaceFirst("^(DPoP|Bearer) ", ""));
       keep(proof);
+      keep(ex.getRequestHeaders().getFirst("x-vc-jwt"));
       keepTokens(r.body());
       String query = ex.getRequestURI().getRawQuery();
       seen.add(
@@ -142,7 +158,7 @@ final class TapProxy implements AutoCloseable {
       com.fasterxml.jackson.databind.JsonNode json =
           new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
       if (json != null && json.isObject()) {
-        for (String field : List.of("token", "access_token", "refresh_token")) {
+        for (String field : List.of("token", "access_token", "refresh_token", "vc_jwt")) {
           if (json.path(field).isTextual()) {
             keep(json.path(field).asText());
           }

@@ -13,7 +13,7 @@
  * manifest. A connector never reads the secret store and never chooses a provider.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package dev.briefcase.credentials;
 
 import org.osgi.annotation.bundle.Export;

@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code briefcase providers list|add|remove|status}: the provider registry (SPEC §8.1) and which
- * credentials exist for each provider, never their values.
+ * {@code briefcase providers list|add|remove|status|vc fetch}: the provider registry (SPEC §8.1)
+ * and which credentials exist for each provider, never their values.
  */
 @Command(
     name = "providers",
@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
       ProvidersCommand.ListProviders.class,
       ProvidersCommand.AddProvider.class,
       ProvidersCommand.RemoveProvider.class,
-      ProvidersCommand.ProviderStatus.class
+      ProvidersCommand.ProviderStatus.class,
+      ProvidersCommand.Vc.class
     })
 final class ProvidersCommand {
 
@@ -147,6 +148,40 @@ final class ProvidersCommand {
       out().println("scope:          " + text(p, "scope"));
       out().println("refresh token:  " + refresh(p));
       out().println("access expires: " + text(p, "access_token_expires_at"));
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code briefcase providers vc fetch <id>}: SPEC §8.4 VC entitlements. */
+  @Command(
+      name = "vc",
+      description = "Verifiable-credential entitlements of a provider.",
+      subcommands = {ProvidersCommand.FetchVc.class})
+  static final class Vc {}
+
+  /** {@code POST /v1/providers/{id}/vc/fetch}. */
+  @Command(
+      name = "fetch",
+      description =
+          "Ask the provider to issue a VC for this Briefcase (needs an OAuth login) and keep it.")
+  static final class FetchVc extends AdminCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      AdminClient client = root().client();
+      AdminClient.Response res = client.post(path(id) + "/vc/fetch", "");
+      client.requireOk(res);
+      if (json) {
+        out().println(res.body());
+        return ExitCodes.OK;
+      }
+      JsonNode v = client.json(res);
+      out().println("provider:   " + text(v, "provider_id"));
+      out().println("issuer:     " + text(v, "issuer"));
+      out().println("scope:      " + text(v, "scope"));
+      out().println("expires at: " + text(v, "expires_at_rfc3339"));
       return ExitCodes.OK;
     }
   }

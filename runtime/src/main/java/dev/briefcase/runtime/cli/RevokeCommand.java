@@ -7,14 +7,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/**
- * {@code briefcase revoke oauth <provider>} and {@code briefcase revoke capability <provider>}:
- * SPEC §15 revocation.
- */
+/** {@code briefcase revoke oauth|capability|vc <provider>}: SPEC §15 revocation. */
 @Command(
     name = "revoke",
     description = "Revoke credentials at their issuer and forget them here.",
-    subcommands = {RevokeCommand.RevokeOAuth.class, RevokeCommand.RevokeCapability.class})
+    subcommands = {
+      RevokeCommand.RevokeOAuth.class,
+      RevokeCommand.RevokeCapability.class,
+      RevokeCommand.RevokeVc.class
+    })
 final class RevokeCommand {
 
   static String describe(JsonNode r) {
@@ -79,6 +80,36 @@ final class RevokeCommand {
                     + provider
                     + ": "
                     + (had ? "cached capability dropped" : "no capability was cached"));
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /**
+   * {@code POST /v1/revocations/vc/{id}}: deletes the provider's stored VC and drops its cached
+   * capabilities; the next call mints with OAuth or unauthenticated.
+   */
+  @Command(
+      name = "vc",
+      description = "Delete a provider's stored VC and drop its cached capabilities.")
+  static final class RevokeVc extends AdminCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PROVIDER")
+    String provider;
+
+    @Override
+    public Integer call() {
+      AdminClient client = root().client();
+      AdminClient.Response res =
+          client.post(
+              "/v1/revocations/vc/" + URLEncoder.encode(provider, StandardCharsets.UTF_8), "");
+      client.requireOk(res);
+      if (json) {
+        out().println(res.body());
+      } else {
+        boolean had = client.json(res).path("had_credential").asBoolean(false);
+        out()
+            .println(
+                "provider " + provider + ": " + (had ? "stored VC deleted" : "no VC was stored"));
       }
       return ExitCodes.OK;
     }

@@ -73,7 +73,8 @@ final class HttpExchange {
     if (status == 101) {
       throw new EgressException(PROTOCOL_ERROR, "upstream switched protocols");
     }
-    if (status >= 300 && status < 400) {
+    // 304 Not Modified answers a conditional request (If-None-Match): no redirect, no Location
+    if (status >= 300 && status < 400 && status != 304) {
       throw new EgressException(REDIRECT_REFUSED, "upstream answered " + status + "; not followed");
     }
     byte[] body;

@@ -111,6 +111,14 @@ public class LocalServerTest {
           ex.getResponseHeaders().add("Location", location);
           respond(ex, 302, new byte[0]);
         });
+    upstream.createContext(
+        "/api/etag",
+        ex -> {
+          ex.getResponseHeaders().add("ETag", "\"v1\"");
+          ex.getResponseHeaders().add("Location", location);
+          ex.sendResponseHeaders(304, -1);
+          ex.close();
+        });
     upstream.createContext("/api/big", ex -> respond(ex, 200, new byte[5_000]));
     upstream.createContext(
         "/api/slow",
@@ -206,6 +214,20 @@ public class LocalServerTest {
     String direct = "http://127.0.0.1:" + redirectTarget.getAddress().getPort() + "/api/landing";
     assertEquals("reached", client.send(EgressRequest.get(direct), policy).bodyText());
     assertEquals(1, redirectTargetHits.get());
+  }
+
+  @Test
+  public void notModifiedIsAnAnswerNotARedirect() throws Exception {
+    EgressResponse r =
+        client.send(
+            new EgressRequest(
+                "GET", base + "/api/etag", java.util.Map.of("If-None-Match", "\"v1\""), null),
+            policy);
+    assertEquals(304, r.status());
+    assertEquals("\"v1\"", r.header("etag"));
+    assertEquals(0, r.body().length);
+    // a Location on a 304 is never followed
+    assertEquals(0, redirectTargetHits.get());
   }
 
   @Test

@@ -219,6 +219,15 @@ public final class Distribution implements AutoCloseable {
 
   /** Runs {@code bin/briefcase <args>} against this data directory. */
   public CliResult cli(String... args) throws IOException, InterruptedException {
+    return cliWithInput(new byte[0], args);
+  }
+
+  /**
+   * Runs {@code bin/briefcase <args>} with {@code stdin} as its standard input (e.g. {@code secrets
+   * set}, which reads the value from there).
+   */
+  public CliResult cliWithInput(byte[] stdin, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("sh", home.resolve("bin/briefcase").toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -227,6 +236,9 @@ public final class Distribution implements AutoCloseable {
     Path err = Files.createTempFile("briefcase-cli", ".err");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     Process p = pb.start();
+    try (java.io.OutputStream in = p.getOutputStream()) {
+      in.write(stdin);
+    }
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException("CLI did not finish: " + cmd);

@@ -128,6 +128,8 @@ public class AdminApiIT {
         d.post("/v1/providers/contract/oauth/exchange", "{\"code\":\"c\",\"state\":\"s\"}"));
     out.put(
         "POST /v1/providers/{id}/oauth/revoke", d.post("/v1/providers/contract/oauth/revoke", ""));
+    // without the provider connector (connectors feature) no entitlement service exists: 503
+    out.put("POST /v1/providers/{id}/vc/fetch", d.post("/v1/providers/contract/vc/fetch", ""));
     out.put("POST /v1/providers/{id}/revoke", d.post("/v1/providers/contract/revoke", ""));
     out.put("POST /v1/revocations/{kind}/{id}", d.post("/v1/revocations/oauth/contract", ""));
     out.put(
@@ -200,6 +202,24 @@ public class AdminApiIT {
       Distribution.CliResult unknown = c.cli("revoke", "capability", "nope");
       assertEquals(1, unknown.exit());
       assertTrue(unknown.stderr(), unknown.stderr().contains("unknown_provider"));
+
+      // the vc kind and the VC fetch arrive with the same plugin (SPEC §8.4, §15)
+      Distribution.Answer vc = c.post("/v1/revocations/vc/cap", "");
+      assertEquals(vc.body(), 200, vc.status());
+      assertEquals("vc", vc.json().path("kind").asText());
+      assertFalse("no VC was stored", vc.json().path("had_credential").asBoolean(true));
+      assertCode(c.post("/v1/revocations/vc/nope", ""), 404, "unknown_provider");
+      Distribution.CliResult revokeVc = c.cli("revoke", "vc", "cap");
+      assertEquals(revokeVc.stderr(), 0, revokeVc.exit());
+      assertTrue(revokeVc.stdout(), revokeVc.stdout().contains("no VC was stored"));
+      assertCode(c.post("/v1/providers/cap/vc/fetch", ""), 400, "missing_refresh_token");
+      assertCode(c.post("/v1/providers/nope/vc/fetch", ""), 404, "unknown_provider");
+      assertCode(c.get("/v1/providers/cap/vc/fetch"), 405, "method_not_allowed");
+      Distribution.CliResult fetch = c.cli("providers", "vc", "fetch", "cap");
+      assertEquals(1, fetch.exit());
+      assertTrue(fetch.stderr(), fetch.stderr().contains("missing_refresh_token"));
+      assertFalse(
+          "a failed fetch stores nothing", c.get("/v1/secrets").body().contains("vc.cap.jwt"));
     }
   }
 

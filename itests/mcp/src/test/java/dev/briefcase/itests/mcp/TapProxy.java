@@ -29,13 +29,29 @@ import java.util.function.UnaryOperator;
  * calls than the provider allows, the only way to meet the provider's 429).
  */
 final class TapProxy implements AutoCloseable {
-  record Seen(String route, int status, String capability) {}
+  /**
+   * One forwarded exchange: {@code route} = method and path, {@code target} = path and query as
+   * sent, the DPoP-scheme credential and the {@code DPoP} proof it carried (null when absent).
+   */
+  record Seen(String route, int status, String capability, String proof, String target) {}
 
   private static final Set<String> HOP =
       Set.of("host", "connection", "content-length", "transfer-encoding", "expect", "upgrade");
 
   final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+  /**
+   * Every credential value that went through, either way: Authorization values, DPoP proofs and the
+   * {@code token}, {@code access_token} and {@code refresh_token} of JSON answers (the canary's
+   * list).
+   */
+  final Set<String> values = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   volatile UnaryOperator<String> mintAnswer = UnaryOperator.identity();
+
+  /** Paths the tap answers 503 itself, as if the provider could not be reached for them. */
+  volatile java.util.function.Predicate<String> unreachable = path -> false;
+
   private final String target;
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(4);
@@ -57,6 +73,17 @@ final class TapProxy implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try {
       byte[] body = ex.getRequestBody().readAllBytes();
+      if (unreachable.test(ex.getRequestURI().getRawPath())) {
+        seen.add(
+            new Seen(
+                ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath(),
+                503,
+                null,
+                null,
+                ex.getRequestURI().getRawPath()));
+        ex.sendResponseHeaders(503, -1);
+        return;
+      }
       URI uri =
           URI.create(
               target
@@ -85,11 +112,19 @@ final class TapProxy implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8);
       }
       String auth = ex.getRequestHeaders().getFirst("Authorization");
+      String proof = ex.getRequestHeaders().getFirst("DPoP");
+      keep(auth == null ? null : auth.replaceFirst("^(DPoP|Bearer) ", ""));
+      keep(proof);
+      keep(ex.getRequestHeaders().getFirst("x-vc-jwt"));
+      keepTokens(r.body());
+      String query = ex.getRequestURI().getRawQuery();
       seen.add(
           new Seen(
               ex.getRequestMethod() + " " + path,
               r.statusCode(),
-              auth != null && auth.startsWith("DPoP ") ? auth.substring(5) : null));
+              auth != null && auth.startsWith("DPoP ") ? auth.substring(5) : null,
+              proof,
+              path + (query == null ? "" : "?" + query)));
       r.headers()
           .map()
           .forEach(
@@ -109,6 +144,28 @@ final class TapProxy implements AutoCloseable {
       ex.sendResponseHeaders(502, -1);
     } finally {
       ex.close();
+    }
+  }
+
+  private void keep(String value) {
+    if (value != null && value.length() >= 16) {
+      values.add(value);
+    }
+  }
+
+  private void keepTokens(byte[] body) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode json =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+      if (json != null && json.isObject()) {
+        for (String field : List.of("token", "access_token", "refresh_token", "vc_jwt")) {
+          if (json.path(field).isTextual()) {
+            keep(json.path(field).asText());
+          }
+        }
+      }
+    } catch (IOException e) {
+      // not JSON: nothing to keep
     }
   }
 

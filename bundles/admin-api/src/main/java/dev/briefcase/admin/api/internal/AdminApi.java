@@ -8,6 +8,7 @@ import dev.briefcase.approvals.ApprovalService;
 import dev.briefcase.budgets.BudgetService;
 import dev.briefcase.credentials.CredentialRevoker;
 import dev.briefcase.credentials.CredentialService;
+import dev.briefcase.credentials.EntitlementService;
 import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
@@ -120,6 +121,10 @@ public final class AdminApi {
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile ComponentServiceObjects<CredentialService> credentials;
 
+  // VC entitlements (SPEC §8.4), registered by the provider connector when it runs
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile EntitlementService entitlements;
+
   // revocation kinds beyond oauth (SPEC §15): service → its properties, looked up per request
   private final Map<CredentialRevoker, Map<String, Object>> revokers = new ConcurrentHashMap<>();
 
@@ -176,7 +181,7 @@ public final class AdminApi {
             () -> credentials);
     this.streams = new SseStreams(MAX_STREAMS);
     OpenRoutes open = new OpenRoutes(backends);
-    ProvidersResource providers = new ProvidersResource(backends);
+    ProvidersResource providers = new ProvidersResource(backends, () -> entitlements);
     Map<String, Router.Resource> families =
         Map.ofEntries(
             Map.entry("tools", new ToolsResource(backends, new ManifestsResource(backends))),

@@ -2,6 +2,7 @@ package dev.briefcase.admin.api.internal;
 
 import dev.briefcase.approvals.ApprovalException;
 import dev.briefcase.credentials.CredentialException;
+import dev.briefcase.credentials.EntitlementService;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.keys.KeyException;
 import dev.briefcase.plugins.PluginException;
@@ -56,6 +57,7 @@ final class ErrorStatus {
           Map.entry(CredentialException.OAUTH_UNAVAILABLE, 502),
           Map.entry(CredentialException.OAUTH_DISCOVERY_FAILED, 502),
           Map.entry("oauth_response_too_large", 502),
+          Map.entry(EntitlementService.VC_ISSUE_FAILED, 502),
           Map.entry("receipt_unavailable", 503),
           Map.entry(BriefcaseException.BACKEND_UNAVAILABLE, 503),
           Map.entry("unavailable", 503),

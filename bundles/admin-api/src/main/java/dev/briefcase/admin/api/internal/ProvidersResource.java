@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.credentials.CredentialService;
+import dev.briefcase.credentials.EntitlementService;
 import dev.briefcase.credentials.LoginResult;
 import dev.briefcase.credentials.LoginStart;
 import dev.briefcase.credentials.ProviderStatus;
@@ -18,24 +19,32 @@ import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.osgi.service.component.ComponentServiceObjects;
 
 /**
  * {@code /v1/providers} (SPEC §8.1, §9, §15): list and add providers, {@code GET|DELETE
  * /v1/providers/{id}} (status; remove with its credentials), and {@code POST
- * /v1/providers/{id}/oauth/start|exchange|revoke} (start takes an optional {@code redirect_uri} and
- * {@code scope}; {@code POST /v1/providers/{id}/revoke} is the same revocation, named for what it
- * ends rather than for the protocol). No answer carries a token or the verifier: a provider shows
- * whether a refresh token exists and when the access token held in memory expires.
+ * /v1/providers/{id}/oauth/start|exchange|revoke} and {@code POST /v1/providers/{id}/vc/fetch}
+ * (start takes an optional {@code redirect_uri} and {@code scope}; {@code POST
+ * /v1/providers/{id}/revoke} is the same revocation, named for what it ends rather than for the
+ * protocol). No answer carries a token or the verifier: a provider shows whether a refresh token
+ * exists and when the access token held in memory expires.
  */
 final class ProvidersResource implements Router.Resource {
   private static final Set<String> ADD_FIELDS =
       Set.of("id", "base_url", "resource_url", "client_id", "scope");
 
   private final Backends backends;
+  private final Supplier<EntitlementService> entitlements;
 
   ProvidersResource(Backends backends) {
+    this(backends, () -> null);
+  }
+
+  ProvidersResource(Backends backends, Supplier<EntitlementService> entitlements) {
     this.backends = backends;
+    this.entitlements = entitlements;
   }
 
   @Override
@@ -76,7 +85,31 @@ final class ProvidersResource implements Router.Resource {
       }
       return;
     }
+    if (p.length == 5 && p[3].equals("vc") && p[4].equals("fetch")) {
+      fetchVc(ex, id);
+      return;
+    }
     throw HttpError.notFound();
+  }
+
+  /**
+   * {@code POST /v1/providers/{id}/vc/fetch} (SPEC §8.4): the provider issues a VC for this
+   * Briefcase's holder DID; the answer says what it grants, never the VC.
+   */
+  private void fetchVc(Exchange ex, String id) throws IOException, HttpError {
+    requireMethod(ex, "POST");
+    Requests.drain(ex);
+    EntitlementService service = entitlements.get();
+    if (service == null) {
+      throw HttpError.unavailable("entitlement service");
+    }
+    EntitlementService.Entitlement e = service.fetchVc(id);
+    ObjectNode o = Views.JSON.createObjectNode();
+    o.put("provider_id", e.providerId());
+    o.put("issuer", e.issuer());
+    o.put("expires_at_rfc3339", e.expiresAt().toString());
+    o.put("scope", e.scope());
+    ex.send(200, o);
   }
 
   /**

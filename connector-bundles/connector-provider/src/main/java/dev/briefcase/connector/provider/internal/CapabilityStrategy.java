@@ -9,9 +9,11 @@ import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.credentials.CredentialRevoker;
 import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.credentials.CredentialStrategy;
+import dev.briefcase.credentials.EntitlementService;
 import dev.briefcase.credentials.ProviderStatus;
 import dev.briefcase.credentials.Rejection;
 import dev.briefcase.credentials.RequestCredential;
+import dev.briefcase.edge.secrets.LazySecretStore;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.egress.EgressException;
 import dev.briefcase.egress.EgressPolicy;
@@ -22,11 +24,18 @@ import dev.briefcase.keys.KeyException;
 import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.receipts.ReceiptException;
 import dev.briefcase.receipts.ReceiptLog;
+import dev.briefcase.secrets.SecretStore;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
+import dev.briefcase.vc.DidKey;
+import dev.briefcase.vc.StatusOutcome;
+import dev.briefcase.vc.VcException;
+import dev.briefcase.vc.VcJwt;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,12 +47,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,13 +67,15 @@ import org.slf4j.LoggerFactory;
  * own origin only. Also the {@code capability} kind of the unified revocation: {@link #revoke}
  * drops a provider's cached capability.
  *
- * <p>Mint order (§8.5): a VC (not stored by this bundle yet: falls through), then OAuth when the
- * provider has a refresh token (an access token from {@link CredentialService#accessCredential};
- * its errors end the call), then an unauthenticated mint; a 402 is {@code payment_required}. Every
- * mint carries a fresh DPoP proof; the capability is bound ({@code cnf.jkt}) to the key of that
- * proof, and every later proof for it comes from the same key: the strategy's own key-directory
- * role {@code dpop:cap.<provider>}, or, after a mint with a DPoP-bound access token, the provider's
- * OAuth DPoP key through {@link CredentialService#dpopProof}.
+ * <p>Mint order (§8.5): the provider's stored VC ({@code x-vc-jwt}) when it verifies and its status
+ * lists say valid (any failure falls through, receipted; an unknown status asks for an approval or
+ * denies, per {@code vc.status.unknown.mode}), then OAuth when the provider has a refresh token (an
+ * access token from {@link CredentialService#accessCredential}; its errors end the call), then an
+ * unauthenticated mint; a 402 is {@code payment_required}. Every mint carries a fresh DPoP proof;
+ * the capability is bound ({@code cnf.jkt}) to the key of that proof, and every later proof for it
+ * comes from the same key: the strategy's own key-directory role {@code dpop:cap.<provider>}, or,
+ * after a mint with a DPoP-bound access token, the provider's OAuth DPoP key through {@link
+ * CredentialService#dpopProof}.
  *
  * <p>Every mint (ok or failed, with {@code minted_via}), drop after a refusal and revoke is
  * receipted ({@code type: capability}) without a value. Capability values live in this component's
@@ -67,12 +83,67 @@ import org.slf4j.LoggerFactory;
  * message or return value). Thread-safe: mints of one provider are serialized.
  */
 @Component(
-    service = {CredentialStrategy.class, CredentialRevoker.class},
+    configurationPid = CapabilityStrategy.PID,
+    service = {
+      CredentialStrategy.class,
+      CredentialRevoker.class,
+      EntitlementService.class,
+      CapabilityStrategy.class
+    },
     property = {
       CredentialStrategy.KIND + "=" + CredentialNeed.CAPABILITY,
       CredentialRevoker.KIND + "=" + CredentialNeed.CAPABILITY
     })
-public final class CapabilityStrategy implements CredentialStrategy, CredentialRevoker {
+@Designate(ocd = CapabilityStrategy.Config.class)
+public final class CapabilityStrategy
+    implements CredentialStrategy, CredentialRevoker, EntitlementService {
+  /** The configuration PID (features/connectors.json). */
+  static final String PID = "dev.briefcase.connector.provider.capability";
+
+  /** The VC step's status check found no answer and {@code vc.status.unknown.mode} denies. */
+  static final String VC_STATUS_UNKNOWN = "vc_status_unknown";
+
+  /** An unknown status asks for a local approval of the call (the default). */
+  static final String MODE_REQUIRE_APPROVAL = "require_approval";
+
+  /** An unknown status denies the call. */
+  static final String MODE_DENY = "deny";
+
+  /** An approval asked for an unknown status counts this long (an approval's lifetime). */
+  static final Duration UNKNOWN_APPROVAL_WINDOW = Duration.ofMinutes(10);
+
+  /** Configuration of the VC step (SPEC §8.4). */
+  @ObjectClassDefinition(name = "Briefcase capability strategy")
+  public @interface Config {
+    @AttributeDefinition(
+        description =
+            "What an unknown VC status (list unreachable, bad signature, index out of range,"
+                + " purpose mismatch) does: require_approval (a local approval of the call) or"
+                + " deny (vc_status_unknown)")
+    String vc_status_unknown_mode() default MODE_REQUIRE_APPROVAL;
+
+    @AttributeDefinition(
+        description =
+            "Hosts status lists may be fetched from besides the provider's own host (lower case)")
+    String[] vc_status_allowed_hosts() default {};
+  }
+
+  /**
+   * The VC's status is unknown and the call may go on once a human approves it: the quote connector
+   * turns this into a local approval ({@code ApprovalRequiredException}).
+   */
+  static final class StatusUnknownApproval extends CredentialException {
+    private static final long serialVersionUID = 1L;
+    final String providerId;
+
+    StatusUnknownApproval(String providerId) {
+      super(
+          VC_STATUS_UNKNOWN,
+          "the VC status of provider " + providerId + " is unknown; approval required");
+      this.providerId = providerId;
+    }
+  }
+
   /** The mint answered 402: the tool has a price (SPEC §14 completes the payment). */
   static final String PAYMENT_REQUIRED = "payment_required";
 
@@ -172,6 +243,13 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
   private final Map<String, Object> mintLocks = new ConcurrentHashMap<>();
   // origin (scheme://host:port) → the newest DPoP-Nonce it issued
   private final Map<String, String> nonces = new ConcurrentHashMap<>();
+  // provider id → when an approval for its unknown VC status was last asked for
+  private final Map<String, Instant> unknownAsked = new ConcurrentHashMap<>();
+  private final VcVault vault;
+  private final SecretStore secrets;
+  private final StatusChecker status;
+  private final boolean denyUnknown;
+  private final Set<String> statusHosts;
   private volatile boolean closed;
 
   @Activate
@@ -180,12 +258,17 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
       @Reference CredentialService credentials,
       @Reference KeyDirectory keys,
       @Reference EgressClient egress,
-      @Reference ReceiptLog receipts) {
+      @Reference ReceiptLog receipts,
+      @Reference ComponentServiceObjects<SecretStore> secrets,
+      Config config) {
     this(
         credentials,
         keys,
         egress,
         receipts,
+        new LazySecretStore(secrets),
+        config.vc_status_unknown_mode(),
+        Set.of(config.vc_status_allowed_hosts()),
         !ProfileMode.isStrict(context.getProperty(ProfileMode.PROPERTY)),
         Clock.systemUTC());
   }
@@ -195,14 +278,32 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
       KeyDirectory keys,
       EgressClient egress,
       ReceiptLog receipts,
+      SecretStore secrets,
+      String unknownMode,
+      Set<String> statusHosts,
       boolean loopbackAllowed,
       Clock clock) {
+    String mode = unknownMode == null ? "" : unknownMode.strip().toLowerCase(Locale.ROOT);
+    if (!mode.equals(MODE_REQUIRE_APPROVAL) && !mode.equals(MODE_DENY)) {
+      throw new IllegalArgumentException("vc.status.unknown.mode must be require_approval or deny");
+    }
     this.credentials = credentials;
     this.keys = keys;
     this.egress = egress;
     this.receipts = receipts;
+    this.secrets = secrets;
+    this.vault = new VcVault(secrets);
+    this.denyUnknown = mode.equals(MODE_DENY);
+    Set<String> hosts = new TreeSet<>();
+    for (String h : statusHosts) {
+      if (h != null && !h.isBlank()) {
+        hosts.add(h.strip().toLowerCase(Locale.ROOT));
+      }
+    }
+    this.statusHosts = Set.copyOf(hosts);
     this.loopbackAllowed = loopbackAllowed;
     this.clock = clock;
+    this.status = new StatusChecker(egress, clock, loopbackAllowed);
   }
 
   @Deactivate
@@ -210,6 +311,10 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     closed = true;
     cache.clear();
     nonces.clear();
+    status.clear();
+    if (secrets instanceof LazySecretStore lazy) {
+      lazy.close();
+    }
     LOG.info("capability strategy stopped; cached capabilities dropped");
   }
 
@@ -351,6 +456,15 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     String id = status.provider().id();
     String origin = origin(base);
     Capability cap = cache.get(id);
+    // SPEC §8.4 status pre-flight on every call: a capability minted with a VC is only used while
+    // that VC is still stored, verifies and its status lists say valid (lists are cached for their
+    // ttl, so this is usually no request)
+    if (cap != null && cap.mintedVia == MintedVia.VC && !vcStillValid(id, base)) {
+      if (cache.remove(id, cap)) {
+        receipt(event("drop", id, "ok").put("reason", "vc_not_valid"));
+      }
+      cap = null;
+    }
     // a provider removed and added again under its id with another base URL never gets the old
     // provider's capability
     if (cap != null && cap.origin.equals(origin) && cap.take(clock.instant())) {
@@ -389,10 +503,9 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
   private Capability mint(ProviderStatus status, URI base) throws CredentialException {
     String id = status.provider().id();
     URI tokenUrl = base.resolve("/token");
-    Optional<Sensitive<String>> vc = storedVc(id);
-    if (vc.isPresent()) {
-      // the VC issue stores and sends x-vc-jwt here; any failure will fall through
-      LOG.debug("provider {}: VC mints are not available yet; falling through", id);
+    Optional<Capability> viaVc = mintWithVc(id, base, tokenUrl);
+    if (viaVc.isPresent()) {
+      return viaVc.get();
     }
     if (status.hasRefreshToken()) {
       return mintWithOAuth(id, base, tokenUrl);
@@ -401,11 +514,346 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
   }
 
   /**
-   * The hook of the VC strategy (SPEC §8.4): the provider's stored VC, if any. Nothing stores one
-   * yet, so every mint falls through to OAuth or an unauthenticated mint.
+   * Step 1 of SPEC §8.5: the stored VC, verified (holder = our identity did:key, issuer = the
+   * pinned one), its status checked (§8.4), then a mint with {@code x-vc-jwt} and a proof by the
+   * key the VC is bound to. Empty (receipted) when any of it fails, so the next strategy mints; an
+   * unknown status asks for an approval or denies instead of falling through.
    */
-  Optional<Sensitive<String>> storedVc(String providerId) {
-    return Optional.empty();
+  private Optional<Capability> mintWithVc(String id, URI base, URI tokenUrl)
+      throws CredentialException {
+    Optional<VcVault.Stored> stored = vault.load(id);
+    if (stored.isEmpty()) {
+      return Optional.empty();
+    }
+    VcJwt.Verified vc;
+    try {
+      String holder = holderDid();
+      String issuer = vault.pinnedIssuer(id).orElse(null);
+      if (issuer == null) {
+        throw new VcException("vc_issuer_mismatch", "no issuer is pinned for the provider");
+      }
+      vc = VcJwt.verify(stored.get().jwt().reveal(), holder, issuer, clock.instant());
+    } catch (VcException e) {
+      receipt(vcEvent("mint", id, "fallthrough").put("step", "verify").put("code", e.code()));
+      return Optional.empty();
+    } catch (CredentialException e) {
+      if (RECEIPT_UNAVAILABLE.equals(e.code())) {
+        throw e;
+      }
+      receipt(vcEvent("mint", id, "fallthrough").put("step", "verify").put("code", e.code()));
+      return Optional.empty();
+    }
+    if (!statusAllows(id, base, vc, stored.get())) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(sendVc(id, base, tokenUrl, stored.get()));
+    } catch (CredentialException e) {
+      if (RECEIPT_UNAVAILABLE.equals(e.code())) {
+        throw e;
+      }
+      receipt(vcEvent("mint", id, "fallthrough").put("step", "mint").put("code", e.code()));
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The SPEC §8.4 status check of every entry, each receipted as {@code vc_status_check}. Valid (or
+   * no entries) → true. Revoked → the VC is marked revoked, cached capabilities dropped, false.
+   * Invalid (e.g. suspended) → false. Unknown → {@code vc_status_unknown} in {@code deny} mode; in
+   * {@code require_approval} mode an approved call goes on, any other asks for the approval.
+   */
+  private boolean statusAllows(String id, URI base, VcJwt.Verified vc, VcVault.Stored stored)
+      throws CredentialException {
+    if (vc.status().isEmpty()) {
+      return true;
+    }
+    Set<String> hosts = new TreeSet<>(statusHosts);
+    hosts.add(base.getHost().toLowerCase(Locale.ROOT));
+    List<StatusChecker.Check> checks = status.check(vc.status(), vc.issuer(), hosts);
+    StatusOutcome outcome = StatusChecker.overall(checks);
+    for (StatusChecker.Check c : checks) {
+      ObjectNode r = JSON.createObjectNode();
+      r.put("type", "vc_status_check");
+      r.put("provider_id", id);
+      r.put("list_url", c.entry().statusListCredential());
+      r.put("purpose", c.entry().statusPurpose());
+      r.put("index", c.entry().statusListIndex());
+      r.put("size", c.entry().statusSize());
+      if (c.value() != null) {
+        r.put("value", c.value());
+      } else {
+        r.putNull("value");
+      }
+      r.put("decision", c.outcome().name().toLowerCase(Locale.ROOT));
+      if (c.code() != null) {
+        r.put("code", c.code());
+      }
+      r.put("ts", clock.instant().toString());
+      receipt(r);
+    }
+    switch (outcome) {
+      case VALID:
+        return true;
+      case REVOKED:
+        vault.markRevoked(id, stored.jwt());
+        boolean had = cache.remove(id) != null;
+        receipt(
+            vcEvent("mint", id, "fallthrough")
+                .put("step", "status")
+                .put("code", "vc_revoked")
+                .put("had_capability", had));
+        LOG.info("the VC of provider {} is revoked; falling through", id);
+        return false;
+      case INVALID:
+        receipt(vcEvent("mint", id, "fallthrough").put("step", "status").put("code", "vc_invalid"));
+        return false;
+      default:
+        break;
+    }
+    if (denyUnknown) {
+      receipt(vcEvent("mint", id, "denied").put("step", "status").put("code", VC_STATUS_UNKNOWN));
+      throw new CredentialException(
+          VC_STATUS_UNKNOWN, "the VC status of provider " + id + " is unknown");
+    }
+    Instant asked = unknownAsked.get(id);
+    if (ApprovedCall.approved()
+        && asked != null
+        && clock.instant().isBefore(asked.plus(UNKNOWN_APPROVAL_WINDOW))) {
+      receipt(vcEvent("mint", id, "approved").put("step", "status").put("code", VC_STATUS_UNKNOWN));
+      return true;
+    }
+    unknownAsked.put(id, clock.instant());
+    receipt(
+        vcEvent("mint", id, "approval_required")
+            .put("step", "status")
+            .put("code", VC_STATUS_UNKNOWN));
+    throw new StatusUnknownApproval(id);
+  }
+
+  /** Whether the VC behind a cached capability still holds (see {@link #statusAllows}). */
+  private boolean vcStillValid(String id, URI base) throws CredentialException {
+    Optional<VcVault.Stored> stored = vault.load(id);
+    if (stored.isEmpty()) {
+      return false; // deleted (revoke vc) or marked revoked
+    }
+    Optional<String> issuer = vault.pinnedIssuer(id);
+    if (issuer.isEmpty()) {
+      return false;
+    }
+    VcJwt.Verified vc;
+    try {
+      vc = VcJwt.verify(stored.get().jwt().reveal(), holderDid(), issuer.get(), clock.instant());
+    } catch (VcException e) {
+      receipt(vcEvent("use", id, "fallthrough").put("step", "verify").put("code", e.code()));
+      return false;
+    }
+    return statusAllows(id, base, vc, stored.get());
+  }
+
+  /** {@code POST {base}/token} with {@code x-vc-jwt}; one retry on {@code use_dpop_nonce}. */
+  private Capability sendVc(String id, URI base, URI tokenUrl, VcVault.Stored vc)
+      throws CredentialException {
+    EgressPolicy policy = policy(base, "/token");
+    String origin = origin(base);
+    boolean oauthKey = vc.binding() == VcVault.Binding.OAUTH;
+    for (int attempt = 1; ; attempt++) {
+      String nonce = nonces.get(origin);
+      Map<String, String> headers = new LinkedHashMap<>();
+      headers.put("Accept", "application/json");
+      headers.put("Content-Type", "application/json");
+      headers.put("x-vc-jwt", vc.jwt().reveal());
+      // the VC's cnf.jkt names the key of its issue proof; the mint proof comes from that key
+      // (the OAuth key's proof carries an ath of the VC, which a mint without access token ignores)
+      headers.put(
+          "DPoP",
+          oauthKey
+              ? credentials.dpopProof(id, "POST", tokenUrl, vc.jwt(), nonce).reveal()
+              : ownProof(id, "POST", tokenUrl, null, nonce));
+      EgressResponse res;
+      try {
+        res =
+            egress.send(
+                new EgressRequest(
+                    "POST", tokenUrl.toString(), headers, "{}".getBytes(StandardCharsets.UTF_8)),
+                policy);
+      } catch (EgressException e) {
+        throw new CredentialException(e.code(), "the VC mint request failed: " + e.getMessage());
+      }
+      boolean nonceIssued = keepNonce(tokenUrl, res.header("dpop-nonce"));
+      if (res.status() == 400 && "use_dpop_nonce".equals(bodyError(res))) {
+        if (attempt == 1 && nonceIssued) {
+          continue;
+        }
+        throw new CredentialException(
+            CredentialException.DPOP_NONCE_REJECTED, "the provider refused the DPoP nonce");
+      }
+      if (res.status() != 200) {
+        String error = bodyError(res);
+        throw new CredentialException(
+            error != null && error.matches("[a-z0-9_]{1,64}") ? error : CAPABILITY_MINT_FAILED,
+            "provider " + id + " refused the VC mint (HTTP " + res.status() + ")");
+      }
+      Capability cap = parse(res, MintedVia.VC, oauthKey, origin);
+      LOG.info("capability minted for provider {} via vc", id);
+      return cap;
+    }
+  }
+
+  /** The holder DID: the did:key of the key directory's Ed25519 {@code identity} key. */
+  private String holderDid() throws CredentialException, VcException {
+    try {
+      return DidKey.fromPublicJwk(keys.ensure("identity").publicJwk()).did();
+    } catch (KeyException e) {
+      throw new CredentialException(e.code(), "the identity key is not available");
+    }
+  }
+
+  // --- EntitlementService ---------------------------------------------------------------------
+
+  /**
+   * {@code POST {base}/vc/issue?holder_did=} with an access token (SPEC §8.4) and a holder proof:
+   * by this bundle's {@code dpop:cap.<id>} key with an unbound (Bearer) token, by the OAuth DPoP
+   * key with a DPoP-bound one (its proof is also the token's); the provider binds the VC to that
+   * key. The answer is verified (holder, issuer pinned at the first fetch, validity) and stored.
+   */
+  @Override
+  public Entitlement fetchVc(String providerId) throws CredentialException {
+    open();
+    if (providerId == null || !providerId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new CredentialException(CredentialException.UNKNOWN_PROVIDER, "no such provider");
+    }
+    ProviderStatus st = credentials.status(providerId);
+    String id = st.provider().id();
+    URI base = baseUrl(st);
+    URI issueUrl = base.resolve("/vc/issue");
+    if (!st.hasRefreshToken()) {
+      // SPEC §8.4: the issue needs an OAuth grant; no network without one
+      throw new CredentialException(
+          CredentialException.MISSING_REFRESH_TOKEN, "log in to provider " + id + " first");
+    }
+    try {
+      Entitlement e = issue(id, base, issueUrl);
+      receipt(
+          vcEvent("fetch", id, "ok")
+              .put("issuer", e.issuer())
+              .put("expires_at", e.expiresAt().toString()));
+      return e;
+    } catch (CredentialException e) {
+      if (!RECEIPT_UNAVAILABLE.equals(e.code())) {
+        receipt(vcEvent("fetch", id, "failed").put("code", e.code()));
+      }
+      throw e;
+    }
+  }
+
+  private Entitlement issue(String id, URI base, URI issueUrl) throws CredentialException {
+    String holder;
+    try {
+      holder = holderDid();
+    } catch (VcException e) {
+      throw issueFailed(e.code(), "the identity key is not an Ed25519 did:key");
+    }
+    // missing_refresh_token / oauth_refresh_failed end the fetch with their own code
+    AccessCredential access = credentials.accessCredential(id, "POST", issueUrl);
+    String authorization = access.authorization().reveal();
+    boolean bound = access.dpopProof() != null;
+    Sensitive<String> accessToken = null;
+    if (bound) {
+      if (!authorization.regionMatches(true, 0, "DPoP ", 0, 5)) {
+        throw issueFailed(CAPABILITY_MINT_FAILED, "the access credential is not a DPoP token");
+      }
+      accessToken = Sensitive.of(authorization.substring(5));
+    }
+    URI target =
+        URI.create(issueUrl + "?holder_did=" + URLEncoder.encode(holder, StandardCharsets.UTF_8));
+    EgressPolicy policy = policy(base, "/vc/issue").withMaxResponseBytes(VcJwt.MAX_CHARS + 4096);
+    String origin = origin(base);
+    EgressResponse res;
+    for (int attempt = 1; ; attempt++) {
+      String nonce = nonces.get(origin);
+      Map<String, String> headers = new LinkedHashMap<>();
+      headers.put("Accept", "application/json");
+      headers.put("Authorization", authorization);
+      headers.put(
+          "DPoP",
+          bound
+              ? (attempt == 1 && nonce == null
+                  ? access.dpopProof().reveal()
+                  : credentials.dpopProof(id, "POST", issueUrl, accessToken, nonce).reveal())
+              : ownProof(id, "POST", issueUrl, null, nonce));
+      try {
+        res =
+            egress.send(new EgressRequest("POST", target.toString(), headers, new byte[0]), policy);
+      } catch (EgressException e) {
+        throw issueFailed(e.code(), "the VC issue request failed");
+      }
+      boolean nonceIssued = keepNonce(issueUrl, res.header("dpop-nonce"));
+      String error = bodyError(res);
+      if ((res.status() == 400 || res.status() == 401)
+          && ("use_dpop_nonce".equals(error)
+              || String.valueOf(res.header("www-authenticate")).contains("use_dpop_nonce"))
+          && attempt == 1
+          && nonceIssued) {
+        continue;
+      }
+      break;
+    }
+    if (res.status() != 200) {
+      String error = bodyError(res);
+      throw issueFailed(
+          error != null && error.matches("[a-z0-9_]{1,64}") ? error : "http_" + res.status(),
+          "the provider refused to issue a VC (HTTP " + res.status() + ")");
+    }
+    String jwt;
+    try {
+      JsonNode body = JSON.readTree(res.body());
+      JsonNode v = body == null ? null : body.get("vc_jwt");
+      if (v == null || !v.isTextual()) {
+        throw issueFailed("invalid_vc", "the issue answer has no vc_jwt");
+      }
+      jwt = v.asText();
+    } catch (IOException e) {
+      throw issueFailed("invalid_vc", "the issue answer is not JSON");
+    }
+    VcJwt.Verified vc;
+    Optional<String> pinned = vault.pinnedIssuer(id);
+    try {
+      vc = VcJwt.verify(jwt, holder, pinned.orElse(null), clock.instant());
+      // the issuer must be the key the provider signs with: a did:key is all a holder can pin
+      DidKey.parse(vc.issuer());
+    } catch (VcException e) {
+      throw issueFailed(e.code(), "the issued VC does not verify");
+    }
+    if (pinned.isEmpty()) {
+      vault.pinIssuer(id, vc.issuer());
+      LOG.info("provider {}: VC issuer pinned at the first fetch", id);
+    }
+    vault.store(id, jwt, bound ? VcVault.Binding.OAUTH : VcVault.Binding.CAP);
+    LOG.info("provider {}: VC fetched and stored", id);
+    return new Entitlement(id, vc.issuer(), vc.validUntil(), vc.scope());
+  }
+
+  private static CredentialException issueFailed(String cause, String message) {
+    return new CredentialException(VC_ISSUE_FAILED, message + " (cause: " + cause + ")");
+  }
+
+  /**
+   * The {@code vc} revocation (through {@link VcRevoker}): deletes the provider's stored VC and
+   * drops its cached capability. Whether a VC was stored.
+   */
+  boolean revokeVc(String id) throws CredentialException {
+    open();
+    if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new CredentialException(CredentialException.UNKNOWN_PROVIDER, "no such provider");
+    }
+    credentials.status(id); // unknown_provider; nothing changes then
+    boolean had = vault.delete(id);
+    boolean hadCap = cache.remove(id) != null;
+    unknownAsked.remove(id);
+    LOG.info("VC of provider {} revoked locally (held: {})", id, had);
+    receipt(vcEvent("revoke", id, "ok").put("had_vc", had).put("had_capability", hadCap));
+    return had;
   }
 
   private Capability mintWithOAuth(String id, URI base, URI tokenUrl) throws CredentialException {
@@ -540,6 +988,12 @@ public final class CapabilityStrategy implements CredentialStrategy, CredentialR
     } catch (KeyException e) {
       throw new CredentialException(e.code(), "cannot sign a DPoP proof");
     }
+  }
+
+  private ObjectNode vcEvent(String action, String providerId, String outcome) {
+    ObjectNode e = event(action, providerId, outcome);
+    e.put("type", "vc");
+    return e;
   }
 
   private ObjectNode event(String action, String providerId, String outcome) {

@@ -1,6 +1,7 @@
 package dev.briefcase.connector.provider.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.connector.ApprovalRequiredException;
 import dev.briefcase.connector.Connector;
 import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
@@ -173,8 +174,31 @@ public final class QuoteConnector implements Connector {
     return List.of(spec);
   }
 
+  /**
+   * Runs the quote with the call's approval visible to the capability strategy: a VC whose status
+   * is unknown (SPEC §8.4, {@code require_approval} mode) asks for a local approval of exactly this
+   * call; the approved retry then mints with the VC.
+   */
   @Override
   public ToolResult execute(ToolInvocation invocation) throws ToolException {
+    boolean approved = invocation.approved();
+    try {
+      return ApprovedCall.run(approved, () -> quote(invocation));
+    } catch (CapabilityStrategy.StatusUnknownApproval e) {
+      if (approved) {
+        // approved for another reason before the status turned unknown: ask again next call
+        throw new CredentialException(
+            CapabilityStrategy.VC_STATUS_UNKNOWN,
+            "the VC status of provider " + e.providerId + " is unknown");
+      }
+      throw new ApprovalRequiredException(
+          "vc_status_unknown: the entitlement status of provider "
+              + e.providerId
+              + " cannot be checked; approve to use the VC anyway");
+    }
+  }
+
+  private ToolResult quote(ToolInvocation invocation) throws ToolException {
     if (closed) {
       throw ToolException.unavailable("provider connector " + connectorId + " is stopped");
     }

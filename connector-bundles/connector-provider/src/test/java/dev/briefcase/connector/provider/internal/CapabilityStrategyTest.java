@@ -43,7 +43,17 @@ public class CapabilityStrategyTest {
     registry = new Fakes.Registry();
     registry.bases.put("demo", upstream.base());
     keys = new Fakes.Keys();
-    strategy = new CapabilityStrategy(registry, keys, EGRESS, receipts, true, Clock.systemUTC());
+    strategy =
+        new CapabilityStrategy(
+            registry,
+            keys,
+            EGRESS,
+            receipts,
+            new Fakes.Secrets(),
+            "require_approval",
+            java.util.Set.of(),
+            true,
+            Clock.systemUTC());
     quote = URI.create(upstream.base() + "/api/quote?symbol=ABC#frag");
   }
 
@@ -143,11 +153,22 @@ public class CapabilityStrategyTest {
             keys,
             EGRESS,
             receipts,
+            new Fakes.Secrets(),
+            "require_approval",
+            java.util.Set.of(),
             true,
             Clock.fixed(now.plusSeconds(31), ZoneOffset.UTC));
     CapabilityStrategy early =
         new CapabilityStrategy(
-            registry, keys, EGRESS, receipts, true, Clock.fixed(now, ZoneOffset.UTC));
+            registry,
+            keys,
+            EGRESS,
+            receipts,
+            new Fakes.Secrets(),
+            "require_approval",
+            java.util.Set.of(),
+            true,
+            Clock.fixed(now, ZoneOffset.UTC));
     early.authorize(NEED, "GET", quote);
     early.authorize(NEED, "GET", quote);
     assertEquals(3, peer.mints.get());

@@ -114,9 +114,21 @@ final class Fakes {
       throw new UnsupportedOperationException();
     }
 
+    /** The public JWK of role {@code identity} (Ed25519), or null when there is none. */
+    volatile String identityJwk;
+
     @Override
     public KeyInfo ensure(String role) {
-      throw new UnsupportedOperationException();
+      if (!"identity".equals(role) || identityJwk == null) {
+        throw new UnsupportedOperationException();
+      }
+      return new KeyInfo(
+          role,
+          new dev.briefcase.signer.KeyHandle("software", "id1", KeyAlgorithm.ED25519),
+          false,
+          identityJwk,
+          "tp",
+          Instant.EPOCH);
     }
 
     @Override
@@ -208,6 +220,49 @@ final class Fakes {
     @Override
     public RevokeResult revoke(String id) {
       throw new UnsupportedOperationException();
+    }
+  }
+
+  /** An in-memory secret store that can be made to fail. */
+  static final class Secrets implements dev.briefcase.secrets.SecretStore {
+    final Map<String, byte[]> values = new ConcurrentHashMap<>();
+    volatile boolean broken;
+
+    @Override
+    public Optional<Sensitive<byte[]>> get(String id) {
+      check();
+      byte[] v = values.get(id);
+      return v == null ? Optional.empty() : Optional.of(Sensitive.of(v.clone()));
+    }
+
+    @Override
+    public void put(String id, Sensitive<byte[]> value) {
+      check();
+      values.put(id, value.reveal().clone());
+    }
+
+    @Override
+    public boolean delete(String id) {
+      check();
+      return values.remove(id) != null;
+    }
+
+    @Override
+    public List<String> ids() {
+      check();
+      return values.keySet().stream().sorted().toList();
+    }
+
+    String text(String id) {
+      byte[] v = values.get(id);
+      return v == null ? null : new String(v, StandardCharsets.UTF_8);
+    }
+
+    private void check() {
+      if (broken) {
+        throw new dev.briefcase.secrets.SecretStoreException(
+            dev.briefcase.secrets.SecretStoreException.SECRET_STORE_UNAVAILABLE, "broken");
+      }
     }
   }
 }

@@ -47,6 +47,9 @@ public class QuoteConnectorTest {
             new Fakes.Keys(),
             CapabilityStrategyTest.EGRESS,
             receipts,
+            new Fakes.Secrets(),
+            "require_approval",
+            java.util.Set.of(),
             true,
             Clock.systemUTC());
     connector = connector("");

@@ -116,8 +116,21 @@ public class ProviderQuoteIT {
             "connectors",
             "--feature",
             feature.toString());
+    // the MCP gateway may serve before the OAuth bundle registers the credential service
     Distribution.Answer added =
-        g.dist.post("/v1/providers", "{\"id\":\"demo\",\"base_url\":\"" + tap.base() + "\"}");
+        Poll.await(
+            () -> {
+              try {
+                Distribution.Answer r =
+                    g.dist.post(
+                        "/v1/providers", "{\"id\":\"demo\",\"base_url\":\"" + tap.base() + "\"}");
+                return r.status() == 503 ? null : r;
+              } catch (Exception e) {
+                return null;
+              }
+            },
+            "the credential service answers",
+            Duration.ofSeconds(30));
     assertEquals(added.body(), 201, added.status());
     Distribution.Answer m =
         g.dist.post(

@@ -17,6 +17,12 @@ public final class DpopException extends RuntimeException {
   /** A valid proof whose {@code jkt:jti} was seen before (RFC 9449 §11.1). */
   public static final String REPLAY_DETECTED = "replay_detected";
 
+  /**
+   * The replay cache is full of proofs that are still acceptable, so it cannot remember a new one
+   * without forgetting one that could be replayed; the proof is refused (fail closed).
+   */
+  public static final String REPLAY_CACHE_FULL = "replay_cache_full";
+
   /** The server requires a nonce and the proof has none or a stale one (RFC 9449 §8). */
   public static final String USE_DPOP_NONCE = "use_dpop_nonce";
 

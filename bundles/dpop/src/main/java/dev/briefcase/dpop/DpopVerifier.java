@@ -33,8 +33,9 @@ import org.bouncycastle.crypto.signers.Ed25519Signer;
  * (normalised, without query and fragment), {@code iat} within ±{@link #MAX_SKEW}, {@code ath} when
  * an access token is given; the key's RFC 7638 thumbprint equals the expected {@code cnf.jkt}; a
  * current server nonce when one is required ({@code use_dpop_nonce}); and last, the {@code jkt:jti}
- * pair is new ({@code replay_detected}) — so only a proof that passed everything else is
- * remembered. Every other failure is {@code invalid_dpop}.
+ * pair is new ({@code replay_detected}; {@code replay_cache_full} when the cache holds only proofs
+ * still acceptable) — so only a proof that passed everything else is remembered. Every other
+ * failure is {@code invalid_dpop}.
  *
  * <p>Thread-safe (the replay cache and nonce source are). Nimbus parses the JOSE objects and
  * verifies ES256; Ed25519 is verified with BouncyCastle (Nimbus would need Tink).
@@ -158,7 +159,9 @@ public final class DpopVerifier {
         throw new DpopException(DpopException.USE_DPOP_NONCE, "nonce missing or stale");
       }
     }
-    if (!replays.firstUse(jkt, jti)) {
+    // a proof is acceptable while its iat is within MAX_SKEW of the clock: the cache must not
+    // forget it before then
+    if (!replays.firstUse(jkt, jti, iat.plus(MAX_SKEW))) {
       throw new DpopException(DpopException.REPLAY_DETECTED, "proof replayed");
     }
     return new DpopProof(jkt, jti, htm, expectedHtu, iat, alg.getName());

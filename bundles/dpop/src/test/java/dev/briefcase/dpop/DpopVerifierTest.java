@@ -161,6 +161,29 @@ public class DpopVerifierTest {
   }
 
   @Test
+  public void smallOrderEd25519KeyWithItsUniversalSignatureIsRefused() {
+    // the identity point as the key and (R = identity, S = 0) verify any message for a verifier
+    // that does not refuse small-order keys: anyone could then prove that key's jkt
+    byte[] identity = new byte[32];
+    identity[0] = 1;
+    String jwk =
+        "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" + B64.encodeToString(identity) + "\"}";
+    String input =
+        TestProofs.signingInput(header("EdDSA", "dpop+jwt", jwk), claims("GET", URL, T0));
+    byte[] sig = new byte[64];
+    sig[0] = 1;
+    refused("invalid_dpop", get(input + "." + B64.encodeToString(sig)));
+  }
+
+  @Test
+  public void allZeroEs256SignatureIsRefused() {
+    // CVE-2022-21449: r = s = 0 verified for any key and message on some JDKs
+    String input =
+        TestProofs.signingInput(header("ES256", "dpop+jwt", ec.jwk()), claims("GET", URL, T0));
+    refused("invalid_dpop", get(input + "." + B64.encodeToString(new byte[64])));
+  }
+
+  @Test
   public void tamperedClaimsAreRefused() {
     String good = ed(ed, claims("GET", URL, T0));
     String[] parts = good.split("\\.");
@@ -267,6 +290,29 @@ public class DpopVerifierTest {
     refused("replay_detected", get(proof));
     clock.now = T0.plusSeconds(100);
     refused("replay_detected", get(proof));
+  }
+
+  @Test
+  public void floodingTheReplayCacheCannotEvictAProofStillInItsIatWindow() {
+    String victim = ed(ed, claims("GET", URL, T0));
+    verifier.verify(get(victim));
+    // the attacker fills the cache with fresh proofs of its own key, then replays the victim's
+    EdKey attacker = new EdKey();
+    int full = 0;
+    for (int i = 0; i < 20_000; i++) {
+      try {
+        verifier.verify(get(ed(attacker, claims("GET", URL, T0))));
+      } catch (DpopException e) {
+        assertEquals("replay_cache_full", e.code());
+        full++;
+      }
+    }
+    assertEquals(1, full);
+    clock.now = T0.plusSeconds(60);
+    refused("replay_detected", get(victim));
+    // once the oldest proofs' iat window has closed they make room again
+    clock.now = T0.plus(DpopVerifier.MAX_SKEW).plusSeconds(1);
+    verifier.verify(get(ed(ed, claims("GET", URL, clock.now))));
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.briefcase.dpop;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import dev.briefcase.dpop.TestProofs.MutableClock;
 import java.time.Duration;
@@ -31,16 +32,50 @@ public class ReplayCacheTest {
   }
 
   @Test
-  public void oldestIsEvictedFirstWhenFull() {
+  public void oldestIsEvictedFirstWhenFullOnceItsProofIsNoLongerAcceptable() {
+    ReplayCache cache = new ReplayCache(clock, Duration.ofMinutes(20), 20_000);
+    Instant until = clock.now.plusSeconds(120);
+    for (int i = 0; i < 20_000; i++) {
+      assertTrue(cache.firstUse("k", "j" + i, until));
+    }
+    clock.now = until.plusMillis(1);
+    assertTrue(cache.firstUse("k", "new", clock.now.plusSeconds(120)));
+    assertEquals(20_000, cache.size());
+    assertTrue("oldest was evicted", cache.firstUse("k", "j0", clock.now.plusSeconds(120)));
+    assertFalse("a newer one is kept", cache.firstUse("k", "j19999", clock.now));
+  }
+
+  @Test
+  public void aCacheFullOfAcceptableProofsRefusesInsteadOfForgetting() {
+    ReplayCache cache = new ReplayCache(clock, Duration.ofMinutes(20), 20_000);
+    Instant until = clock.now.plusSeconds(120);
+    for (int i = 0; i < 20_000; i++) {
+      assertTrue(cache.firstUse("k", "j" + i, until));
+    }
+    try {
+      cache.firstUse("k", "new", until);
+      fail("a live proof was evicted");
+    } catch (DpopException e) {
+      assertEquals("replay_cache_full", e.code());
+    }
+    assertEquals(20_000, cache.size());
+    assertFalse("the oldest is still remembered", cache.firstUse("k", "j0", until));
+    assertFalse("the rest is still remembered", cache.firstUse("k", "j1", until));
+  }
+
+  @Test
+  public void theTwoArgumentFormKeepsAnEntryAcceptableForTheWholeRetention() {
     ReplayCache cache = new ReplayCache(clock, Duration.ofMinutes(20), 20_000);
     for (int i = 0; i < 20_000; i++) {
       assertTrue(cache.firstUse("k", "j" + i));
     }
-    assertEquals(20_000, cache.size());
-    assertTrue(cache.firstUse("k", "new"));
-    assertEquals(20_000, cache.size());
-    assertTrue("oldest was evicted", cache.firstUse("k", "j0"));
-    assertFalse("a newer one is kept", cache.firstUse("k", "j19999"));
+    clock.now = clock.now.plus(Duration.ofMinutes(19));
+    try {
+      cache.firstUse("k", "new");
+      fail("an entry was evicted within its retention");
+    } catch (DpopException e) {
+      assertEquals("replay_cache_full", e.code());
+    }
   }
 
   @Test(expected = IllegalArgumentException.class)

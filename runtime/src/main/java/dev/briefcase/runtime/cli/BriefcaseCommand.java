@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       PluginsCommand.class,
       KeysCommand.class,
       ProvidersCommand.class,
+      ProviderCommand.class,
       LoginCommand.class,
       RevokeCommand.class,
       SecretsCommand.class,
@@ -51,7 +52,8 @@ import picocli.CommandLine.Spec;
       "2:usage",
       "3:approval required",
       "4:not running / cannot connect",
-      "5:receipt chain verification failed"
+      "5:receipt chain verification failed",
+      "6:provider check: a contract check failed"
     })
 public final class BriefcaseCommand implements Runnable {
 

@@ -20,5 +20,8 @@ public final class ExitCodes {
   /** Receipt chain verification failed. */
   public static final int CHAIN_BROKEN = 5;
 
+  /** {@code provider check}: at least one contract check failed. */
+  public static final int CONTRACT_FAILED = 6;
+
   private ExitCodes() {}
 }

@@ -72,6 +72,9 @@ public final class ProviderGateway extends HttpServlet {
   /** The configuration PID. */
   public static final String PID = "dev.briefcase.provider.gateway";
 
+  /** The longest status list ttl (SPEC: status list 300 s, at most 24 h). */
+  static final long MAX_STATUS_TTL_MS = 24L * 3600 * 1000;
+
   /** Largest request body read. */
   static final int MAX_BODY = 64 * 1024;
 
@@ -162,7 +165,8 @@ public final class ProviderGateway extends HttpServlet {
 
     @AttributeDefinition(
         name = "Status list ttl (ms)",
-        description = "ttl of the served status lists and their Cache-Control max-age.",
+        description =
+            "ttl of the served status lists and their Cache-Control max-age (at most 24 h).",
         min = "0")
     long status_ttl_ms() default 300_000;
   }
@@ -215,7 +219,7 @@ public final class ProviderGateway extends HttpServlet {
             new IssuedCredentials(store),
             new SecureRandom(),
             vcTier(config.vc_tier()),
-            Math.max(0, config.status_ttl_ms()));
+            Math.max(0, Math.min(MAX_STATUS_TTL_MS, config.status_ttl_ms())));
     this.api =
         new ProviderApi(
             settings,

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link ProofCheck} on the shared verifier of {@code dev.briefcase.dpop}, with its own replay
  * cache and, when configured, five-minute server nonces. Every refusal but a missing nonce is
- * {@code invalid_dpop_proof} (RFC 9449 §5), a replayed proof included.
+ * {@code invalid_dpop_proof} (RFC 9449 §5), a replayed proof included; a replay cache full of
+ * proofs still acceptable is {@code temporarily_unavailable} (503).
  */
 final class DpopProofCheck implements ProofCheck {
   private static final Logger LOG = LoggerFactory.getLogger(DpopProofCheck.class);
@@ -42,6 +43,11 @@ final class DpopProofCheck implements ProofCheck {
       LOG.debug("DPoP proof refused at the token endpoint: {} ({})", e.code(), e.getMessage());
       if (DpopException.USE_DPOP_NONCE.equals(e.code())) {
         throw new OAuthError("use_dpop_nonce", 400, "the proof must carry the server's nonce");
+      }
+      if (DpopException.REPLAY_CACHE_FULL.equals(e.code())) {
+        // the proof is not at fault: the replay cache holds only proofs still acceptable
+        throw new OAuthError(
+            "temporarily_unavailable", 503, "too many DPoP proofs in flight; try again shortly");
       }
       throw new OAuthError("invalid_dpop_proof", 400, "the DPoP proof is not valid");
     }

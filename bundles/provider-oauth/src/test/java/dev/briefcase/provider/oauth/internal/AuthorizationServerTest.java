@@ -181,6 +181,30 @@ public class AuthorizationServerTest {
   }
 
   @Test
+  public void anEs256ProofBindsToo() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String proof =
+        as.keys.dpopProof(
+            "p256",
+            dev.briefcase.signer.KeyAlgorithm.P256,
+            "POST",
+            as.url("/oauth/token"),
+            null,
+            null);
+    AsClient.secrets.add(proof);
+    JsonNode tokens =
+        AsClient.json(client.exchange(clientId, client.code(clientId, verifier), verifier, proof));
+    assertEquals("DPoP", tokens.path("token_type").asText());
+    assertEquals(
+        client.jkt("p256"),
+        SignedJWT.parse(tokens.path("access_token").asText())
+            .getJWTClaimsSet()
+            .getJSONObjectClaim("cnf")
+            .get("jkt"));
+  }
+
+  @Test
   public void withoutAProofTheTokensAreBearer() throws Exception {
     String clientId = client.register();
     CodeVerifier verifier = new CodeVerifier();
@@ -490,6 +514,40 @@ public class AuthorizationServerTest {
         "the newest token of the family is revoked too",
         "invalid_grant",
         AsClient.json(next).path("error").asText());
+  }
+
+  @Test
+  public void concurrentUsesOfARefreshTokenRevokeTheFamily() throws Exception {
+    String clientId = client.register();
+    CodeVerifier verifier = new CodeVerifier();
+    String r1 =
+        AsClient.json(client.exchange(clientId, client.code(clientId, verifier), verifier, null))
+            .path("refresh_token")
+            .asText();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<HTTPResponse>> all = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        all.add(pool.submit(() -> client.refresh(clientId, r1, null)));
+      }
+      int ok = 0;
+      for (java.util.concurrent.Future<HTTPResponse> f : all) {
+        HTTPResponse res = f.get();
+        if (res.getStatusCode() == 200) {
+          ok++;
+          String next = AsClient.json(res).path("refresh_token").asText();
+          assertEquals(
+              "invalid_grant",
+              AsClient.json(client.refresh(clientId, next, null)).path("error").asText());
+        } else {
+          assertEquals(res.getBody(), "invalid_grant", AsClient.json(res).path("error").asText());
+        }
+      }
+      assertTrue(ok <= 1);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -220,6 +220,26 @@ public class AdminApiIT {
       assertTrue(fetch.stderr(), fetch.stderr().contains("missing_refresh_token"));
       assertFalse(
           "a failed fetch stores nothing", c.get("/v1/secrets").body().contains("vc.cap.jwt"));
+
+      // deleting a provider removes its VC with it (SPEC §15 "Deletes"), not only its OAuth grant
+      Distribution.Answer planted =
+          c.post(
+              "/v1/secrets/vc.cap.jwt",
+              "{\"value_b64\":\""
+                  + java.util.Base64.getEncoder()
+                      .encodeToString("stored-vc".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                  + "\"}");
+      assertEquals(planted.body(), 200, planted.status());
+      assertTrue(c.get("/v1/secrets").body().contains("vc.cap.jwt"));
+      Distribution.Answer deleted =
+          c.send(
+              java.net.http.HttpRequest.newBuilder(URI.create(c.baseUrl() + "/v1/providers/cap"))
+                  .DELETE(),
+              true);
+      assertEquals(deleted.body(), 200, deleted.status());
+      assertFalse(
+          "the provider's VC went with it", c.get("/v1/secrets").body().contains("vc.cap.jwt"));
+      assertCode(c.get("/v1/providers/cap"), 404, "unknown_provider");
     }
   }
 

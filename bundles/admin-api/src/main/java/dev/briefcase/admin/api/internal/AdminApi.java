@@ -27,6 +27,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -181,7 +182,8 @@ public final class AdminApi {
             () -> credentials);
     this.streams = new SseStreams(MAX_STREAMS);
     OpenRoutes open = new OpenRoutes(backends);
-    ProvidersResource providers = new ProvidersResource(backends, () -> entitlements);
+    ProvidersResource providers =
+        new ProvidersResource(backends, () -> entitlements, () -> List.copyOf(revokers.keySet()));
     Map<String, Router.Resource> families =
         Map.ofEntries(
             Map.entry("tools", new ToolsResource(backends, new ManifestsResource(backends))),

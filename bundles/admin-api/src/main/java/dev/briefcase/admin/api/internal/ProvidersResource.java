@@ -7,6 +7,8 @@ import static dev.briefcase.admin.api.internal.Requests.wrap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.credentials.CredentialException;
+import dev.briefcase.credentials.CredentialRevoker;
 import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.credentials.EntitlementService;
 import dev.briefcase.credentials.LoginResult;
@@ -17,10 +19,14 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.osgi.service.component.ComponentServiceObjects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/providers} (SPEC §8.1, §9, §15): list and add providers, {@code GET|DELETE
@@ -32,19 +38,29 @@ import org.osgi.service.component.ComponentServiceObjects;
  * exists and when the access token held in memory expires.
  */
 final class ProvidersResource implements Router.Resource {
+  private static final Logger LOG = LoggerFactory.getLogger(ProvidersResource.class);
   private static final Set<String> ADD_FIELDS =
       Set.of("id", "base_url", "resource_url", "client_id", "scope");
 
   private final Backends backends;
   private final Supplier<EntitlementService> entitlements;
+  private final Supplier<Collection<CredentialRevoker>> revokers;
 
   ProvidersResource(Backends backends) {
-    this(backends, () -> null);
+    this(backends, () -> null, List::of);
   }
 
-  ProvidersResource(Backends backends, Supplier<EntitlementService> entitlements) {
+  /**
+   * @param revokers every revocation kind beyond oauth that is running (capability, vc, …): a
+   *     deleted provider's credentials of those kinds go with it (SPEC §15 "Deletes")
+   */
+  ProvidersResource(
+      Backends backends,
+      Supplier<EntitlementService> entitlements,
+      Supplier<Collection<CredentialRevoker>> revokers) {
     this.backends = backends;
     this.entitlements = entitlements;
+    this.revokers = revokers;
   }
 
   @Override
@@ -64,6 +80,8 @@ final class ProvidersResource implements Router.Resource {
     if (p.length == 3) {
       if ("DELETE".equals(ex.method())) {
         Requests.drain(ex);
+        // the other kinds first: a revoker answers unknown_provider once the registry forgot the id
+        dropOtherKinds(with(s -> s.status(id)).provider().id());
         ex.send(200, revoked(with(s -> s.remove(id))));
         return;
       }
@@ -90,6 +108,23 @@ final class ProvidersResource implements Router.Resource {
       return;
     }
     throw HttpError.notFound();
+  }
+
+  /**
+   * Drops what every non-OAuth kind holds for a provider that is being deleted (its VC, its cached
+   * capabilities). A kind that fails is logged by code and does not stop the delete: the registry
+   * entry and the OAuth grant still go, and the kind's own revocation route stays available.
+   */
+  private void dropOtherKinds(String id) {
+    for (CredentialRevoker revoker : revokers.get()) {
+      try {
+        revoker.revoke(id);
+      } catch (CredentialException e) {
+        LOG.warn("deleting provider {}: a revocation kind failed with {}", id, e.code());
+      } catch (RuntimeException e) {
+        LOG.warn("deleting provider {}: a revocation kind failed ({})", id, e.getClass().getName());
+      }
+    }
   }
 
   /**

@@ -110,6 +110,7 @@ final class ProviderApi {
     if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
       throw payment.challenge(settings.tokenUrl(), "capability token for " + scope);
     }
+    usage.requireRoomForNew();
 
     AccessTokens.Access access = null;
     String accessToken = null;

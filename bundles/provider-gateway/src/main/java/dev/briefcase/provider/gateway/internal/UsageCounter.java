@@ -54,6 +54,17 @@ final class UsageCounter {
     }
   }
 
+  /**
+   * Refuses early when a new token could not be tracked, so a refused mint spends nothing else (its
+   * proof included); {@link #reserve} stays the authoritative check.
+   *
+   * @throws ProviderError 503 {@code capacity_exhausted} when full of live tokens
+   */
+  synchronized void requireRoomForNew() {
+    purge();
+    requireRoom();
+  }
+
   /** True when {@code jti} has calls left (nothing counted). */
   synchronized boolean hasLeft(String jti, int maxCalls) {
     Entry e = used.get(jti);

@@ -131,6 +131,7 @@ public class FloodTest {
           "capacity_exhausted",
           "60");
     }
+    assertEquals("a refused mint spends no replay-cache entry", 0, f.mintReplays.size());
     // max_calls (3) of the tracked tokens was not reset by the refused mints
     for (int i = 0; i < 3; i++) {
       assertEquals(200, quoteBearer(capped, a).status());

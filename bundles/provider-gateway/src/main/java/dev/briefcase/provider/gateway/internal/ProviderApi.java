@@ -45,7 +45,10 @@ final class ProviderApi {
   private final TokenKey key;
   private final CapabilityTokens capabilities;
   private final AccessTokens accessTokens;
-  private final DpopVerifier dpop;
+  // the mint and VC issue verify against one replay cache, the quote against another: a flood
+  // of proofs at the open mint must not fill the cache that holders of capabilities need
+  private final DpopVerifier mintDpop;
+  private final DpopVerifier resourceDpop;
   private final Denylist denylist;
   private final UsageCounter usage;
   private final PaymentChallenge payment;
@@ -56,7 +59,8 @@ final class ProviderApi {
       Settings settings,
       Clock clock,
       TokenKey key,
-      DpopVerifier dpop,
+      DpopVerifier mintDpop,
+      DpopVerifier resourceDpop,
       Denylist denylist,
       PaymentChallenge payment,
       VcIssuer vc,
@@ -66,13 +70,17 @@ final class ProviderApi {
     this.key = key;
     this.capabilities = new CapabilityTokens(key, clock, settings.baseUrl());
     this.accessTokens = new AccessTokens(key, clock, settings.baseUrl());
-    this.dpop = dpop;
+    this.mintDpop = mintDpop;
+    this.resourceDpop = resourceDpop;
     this.denylist = denylist;
-    this.usage = new UsageCounter(clock);
+    this.usage = new UsageCounter(clock, settings.maxTrackedCapabilities());
     this.payment = payment;
     this.vc = vc;
     this.adminSecret = adminSecret;
   }
+
+  /** Seconds a client refused with {@code replay_cache_full} waits: one proof's iat window. */
+  static final String REPLAY_RETRY_AFTER = Long.toString(DpopVerifier.MAX_SKEW.toSeconds());
 
   /** Runs a route; every refusal becomes its stable answer. */
   static ApiResponse answer(Supplier<ApiResponse> route) {
@@ -97,6 +105,12 @@ final class ProviderApi {
     String authorization = headers.single("authorization", MAX_AUTHORIZATION_CHARS);
     String proof = singleProof(headers, 400);
     String popPub = headers.single("x-briefcase-pop-pub", 128);
+    // the priced unauthenticated mint answers before any proof is checked: an unpaid request
+    // must not spend a replay-cache entry
+    if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
+      throw payment.challenge(settings.tokenUrl(), "capability token for " + scope);
+    }
+    usage.requireRoomForNew();
 
     AccessTokens.Access access = null;
     String accessToken = null;
@@ -156,10 +170,6 @@ final class ProviderApi {
       }
     }
 
-    if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
-      throw payment.challenge(settings.tokenUrl(), "capability token for " + scope);
-    }
-
     CapabilityTokens.Minted minted =
         capabilities.mint(
             new CapabilityTokens.Grant(
@@ -170,6 +180,7 @@ final class ProviderApi {
                 settings.ttlSeconds(),
                 settings.maxBytes(),
                 settings.tokenAud()));
+    usage.reserve(minted.jti(), minted.expiresAt());
     ObjectNode out =
         Json.newObject()
             .put("token", minted.token())
@@ -177,22 +188,28 @@ final class ProviderApi {
             .put("max_calls", settings.maxCalls())
             .put("compatibility_profile", "aacp_v1");
     ApiResponse response = ApiResponse.ok(Json.bytes(out));
-    if (verified.isPresent() && settings.tokenRequireNonce() && dpop.nonces() != null) {
-      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    if (verified.isPresent() && settings.tokenRequireNonce() && mintDpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", mintDpop.nonces().current());
     }
     return response;
   }
 
-  /** A proof at a POST endpoint (mint, VC issue): its errors are 400, nonces as the mint's. */
+  /**
+   * A proof at a POST endpoint (mint, VC issue): its errors are 400, nonces as the mint's, a full
+   * replay cache 503 {@code replay_cache_full}.
+   */
   private DpopProof mintProof(String proof, String url, String accessToken, String expectedJkt) {
     try {
-      return dpop.verify(
+      return mintDpop.verify(
           new DpopRequest(
               proof, "POST", url, accessToken, expectedJkt, settings.tokenRequireNonce()));
     } catch (DpopException e) {
+      if (e.code().equals(DpopException.REPLAY_CACHE_FULL)) {
+        throw replayCacheFull(e);
+      }
       ProviderError error = new ProviderError(400, e.code(), e.getMessage());
       if (e.code().equals(DpopException.USE_DPOP_NONCE)) {
-        error.header("DPoP-Nonce", dpop.nonces().current());
+        error.header("DPoP-Nonce", mintDpop.nonces().current());
       }
       throw error;
     }
@@ -254,7 +271,7 @@ final class ProviderApi {
       }
       try {
         verified =
-            dpop.verify(
+            resourceDpop.verify(
                 new DpopRequest(
                     proof,
                     "GET",
@@ -268,9 +285,11 @@ final class ProviderApi {
             throw unauthorized("missing_dpop", null, e.getMessage());
           case DpopException.USE_DPOP_NONCE:
             throw unauthorized("use_dpop_nonce", "use_dpop_nonce", e.getMessage())
-                .header("DPoP-Nonce", dpop.nonces().current());
+                .header("DPoP-Nonce", resourceDpop.nonces().current());
           case DpopException.REPLAY_DETECTED:
             throw unauthorized("replay_detected", "invalid_dpop_proof", e.getMessage());
+          case DpopException.REPLAY_CACHE_FULL:
+            throw replayCacheFull(e);
           default:
             throw unauthorized("invalid_dpop", "invalid_dpop_proof", e.getMessage());
         }
@@ -289,8 +308,8 @@ final class ProviderApi {
       throw new ProviderError(429, "max_calls_exceeded", "max_calls used up");
     }
     ApiResponse response = ApiResponse.ok(body);
-    if (verified != null && settings.resourceRequireNonce() && dpop.nonces() != null) {
-      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    if (verified != null && settings.resourceRequireNonce() && resourceDpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", resourceDpop.nonces().current());
     }
     return response;
   }
@@ -309,6 +328,12 @@ final class ProviderApi {
       throw e;
     }
     return values.get(0);
+  }
+
+  /** The server's fault, not the proof's: 503, try again once the oldest proofs' windows close. */
+  private static ProviderError replayCacheFull(DpopException e) {
+    return new ProviderError(503, DpopException.REPLAY_CACHE_FULL, e.getMessage())
+        .header("Retry-After", REPLAY_RETRY_AFTER);
   }
 
   private static ProviderError unauthorized(String code, String dpopError, String reason) {
@@ -430,8 +455,8 @@ final class ProviderApi {
             .put("vc_jwt", issued.jwt())
             .put("expires_at_rfc3339", DateTimeFormatter.ISO_INSTANT.format(issued.expiresAt()));
     ApiResponse response = ApiResponse.ok(Json.bytes(out));
-    if (settings.tokenRequireNonce() && dpop.nonces() != null) {
-      response.headers().put("DPoP-Nonce", dpop.nonces().current());
+    if (settings.tokenRequireNonce() && mintDpop.nonces() != null) {
+      response.headers().put("DPoP-Nonce", mintDpop.nonces().current());
     }
     return response;
   }

@@ -169,6 +169,14 @@ public final class ProviderGateway extends HttpServlet {
             "ttl of the served status lists and their Cache-Control max-age (at most 24 h).",
         min = "0")
     long status_ttl_ms() default 300_000;
+
+    @AttributeDefinition(
+        name = "Tracked capability tokens",
+        description =
+            "The most live capability tokens whose calls are counted at once; when all are live"
+                + " the mint answers 503 capacity_exhausted.",
+        min = "1")
+    int max_tracked_capabilities() default 100_000;
   }
 
   private final transient ProviderApi api;
@@ -183,12 +191,13 @@ public final class ProviderGateway extends HttpServlet {
     this.secrets = new LazySecretStore(secretObjects);
     Clock clock = Clock.systemUTC();
     Settings settings = settings(config);
-    DpopVerifier dpop =
-        new DpopVerifier(
-            clock,
-            new ReplayCache(),
-            new ServerNonces(
-                clock, Duration.ofSeconds(config.nonce_rotation_seconds()), new SecureRandom()));
+    ServerNonces nonces =
+        new ServerNonces(
+            clock, Duration.ofSeconds(config.nonce_rotation_seconds()), new SecureRandom());
+    // one replay cache per audience: a flood of proofs at the open mint must not fill the
+    // cache the resource's holders need
+    DpopVerifier mintDpop = new DpopVerifier(clock, new ReplayCache(), nonces);
+    DpopVerifier resourceDpop = new DpopVerifier(clock, new ReplayCache(), nonces);
     PaymentChallenge payment =
         new PaymentChallenge(
             new PaymentChallenge.X402Offer(
@@ -225,7 +234,8 @@ public final class ProviderGateway extends HttpServlet {
             settings,
             clock,
             identity,
-            dpop,
+            mintDpop,
+            resourceDpop,
             new StoreDenylist(store, clock),
             payment,
             issuer,
@@ -255,7 +265,8 @@ public final class ProviderGateway extends HttpServlet {
         config.resource_require_nonce(),
         aud,
         Math.max(0, config.max_bytes()),
-        config.admin_secret_id());
+        config.admin_secret_id(),
+        Math.max(1, config.max_tracked_capabilities()));
   }
 
   static String vcTier(String tier) {

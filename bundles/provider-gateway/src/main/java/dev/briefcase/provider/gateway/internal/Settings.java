@@ -11,6 +11,7 @@ import java.util.Locale;
  * @param priceMicroUsd price of an unauthenticated mint; 0 = free mint, else 402
  * @param tokenAud the {@code aud} caveat put on minted tokens, or null
  * @param maxBytes the {@code max_bytes} caveat put on minted tokens, 0 = none
+ * @param maxTrackedCapabilities the most live capability tokens whose calls are counted
  */
 record Settings(
     String baseUrl,
@@ -22,7 +23,8 @@ record Settings(
     boolean resourceRequireNonce,
     String tokenAud,
     long maxBytes,
-    String adminSecretId) {
+    String adminSecretId,
+    int maxTrackedCapabilities) {
 
   /** Checks and normalises a base URL: http(s), host, no user info, query, fragment or path. */
   static String baseUrl(String text) {

@@ -136,8 +136,13 @@ final class Fixture {
   final EdKey identity = new EdKey();
   final MapDenylist denylist = new MapDenylist();
   final ServerNonces nonces = new ServerNonces(clock, Duration.ofMinutes(5), new SecureRandom());
-  final DpopVerifier dpop =
-      new DpopVerifier(clock, new ReplayCache(clock, Duration.ofMinutes(20), 20_000), nonces);
+
+  /** The mint's and the VC issue's replay cache, and the resource's own. */
+  final ReplayCache mintReplays = new ReplayCache(clock, Duration.ofMinutes(20), 20_000);
+
+  final ReplayCache resourceReplays = new ReplayCache(clock, Duration.ofMinutes(20), 20_000);
+  final DpopVerifier dpop = new DpopVerifier(clock, mintReplays, nonces);
+  final DpopVerifier resourceDpop = new DpopVerifier(clock, resourceReplays, nonces);
   volatile byte[] adminSecret = "s3cret-admin".getBytes(StandardCharsets.UTF_8);
 
   ProviderApi api(Settings settings, PaymentChallenge payment) {
@@ -146,6 +151,7 @@ final class Fixture {
         clock,
         identity,
         dpop,
+        resourceDpop,
         denylist,
         payment,
         null,
@@ -159,6 +165,7 @@ final class Fixture {
         clock,
         identity,
         dpop,
+        resourceDpop,
         denylist,
         payment,
         issuer,
@@ -167,6 +174,16 @@ final class Fixture {
 
   static Settings settings(
       long price, boolean tokenNonce, boolean resourceNonce, long maxBytes, String aud) {
+    return settings(price, tokenNonce, resourceNonce, maxBytes, aud, 100_000);
+  }
+
+  static Settings settings(
+      long price,
+      boolean tokenNonce,
+      boolean resourceNonce,
+      long maxBytes,
+      String aud,
+      int maxTrackedCapabilities) {
     return new Settings(
         BASE,
         "quote",
@@ -177,7 +194,8 @@ final class Fixture {
         resourceNonce,
         aud,
         maxBytes,
-        "provider.admin_secret");
+        "provider.admin_secret",
+        maxTrackedCapabilities);
   }
 
   static JsonNode json(byte[] body) {

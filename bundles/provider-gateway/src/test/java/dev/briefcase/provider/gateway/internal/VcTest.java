@@ -503,4 +503,28 @@ public class VcTest {
       assertFalse(used.contains(index(issueVc(holderKey))));
     }
   }
+
+  @Test
+  public void aFullMintReplayCacheIs503AtTheVcIssueAndTheVcMint() {
+    String vc = issueVc(holderKey);
+    while (f.mintReplays.size() < 20_000) {
+      f.mintReplays.firstUse(
+          "flood",
+          java.util.UUID.randomUUID().toString(),
+          f.clock.now.plus(dev.briefcase.dpop.DpopVerifier.MAX_SKEW));
+    }
+    ApiResponse issued =
+        issue(
+            holderDid,
+            "Authorization",
+            "Bearer " + accessToken("vc", null),
+            "DPoP",
+            holderKey.proof("POST", ISSUE, f.clock.now, null, null));
+    QuoteChecksTest.refused(issued, 503, "replay_cache_full");
+    assertEquals("120", issued.headers().get("Retry-After"));
+    ApiResponse minted = mint(vc, holderKey);
+    QuoteChecksTest.refused(minted, 503, "replay_cache_full");
+    assertEquals("120", minted.headers().get("Retry-After"));
+    assertEquals(0, f.resourceReplays.size());
+  }
 }

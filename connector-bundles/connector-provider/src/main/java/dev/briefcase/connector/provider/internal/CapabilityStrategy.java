@@ -1076,9 +1076,21 @@ public final class CapabilityStrategy
         .withMaxResponseBytes(64 * 1024);
   }
 
+  private static final java.util.regex.Pattern LOOPBACK_V4 =
+      java.util.regex.Pattern.compile(
+          "127\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+              + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){2}");
+
+  /**
+   * A loopback literal only: a dotted quad of ASCII digits in 127.0.0.0/8, {@code localhost}, or
+   * {@code [::1]}/{@code ::1}. A name such as {@code 127.attacker.example} is not loopback.
+   */
   static boolean loopback(String host) {
     String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
-    return h.equals("localhost") || h.equals("[::1]") || h.equals("::1") || h.startsWith("127.");
+    return h.equals("localhost")
+        || h.equals("[::1]")
+        || h.equals("::1")
+        || LOOPBACK_V4.matcher(h).matches();
   }
 
   /** RFC 9449 {@code htu}: the target without query and fragment. */

@@ -484,4 +484,39 @@ public class CapabilityStrategyTest {
       assertEquals(e.getMessage(), code, e.code());
     }
   }
+
+  /** Only loopback literals count: a name starting with {@code 127.} is a remote host. */
+  @Test
+  public void hostNamesThatLookLikeLoopbackAreNotLoopback() {
+    for (String host :
+        new String[] {
+          "127.attacker.example",
+          "127.0.0.1.attacker.example",
+          "127.0.0.256",
+          "127.1",
+          "127.0.0.01x",
+          "127.0.0.\u0661",
+          "127..0.1",
+          "0x7f.0.0.1",
+          "[::1].example"
+        }) {
+      assertFalse(host, CapabilityStrategy.loopback(host));
+    }
+    for (String host :
+        new String[] {"127.0.0.1", "127.255.0.9", "localhost", "LOCALHOST", "[::1]", "::1"}) {
+      assertTrue(host, CapabilityStrategy.loopback(host));
+    }
+    registry.bases.put(
+        "evil", "http://127.attacker.example:" + URI.create(upstream.base()).getPort());
+    try {
+      strategy.authorize(
+          new CredentialNeed(CredentialNeed.CAPABILITY, "evil"),
+          "GET",
+          URI.create("http://127.attacker.example/api/quote"));
+      fail("plain http to a non-loopback host");
+    } catch (CredentialException e) {
+      assertEquals(CredentialException.INVALID_BASE_URL, e.code());
+    }
+    assertEquals(0, upstream.seen.size());
+  }
 }

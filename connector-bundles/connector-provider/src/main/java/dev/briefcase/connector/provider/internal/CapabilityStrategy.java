@@ -665,11 +665,11 @@ public final class CapabilityStrategy
       headers.put("x-vc-jwt", vc.jwt().reveal());
       // the VC's cnf.jkt names the key of its issue proof; the mint proof comes from that key
       // (the OAuth key's proof carries an ath of the VC, which a mint without access token ignores)
-      headers.put(
-          "DPoP",
+      String proof =
           oauthKey
               ? credentials.dpopProof(id, "POST", tokenUrl, vc.jwt(), nonce).reveal()
-              : ownProof(id, "POST", tokenUrl, null, nonce));
+              : ownProof(id, "POST", tokenUrl, null, nonce);
+      headers.put("DPoP", proof);
       EgressResponse res;
       try {
         res =
@@ -694,7 +694,7 @@ public final class CapabilityStrategy
             error != null && error.matches("[a-z0-9_]{1,64}") ? error : CAPABILITY_MINT_FAILED,
             "provider " + id + " refused the VC mint (HTTP " + res.status() + ")");
       }
-      Capability cap = parse(res, MintedVia.VC, oauthKey, origin);
+      Capability cap = parse(res, MintedVia.VC, oauthKey, origin, proof);
       LOG.info("capability minted for provider {} via vc", id);
       return cap;
     }
@@ -896,11 +896,11 @@ public final class CapabilityStrategy
       if (authorization != null) {
         headers.put("Authorization", authorization);
       }
-      headers.put(
-          "DPoP",
+      String proof =
           boundAccessToken != null
               ? credentials.dpopProof(id, "POST", tokenUrl, boundAccessToken, nonce).reveal()
-              : ownProof(id, "POST", tokenUrl, null, nonce));
+              : ownProof(id, "POST", tokenUrl, null, nonce);
+      headers.put("DPoP", proof);
       EgressResponse res;
       try {
         res =
@@ -932,13 +932,19 @@ public final class CapabilityStrategy
             CAPABILITY_MINT_FAILED,
             "provider " + id + " refused the mint (HTTP " + res.status() + ")");
       }
-      Capability cap = parse(res, via, boundAccessToken != null, origin);
+      Capability cap = parse(res, via, boundAccessToken != null, origin, proof);
       LOG.info("capability minted for provider {} via {}", id, via.label());
       return cap;
     }
   }
 
-  private Capability parse(EgressResponse res, MintedVia via, boolean oauthKey, String origin)
+  /**
+   * The mint answer as a capability; its token must be bound ({@code cnf.jkt}) to the key of the
+   * mint proof that was sent, else a hostile provider or a MITM on loopback http could hand out an
+   * unbound token that would then be sent as DPoP-bound.
+   */
+  private Capability parse(
+      EgressResponse res, MintedVia via, boolean oauthKey, String origin, String sentProof)
       throws CredentialException {
     JsonNode body;
     try {
@@ -958,6 +964,11 @@ public final class CapabilityStrategy
         || token.asText().length() > MAX_TOKEN_CHARS
         || !token.asText().matches(TOKEN_CHARS)) {
       throw new CredentialException(CAPABILITY_MINT_FAILED, "the mint answer has no usable token");
+    }
+    String proofJkt = MintBinding.proofJkt(sentProof);
+    if (proofJkt == null || !proofJkt.equals(MintBinding.tokenJkt(token.asText()))) {
+      throw new CredentialException(
+          CAPABILITY_MINT_FAILED, "the minted token is not bound to the key of the mint proof");
     }
     Instant expiresAt;
     try {

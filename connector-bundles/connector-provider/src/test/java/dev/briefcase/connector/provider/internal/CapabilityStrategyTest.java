@@ -519,4 +519,29 @@ public class CapabilityStrategyTest {
     }
     assertEquals(0, upstream.seen.size());
   }
+
+  /**
+   * A mint answer whose token is bound to another key (or to none) is not a capability of this
+   * agent: sending it as DPoP-bound would be a lie the provider (or a MITM) chose.
+   */
+  @Test
+  public void aMintedTokenNotBoundToTheProofKeyFailsTheMint() {
+    for (int round = 0; round < 2; round++) {
+      peer.mintJkt = round == 0 ? Fakes.jkt("dpop:attacker") : null;
+      peer.unbound = round == 1;
+      try {
+        strategy.authorize(NEED, "GET", quote);
+        fail("an unbound capability was accepted");
+      } catch (CredentialException e) {
+        assertEquals(CapabilityStrategy.CAPABILITY_MINT_FAILED, e.code());
+        assertFalse(e.getMessage(), e.getMessage().contains("cap-canary"));
+      }
+      assertTrue(strategy.cached("demo").isEmpty());
+    }
+    assertEquals(2, peer.mints.get());
+    assertEquals(2, upstream.seen.size()); // no quote call went out
+    peer.unbound = false;
+    RequestCredential ok = strategy.authorize(NEED, "GET", quote);
+    assertEquals("DPoP " + peer.minted.get(2), ok.headers().get("Authorization").reveal());
+  }
 }

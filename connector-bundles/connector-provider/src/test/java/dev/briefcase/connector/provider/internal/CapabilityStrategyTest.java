@@ -500,11 +500,11 @@ public class CapabilityStrategyTest {
           "0x7f.0.0.1",
           "[::1].example"
         }) {
-      assertFalse(host, CapabilityStrategy.loopback(host));
+      assertFalse(host, ProviderUrls.loopback(host));
     }
     for (String host :
         new String[] {"127.0.0.1", "127.255.0.9", "localhost", "LOCALHOST", "[::1]", "::1"}) {
-      assertTrue(host, CapabilityStrategy.loopback(host));
+      assertTrue(host, ProviderUrls.loopback(host));
     }
     registry.bases.put(
         "evil", "http://127.attacker.example:" + URI.create(upstream.base()).getPort());

@@ -6,7 +6,6 @@ import dev.briefcase.credentials.ProviderStatus;
 import java.net.URI;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -43,11 +42,10 @@ final class CapabilityCache {
     cache.clear();
   }
 
-  /** What is cached for a provider, for tests: never the value. */
-  Optional<Capability> cached(String providerId) {
-    return Optional.ofNullable(cache.get(providerId));
-  }
-
+  /**
+   * The provider's capability, cached or freshly minted by {@code minter} (one mint at a time per
+   * provider), with one call taken.
+   */
   Capability usable(ProviderStatus status, URI base, VcStep vc, CapabilityMinter minter)
       throws CredentialException {
     String id = status.provider().id();

@@ -1,6 +1,8 @@
 package dev.briefcase.itests.mcp;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.itests.common.Distribution;
 import dev.briefcase.testing.Poll;
 import java.io.IOException;
@@ -11,7 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -40,14 +45,30 @@ final class ProviderSide implements AutoCloseable {
    * Starts the provider with {@code env} added (e.g. {@code BRIEFCASE_PROVIDER_PRICE_MICROUSD}).
    */
   static ProviderSide start(String name, Map<String, String> env) throws Exception {
+    return start(name, env, Map.of());
+  }
+
+  /**
+   * As {@link #start(String, Map)}, with {@code gatewayConfig} replacing entries of the shipped
+   * {@code dev.briefcase.provider.gateway} configuration (features/provider.json) for settings no
+   * environment variable reaches, e.g. {@code status.ttl.ms:Long}: the gateway's configuration with
+   * those entries goes into a second feature file started after {@code provider}.
+   */
+  static ProviderSide start(String name, Map<String, String> env, Map<String, Object> gatewayConfig)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
+    List<String> args = new ArrayList<>(List.of("--feature", "provider"));
+    if (!gatewayConfig.isEmpty()) {
+      args.add("--feature");
+      args.add(gatewayFeature(name, gatewayConfig).toString());
+    }
     TapProxy tap = new TapProxy("http://127.0.0.1:" + port);
     Distribution d =
         new Distribution(Files.createTempDirectory("briefcase-provider-" + name))
-            .startArgs("--feature", "provider")
+            .startArgs(args.toArray(String[]::new))
             .env("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:" + port)
             .env("BRIEFCASE_PROVIDER_BASE_URL", tap.base());
     env.forEach(d::env);
@@ -79,6 +100,27 @@ final class ProviderSide implements AutoCloseable {
       p.close();
       throw e;
     }
+  }
+
+  /** A feature file with the shipped gateway configuration, {@code entries} replaced. */
+  private static Path gatewayFeature(String name, Map<String, Object> entries) throws IOException {
+    Path work = Files.createTempDirectory("briefcase-provider-feature-" + name);
+    JsonNode shipped =
+        JSON.readTree(Distribution.home().resolve("features/provider.json").toFile());
+    ObjectNode gateway =
+        ((ObjectNode) shipped.path("configurations").path("dev.briefcase.provider.gateway"))
+            .deepCopy();
+    entries.forEach(
+        (k, v) -> {
+          gateway.remove(k);
+          gateway.set(k, JSON.valueToTree(v));
+        });
+    ObjectNode pf = JSON.createObjectNode();
+    pf.put("feature-resource-version", "1.0");
+    pf.put("id", "dev.briefcase:dev.briefcase.feature.itest-" + name + "-provider:0.1.0-SNAPSHOT");
+    pf.putArray("bundles");
+    pf.putObject("configurations").set("dev.briefcase.provider.gateway", gateway);
+    return Files.writeString(work.resolve(name + "-provider.json"), pf.toString());
   }
 
   /** The public base URL (the tap). */

@@ -257,7 +257,7 @@ public final class QuoteConnector implements Connector {
         EgressPolicy.of(lowerCase(manifest.allowedHosts()), manifest.allowedHttpPathPrefixes());
     boolean allowed = declared.allowsHost(host) && declared.allowsPath(QUOTE_PATH);
     return EgressPolicy.of(allowed ? Set.of(host) : Set.of(), List.of(QUOTE_PATH))
-        .withDevLoopback(loopbackAllowed && CapabilityStrategy.loopback(host))
+        .withDevLoopback(loopbackAllowed && ProviderUrls.loopback(host))
         .withMaxResponseBytes(Math.min(64 * 1024, manifest.maxOutputBytes()));
   }
 

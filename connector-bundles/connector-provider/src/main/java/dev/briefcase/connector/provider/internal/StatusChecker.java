@@ -219,7 +219,7 @@ final class StatusChecker {
             && uri.getRawUserInfo() == null
             && uri.getRawFragment() == null
             && (scheme.equals("https")
-                || (scheme.equals("http") && loopbackAllowed && CapabilityStrategy.loopback(host)));
+                || (scheme.equals("http") && loopbackAllowed && ProviderUrls.loopback(host)));
     if (!ok) {
       throw new VcException("invalid_credential_status", "the status list URL is refused");
     }
@@ -233,7 +233,7 @@ final class StatusChecker {
     String host = uri.getHost().toLowerCase(Locale.ROOT);
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     return EgressPolicy.of(Set.of(host), List.of(path))
-        .withDevLoopback(loopbackAllowed && CapabilityStrategy.loopback(host))
+        .withDevLoopback(loopbackAllowed && ProviderUrls.loopback(host))
         .withMaxResponseBytes(StatusListCredential.MAX_CHARS);
   }
 }

@@ -484,4 +484,64 @@ public class CapabilityStrategyTest {
       assertEquals(e.getMessage(), code, e.code());
     }
   }
+
+  /** Only loopback literals count: a name starting with {@code 127.} is a remote host. */
+  @Test
+  public void hostNamesThatLookLikeLoopbackAreNotLoopback() {
+    for (String host :
+        new String[] {
+          "127.attacker.example",
+          "127.0.0.1.attacker.example",
+          "127.0.0.256",
+          "127.1",
+          "127.0.0.01x",
+          "127.0.0.\u0661",
+          "127..0.1",
+          "0x7f.0.0.1",
+          "[::1].example"
+        }) {
+      assertFalse(host, ProviderUrls.loopback(host));
+    }
+    for (String host :
+        new String[] {"127.0.0.1", "127.255.0.9", "localhost", "LOCALHOST", "[::1]", "::1"}) {
+      assertTrue(host, ProviderUrls.loopback(host));
+    }
+    registry.bases.put(
+        "evil", "http://127.attacker.example:" + URI.create(upstream.base()).getPort());
+    try {
+      strategy.authorize(
+          new CredentialNeed(CredentialNeed.CAPABILITY, "evil"),
+          "GET",
+          URI.create("http://127.attacker.example/api/quote"));
+      fail("plain http to a non-loopback host");
+    } catch (CredentialException e) {
+      assertEquals(CredentialException.INVALID_BASE_URL, e.code());
+    }
+    assertEquals(0, upstream.seen.size());
+  }
+
+  /**
+   * A mint answer whose token is bound to another key (or to none) is not a capability of this
+   * agent: sending it as DPoP-bound would be a lie the provider (or a MITM) chose.
+   */
+  @Test
+  public void aMintedTokenNotBoundToTheProofKeyFailsTheMint() {
+    for (int round = 0; round < 2; round++) {
+      peer.mintJkt = round == 0 ? Fakes.jkt("dpop:attacker") : null;
+      peer.unbound = round == 1;
+      try {
+        strategy.authorize(NEED, "GET", quote);
+        fail("an unbound capability was accepted");
+      } catch (CredentialException e) {
+        assertEquals(CapabilityStrategy.CAPABILITY_MINT_FAILED, e.code());
+        assertFalse(e.getMessage(), e.getMessage().contains("cap-canary"));
+      }
+      assertTrue(strategy.cached("demo").isEmpty());
+    }
+    assertEquals(2, peer.mints.get());
+    assertEquals(2, upstream.seen.size()); // no quote call went out
+    peer.unbound = false;
+    RequestCredential ok = strategy.authorize(NEED, "GET", quote);
+    assertEquals("DPoP " + peer.minted.get(2), ok.headers().get("Authorization").reveal());
+  }
 }

@@ -31,8 +31,9 @@ final class Fakes {
   private Fakes() {}
 
   /**
-   * A readable stand-in for a DPoP proof: {@code dpop.<b64url claims>.sig}, claims {@code key, htm,
-   * htu, ath, nonce, jti}. The peer decodes it; nothing verifies a signature here.
+   * A readable stand-in for a DPoP proof: {@code <b64url header>.<b64url claims>.sig}, the header's
+   * {@code jwk} standing for the key named {@code key} in the claims ({@code key, htm, htu, ath,
+   * nonce, jti}). The peer decodes it; nothing verifies a signature here.
    */
   static String proof(String key, String htm, String htu, String token, String nonce) {
     String claims =
@@ -49,7 +50,8 @@ final class Fakes {
             + ",\"jti\":\""
             + UUID.randomUUID()
             + "\"}";
-    return "dpop."
+    return b64("{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":" + jwk(key) + "}")
+        + "."
         + Base64.getUrlEncoder()
             .withoutPadding()
             .encodeToString(claims.getBytes(StandardCharsets.UTF_8))
@@ -60,6 +62,26 @@ final class Fakes {
   static String claims(String proof) {
     String[] parts = proof.split("\\.");
     return new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
+  }
+
+  /** The stand-in public JWK of a named key, in RFC 7638 member order. */
+  static String jwk(String key) {
+    return "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
+        + b64(key)
+        + "\",\"y\":\""
+        + b64("y-" + key)
+        + "\"}";
+  }
+
+  /** The RFC 7638 thumbprint of the stand-in key {@code key}. */
+  static String jkt(String key) {
+    return ath(jwk(key));
+  }
+
+  static String b64(String text) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
   static String ath(String token) {

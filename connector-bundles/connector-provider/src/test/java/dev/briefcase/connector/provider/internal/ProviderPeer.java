@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A scripted reference provider (SPEC §8.2) on the test {@link Upstream}: {@code POST /token} mints
- * {@code cap-canary-<n>-<uuid>} tokens, {@code GET /api/quote} checks {@code Authorization: DPoP},
- * a proof with the capability's {@code ath} and the key it was minted with, usage against {@code
- * max_calls}, a jti denylist and an optional nonce. Every token it minted is in {@link #minted}.
+ * {@code <header>.<claims with cnf.jkt>.cap-canary-<n>-<uuid>} tokens, {@code GET /api/quote}
+ * checks {@code Authorization: DPoP}, a proof with the capability's {@code ath} and the key it was
+ * minted with, usage against {@code max_calls}, a jti denylist and an optional nonce. Every token
+ * it minted is in {@link #minted}.
  */
 final class ProviderPeer implements Upstream.Script {
   final List<String> minted = new CopyOnWriteArrayList<>();
@@ -30,6 +31,8 @@ final class ProviderPeer implements Upstream.Script {
   volatile String quoteNonce; // when set, a quote proof must carry it (else 401 use_dpop_nonce)
   volatile boolean paid; // 402 on an unauthenticated mint
   volatile String mintBody; // a hostile mint answer, when set
+  volatile String mintJkt; // when set, the cnf.jkt of minted tokens (else the mint proof's key)
+  volatile boolean unbound; // minted tokens carry no cnf
   volatile int limit = -1; // when set, the calls the peer allows per token (else max_calls)
   volatile int failStatus; // when set, the quote answers this status (echoing when echo is on)
   volatile boolean echo; // the quote answer echoes the request's credential headers
@@ -63,7 +66,20 @@ final class ProviderPeer implements Upstream.Script {
     if (mintBody != null) {
       return Answer.json(200, mintBody);
     }
-    String token = "cap-canary-" + mints.incrementAndGet() + "-" + UUID.randomUUID();
+    // a JWT-shaped capability bound (cnf.jkt) to the key of the mint proof; the canary stands in
+    // for the signature, so a leak of the token is easy to grep
+    String cnf =
+        unbound
+            ? ""
+            : "\"cnf\":{\"jkt\":\"" + (mintJkt != null ? mintJkt : Fakes.jkt(key(claims))) + "\"},";
+    String token =
+        Fakes.b64("{\"alg\":\"ES256\",\"typ\":\"JWT\"}")
+            + "."
+            + Fakes.b64("{" + cnf + "\"max_calls\":" + maxCalls + "}")
+            + ".cap-canary-"
+            + mints.incrementAndGet()
+            + "-"
+            + UUID.randomUUID();
     minted.add(token);
     boundKey.put(token, key(claims));
     used.put(token, new AtomicInteger());

@@ -13,14 +13,13 @@ import dev.briefcase.dpop.DpopException;
 import dev.briefcase.dpop.DpopProof;
 import dev.briefcase.dpop.DpopRequest;
 import dev.briefcase.dpop.Thumbprints;
-import java.io.File;
-import java.io.IOException;
+import dev.briefcase.testing.NodeProject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -33,7 +32,7 @@ public class JoseInteropTest {
   static final String TOKEN_URL = BASE + "/token";
   static final String QUOTE_URL = BASE + "/api/quote";
 
-  static Path js;
+  static NodeProject js;
 
   final Fixture f = new Fixture();
   final ProviderApi api;
@@ -45,57 +44,17 @@ public class JoseInteropTest {
 
   @BeforeClass
   public static void install() throws Exception {
-    js = Path.of(System.getProperty("briefcase.provider.js", "src/test/js")).toAbsolutePath();
-    Path hidden = js.resolve("node_modules/.package-lock.json");
-    boolean installed =
-        Files.exists(hidden)
-            && Files.getLastModifiedTime(hidden)
-                    .compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json")))
-                >= 0
-            && Files.isDirectory(js.resolve("node_modules/jose"))
-            && Files.isDirectory(js.resolve("node_modules/@digitalbazaar/vc-bitstring-status-list"))
-            && Files.isExecutable(js.resolve("node_modules/node/bin/node"));
-    if (!installed) {
-      run(List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), null, 600);
-    }
-  }
-
-  private static String run(List<String> cmd, byte[] input, int seconds) throws Exception {
-    Path out = Files.createTempFile("provider-jose", ".out");
-    Path err = Files.createTempFile("provider-jose", ".err");
-    try {
-      ProcessBuilder pb =
-          new ProcessBuilder(cmd)
-              .directory(js.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
-      if (input == null) {
-        pb.redirectInput(new File("/dev/null"));
-      }
-      Process p = pb.start();
-      if (input != null) {
-        p.getOutputStream().write(input);
-      }
-      p.getOutputStream().close();
-      if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(String.join(" ", cmd) + " timed out");
-      }
-      if (p.exitValue() != 0) {
-        throw new IOException(String.join(" ", cmd) + " failed: " + Files.readString(err));
-      }
-      return Files.readString(out, StandardCharsets.UTF_8);
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
-    }
+    js =
+        NodeProject.at(
+                "briefcase.provider.js",
+                "src/test/js",
+                "jose",
+                "@digitalbazaar/vc-bitstring-status-list")
+            .install();
   }
 
   static JsonNode jose(ObjectNode request) throws Exception {
-    String node = js.resolve("node_modules/node/bin/node").toString();
-    return json(
-        run(List.of(node, "interop.mjs"), Json.bytes(request), 60)
-            .getBytes(StandardCharsets.UTF_8));
+    return json(js.run("interop.mjs", Json.bytes(request), Duration.ofSeconds(60)));
   }
 
   @Test

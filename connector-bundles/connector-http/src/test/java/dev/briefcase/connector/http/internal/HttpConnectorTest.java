@@ -13,6 +13,7 @@ import dev.briefcase.connector.ToolResult;
 import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.error.BriefcaseException;
+import dev.briefcase.testing.Upstream;
 import dev.briefcase.tools.ToolManifest;
 import dev.briefcase.tools.ToolSpec;
 import java.nio.charset.StandardCharsets;

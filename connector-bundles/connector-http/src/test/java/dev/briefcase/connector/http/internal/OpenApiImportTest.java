@@ -8,6 +8,7 @@ import static org.junit.Assert.fail;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.briefcase.connector.ToolResult;
+import dev.briefcase.testing.Upstream;
 import dev.briefcase.tools.ToolSpec;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

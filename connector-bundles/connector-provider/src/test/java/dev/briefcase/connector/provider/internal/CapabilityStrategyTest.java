@@ -14,6 +14,7 @@ import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.egress.internal.HttpEgressClient;
 import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemoryReceiptLog;
+import dev.briefcase.testing.Upstream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;

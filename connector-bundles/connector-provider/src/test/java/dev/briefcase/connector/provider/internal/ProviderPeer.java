@@ -1,7 +1,8 @@
 package dev.briefcase.connector.provider.internal;
 
-import dev.briefcase.connector.provider.internal.Upstream.Answer;
-import dev.briefcase.connector.provider.internal.Upstream.Seen;
+import dev.briefcase.testing.Upstream;
+import dev.briefcase.testing.Upstream.Answer;
+import dev.briefcase.testing.Upstream.Seen;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;

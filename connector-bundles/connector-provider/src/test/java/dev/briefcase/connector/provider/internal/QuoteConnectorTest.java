@@ -11,6 +11,7 @@ import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.error.BriefcaseException;
 import dev.briefcase.testing.Configs;
 import dev.briefcase.testing.MemoryReceiptLog;
+import dev.briefcase.testing.Upstream;
 import dev.briefcase.tools.CallContext;
 import dev.briefcase.tools.ToolManifest;
 import dev.briefcase.tools.ToolSpec;

@@ -124,6 +124,24 @@ public final class Distribution implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the provider registry answers (not 503): /ready covers the kernel's services, and
+   * the OAuth bundle's credential service can register a moment after them on a loaded machine.
+   */
+  public void awaitCredentialService(Duration timeout) throws IOException, InterruptedException {
+    boolean up;
+    try {
+      up = Poll.within(timeout, () -> get("/v1/providers").status != 503);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
+    if (!up) {
+      throw new IOException("no credential service within " + timeout + "; see " + logFile);
+    }
+  }
+
   /** Whether /ready answers 200; fails when the runtime process has exited. */
   private boolean ready() throws IOException, InterruptedException {
     if (process != null && !process.isAlive()) {

@@ -34,6 +34,7 @@ public class AdminApiIT {
   @BeforeClass
   public static void start() throws Exception {
     d = new Distribution(Files.createTempDirectory("briefcase-api")).start();
+    d.awaitCredentialService(Duration.ofSeconds(60));
     openApi = d.get("/openapi.json").json();
   }
 
@@ -181,6 +182,7 @@ public class AdminApiIT {
         new Distribution(Files.createTempDirectory("briefcase-api-cap"))
             .startArgs("--feature", "connectors")
             .start()) {
+      c.awaitCredentialService(Duration.ofSeconds(60));
       assertEquals(
           201,
           c.post("/v1/providers", "{\"id\":\"cap\",\"base_url\":\"http://127.0.0.1:9\"}").status());

@@ -77,17 +77,7 @@ final class QuoteAgent implements AutoCloseable {
             "--feature",
             feature.toString());
     try {
-      // the MCP gateway can serve before the OAuth bundle registers the credential service
-      Poll.await(
-          () -> {
-            try {
-              return g.dist.get("/v1/providers").status() == 503 ? null : Boolean.TRUE;
-            } catch (Exception e) {
-              return null;
-            }
-          },
-          "the credential service answers",
-          Duration.ofSeconds(60));
+      g.dist.awaitCredentialService(Duration.ofSeconds(60));
       Distribution.CliResult added =
           g.dist.cli("providers", "add", PROVIDER, providerBase, "--scope", scope);
       assertEquals(added.stderr(), 0, added.exit());

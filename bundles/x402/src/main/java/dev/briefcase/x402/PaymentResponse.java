@@ -71,9 +71,12 @@ public record PaymentResponse(
    * ends up in messages and must not smuggle anything else.
    */
   public String reason() {
-    return errorReason != null && REASON.matcher(errorReason).matches()
-        ? errorReason
-        : "unspecified";
+    return safeReason(errorReason);
+  }
+
+  /** A provider's reason text when it is short and code-like, else {@code unspecified}. */
+  public static String safeReason(String text) {
+    return text != null && REASON.matcher(text).matches() ? text : "unspecified";
   }
 
   /** The header value for a server's answer. */

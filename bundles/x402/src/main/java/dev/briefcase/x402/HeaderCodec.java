@@ -10,6 +10,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.payment.PaymentException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -45,9 +49,9 @@ final class HeaderCodec {
     if (value.length() > MAX_HEADER_CHARS) {
       throw new PaymentException(code, what + " is larger than 64 KiB");
     }
-    byte[] bytes = base64(value.strip(), code, what);
+    String text = utf8(base64(value.strip(), code, what), code, what);
     JsonNode node;
-    try (JsonParser parser = JSON.createParser(bytes)) {
+    try (JsonParser parser = JSON.createParser(text)) {
       node = JSON.readTree(parser);
       if (parser.nextToken() != null) {
         throw new PaymentException(code, what + " holds more than one JSON value");
@@ -69,6 +73,23 @@ final class HeaderCodec {
       return Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(node));
     } catch (IOException e) {
       throw new IllegalStateException("JSON tree could not be written", e);
+    }
+  }
+
+  /**
+   * Strict UTF-8, as the reference decodes: Jackson alone would also take UTF-16/32 by sniffing the
+   * first bytes, so two readers could disagree on the same header.
+   */
+  private static String utf8(byte[] bytes, String code, String what) throws PaymentException {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new PaymentException(code, what + " is not UTF-8");
     }
   }
 

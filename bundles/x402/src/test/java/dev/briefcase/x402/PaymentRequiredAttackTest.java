@@ -88,6 +88,18 @@ public class PaymentRequiredAttackTest {
   }
 
   @Test
+  public void onlyUtf8JsonIsRead() {
+    byte[] utf16 = challenge().toString().getBytes(StandardCharsets.UTF_16BE);
+    assertEquals("payment_challenge_invalid", code(Base64.getEncoder().encodeToString(utf16)));
+    byte[] broken =
+        challenge()
+            .toString()
+            .replace("USD Coin", "USD\u00ffCoin")
+            .getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals("payment_challenge_invalid", code(Base64.getEncoder().encodeToString(broken)));
+  }
+
+  @Test
   public void duplicateKeysAreRefused() {
     String json =
         challenge()

@@ -105,6 +105,9 @@ public class X402RailTest {
       fail("paid");
       return null;
     } catch (PaymentException e) {
+      // a signature (65 bytes of hex) or a PAYMENT-SIGNATURE value never reaches a message
+      assertFalse(e.getMessage(), e.getMessage().matches("(?s).*[0-9a-fA-F]{64}.*"));
+      assertFalse(e.getMessage(), e.getMessage().contains("eyJ4NDAyVmVyc2lvbiI6Mi"));
       return e.code();
     }
   }
@@ -115,6 +118,40 @@ public class X402RailTest {
     PaymentRequired required = PaymentRequired.parse(c.header("payment-required").get(0));
     String header = FakeHelper.signed(required, accepted, authorization, offer(c));
     return helpers.printing(FakeHelper.answer(header));
+  }
+
+  /** The component's configuration as DS builds it when nothing is configured. */
+  static X402Rail.Config defaults(Map<String, Object> overrides) {
+    return (X402Rail.Config)
+        java.lang.reflect.Proxy.newProxyInstance(
+            X402Rail.Config.class.getClassLoader(),
+            new Class<?>[] {X402Rail.Config.class},
+            (proxy, method, args) ->
+                overrides.containsKey(method.getName())
+                    ? overrides.get(method.getName())
+                    : method.getDefaultValue());
+  }
+
+  @Test
+  public void theDefaultConfigurationTakesUsdcOnBaseUpToOneDollarAndHasNoHelper() throws Exception {
+    X402Rail rail = new X402Rail(defaults(Map.of()));
+    assertEquals(10_000, rail.quote(challenge()).amountMicroUsd());
+    try {
+      rail.pay(challenge(), rail.quote(challenge()));
+      fail("paid without a helper");
+    } catch (PaymentException e) {
+      assertEquals("payment_helper_unavailable", e.code());
+    }
+  }
+
+  @Test
+  public void aMalformedAssetKeepsTheComponentFromStarting() {
+    try {
+      new X402Rail(defaults(Map.of("assets", new String[] {"eip155:8453/USDC:6"})));
+      fail("started");
+    } catch (IllegalArgumentException expected) {
+      // DS logs the activation failure; no rail is registered
+    }
   }
 
   // ---------------------------------------------------------------- quote

@@ -71,7 +71,7 @@ public final class X402Rail implements PaymentRail {
 
   private final OfferPolicy policy;
   private final PaymentHelperClient helper;
-  private final SignedOffer check;
+  private final SignedOffer signedOffer;
 
   @Activate
   public X402Rail(Config config) {
@@ -87,7 +87,7 @@ public final class X402Rail implements PaymentRail {
   X402Rail(OfferPolicy policy, PaymentHelperClient helper, Clock clock) {
     this.policy = policy;
     this.helper = helper;
-    this.check = new SignedOffer(clock);
+    this.signedOffer = new SignedOffer(clock);
   }
 
   @Override
@@ -114,7 +114,7 @@ public final class X402Rail implements PaymentRail {
     request.put("max_amount", s.offer().amount().toString());
     request.put("idempotency_key", challenge.idempotencyKey());
     JsonNode answer = helper.call(request, "payment_signature_b64");
-    PaymentSignature signed = check.verify(answer, s.offer());
+    PaymentSignature signed = signedOffer.verify(answer, s.offer());
     String header = answer.get("payment_signature_b64").textValue();
     return new PaymentProof(
         Sensitive.of(Map.of(HEADER, header)), s.microUsd(), signed.authorization().nonce());

@@ -50,7 +50,7 @@ public class X402MintTest {
   @BeforeClass
   public static void startChain() throws Exception {
     // slf4j-simple writes to the System.err of the moment: every log line of these tests is kept
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+    // (the pom puts X402Acceptor at DEBUG)
     originalErr = System.err;
     System.setErr(new PrintStream(new TeeStream(originalErr, LOGS), true, StandardCharsets.UTF_8));
     chain = X402Chain.start(Files.createTempDirectory("x402-mint"));

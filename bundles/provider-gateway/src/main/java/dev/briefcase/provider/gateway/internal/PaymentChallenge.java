@@ -39,8 +39,9 @@ final class PaymentChallenge {
   }
 
   /**
-   * @param facilitator the x402 facilitator that verifies and settles paid retries, or null: none
-   * @param clock the clock of the authorization's validity checks (with a facilitator)
+   * A challenge whose paid retries {@code acceptor} checks and settles.
+   *
+   * @param acceptor builds the acceptor of paid retries for this offer, or null: none accepted
    */
   PaymentChallenge(
       X402Offer offer, InvoiceSource invoices, long priceMicroUsd, X402Acceptor.Factory acceptor) {

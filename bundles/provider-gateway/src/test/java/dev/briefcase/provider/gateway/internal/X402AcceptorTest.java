@@ -9,12 +9,17 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.testing.Poll;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -38,7 +43,7 @@ public class X402AcceptorTest {
 
   /** A facilitator that answers from a script and records the paths it was sent. */
   static final class Scripted implements Facilitator {
-    final List<String> calls = new ArrayList<>();
+    final List<String> calls = new CopyOnWriteArrayList<>();
     JsonNode verify = Json.newObject().put("isValid", true).put("payer", PAYER);
     JsonNode settle =
         Json.newObject()
@@ -47,10 +52,14 @@ public class X402AcceptorTest {
             .put("transaction", "0x" + "ab".repeat(32))
             .put("network", "eip155:31337");
     boolean down;
+    CountDownLatch hold;
 
     @Override
-    public JsonNode post(String path, JsonNode body) throws IOException {
+    public JsonNode post(String path, JsonNode body) throws IOException, InterruptedException {
       calls.add(path);
+      if (hold != null && !hold.await(60, TimeUnit.SECONDS)) {
+        throw new IOException("held too long");
+      }
       if (down) {
         throw new IOException("connection refused");
       }
@@ -165,6 +174,17 @@ public class X402AcceptorTest {
     assertRefused(pay(payload()), 402, X402Acceptor.REPLAY);
     assertRefused(pay(payload()), 402, X402Acceptor.REPLAY);
     assertEquals(List.of("/verify", "/verify"), facilitator.calls);
+  }
+
+  @Test
+  public void theSameSignatureWhileTheFirstIsInFlightIsAReplay() throws Exception {
+    facilitator.hold = new CountDownLatch(1);
+    CompletableFuture<ApiResponse> first = CompletableFuture.supplyAsync(() -> pay(payload()));
+    Poll.waitFor(() -> facilitator.calls.contains("/verify"), "the first payment at /verify");
+    assertRefused(pay(payload()), 402, X402Acceptor.REPLAY);
+    facilitator.hold.countDown();
+    assertEquals(200, first.get(60, TimeUnit.SECONDS).status());
+    assertEquals(List.of("/verify", "/settle"), facilitator.calls);
   }
 
   @Test

@@ -173,6 +173,9 @@ public class X402MintTest {
     ObjectNode payload = decode(signature);
     ((ObjectNode) payload.at("/payload/authorization")).put("value", "1");
     assertRefused(mint(api, paying(encode(payload))), X402Acceptor.TERMS_MISMATCH);
+    ObjectNode elsewhere = decode(signature);
+    ((ObjectNode) elsewhere.at("/payload/authorization")).put("to", payer.address());
+    assertRefused(mint(api, paying(encode(elsewhere))), X402Acceptor.TERMS_MISMATCH);
     assertEquals(before, chain.balanceOf(payer.address()));
 
     // the untouched signature still pays: nothing above spent its nonce

@@ -39,7 +39,7 @@ public final class Journal {
    *
    * @param rail {@code x402_v2} or {@code l402}
    * @param requestDigest SHA-256 (hex) of the canonical request without its idempotency key
-   * @param state {@code done} (x402), {@code paying}, {@code paid} or {@code failed} (l402)
+   * @param state {@code done} (x402), {@code paying} or {@code paid} (l402)
    * @param paymentHash the L402 payment hash (hex), or null
    * @param createdAt when the key was first seen
    * @param sealed the sealed answer, or null while paying
@@ -112,6 +112,11 @@ public final class Journal {
           Base64.getEncoder().encodeToString(Sealed.seal(dataKey, answer, aad(key, rail, digest))));
     }
     PrivateFiles.writeDurably(file(key), JSON.writeValueAsBytes(o));
+  }
+
+  /** Removes the entry of {@code key} (a payment the node certainly did not make). */
+  public void delete(String key) throws IOException {
+    Files.deleteIfExists(file(key));
   }
 
   /** The sealed answer of an entry, opened. */

@@ -165,7 +165,8 @@ public final class Server {
         paid = node.pay(checked.bolt11(), hash);
       } catch (LightningNode.NodeException ne) {
         if (ne.definite()) {
-          journal.write(key, L402, digest, "failed", hash, now, failure(ne.getMessage()));
+          // nothing was paid: a later call with this key may try again (after a node outage)
+          journal.delete(key);
         }
         throw new HelperException(HelperException.NODE_FAILED, ne.getMessage());
       }
@@ -192,8 +193,8 @@ public final class Server {
       return settle(journal, key, digest, hash, p.get(), e.createdAt());
     }
     if (p.isPresent() && p.get().status() == LightningNode.Status.FAILED) {
-      byte[] f = failure("the node reports the payment failed");
-      journal.write(key, L402, digest, "failed", hash, e.createdAt(), f);
+      // a terminal failure paid nothing: the key is free for another attempt
+      journal.delete(key);
       throw new HelperException(HelperException.NODE_FAILED, "the node reports the payment failed");
     }
     throw new HelperException(
@@ -230,11 +231,7 @@ public final class Server {
     if (!e.rail().equals(rail) || !e.requestDigest().equals(digest)) {
       throw conflict();
     }
-    JsonNode answer = JSON.readTree(journal.unseal(key, e));
-    if ("failed".equals(e.state())) {
-      throw new HelperException(HelperException.NODE_FAILED, answer.path("message").asText());
-    }
-    return (ObjectNode) answer;
+    return (ObjectNode) JSON.readTree(journal.unseal(key, e));
   }
 
   private Journal journal(KeyStoreFile store, Instant now) throws HelperException {
@@ -245,10 +242,6 @@ public final class Server {
     } catch (IOException e) {
       throw journalFailure(e);
     }
-  }
-
-  private static byte[] failure(String message) throws IOException {
-    return JSON.writeValueAsBytes(JSON.createObjectNode().put("message", message));
   }
 
   private static HelperException conflict() {

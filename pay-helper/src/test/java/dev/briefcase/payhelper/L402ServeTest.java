@@ -209,6 +209,32 @@ public class L402ServeTest {
   }
 
   @Test
+  public void anUnreachableNodePaysNothingAndLeavesTheKeyFreeForARetry() throws Exception {
+    LightningNodes.Invoice inv = invoice(2_000, "bcrt", 3600);
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    LightningNode down =
+        new LndRestNode(
+            "https://127.0.0.1:" + port,
+            nodes.lndCert(),
+            nodes.lndMacaroon(),
+            Duration.ofSeconds(5));
+    assertEquals(
+        "payment_node_failed",
+        assertThrows(
+                HelperException.class,
+                () -> server(down).serve(request(inv.paymentRequest(), "2000", "retry")))
+            .code());
+    assertFalse(Files.exists(config.journalDir().resolve("retry.json")));
+    int before = nodes.payments(LightningNodes.LND);
+    ObjectNode paid = server(lnd()).serve(request(inv.paymentRequest(), "2000", "retry"));
+    assertTrue(L402Payer.matches(paid.get("preimage").asText(), inv.paymentHash()));
+    assertEquals(before + 1, nodes.payments(LightningNodes.LND));
+  }
+
+  @Test
   public void withoutANodeNothingIsJournaled() throws Exception {
     LightningNodes.Invoice inv = invoice(1_000, "bcrt", 3600);
     assertEquals(

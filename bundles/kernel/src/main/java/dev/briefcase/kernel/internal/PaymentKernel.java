@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * payment} receipt written per outcome. Receipts and rows hold metadata only: the retry headers
  * never leave {@link PaidRetry}. Thread-safe.
  */
-@Component(service = {PaymentService.class, PaymentHistory.class})
+@Component(
+    service = {PaymentService.class, PaymentHistory.class},
+    configurationPid = "dev.briefcase.kernel.payments")
 @Designate(ocd = PaymentKernel.Config.class)
 public final class PaymentKernel implements PaymentService, PaymentHistory {
   private static final Logger LOG = LoggerFactory.getLogger(PaymentKernel.class);

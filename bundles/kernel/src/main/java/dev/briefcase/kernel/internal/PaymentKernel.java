@@ -119,8 +119,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
   private final SecureRandom random = new SecureRandom();
   private final Map<ServiceReference<PaymentRail>, PaymentRail> rails = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-  // one payment decision at a time per match hash, so two retries of one call share one key
-  private final Map<String, Object> matchLocks = new ConcurrentHashMap<>();
+  // one key decision at a time per match hash (striped, so the locks do not grow with payments):
+  // two retries of one payment racing each other share one key
+  private final Object[] matchLocks = new Object[64];
 
   @Activate
   public PaymentKernel(
@@ -150,6 +151,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     }
     this.railOrder = List.copyOf(order);
     this.maxAmountMicroUsd = config.max_amount_microusd();
+    for (int i = 0; i < matchLocks.length; i++) {
+      matchLocks[i] = new Object();
+    }
   }
 
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
@@ -247,7 +251,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     String key;
     Instant now = clock.instant();
     try {
-      synchronized (matchLocks.computeIfAbsent(matchHash, k -> new Object())) {
+      synchronized (matchLocks[Math.floorMod(matchHash.hashCode(), matchLocks.length)]) {
         Optional<PaymentBook.Row> open = book.unfinished(matchHash);
         if (open.isPresent()) {
           // a retried or crashed attempt: the same key makes the rail re-send its authorisation
@@ -323,6 +327,11 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     PaymentSettlement settlement;
     try {
       settlement = p.rail.settled(p.challenge, p.proof, status, lowerCase(headers));
+      if (status == 401 || status == 402) {
+        // a provider that asks again refused the payment, whatever the rail makes of it
+        throw new PaymentException(
+            "payment_rejected", "the provider refused the payment (HTTP " + status + ")");
+      }
       if (settlement == null) {
         throw new PaymentException("payment_response_invalid", "the rail confirmed nothing");
       }

@@ -246,6 +246,19 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void aSecond402IsRejectedEvenWhenTheRailAcceptsIt() {
+    k.budgets.set("read", PRICE);
+    tool.retryStatus = 402;
+    ToolCallOutcome r = k.call("pay_tool", "{}");
+    assertEquals(Status.ERROR, r.status());
+    assertTrue(r.message(), r.message().startsWith("payment_rejected"));
+    PaymentRecord row = payments.list(null, null, 10, 0).get(0);
+    assertEquals("rejected", row.state());
+    assertEquals("payment_rejected", row.code());
+    assertEquals("rejected", k.receipts.ofType("payment").get(1).get("result").asText());
+  }
+
+  @Test
   public void noRailIsPaymentRailUnavailableAndNoQuoteIsPaymentRequired() {
     PaymentKernel bare = kernel(k);
     PayingTool t = new PayingTool(bare);
@@ -337,6 +350,7 @@ public class PaymentKernelTest {
   private final class PayingTool implements Connector {
     private final PaymentKernel kernel;
     String prefix = "";
+    int retryStatus = 200;
 
     PayingTool() {
       this(null);
@@ -366,7 +380,8 @@ public class PaymentKernelTest {
       PaidRetry retry =
           p.pay(call, PROVIDER, 402, Map.of("PAYMENT-REQUIRED", List.of("e30=")), "{}");
       assertTrue(retry.retryHeaders().reveal().containsKey("PAYMENT-SIGNATURE"));
-      PaymentSettlement s = p.settled(retry, 200, Map.of("PAYMENT-RESPONSE", List.of("e30=")));
+      PaymentSettlement s =
+          p.settled(retry, retryStatus, Map.of("PAYMENT-RESPONSE", List.of("e30=")));
       ObjectNode out = CanonicalJson.MAPPER.createObjectNode();
       out.put("paid", retry.amountMicroUsd());
       out.put("tx", s.reference());

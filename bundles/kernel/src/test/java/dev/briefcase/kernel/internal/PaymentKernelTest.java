@@ -323,6 +323,18 @@ public class PaymentKernelTest {
     assertFalse(row, row.contains(CANARY_PREIMAGE));
   }
 
+  @Test
+  public void aRailThatPutsASignatureInItsReferenceGetsNoReferenceReceipted() {
+    k.budgets.set("read", PRICE);
+    String signature = "0x" + "ab".repeat(65); // 65 bytes r‖s‖v, longer than any hash or nonce
+    x402.reference = signature;
+    assertEquals(Status.OK, k.call("pay_tool", "{}").status());
+    for (ObjectNode e : k.receipts.events) {
+      assertFalse(e.toString(), e.toString().contains(signature));
+    }
+    assertFalse(payments.list(null, null, 10, 0).toString().contains(signature));
+  }
+
   private static dev.briefcase.tools.CallContext ctx() {
     return new dev.briefcase.tools.CallContext("req-1", null, null, "test");
   }
@@ -400,6 +412,7 @@ public class PaymentKernelTest {
     volatile boolean answers = true;
     volatile boolean rejectSettlement;
     volatile String failWith;
+    volatile String reference = "0xnonce";
     volatile Runnable onPay = () -> {};
 
     FakeRail(String scheme, long price) {
@@ -447,7 +460,7 @@ public class PaymentKernelTest {
         throw new PaymentException(failWith, "the helper timed out");
       }
       return new PaymentProof(
-          Sensitive.of(Map.of("PAYMENT-SIGNATURE", CANARY_SIG)), price, "0xnonce");
+          Sensitive.of(Map.of("PAYMENT-SIGNATURE", CANARY_SIG)), price, reference);
     }
 
     @Override

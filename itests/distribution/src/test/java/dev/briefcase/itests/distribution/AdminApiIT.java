@@ -279,6 +279,10 @@ public class AdminApiIT {
     assertCode(
         d.post("/v1/budgets/bad%20name", "{\"daily_limit_microusd\":1}"), 400, "invalid_category");
     assertCode(d.get("/v1/receipts?limit=abc"), 400, "invalid_request");
+    // the kernel's payment history is there (not 503) and empty without a rail
+    Distribution.Answer payments = d.get("/v1/payments");
+    assertEquals(payments.body(), 200, payments.status());
+    assertEquals(0, payments.json().path("payments").size());
     assertCode(d.get("/v1/payments?day=yesterday"), 400, "invalid_day");
     assertCode(d.get("/v1/payments?day=2026-13-40"), 400, "invalid_day");
     assertCode(d.get("/v1/payments?rail=X402%0A"), 400, "invalid_rail");

@@ -91,6 +91,14 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     String[] rail_order() default {"x402", "l402"};
 
     @AttributeDefinition(
+        name = "Rail order per provider",
+        description =
+            "Entries <provider base URL>=<scheme>,<scheme>… (e.g. http://127.0.0.1:9099=l402,x402)"
+                + " that replace the rail order for that provider; malformed entries are ignored"
+                + " with a WARN.")
+    String[] provider_rail_order() default {};
+
+    @AttributeDefinition(
         name = "Most one payment may cost (µUSD)",
         description =
             "A rail refuses a challenge above this (payment_amount_too_high) before the budget"
@@ -115,6 +123,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
   private final Clock clock;
   private final PaymentBook book;
   private final List<String> railOrder;
+  private final Map<String, List<String>> providerOrder;
   private final long maxAmountMicroUsd;
   private final SecureRandom random = new SecureRandom();
   private final Map<ServiceReference<PaymentRail>, PaymentRail> rails = new ConcurrentHashMap<>();
@@ -150,6 +159,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       order.add(s.strip().toLowerCase(Locale.ROOT));
     }
     this.railOrder = List.copyOf(order);
+    this.providerOrder = providerOrders(config.provider_rail_order());
     this.maxAmountMicroUsd = config.max_amount_microusd();
     for (int i = 0; i < matchLocks.length; i++) {
       matchLocks[i] = new Object();
@@ -186,7 +196,8 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     }
     Map<String, List<String>> lower = lowerCase(headers);
     // the rails as they are now; one that leaves from here on still finishes this call
-    List<Map.Entry<ServiceReference<PaymentRail>, PaymentRail>> ranked = ranked();
+    List<Map.Entry<ServiceReference<PaymentRail>, PaymentRail>> ranked =
+        ranked(providerOrder.getOrDefault(origin(providerBaseUrl), railOrder));
     if (ranked.isEmpty()) {
       throw new PaymentException(RAIL_UNAVAILABLE, "no payment rail is available");
     }
@@ -385,8 +396,44 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
         r.attempts());
   }
 
-  /** Rails in the configured scheme order, the higher ranking first within a scheme. */
-  private List<Map.Entry<ServiceReference<PaymentRail>, PaymentRail>> ranked() {
+  /** {@code origin=scheme,scheme} entries by normalised origin. */
+  private static Map<String, List<String>> providerOrders(String[] entries) {
+    Map<String, List<String>> out = new java.util.HashMap<>();
+    for (String entry : entries == null ? new String[0] : entries) {
+      int eq = entry == null ? -1 : entry.lastIndexOf('=');
+      String origin = eq <= 0 ? null : origin(entry.substring(0, eq).strip());
+      if (origin == null) {
+        LOG.warn("payments: ignoring provider_rail_order entry {}", OneLineText.of(entry, 120));
+        continue;
+      }
+      List<String> order = new ArrayList<>();
+      for (String scheme : entry.substring(eq + 1).split(",")) {
+        if (!scheme.isBlank()) {
+          order.add(scheme.strip().toLowerCase(Locale.ROOT));
+        }
+      }
+      out.put(origin, List.copyOf(order));
+    }
+    return Map.copyOf(out);
+  }
+
+  /** {@code scheme://host[:port]} in lower case, or null when it is not a URL. */
+  static String origin(String url) {
+    try {
+      java.net.URI u = new java.net.URI(url);
+      if (u.getScheme() == null || u.getHost() == null) {
+        return null;
+      }
+      return (u.getScheme() + "://" + u.getHost()).toLowerCase(Locale.ROOT)
+          + (u.getPort() < 0 ? "" : ":" + u.getPort());
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Rails in the given scheme order, the higher ranking first within a scheme. */
+  private List<Map.Entry<ServiceReference<PaymentRail>, PaymentRail>> ranked(
+      List<String> railOrder) {
     List<Map.Entry<ServiceReference<PaymentRail>, PaymentRail>> out =
         new ArrayList<>(rails.entrySet());
     out.sort(

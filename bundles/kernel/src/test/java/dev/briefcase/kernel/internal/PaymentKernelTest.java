@@ -80,7 +80,12 @@ public class PaymentKernelTest {
   }
 
   private PaymentKernel kernel(Fixture f) {
-    return new PaymentKernel(f.store, f.receipts, f.budgets, f.pipeline.calls(), config(), f.clock);
+    return kernel(f, new String[0]);
+  }
+
+  private PaymentKernel kernel(Fixture f, String[] providerOrder) {
+    return new PaymentKernel(
+        f.store, f.receipts, f.budgets, f.pipeline.calls(), config(providerOrder), f.clock);
   }
 
   private void bind(PaymentKernel kernel, FakeRail rail, int ranking) {
@@ -285,6 +290,38 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void aProviderCanPreferL402() {
+    PaymentKernel preferring = kernel(k, new String[] {"http://127.0.0.1:9099/=l402,x402", "junk"});
+    FakeRail l402 = new FakeRail("l402", PRICE);
+    bind(preferring, x402, 0);
+    bind(preferring, l402, 0);
+    PayingTool t = new PayingTool(preferring);
+    t.prefix = "pref_";
+    k.add(t, "pref", 0);
+    k.budgets.set("read", 10 * PRICE);
+    assertEquals(Status.OK, k.call("pref_pay_tool", "{}").status());
+    assertEquals(1, l402.pays.get());
+    assertEquals(0, x402.pays.get());
+  }
+
+  @Test
+  public void aRailThatLeavesMidCallFinishesTheCall() {
+    k.budgets.set("read", 10 * PRICE);
+    RailRef ref = new RailRef("x402", 0, ++serviceIds);
+    FakeRail leaving = new FakeRail("x402", PRICE);
+    PaymentKernel own = kernel(k);
+    own.bindRail(ref, leaving);
+    leaving.onPay = () -> own.unbindRail(ref);
+    PayingTool t = new PayingTool(own);
+    t.prefix = "leave_";
+    k.add(t, "leave", 0);
+    assertEquals(Status.OK, k.call("leave_pay_tool", "{}").status());
+    assertEquals("settled", own.list(null, null, 10, 0).get(0).state());
+    ToolCallOutcome next = k.call("leave_pay_tool", "{}");
+    assertTrue(next.message(), next.message().startsWith(PaymentService.RAIL_UNAVAILABLE));
+  }
+
+  @Test
   public void aConnectorCannotPayOutsideARunningCall() {
     ToolInvocation forged =
         new ToolInvocation(
@@ -339,7 +376,7 @@ public class PaymentKernelTest {
     return new dev.briefcase.tools.CallContext("req-1", null, null, "test");
   }
 
-  private static PaymentKernel.Config config() {
+  private static PaymentKernel.Config config(String[] providerOrder) {
     return new PaymentKernel.Config() {
       @Override
       public Class<? extends Annotation> annotationType() {
@@ -349,6 +386,11 @@ public class PaymentKernelTest {
       @Override
       public String[] rail_order() {
         return new String[] {"x402", "l402"};
+      }
+
+      @Override
+      public String[] provider_rail_order() {
+        return providerOrder;
       }
 
       @Override

@@ -125,7 +125,10 @@ public final class ProviderBench {
         new Distribution(home, dir.resolve("provider"))
             .startArgs("--feature", "provider")
             .env("BRIEFCASE_PROVIDER_HTTP_ADDR", "127.0.0.1:" + port)
-            .env("BRIEFCASE_PROVIDER_BASE_URL", base)) {
+            .env("BRIEFCASE_PROVIDER_BASE_URL", base)
+            // sized for the bench's peak proof rate (a proof stays acceptable for ~240 s), so
+            // the figures measure the provider, not a full replay cache
+            .env("BRIEFCASE_PROVIDER_DPOP_REPLAY_CAPACITY", "480000")) {
       provider.start(Duration.ofSeconds(120));
       DpopClient client = new DpopClient(base);
       awaitOk(client::jwks, "the provider's JWKS");

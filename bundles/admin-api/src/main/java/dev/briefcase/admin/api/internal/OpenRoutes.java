@@ -49,6 +49,8 @@ final class OpenRoutes {
     parts.put("budgets", backends.budgets().get() != null);
     parts.put("receipts", backends.receipts().get() != null);
     parts.put("policy", backends.policy().get() != null);
+    // the provider registry: without it a `providers add` right after start answers 503
+    parts.put("credentials", backends.credentials().get() != null);
     int toolCount = t == null ? 0 : t.listTools().size();
     parts.put("tools", toolCount > 0);
     boolean ready = !parts.containsValue(false);

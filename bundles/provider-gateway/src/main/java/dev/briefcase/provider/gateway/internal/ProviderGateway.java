@@ -177,6 +177,16 @@ public final class ProviderGateway extends HttpServlet {
                 + " the mint answers 503 capacity_exhausted.",
         min = "1")
     int max_tracked_capabilities() default 100_000;
+
+    @AttributeDefinition(
+        name = "DPoP replay cache size (proofs)",
+        description =
+            "Proofs remembered per replay cache (the mint's and the quote's). A proof is accepted"
+                + " for about 240 s, so honest traffic needs about 240 × peak proofs per second;"
+                + " when the cache is full of acceptable proofs new ones get 503 replay_cache_full."
+                + " About 200 bytes per entry. At least 20000.",
+        min = "20000")
+    int dpop_replay_capacity() default ReplayCache.MIN_CAPACITY;
   }
 
   private final transient ProviderApi api;
@@ -196,8 +206,13 @@ public final class ProviderGateway extends HttpServlet {
             clock, Duration.ofSeconds(config.nonce_rotation_seconds()), new SecureRandom());
     // one replay cache per audience: a flood of proofs at the open mint must not fill the
     // cache the resource's holders need
-    DpopVerifier mintDpop = new DpopVerifier(clock, new ReplayCache(), nonces);
-    DpopVerifier resourceDpop = new DpopVerifier(clock, new ReplayCache(), nonces);
+    int replayCapacity = Math.max(ReplayCache.MIN_CAPACITY, config.dpop_replay_capacity());
+    DpopVerifier mintDpop =
+        new DpopVerifier(
+            clock, new ReplayCache(clock, ReplayCache.MIN_RETENTION, replayCapacity), nonces);
+    DpopVerifier resourceDpop =
+        new DpopVerifier(
+            clock, new ReplayCache(clock, ReplayCache.MIN_RETENTION, replayCapacity), nonces);
     PaymentChallenge payment =
         new PaymentChallenge(
             new PaymentChallenge.X402Offer(

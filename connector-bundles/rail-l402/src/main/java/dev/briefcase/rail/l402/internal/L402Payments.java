@@ -99,9 +99,12 @@ public final class L402Payments {
     }
     Token token = tokens.get(challenge.providerBaseUrl());
     if (token != null && token.paymentHash().equals(quote.facts().get("payment_hash"))) {
+      // a reuse quote costs nothing; a retried pay of the quote that bought the token reports
+      // what that payment cost, as the helper's journal would
+      boolean reuse = "true".equals(quote.facts().get("token_reused"));
       return new PaymentProof(
           Sensitive.of(Map.of("Authorization", token.authorization().reveal())),
-          0,
+          reuse ? 0 : quote.amountMicroUsd(),
           token.paymentHash());
     }
     String paymentHash = offer.invoice().paymentHashHex();
@@ -155,11 +158,6 @@ public final class L402Payments {
     }
     throw new PaymentException(
         "payment_response_invalid", "the provider answered the paid retry with HTTP " + status);
-  }
-
-  /** Whether a paid token for {@code providerBaseUrl} is kept (tests). */
-  boolean holdsToken(String providerBaseUrl) {
-    return tokens.containsKey(providerBaseUrl);
   }
 
   private Offer offer(PaymentChallenge challenge) throws PaymentException {

@@ -330,6 +330,28 @@ public class L402RailTest {
   }
 
   @Test
+  public void aRetriedPayOfTheSameQuoteReturnsTheSameAuthorizationWithoutPayingAgain()
+      throws Exception {
+    Path flag = tmp.getRoot().toPath().resolve("paid");
+    L402Rail rail =
+        rail(
+            helper(
+                "if [ -e '"
+                    + flag
+                    + "' ]; then exit 9; fi; touch '"
+                    + flag
+                    + "'; "
+                    + answer(PREIMAGE)));
+    PaymentChallenge c = paid(100_000);
+    PaymentQuote q = rail.quote(c);
+    PaymentProof first = rail.pay(c, q);
+    PaymentProof retried = rail.pay(c, q);
+    assertEquals(first.retryHeaders().reveal(), retried.retryHeaders().reveal());
+    assertEquals(first.amountMicroUsd(), retried.amountMicroUsd());
+    assertEquals(first.reference(), retried.reference());
+  }
+
+  @Test
   public void a402AnswerToThePaidRetryIsRejectedAndOtherFailuresAreInvalid() throws Exception {
     L402Rail rail = rail(helper(answer(PREIMAGE)));
     PaymentChallenge c = paid(1000);

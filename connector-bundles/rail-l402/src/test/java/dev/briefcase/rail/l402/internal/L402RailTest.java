@@ -9,8 +9,10 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.briefcase.l402.Bolt11;
+import dev.briefcase.l402.L402Authorization;
 import dev.briefcase.l402.L402Identifier;
 import dev.briefcase.l402.Macaroon;
+import dev.briefcase.l402.Preimage;
 import dev.briefcase.payment.PaymentChallenge;
 import dev.briefcase.payment.PaymentException;
 import dev.briefcase.payment.PaymentProof;
@@ -39,6 +41,7 @@ public class L402RailTest {
   private static final byte[] HASH = sha256(HEX.parseHex(PREIMAGE));
   private static final long NOW = 1_800_000_000L;
   private static final String PROVIDER = "http://127.0.0.1:9099";
+  private static final byte[] ROOT_KEY = HEX.parseHex("42".repeat(32));
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
@@ -63,8 +66,7 @@ public class L402RailTest {
 
   static String macaroon(byte[] hash) {
     byte[] id = L402Identifier.of(hash, HEX.parseHex("01".repeat(32))).encode();
-    return Macaroon.mint(HEX.parseHex("42".repeat(32)), "test", id, List.of("services=quote:0"))
-        .toBase64();
+    return Macaroon.mint(ROOT_KEY, "test", id, List.of("services=quote:0")).toBase64();
   }
 
   static final String MACAROON = macaroon(HASH);
@@ -242,6 +244,14 @@ public class L402RailTest {
     assertEquals(100_000, proof.amountMicroUsd());
     assertEquals(HEX.formatHex(HASH), proof.reference());
     assertNoSecret(proof.toString());
+    // what an L402 server checks: the macaroon verifies under its root key and the preimage
+    // hashes to the payment hash in its identifier
+    L402Authorization auth =
+        L402Authorization.parse(proof.retryHeaders().reveal().get("Authorization"));
+    Macaroon m = Macaroon.parseBase64(auth.macaroon());
+    m.verify(ROOT_KEY, caveat -> caveat.equals("services=quote:0"));
+    assertTrue(
+        Preimage.matches(auth.preimageHex(), L402Identifier.parse(m.identifier()).paymentHash()));
     JsonNode req = lastRequest();
     assertEquals("l402", req.get("rail").asText());
     assertEquals(PROVIDER, req.get("provider_base_url").asText());

@@ -30,8 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * refuses it. Thread-safe; the token cache lives as long as this object.
  */
 public final class L402Payments {
-  /** Fact and description units: µUSD = msat × usd_per_btc / 100000 (SPEC §14.5). */
-  private static final long MSAT_PER_USD_RATE_UNIT = 100_000L;
+  /** µUSD = msat × usd_per_btc / 100000 (SPEC §14.5): 10^11 msat per BTC and 10^6 µUSD per USD. */
+  private static final long RATE_DIVISOR = 100_000L;
 
   private final PaymentHelperClient helper;
   private final Set<String> networks;
@@ -214,8 +214,7 @@ public final class L402Payments {
     try {
       microUsd =
           Math.floorDiv(
-              Math.addExact(Math.multiplyExact(msat, usdPerBtc), MSAT_PER_USD_RATE_UNIT - 1),
-              MSAT_PER_USD_RATE_UNIT);
+              Math.addExact(Math.multiplyExact(msat, usdPerBtc), RATE_DIVISOR - 1), RATE_DIVISOR);
     } catch (ArithmeticException e) {
       throw new PaymentException("payment_amount_too_high", "the amount overflows");
     }

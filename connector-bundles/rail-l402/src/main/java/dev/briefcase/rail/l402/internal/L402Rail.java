@@ -36,6 +36,10 @@ public final class L402Rail implements PaymentRail {
   private static final Set<String> KNOWN_NETWORKS = Set.of("bc", "tb", "bcrt", "tbs");
   private static final Logger LOG = LoggerFactory.getLogger(L402Rail.class);
 
+  /**
+   * Configuration; DS maps a double underscore in a method name to one underscore in the property
+   * name, so {@code helper__command()} reads {@code helper_command}.
+   */
   @ObjectClassDefinition(
       name = "Briefcase L402 payment rail",
       description = "Pays L402 challenges (BOLT11 invoices) through the payment helper (SPEC §14).")
@@ -45,23 +49,23 @@ public final class L402Rail implements PaymentRail {
         description =
             "The payment helper program and its arguments (bin/briefcase-pay); empty: payments"
                 + " fail with payment_helper_unavailable.")
-    String[] helper_command() default {};
+    String[] helper__command() default {};
 
     @AttributeDefinition(
         name = "Helper timeout",
         description = "Milliseconds one helper request may take before it is killed.")
-    long helper_timeout_ms() default 30_000;
+    long helper__timeout__ms() default 30_000;
 
     @AttributeDefinition(
         name = "USD per BTC",
         description =
             "The configured exchange rate: µUSD = msat × usd_per_btc / 100000, rounded up.")
-    long usd_per_btc() default 100_000;
+    long usd__per__btc() default 100_000;
 
     @AttributeDefinition(
         name = "Maximum amount",
         description = "The largest invoice this rail quotes, in millisatoshi.")
-    long max_amount_msat() default 10_000_000;
+    long max__amount__msat() default 10_000_000;
 
     @AttributeDefinition(
         name = "Networks",
@@ -85,16 +89,20 @@ public final class L402Rail implements PaymentRail {
       }
     }
     List<String> command =
-        config.helper_command() == null ? List.of() : Arrays.asList(config.helper_command());
+        config.helper__command() == null ? List.of() : Arrays.asList(config.helper__command());
     PaymentHelperClient helper =
-        new PaymentHelperClient(command, Duration.ofMillis(config.helper_timeout_ms()));
+        new PaymentHelperClient(command, Duration.ofMillis(config.helper__timeout__ms()));
     this.payments =
         new L402Payments(
-            helper, Set.copyOf(networks), config.max_amount_msat(), config.usd_per_btc(), clock);
+            helper,
+            Set.copyOf(networks),
+            config.max__amount__msat(),
+            config.usd__per__btc(),
+            clock);
     LOG.info(
         "L402 rail active: networks {}, max {} msat, helper {}",
         networks,
-        config.max_amount_msat(),
+        config.max__amount__msat(),
         helper.configured() ? "configured" : "not configured");
   }
 

@@ -116,10 +116,12 @@ public class L402RailTest {
         Proxy.newProxyInstance(
             L402Rail.Config.class.getClassLoader(),
             new Class<?>[] {L402Rail.Config.class},
-            (proxy, method, args) ->
-                values.containsKey(method.getName())
-                    ? values.get(method.getName())
-                    : method.getDefaultValue());
+            (proxy, method, args) -> {
+              // the DS name mapping: "__" is one underscore, a single "_" a dot
+              String property =
+                  method.getName().replace("__", "\0").replace('_', '.').replace("\0", "_");
+              return values.containsKey(property) ? values.get(property) : method.getDefaultValue();
+            });
   }
 
   private L402Rail rail(List<String> command, Map<String, Object> more) {

@@ -106,10 +106,53 @@ final class ProviderApi {
     String proof = singleProof(headers, 400);
     String popPub = headers.single("x-briefcase-pop-pub", 128);
     // the priced unauthenticated mint answers before any proof is checked: an unpaid request
-    // must not spend a replay-cache entry
+    // must not spend a replay-cache entry; a paid one passes the local payment checks first
+    X402Acceptor.Checked paid = null;
+    String description = "capability token for " + scope;
     if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
-      throw payment.challenge(settings.tokenUrl(), "capability token for " + scope);
+      paid = paidRetry(headers, description);
     }
+    try {
+      return mint(headers, scope, vcJwt, authorization, proof, popPub, paid, description);
+    } catch (RuntimeException e) {
+      if (paid != null) {
+        // refused before settlement (a bad proof, no capacity): the nonce may come again;
+        // once sent for settlement the acceptor keeps it
+        payment.x402().release(paid);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The x402 retry of a priced mint: no {@code PAYMENT-SIGNATURE} is the 402 challenge; one that
+   * fails the local checks a fresh 402 naming why; no facilitator configured 503.
+   */
+  private X402Acceptor.Checked paidRetry(RequestHeaders headers, String description) {
+    java.util.List<String> values = headers.all("payment-signature");
+    if (values.isEmpty()) {
+      throw payment.challenge(settings.tokenUrl(), description);
+    }
+    if (values.size() > 1) {
+      throw payment.challenge(settings.tokenUrl(), description, X402Acceptor.INVALID);
+    }
+    X402Acceptor x402 = payment.x402();
+    if (x402 == null) {
+      throw new ProviderError(
+          503, X402Acceptor.UNAVAILABLE, "no x402 offer or facilitator configured");
+    }
+    return x402.check(values.get(0), settings.tokenUrl(), description);
+  }
+
+  private ApiResponse mint(
+      RequestHeaders headers,
+      String scope,
+      String vcJwt,
+      String authorization,
+      String proof,
+      String popPub,
+      X402Acceptor.Checked paid,
+      String description) {
     usage.requireRoomForNew();
 
     AccessTokens.Access access = null;
@@ -170,6 +213,10 @@ final class ProviderApi {
       }
     }
 
+    X402Acceptor.Settled settled = null;
+    if (paid != null) {
+      settled = payment.x402().settle(paid, settings.tokenUrl(), description);
+    }
     CapabilityTokens.Minted minted =
         capabilities.mint(
             new CapabilityTokens.Grant(
@@ -190,6 +237,9 @@ final class ProviderApi {
     ApiResponse response = ApiResponse.ok(Json.bytes(out));
     if (verified.isPresent() && settings.tokenRequireNonce() && mintDpop.nonces() != null) {
       response.headers().put("DPoP-Nonce", mintDpop.nonces().current());
+    }
+    if (settled != null) {
+      response.headers().put("PAYMENT-RESPONSE", settled.header());
     }
     return response;
   }

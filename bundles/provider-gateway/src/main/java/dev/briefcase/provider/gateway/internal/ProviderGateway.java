@@ -159,6 +159,16 @@ public final class ProviderGateway extends HttpServlet {
     int x402_max_timeout_seconds() default 60;
 
     @AttributeDefinition(
+        name = "x402 facilitator URL",
+        description =
+            "Verifies and settles paid mints (POST /verify, /settle); https, or http to a"
+                + " loopback address. Empty: a PAYMENT-SIGNATURE is refused (503).")
+    String x402_facilitator__url() default "";
+
+    @AttributeDefinition(name = "x402 facilitator timeout (ms)", min = "1000")
+    long x402_facilitator__timeout__ms() default 30000;
+
+    @AttributeDefinition(
         name = "VC tier",
         description = "credentialSubject.tier of the credentials POST /vc/issue issues.")
     String vc_tier() default "standard";
@@ -224,7 +234,8 @@ public final class ProviderGateway extends HttpServlet {
                 config.x402_version(),
                 config.x402_max_timeout_seconds()),
             null,
-            settings.priceMicroUsd());
+            settings.priceMicroUsd(),
+            facilitator(config, clock));
     String secretId = settings.adminSecretId();
     Supplier<Optional<byte[]>> adminSecret =
         () -> {
@@ -260,6 +271,15 @@ public final class ProviderGateway extends HttpServlet {
         settings.baseUrl(),
         settings.scope(),
         settings.priceMicroUsd());
+  }
+
+  /** The acceptor of paid mints over the configured facilitator, or null when none is set. */
+  static X402Acceptor.Factory facilitator(Config config, Clock clock) {
+    HttpFacilitator f =
+        HttpFacilitator.of(
+            config.x402_facilitator__url(),
+            Duration.ofMillis(Math.max(1000, config.x402_facilitator__timeout__ms())));
+    return f == null ? null : X402Acceptor.factory(f, clock);
   }
 
   static Settings settings(Config config) {

@@ -1,0 +1,342 @@
+package dev.briefcase.provider.gateway.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts a paid x402 v2 mint (SPEC §14.1, server side): a {@code PAYMENT-SIGNATURE} that is
+ * standard base64 of a strict JSON payload whose {@code accepted} is the offer (deep-equal; its
+ * {@code extra} may add members, never drop or change the offer's), whose EIP-3009 authorization
+ * pays the offer's amount to its {@code payTo} and is valid now and for at least {@link
+ * #MIN_VALIDITY} more, and whose nonce this provider has not seen; then the facilitator's {@code
+ * /verify} and {@code /settle}. Every refusal is a fresh 402 challenge naming a stable code; the
+ * signature is never logged nor echoed.
+ */
+final class X402Acceptor {
+  /** Builds the acceptor for a challenge's offer. */
+  @FunctionalInterface
+  interface Factory {
+    X402Acceptor create(PaymentChallenge challenge);
+  }
+
+  /** The least validity left on an authorization: time to verify, settle and mine it. */
+  static final Duration MIN_VALIDITY = Duration.ofSeconds(6);
+
+  /** The largest {@code PAYMENT-SIGNATURE} read (as the rails' challenge bound). */
+  static final int MAX_SIGNATURE_CHARS = 64 * 1024;
+
+  /** The most nonces remembered at once (each until its authorization expires). */
+  static final int MAX_REMEMBERED_NONCES = 100_000;
+
+  static final String INVALID = "payment_invalid";
+  static final String TERMS_MISMATCH = "payment_terms_mismatch";
+  static final String NOT_YET_VALID = "payment_not_yet_valid";
+  static final String EXPIRED = "payment_expired";
+  static final String REPLAY = "replay_detected";
+  static final String VERIFY_FAILED = "payment_verification_failed";
+  static final String SETTLE_FAILED = "payment_settlement_failed";
+  static final String UNAVAILABLE = "payment_facilitator_unavailable";
+  static final String BUSY = "payment_capacity_exhausted";
+
+  private static final Logger LOG = LoggerFactory.getLogger(X402Acceptor.class);
+  private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
+  private static final Pattern UINT = Pattern.compile("[0-9]{1,78}");
+  private static final Pattern NONCE = Pattern.compile("0x[0-9a-fA-F]{64}");
+  private static final Pattern SIGNATURE = Pattern.compile("0x(?:[0-9a-fA-F]{2}){65,8192}");
+  private static final String NONCE_USED = "nonce_already_used";
+
+  /**
+   * A payload that passed the local checks; its nonce is held until released, and for good once the
+   * payment went to settlement or the facilitator saw the nonce used.
+   */
+  static final class Checked {
+    private final ObjectNode payload;
+    private final String from;
+    private final String nonceKey;
+    private volatile boolean kept;
+
+    Checked(ObjectNode payload, String from, String nonceKey) {
+      this.payload = payload;
+      this.from = from;
+      this.nonceKey = nonceKey;
+    }
+
+    ObjectNode payload() {
+      return payload;
+    }
+
+    String from() {
+      return from;
+    }
+  }
+
+  /** A settled payment: the {@code PAYMENT-RESPONSE} facts. */
+  record Settled(String payer, String transaction, String network) {
+    /**
+     * {@code PAYMENT-RESPONSE}: standard base64 of {@code {success, payer, transaction, network}}.
+     */
+    String header() {
+      ObjectNode r =
+          Json.newObject()
+              .put("success", true)
+              .put("payer", payer)
+              .put("transaction", transaction)
+              .put("network", network);
+      return Base64.getEncoder().encodeToString(Json.bytes(r));
+    }
+  }
+
+  private final PaymentChallenge challenge;
+  private final Facilitator facilitator;
+  private final Clock clock;
+  // payer|nonce -> the authorization's validBefore: a nonce seen here is never sent twice to the
+  // facilitator, also while a first settlement is still in flight
+  private final Map<String, Instant> seen = new ConcurrentHashMap<>();
+
+  X402Acceptor(PaymentChallenge challenge, Facilitator facilitator, Clock clock) {
+    this.challenge = challenge;
+    this.facilitator = facilitator;
+    this.clock = clock;
+  }
+
+  /** A factory for {@link PaymentChallenge}. */
+  static Factory factory(Facilitator facilitator, Clock clock) {
+    return c -> new X402Acceptor(c, facilitator, clock);
+  }
+
+  /**
+   * The local checks of {@code header} (the {@code PAYMENT-SIGNATURE} value) in order: encoding and
+   * shape ({@value #INVALID}), terms ({@value #TERMS_MISMATCH}), validity window ({@value
+   * #NOT_YET_VALID}, {@value #EXPIRED}), a nonce seen before ({@value #REPLAY}). Holds the nonce.
+   */
+  Checked check(String header, String resourceUrl, String description) {
+    if (header.length() > MAX_SIGNATURE_CHARS || !standardBase64(header)) {
+      throw refuse(INVALID, resourceUrl, description, "PAYMENT-SIGNATURE is not standard base64");
+    }
+    ObjectNode payload;
+    try {
+      payload = Json.object(Base64.getDecoder().decode(header));
+    } catch (ProviderError | IllegalArgumentException e) {
+      throw refuse(INVALID, resourceUrl, description, "PAYMENT-SIGNATURE is not a JSON object");
+    }
+    JsonNode version = payload.get("x402Version");
+    JsonNode accepted = payload.get("accepted");
+    JsonNode inner = payload.get("payload");
+    JsonNode auth = inner == null ? null : inner.get("authorization");
+    if (version == null
+        || !version.isIntegralNumber()
+        || version.asLong() != 2
+        || !(accepted instanceof ObjectNode)
+        || !(inner instanceof ObjectNode)
+        || !(auth instanceof ObjectNode)
+        || !matches(inner.get("signature"), SIGNATURE)
+        || !matches(auth.get("from"), ADDRESS)
+        || !matches(auth.get("to"), ADDRESS)
+        || !matches(auth.get("value"), UINT)
+        || !matches(auth.get("validAfter"), UINT)
+        || !matches(auth.get("validBefore"), UINT)
+        || !matches(auth.get("nonce"), NONCE)) {
+      throw refuse(INVALID, resourceUrl, description, "not an x402 v2 EIP-3009 payload");
+    }
+    ObjectNode offer = challenge.offerJson();
+    if (!sameTerms((ObjectNode) accepted, offer)
+        || !auth.get("to").asText().equalsIgnoreCase(offer.get("payTo").asText())
+        || !new BigInteger(auth.get("value").asText())
+            .equals(new BigInteger(offer.get("amount").asText()))) {
+      throw refuse(TERMS_MISMATCH, resourceUrl, description, "accepted is not the offer");
+    }
+    BigInteger now = BigInteger.valueOf(clock.instant().getEpochSecond());
+    BigInteger validAfter = new BigInteger(auth.get("validAfter").asText());
+    BigInteger validBefore = new BigInteger(auth.get("validBefore").asText());
+    if (validAfter.compareTo(now) > 0) {
+      throw refuse(NOT_YET_VALID, resourceUrl, description, "validAfter is in the future");
+    }
+    if (validBefore.compareTo(now.add(BigInteger.valueOf(MIN_VALIDITY.toSeconds()))) < 0) {
+      throw refuse(EXPIRED, resourceUrl, description, "validBefore is too close or past");
+    }
+    String from = auth.get("from").asText();
+    String key = (from + "|" + auth.get("nonce").asText()).toLowerCase(Locale.ROOT);
+    Instant expires =
+        validBefore.bitLength() < 63
+            ? Instant.ofEpochSecond(Math.min(validBefore.longValue(), Instant.MAX.getEpochSecond()))
+            : Instant.MAX;
+    remember(key, expires, resourceUrl, description);
+    return new Checked(payload, from, key);
+  }
+
+  /** Forgets the nonce of a payment that was never sent for settlement; else nothing. */
+  void release(Checked checked) {
+    if (!checked.kept) {
+      seen.remove(checked.nonceKey);
+    }
+  }
+
+  /**
+   * The facilitator's {@code /verify}, then {@code /settle}: the settled facts, or a 402 ({@value
+   * #VERIFY_FAILED}, {@value #REPLAY}, {@value #SETTLE_FAILED} with a {@code PAYMENT-RESPONSE} of
+   * {@code success: false}), or 502 {@value #UNAVAILABLE}. A payment refused before settlement
+   * releases its nonce; one sent for settlement keeps it.
+   */
+  Settled settle(Checked checked, String resourceUrl, String description) {
+    ObjectNode request = Json.newObject().put("x402Version", 2);
+    request.set("paymentPayload", checked.payload());
+    request.set("paymentRequirements", challenge.offerJson());
+    JsonNode verified;
+    try {
+      verified = facilitator.post("/verify", request);
+    } catch (IOException e) {
+      release(checked);
+      throw unavailable("/verify", e);
+    } catch (InterruptedException e) {
+      release(checked);
+      Thread.currentThread().interrupt();
+      throw unavailable("/verify", e);
+    }
+    JsonNode valid = verified.get("isValid");
+    if (valid == null || !valid.isBoolean() || !valid.booleanValue()) {
+      String reason = verified.path("invalidReason").asText("");
+      if (reason.contains(NONCE_USED)) {
+        checked.kept = true;
+        throw refuse(REPLAY, resourceUrl, description, "the facilitator saw the nonce used");
+      }
+      release(checked);
+      throw refuse(VERIFY_FAILED, resourceUrl, description, "facilitator: " + reasonCode(reason));
+    }
+    // from here the authorization may be on chain: its nonce is never sent again
+    checked.kept = true;
+    JsonNode settled;
+    try {
+      settled = facilitator.post("/settle", request);
+    } catch (IOException e) {
+      throw unavailable("/settle", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unavailable("/settle", e);
+    }
+    String network = challenge.offer().network();
+    JsonNode success = settled.get("success");
+    String transaction = settled.path("transaction").asText("");
+    if (success == null || !success.isBoolean() || !success.booleanValue()) {
+      String reason = settled.path("errorReason").asText("");
+      ObjectNode failed =
+          Json.newObject()
+              .put("success", false)
+              .put("errorReason", reasonCode(reason))
+              .put("payer", checked.from())
+              .put("transaction", "")
+              .put("network", network);
+      throw refuse(
+              reason.contains(NONCE_USED) ? REPLAY : SETTLE_FAILED,
+              resourceUrl,
+              description,
+              "facilitator settlement failed: " + reasonCode(reason))
+          .header("PAYMENT-RESPONSE", Base64.getEncoder().encodeToString(Json.bytes(failed)));
+    }
+    return new Settled(checked.from(), transaction, network);
+  }
+
+  /** The accepted offer is the offer; only {@code extra} may hold more members than the offer's. */
+  static boolean sameTerms(ObjectNode accepted, ObjectNode offer) {
+    if (accepted.size() != offer.size()) {
+      return false;
+    }
+    Iterator<Map.Entry<String, JsonNode>> fields = offer.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> f = fields.next();
+      JsonNode given = accepted.get(f.getKey());
+      if (given == null) {
+        return false;
+      }
+      if (f.getKey().equals("extra")) {
+        if (!(given instanceof ObjectNode extra)) {
+          return false;
+        }
+        Iterator<Map.Entry<String, JsonNode>> wanted = f.getValue().fields();
+        while (wanted.hasNext()) {
+          Map.Entry<String, JsonNode> w = wanted.next();
+          if (!w.getValue().equals(extra.get(w.getKey()))) {
+            return false;
+          }
+        }
+      } else if (!f.getValue().equals(given)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void remember(String key, Instant expires, String resourceUrl, String description) {
+    if (seen.size() >= MAX_REMEMBERED_NONCES) {
+      Instant now = clock.instant();
+      seen.values().removeIf(until -> until.isBefore(now));
+      if (seen.size() >= MAX_REMEMBERED_NONCES) {
+        // forgetting a live nonce would let it be sent again: refuse new payments instead
+        throw new ProviderError(503, BUSY, "too many live payment nonces")
+            .header("Retry-After", "60");
+      }
+    }
+    if (seen.putIfAbsent(key, expires) != null) {
+      throw refuse(REPLAY, resourceUrl, description, "nonce already presented");
+    }
+  }
+
+  private ProviderError refuse(String code, String resourceUrl, String description, String why) {
+    ProviderError e = challenge.challenge(resourceUrl, description, code);
+    LOG.debug("paid mint refused: {} ({})", code, why);
+    return e;
+  }
+
+  private static ProviderError unavailable(String path, Exception e) {
+    // the class only: a message could quote the request
+    LOG.warn("x402 facilitator {} failed: {}", path, e.getClass().getSimpleName());
+    return new ProviderError(502, UNAVAILABLE, "facilitator unreachable");
+  }
+
+  /** A facilitator reason reduced to a short code (it is echoed and logged). */
+  private static String reasonCode(String reason) {
+    String r = reason.length() > 80 ? reason.substring(0, 80) : reason;
+    return r.replaceAll("[^A-Za-z0-9_]", "_");
+  }
+
+  /**
+   * Padded standard base64 only: the URL-safe alphabet ({@code -}, {@code _}) or missing padding is
+   * refused, as the reference server ignores it. A loop, not a regex: no stack depth on long input.
+   */
+  static boolean standardBase64(String s) {
+    int n = s.length();
+    if (n == 0 || n % 4 != 0) {
+      return false;
+    }
+    int pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+    for (int i = 0; i < n - pad; i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '+'
+              || c == '/';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean matches(JsonNode node, Pattern pattern) {
+    return node != null && node.isTextual() && pattern.matcher(node.asText()).matches();
+  }
+}

@@ -219,6 +219,11 @@ public final class FeatureLauncher {
         throw new LaunchException("feature " + feature.id() + ": " + ex.getMessage(), ex);
       }
     }
+    try {
+      PaymentHelperCommand.apply(out, properties);
+    } catch (IllegalArgumentException ex) {
+      throw new LaunchException("invalid BRIEFCASE_PAYMENT_HELPER: " + ex.getMessage(), ex);
+    }
     return out;
   }
 

@@ -127,6 +127,16 @@ public record LaunchSettings(
     checkKeyCustody(env, mode, extra);
     checkMcpToken(env, mode, extra);
 
+    // the payment rails' helper_command (PaymentHelperCommand): refuse bad quoting at start
+    String helper = extra.get(PaymentHelperCommand.PROPERTY);
+    if (helper != null && !helper.isBlank()) {
+      try {
+        PaymentHelperCommand.split(helper);
+      } catch (IllegalArgumentException e) {
+        throw new LaunchException("invalid BRIEFCASE_PAYMENT_HELPER: " + e.getMessage());
+      }
+    }
+
     // Felix HTTP takes host and port apart: derive them for features/core.json
     String mcpAddr = extra.get("briefcase.mcp.http.addr");
     if (mcpAddr != null && !mcpAddr.isBlank()) {

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       ApprovalsCommand.class,
       ReceiptsCommand.class,
       BudgetsCommand.class,
+      PaymentsCommand.class,
       PolicyCommand.class,
       PluginsCommand.class,
       KeysCommand.class,

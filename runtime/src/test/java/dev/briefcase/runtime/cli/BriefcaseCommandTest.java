@@ -126,6 +126,21 @@ public class BriefcaseCommandTest {
       }
       case "GET /v1/receipts/export" ->
           send(ex, 200, "{\"id\":1}\n{\"id\":2}\n{\"head_hash_hex\":\"ab\",\"count\":2}\n");
+      case "GET /v1/payments" ->
+          send(
+              ex,
+              200,
+              "{\"payments\":[{\"id\":\"6f1c0e54-1111-2222-3333-444455556666\","
+                  + "\"created_at_rfc3339\":\"2026-12-08T01:00:00Z\",\"rail\":\"x402\","
+                  + "\"amount_microusd\":10000,\"state\":\"settled\",\"tool_id\":\"quote\"}],"
+                  + "\"limit\":50,\"offset\":0}");
+      case "GET /v1/payments/6f1c0e54-1111-2222-3333-444455556666" ->
+          send(
+              ex,
+              200,
+              "{\"id\":\"6f1c0e54-1111-2222-3333-444455556666\",\"state\":\"settled\","
+                  + "\"rail\":\"l402\",\"amount_microusd\":2500,\"reference\":\"ab12\","
+                  + "\"facts\":{\"amount_msat\":\"2500000\"},\"code\":null}");
       case "GET /v1/budgets" ->
           send(
               ex,
@@ -395,6 +410,23 @@ public class BriefcaseCommandTest {
     assertEquals(2, run("tools", "frobnicate"));
     assertEquals(2, run());
     assertTrue(requests.isEmpty());
+  }
+
+  @Test
+  public void paymentsListFiltersAndShowPrintsFacts() {
+    assertEquals(0, run("payments", "list", "--day", "2026-12-08", "--rail", "x402"));
+    assertTrue(requests.toString(), requests.contains("GET /v1/payments?day=2026-12-08&rail=x402"));
+    assertTrue(out, out.contains("6f1c0e54-1111-2222-3333-444455556666"));
+    assertTrue(out, out.contains("10000 (0.010000 USD)"));
+    assertTrue(out, out.contains("settled"));
+    assertEquals(0, run("payments", "show", "6f1c0e54-1111-2222-3333-444455556666"));
+    assertTrue(out, out.contains("fact.amount_msat     2500000"));
+    assertTrue(out, out.contains("reference            ab12"));
+    assertTrue(out, out.contains("code                 -"));
+    assertEquals(0, run("payments", "list", "--json"));
+    assertTrue(out, out.startsWith("{\"payments\":"));
+    assertEquals(1, run("payments", "show", "nope"));
+    assertTrue(err, err.contains("not_found"));
   }
 
   @Test

@@ -18,6 +18,8 @@ import dev.briefcase.credentials.CredentialException;
 import dev.briefcase.credentials.CredentialNeed;
 import dev.briefcase.edge.OneLine;
 import dev.briefcase.error.BriefcaseException;
+import dev.briefcase.payment.PaymentApprovalRequiredException;
+import dev.briefcase.payment.PaymentException;
 import dev.briefcase.plugindirectory.DirectoryTimings;
 import dev.briefcase.plugindirectory.Lease;
 import dev.briefcase.policy.PolicyDecision;
@@ -67,6 +69,8 @@ public final class ToolCallPipeline implements ToolCallService {
   private final ManifestBook manifests;
   private final ApprovalBook approvals;
   private final BudgetLedger budgets;
+  // the calls being executed, for the payment step (PaymentKernel); set once at construction
+  private CallsInFlight calls = new CallsInFlight();
   private final CredentialStrategies strategies;
   private final PolicyEngine policy;
   private final ReceiptLog receipts;
@@ -82,8 +86,10 @@ public final class ToolCallPipeline implements ToolCallService {
       @Reference BudgetLedger budgets,
       @Reference PolicyEngine policy,
       @Reference ReceiptLog receipts,
-      @Reference CredentialStrategies strategies) {
+      @Reference CredentialStrategies strategies,
+      @Reference CallsInFlight calls) {
     this(registry, manifests, approvals, budgets, policy, receipts, strategies, Clock.systemUTC());
+    this.calls = calls;
   }
 
   /** A pipeline without credential strategies (tests of the other steps). */
@@ -123,6 +129,11 @@ public final class ToolCallPipeline implements ToolCallService {
     this.policy = policy;
     this.receipts = receipts;
     this.clock = clock;
+  }
+
+  /** The calls this pipeline is executing (tests wire the payment step to it). */
+  CallsInFlight calls() {
+    return calls;
   }
 
   @Reference(cardinality = MULTIPLE, policy = DYNAMIC, policyOption = GREEDY)
@@ -432,19 +443,25 @@ public final class ToolCallPipeline implements ToolCallService {
     attempt.category = spec.category();
     attempt.estimate = spec.costMicroUsd();
     attempt.invoked = true;
+    ToolInvocation invocation =
+        new ToolInvocation(
+            spec.id(),
+            attempt.plainArgs,
+            manifest,
+            attempt.context,
+            granted == null ? null : granted.id(),
+            attempt.credential);
+    // the payment step pays only for this very invocation, with the kernel's facts about it
+    calls.enter(
+        invocation,
+        new CallsInFlight.Call(
+            spec.id(),
+            attempt.context.requestId(),
+            spec.category(),
+            attempt.callHash,
+            granted != null));
     try {
-      result =
-          attempt
-              .tool
-              .connector()
-              .execute(
-                  new ToolInvocation(
-                      spec.id(),
-                      attempt.plainArgs,
-                      manifest,
-                      attempt.context,
-                      granted == null ? null : granted.id(),
-                      attempt.credential));
+      result = attempt.tool.connector().execute(invocation);
     } catch (ApprovalRequiredException e) {
       // the connector asked a human before doing the work: nothing was spent
       attempt.invoked = false;
@@ -454,8 +471,12 @@ public final class ToolCallPipeline implements ToolCallService {
         // consumed approval must not be turned into a second request.
         return error(attempt, "tool_failed: approval requested after approval");
       }
-      return requireApproval(
-          attempt, ApprovalRequiredException.REASON, ApprovalRequest.LOCAL, summary);
+      // a payment that does not fit the budget asks as the budget gate does (SPEC §14.5)
+      String reason =
+          e instanceof PaymentApprovalRequiredException
+              ? PaymentApprovalRequiredException.BUDGET_EXCEEDED
+              : ApprovalRequiredException.REASON;
+      return requireApproval(attempt, reason, ApprovalRequest.LOCAL, summary);
     } catch (SandboxViolationException e) {
       return deny(
           attempt,
@@ -464,6 +485,9 @@ public final class ToolCallPipeline implements ToolCallService {
                   + OneLine.of(CredentialEcho.text(e.getMessage(), issued(attempt)))));
     } catch (ToolException e) {
       return error(attempt, OneLine.of(CredentialEcho.text(e.getMessage(), issued(attempt))));
+    } catch (PaymentException e) {
+      // the payment step refused or failed (rail unavailable, helper, provider rejected it)
+      return error(attempt, e.code() + ": " + OneLine.of(e.getMessage()));
     } catch (CredentialException e) {
       // the credential of step 8 failed on the way (refresh refused, revoked, resource refused it)
       return error(
@@ -472,6 +496,8 @@ public final class ToolCallPipeline implements ToolCallService {
     } catch (RuntimeException | Error e) {
       LOG.warn("connector {} failed on {}", attempt.tool.connectorId(), spec.id(), e);
       return error(attempt, ToolException.TOOL_FAILED);
+    } finally {
+      calls.leave(invocation);
     }
     if (result != null) {
       attempt.actualCost = result.actualCostMicroUsd();

@@ -15,6 +15,8 @@ import dev.briefcase.credentials.CredentialService;
 import dev.briefcase.credentials.LoginResult;
 import dev.briefcase.credentials.LoginStart;
 import dev.briefcase.credentials.ProviderStatus;
+import dev.briefcase.payment.PaymentHistory;
+import dev.briefcase.payment.PaymentRecord;
 import dev.briefcase.plugins.PluginInfo;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.receipts.Receipt;
@@ -57,6 +59,9 @@ public final class ConsoleActions {
 
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   volatile CredentialService credentials;
+
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  volatile PaymentHistory payments;
 
   /** A plugin as the console shows it: the bundle plus the trust verdict of its last change. */
   record PluginRow(PluginInfo info, String trust, String signer) {}
@@ -150,6 +155,11 @@ public final class ConsoleActions {
 
   List<Budget> budgets() throws ConsoleException {
     return need(budgets, "budget service").list();
+  }
+
+  /** The newest payments (at most {@code limit}), metadata only. */
+  List<PaymentRecord> payments(int limit) throws ConsoleException {
+    return need(payments, "payment history").list(null, null, limit, 0);
   }
 
   /** Every registered provider, never a value. */

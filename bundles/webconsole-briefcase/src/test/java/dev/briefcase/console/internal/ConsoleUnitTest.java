@@ -180,4 +180,51 @@ public class ConsoleUnitTest {
     assertTrue(svg, svg.contains("#c62828")); // over the limit: red, capped at full width
     assertTrue(svg, svg.contains("1 of 5 USD"));
   }
+
+  private static dev.briefcase.payment.PaymentRecord payment(
+      String day, String rail, long amount, String state) {
+    java.time.Instant t = java.time.Instant.parse(day + "T10:00:00Z");
+    return new dev.briefcase.payment.PaymentRecord(
+        java.util.UUID.randomUUID().toString(),
+        t,
+        t,
+        day,
+        "req",
+        "quote",
+        "http://127.0.0.1:9099",
+        rail,
+        amount,
+        "d",
+        java.util.Map.of("network", "eip155:8453"),
+        state,
+        null,
+        "0xabc",
+        1);
+  }
+
+  @Test
+  public void paymentChartStacksRailsPerDayAndCountsOnlyMoneyThatLeft() {
+    List<dev.briefcase.payment.PaymentRecord> rows =
+        List.of(
+            payment("2026-12-07", "x402", 1_000_000, "settled"),
+            payment("2026-12-07", "l402", 1_000_000, "paid"),
+            payment("2026-12-08", "x402", 500_000, "settled"),
+            payment("2026-12-08", "x402", 9_000_000, "failed"),
+            payment("2026-12-08", "<script>", 500_000, "rejected"));
+    var days = PaymentChart.byDayAndRail(rows);
+    assertEquals(2, days.size());
+    assertEquals(Long.valueOf(1_000_000), days.get("2026-12-07").get("l402"));
+    assertEquals(Long.valueOf(500_000), days.get("2026-12-08").get("x402"));
+    String svg = PaymentChart.svg(rows);
+    assertTrue(svg.startsWith("<svg"));
+    assertFalse(svg.contains("<script"));
+    // the busiest day (2 USD) fills the 160 px plot; its two rails are 80 px each
+    assertTrue(svg, svg.contains("height=\"80\""));
+    assertTrue(svg, svg.contains("2026-12-08 x402: 0.5 USD"));
+    assertFalse(svg.replace("http://www.w3.org/2000/svg", "").contains("http"));
+    assertTrue(PaymentChart.svg(List.of()).contains("No payments yet"));
+    String table = PaymentsPage.table(rows);
+    assertFalse(table, table.contains("<script"));
+    assertTrue(table, table.contains("0xabc"));
+  }
 }

@@ -83,6 +83,9 @@ public class AdminApiIT {
     out.put(
         "POST /v1/budgets/{category}",
         d.post("/v1/budgets/read", "{\"daily_limit_microusd\":3000000}"));
+    // no payment rail is installed: an empty page, and an unknown id is 404
+    out.put("GET /v1/payments", d.get("/v1/payments?day=2026-12-08&rail=x402&limit=10"));
+    out.put("GET /v1/payments/{id}", d.get("/v1/payments/00000000-0000-0000-0000-000000000000"));
     Distribution.Answer policy = d.get("/v1/policy");
     out.put("GET /v1/policy", policy);
     com.fasterxml.jackson.databind.node.ObjectNode same =
@@ -276,6 +279,15 @@ public class AdminApiIT {
     assertCode(
         d.post("/v1/budgets/bad%20name", "{\"daily_limit_microusd\":1}"), 400, "invalid_category");
     assertCode(d.get("/v1/receipts?limit=abc"), 400, "invalid_request");
+    // the kernel's payment history is there (not 503) and empty without a rail
+    Distribution.Answer payments = d.get("/v1/payments");
+    assertEquals(payments.body(), 200, payments.status());
+    assertEquals(0, payments.json().path("payments").size());
+    assertCode(d.get("/v1/payments?day=yesterday"), 400, "invalid_day");
+    assertCode(d.get("/v1/payments?day=2026-13-40"), 400, "invalid_day");
+    assertCode(d.get("/v1/payments?rail=X402%0A"), 400, "invalid_rail");
+    assertCode(d.get("/v1/payments?limit=abc"), 400, "invalid_request");
+    assertCode(d.get("/v1/payments/not-an-id"), 404, "not_found");
     assertCode(d.post("/v1/approvals/nope/approve", ""), 404, "not_found");
     assertCode(d.get("/v1/nothing"), 404, "not_found");
     assertCode(d.post("/v1/policy", "{\"policy_text\":\"\"}"), 400, "invalid_policy_text");

@@ -13,6 +13,7 @@ import dev.briefcase.edge.OwnerOnlyFile;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.manifests.ManifestService;
+import dev.briefcase.payment.PaymentHistory;
 import dev.briefcase.plugins.PluginService;
 import dev.briefcase.policy.PolicyEngine;
 import dev.briefcase.profile.ProfileMode;
@@ -126,6 +127,10 @@ public final class AdminApi {
   @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
   private volatile EntitlementService entitlements;
 
+  // what the kernel paid (SPEC §14.5)
+  @Reference(cardinality = OPTIONAL, policy = DYNAMIC, policyOption = GREEDY)
+  private volatile PaymentHistory payments;
+
   // revocation kinds beyond oauth (SPEC §15): service → its properties, looked up per request
   private final Map<CredentialRevoker, Map<String, Object>> revokers = new ConcurrentHashMap<>();
 
@@ -196,6 +201,7 @@ public final class AdminApi {
             Map.entry("diagnostics", new DiagnosticsResource(backends)),
             Map.entry("policy", new PolicyResource(backends)),
             Map.entry("providers", providers),
+            Map.entry("payments", new PaymentsResource(() -> payments)),
             Map.entry("revocations", new RevocationsResource(providers, this::revoker)));
     try {
       this.listener =

@@ -16,8 +16,11 @@ import dev.briefcase.egress.EgressException;
 import dev.briefcase.egress.EgressPolicy;
 import dev.briefcase.egress.EgressRequest;
 import dev.briefcase.egress.EgressResponse;
+import dev.briefcase.payment.PaidRetry;
+import dev.briefcase.payment.PaymentService;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.tools.ToolManifest;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,6 +42,9 @@ final class HttpCall {
   /** Sends per call at most: the first, and a retry after each of two allowed refusals. */
   static final int MAX_SENDS = 3;
 
+  /** The most of a 402 body handed to the payment step (PaymentChallenge: 64 KiB). */
+  static final int MAX_CHALLENGE_BODY = 64 * 1024;
+
   private static final Logger LOG = LoggerFactory.getLogger(HttpCall.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SCOPE_TOKEN = "[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,64}";
@@ -54,6 +60,16 @@ final class HttpCall {
   }
 
   ToolResult run(HttpTool tool, ToolInvocation invocation) throws ToolException {
+    return run(tool, invocation, null);
+  }
+
+  /**
+   * One call; a 402 from the upstream goes to {@code payments} (when bound) and is retried once
+   * with the payment headers, and the answer to that retry is reported back to it. Without a
+   * payment service a 402 is an answer like any other.
+   */
+  ToolResult run(HttpTool tool, ToolInvocation invocation, PaymentService payments)
+      throws ToolException {
     RequestPlan plan = RequestPlan.build(tool, invocation.args());
     ToolManifest manifest = invocation.manifest();
     EgressPolicy policy =
@@ -63,9 +79,19 @@ final class HttpCall {
             .withTruncation(true);
     CallCredential credential = credential(tool, invocation);
     String method = tool.method();
+    PaidRetry paid = null;
     for (int send = 1; ; send++) {
-      EgressResponse response = send(method, plan, credential, policy);
+      EgressResponse response = send(method, plan, credential, policy, paid);
       LOG.debug("http tool {} {} -> {}", tool.spec().id(), method, response.status());
+      if (paid != null) {
+        // the one paid retry: its answer says whether the payment held (a 402 again: rejected)
+        payments.settled(paid, response.status(), response.headers());
+        return result(response, manifest.maxOutputBytes());
+      }
+      if (response.status() == 402 && payments != null) {
+        paid = pay(payments, invocation, plan, response);
+        continue;
+      }
       if (credential == null) {
         return result(response, manifest.maxOutputBytes());
       }
@@ -103,8 +129,26 @@ final class HttpCall {
     return invocation.credential();
   }
 
+  /** Asks the kernel to pay the upstream's 402 for this call (budget-gated, receipted). */
+  private static PaidRetry pay(
+      PaymentService payments, ToolInvocation invocation, RequestPlan plan, EgressResponse res) {
+    URI uri = plan.uri();
+    String origin =
+        uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+    byte[] body = res.body();
+    String text =
+        body.length > MAX_CHALLENGE_BODY
+            ? new String(body, 0, MAX_CHALLENGE_BODY, StandardCharsets.UTF_8)
+            : new String(body, StandardCharsets.UTF_8);
+    return payments.pay(invocation, origin, res.status(), res.headers(), text);
+  }
+
   private EgressResponse send(
-      String method, RequestPlan plan, CallCredential credential, EgressPolicy policy)
+      String method,
+      RequestPlan plan,
+      CallCredential credential,
+      EgressPolicy policy,
+      PaidRetry paid)
       throws ToolException {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Accept", "application/json");
@@ -116,6 +160,10 @@ final class HttpCall {
       for (Map.Entry<String, Sensitive<String>> h : granted.headers().entrySet()) {
         headers.put(h.getKey(), h.getValue().reveal());
       }
+    }
+    if (paid != null) {
+      // the payment credential goes on this one request and nowhere else
+      headers.putAll(paid.retryHeaders().reveal());
     }
     try {
       return egress.send(

@@ -5,6 +5,7 @@ import dev.briefcase.connector.ToolException;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.ToolResult;
 import dev.briefcase.egress.EgressClient;
+import dev.briefcase.payment.PaymentService;
 import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.tools.ToolSpec;
 import java.util.LinkedHashMap;
@@ -16,6 +17,9 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -71,6 +75,8 @@ public final class HttpConnector implements Connector {
   private final List<ToolSpec> specs;
   private final HttpCall call;
   private volatile boolean closed;
+  // read once per call; a payment service that leaves mid-call finishes that call
+  private volatile PaymentService payments;
 
   @Activate
   public HttpConnector(BundleContext context, @Reference EgressClient egress, Config config) {
@@ -130,7 +136,22 @@ public final class HttpConnector implements Connector {
       throw new ToolException(
           ToolException.UNKNOWN_TOOL, ToolException.UNKNOWN_TOOL + ": not offered here");
     }
-    return call.run(tool, invocation);
+    return call.run(tool, invocation, payments);
+  }
+
+  /** The kernel's payment step, when present: a 402 then pays and retries once. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  void bindPayments(PaymentService service) {
+    payments = service;
+  }
+
+  void unbindPayments(PaymentService service) {
+    if (payments == service) {
+      payments = null;
+    }
   }
 
   @Deactivate

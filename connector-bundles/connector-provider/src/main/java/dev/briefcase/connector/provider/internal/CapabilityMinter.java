@@ -2,6 +2,7 @@ package dev.briefcase.connector.provider.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.connector.provider.internal.Capability.MintedVia;
 import dev.briefcase.credentials.AccessCredential;
 import dev.briefcase.credentials.CredentialException;
@@ -14,6 +15,9 @@ import dev.briefcase.egress.EgressRequest;
 import dev.briefcase.egress.EgressResponse;
 import dev.briefcase.keys.KeyDirectory;
 import dev.briefcase.keys.KeyException;
+import dev.briefcase.payment.PaidRetry;
+import dev.briefcase.payment.PaymentException;
+import dev.briefcase.payment.PaymentService;
 import dev.briefcase.secrets.Sensitive;
 import dev.briefcase.signer.KeyAlgorithm;
 import java.io.IOException;
@@ -40,6 +44,7 @@ final class CapabilityMinter {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_TOKEN_CHARS = 8192;
   private static final String TOKEN_CHARS = "[A-Za-z0-9._~+/=-]+";
+  private static final int MAX_CHALLENGE_BODY = 64 * 1024;
   private static final String NONCE_CHARS = "[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,512}";
 
   private final CredentialService credentials;
@@ -48,6 +53,8 @@ final class CapabilityMinter {
   private final boolean loopbackAllowed;
   // origin (scheme://host:port) → the newest DPoP-Nonce it issued
   private final Map<String, String> nonces = new ConcurrentHashMap<>();
+  // the kernel's payment step, when bound (optional, dynamic); read once per 402
+  private volatile PaymentService payments;
 
   CapabilityMinter(
       CredentialService credentials,
@@ -58,6 +65,10 @@ final class CapabilityMinter {
     this.keys = keys;
     this.egress = egress;
     this.loopbackAllowed = loopbackAllowed;
+  }
+
+  void payments(PaymentService service) {
+    payments = service;
   }
 
   /** The newest DPoP-Nonce of an origin, or null. */
@@ -120,6 +131,7 @@ final class CapabilityMinter {
       throws CredentialException {
     EgressPolicy policy = ProviderUrls.policy(base, "/token", loopbackAllowed);
     String origin = ProviderUrls.origin(base);
+    PaidRetry paid = null;
     for (int attempt = 1; ; attempt++) {
       String nonce = nonces.get(origin);
       Map<String, String> headers = new LinkedHashMap<>();
@@ -127,6 +139,10 @@ final class CapabilityMinter {
       headers.put("Content-Type", "application/json");
       if (authorization != null) {
         headers.put("Authorization", authorization);
+      }
+      if (paid != null) {
+        // the payment credential goes on this one mint and nowhere else
+        headers.putAll(paid.retryHeaders().reveal());
       }
       String proof =
           boundAccessToken != null
@@ -148,6 +164,10 @@ final class CapabilityMinter {
         throw new CredentialException(e.code(), "the mint request failed: " + e.getMessage());
       }
       boolean nonceIssued = keepNonce(tokenUrl, res.header("dpop-nonce"));
+      if (paid != null) {
+        // the one paid retry: the provider's answer says whether the payment held
+        settle(paid, res);
+      }
       if (res.status() == 400 && "use_dpop_nonce".equals(bodyError(res))) {
         if (attempt == 1 && nonceIssued) {
           continue;
@@ -156,9 +176,19 @@ final class CapabilityMinter {
             CredentialException.DPOP_NONCE_REJECTED, "the provider refused the DPoP nonce");
       }
       if (res.status() == 402) {
-        throw new CredentialException(
-            CapabilityStrategy.PAYMENT_REQUIRED,
-            "provider " + id + " asks for a payment to mint a capability");
+        PaymentService service = payments;
+        ToolInvocation call = ApprovedCall.invocation();
+        if (service == null || call == null) {
+          throw new CredentialException(
+              CapabilityStrategy.PAYMENT_REQUIRED,
+              "provider " + id + " asks for a payment to mint a capability");
+        }
+        // SPEC §8.5 then §14.5: the kernel gates and pays; the mint is sent once more with the
+        // payment headers and a fresh DPoP proof
+        paid = service.pay(call, origin, 402, res.headers(), challengeBody(res));
+        LOG.info(
+            "provider {} was paid {} µUSD via {} to mint", id, paid.amountMicroUsd(), paid.rail());
+        continue;
       }
       if (res.status() != 200) {
         throw new CredentialException(
@@ -169,6 +199,27 @@ final class CapabilityMinter {
       LOG.info("capability minted for provider {} via {}", id, via.label());
       return cap;
     }
+  }
+
+  /**
+   * Reports the answer to the paid mint to the kernel; a provider that asks again (402) refused the
+   * payment whatever the rail says.
+   */
+  private void settle(PaidRetry paid, EgressResponse res) throws PaymentException {
+    PaymentService service = payments;
+    if (service != null) {
+      service.settled(paid, res.status(), res.headers());
+    }
+    if (res.status() == 402 || res.status() == 401) {
+      throw new PaymentException(
+          "payment_rejected", "the provider refused the payment (HTTP " + res.status() + ")");
+    }
+  }
+
+  private static String challengeBody(EgressResponse res) {
+    byte[] body = res.body();
+    int n = Math.min(body.length, MAX_CHALLENGE_BODY);
+    return new String(body, 0, n, StandardCharsets.UTF_8);
   }
 
   /** {@code POST {base}/token} with {@code x-vc-jwt}; one retry on {@code use_dpop_nonce}. */

@@ -12,6 +12,7 @@ import dev.briefcase.credentials.RequestCredential;
 import dev.briefcase.edge.secrets.LazySecretStore;
 import dev.briefcase.egress.EgressClient;
 import dev.briefcase.keys.KeyDirectory;
+import dev.briefcase.payment.PaymentService;
 import dev.briefcase.profile.ProfileMode;
 import dev.briefcase.receipts.ReceiptLog;
 import dev.briefcase.secrets.SecretStore;
@@ -31,6 +32,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -145,6 +149,7 @@ public final class CapabilityStrategy
   private final VcStep vc;
   private final VcFetch fetch;
   private volatile boolean closed;
+  private volatile PaymentService payments;
 
   @Activate
   public CapabilityStrategy(
@@ -205,6 +210,23 @@ public final class CapabilityStrategy
             clock);
     this.fetch =
         new VcFetch(credentials, egress, minter, vc, vault, this.receipts, loopbackAllowed, clock);
+  }
+
+  /** The kernel's payment step, when present: a mint answered 402 is paid and sent once more. */
+  @Reference(
+      cardinality = ReferenceCardinality.OPTIONAL,
+      policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  void bindPayments(PaymentService service) {
+    payments = service;
+    minter.payments(service);
+  }
+
+  void unbindPayments(PaymentService service) {
+    if (payments == service) {
+      payments = null;
+      minter.payments(null);
+    }
   }
 
   @Deactivate

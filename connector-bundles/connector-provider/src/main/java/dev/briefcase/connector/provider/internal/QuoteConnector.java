@@ -183,7 +183,7 @@ public final class QuoteConnector implements Connector {
   public ToolResult execute(ToolInvocation invocation) throws ToolException {
     boolean approved = invocation.approved();
     try {
-      return ApprovedCall.run(approved, () -> quote(invocation));
+      return ApprovedCall.run(invocation, () -> quote(invocation));
     } catch (CapabilityStrategy.StatusUnknownApproval e) {
       if (approved) {
         // approved for another reason before the status turned unknown: ask again next call

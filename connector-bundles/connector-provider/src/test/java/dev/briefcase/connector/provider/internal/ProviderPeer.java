@@ -31,6 +31,7 @@ final class ProviderPeer implements Upstream.Script {
   volatile String mintNonce; // when set, a mint proof must carry it (else 400 use_dpop_nonce)
   volatile String quoteNonce; // when set, a quote proof must carry it (else 401 use_dpop_nonce)
   volatile boolean paid; // 402 on an unauthenticated mint
+  volatile String acceptPayment; // when set, a mint with this PAYMENT-SIGNATURE is paid
   volatile String mintBody; // a hostile mint answer, when set
   volatile String mintJkt; // when set, the cnf.jkt of minted tokens (else the mint proof's key)
   volatile boolean unbound; // minted tokens carry no cnf
@@ -61,7 +62,9 @@ final class ProviderPeer implements Upstream.Script {
           Map.of("Content-Type", "application/json", "DPoP-Nonce", mintNonce),
           "{\"error\":\"use_dpop_nonce\"}".getBytes(StandardCharsets.UTF_8));
     }
-    if (paid && r.header("Authorization") == null) {
+    if (paid
+        && r.header("Authorization") == null
+        && (acceptPayment == null || !acceptPayment.equals(r.header("PAYMENT-SIGNATURE")))) {
       return Answer.json(402, "{\"error\":\"payment_required\"}");
     }
     if (mintBody != null) {

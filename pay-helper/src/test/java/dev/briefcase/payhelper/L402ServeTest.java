@@ -274,6 +274,35 @@ public class L402ServeTest {
   }
 
   @Test
+  public void aPreimageThatDoesNotHashToTheInvoiceIsNeverAnswered() throws Exception {
+    LightningNodes.Invoice inv = invoice(1_000, "bcrt", 3600);
+    String wrong = "11".repeat(32);
+    LightningNode lying =
+        new LightningNode() {
+          @Override
+          public Payment pay(String bolt11, String paymentHash) {
+            return new Payment(Status.SUCCEEDED, paymentHash, wrong);
+          }
+
+          @Override
+          public java.util.Optional<Payment> lookup(String paymentHash) {
+            return java.util.Optional.of(new Payment(Status.SUCCEEDED, paymentHash, wrong));
+          }
+        };
+    Server s = server(lying);
+    ObjectNode request = request(inv.paymentRequest(), "1000", "liar");
+    assertEquals(
+        "payment_preimage_mismatch",
+        assertThrows(HelperException.class, () -> s.serve(request)).code());
+    // the key stays "paying": a retry asks the node again and still answers nothing
+    assertEquals(
+        "payment_preimage_mismatch",
+        assertThrows(HelperException.class, () -> s.serve(request)).code());
+    assertEquals(
+        "paying", new Journal(config.journalDir(), new byte[32]).read("liar").get().state());
+  }
+
+  @Test
   public void withoutANodeNothingIsJournaled() throws Exception {
     LightningNodes.Invoice inv = invoice(1_000, "bcrt", 3600);
     assertEquals(

@@ -23,8 +23,10 @@ import java.util.Set;
  * @param limits what the helper pays at most, and where
  * @param lnd the LND REST node, or null
  * @param cln the CLN JSON-RPC node, or null
+ * @param pkcs11 the token holding the EVM key, or null for the key store's own key
  */
-public record HelperConfig(Path keyStore, Path journalDir, Limits limits, Lnd lnd, Cln cln) {
+public record HelperConfig(
+    Path keyStore, Path journalDir, Limits limits, Lnd lnd, Cln cln, Pkcs11 pkcs11) {
 
   /** Thrown for an unreadable or malformed configuration, with a message naming the setting. */
   public static final class ConfigException extends Exception {
@@ -66,10 +68,14 @@ public record HelperConfig(Path keyStore, Path journalDir, Limits limits, Lnd ln
   /** LND REST: base URL, the pinned TLS certificate and the macaroon file. */
   public record Lnd(String url, Path tlsCertFile, Path macaroonFile) {}
 
+  /** A PKCS#11 token holding the EVM key: module library, token label, key label, PIN file. */
+  public record Pkcs11(String module, String tokenLabel, String keyLabel, Path pinFile) {}
+
   /** CLN JSON-RPC: the unix socket, and how long transient {@code pay} failures are retried. */
   public record Cln(Path socket, long retrySeconds) {}
 
-  private static final Set<String> TOP = Set.of("key_store", "journal", "limits", "lnd", "cln");
+  private static final Set<String> TOP =
+      Set.of("key_store", "journal", "limits", "lnd", "cln", "evm_pkcs11");
   private static final Set<String> LIMITS =
       Set.of("networks", "assets", "max_amount_msat", "l402_networks");
   private static final Set<String> BOLT11_NETWORKS = Set.of("bc", "tb", "bcrt", "tbs");
@@ -164,8 +170,24 @@ public record HelperConfig(Path keyStore, Path journalDir, Limits limits, Lnd ln
     if (lnd != null && cln != null) {
       throw new ConfigException("configure one Lightning node: lnd or cln, not both");
     }
+    Pkcs11 pkcs11 = null;
+    ObjectNode pk = object(o, "evm_pkcs11", "evm_pkcs11", false);
+    if (pk != null) {
+      onlyKnown(pk, Set.of("module", "token_label", "key_label", "pin_file"), "evm_pkcs11.");
+      pkcs11 =
+          new Pkcs11(
+              text(pk, "module", "evm_pkcs11.module", true),
+              text(pk, "token_label", "evm_pkcs11.token_label", true),
+              text(pk, "key_label", "evm_pkcs11.key_label", true),
+              path(base, text(pk, "pin_file", "evm_pkcs11.pin_file", true)));
+    }
     return new HelperConfig(
-        keyStore, journal, new Limits(networks, assets, maxMsat, Set.copyOf(l402)), lnd, cln);
+        keyStore,
+        journal,
+        new Limits(networks, assets, maxMsat, Set.copyOf(l402)),
+        lnd,
+        cln,
+        pkcs11);
   }
 
   private static void onlyKnown(ObjectNode o, Set<String> known, String prefix)

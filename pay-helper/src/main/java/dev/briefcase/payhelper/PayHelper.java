@@ -28,7 +28,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Serves one payment request: one JSON object on stdin, one on stdout (PAYMENTS §3).",
-    subcommands = {PayHelper.Init.class, PayHelper.ImportEvmKey.class, PayHelper.Address.class})
+    subcommands = {
+      PayHelper.Init.class,
+      PayHelper.ImportEvmKey.class,
+      PayHelper.Address.class,
+      PayHelper.Pkcs11Keygen.class
+    })
 public final class PayHelper implements Callable<Integer> {
   /** The environment variable naming the passphrase file. */
   public static final String PASSPHRASE_ENV = "BRIEFCASE_PAY_PASSPHRASE_FILE";
@@ -112,12 +117,14 @@ public final class PayHelper implements Callable<Integer> {
     } else if (cfg.cln() != null) {
       node = new ClnRpcNode(cfg.cln().socket(), Duration.ofSeconds(cfg.cln().retrySeconds()));
     }
-    return new Server(
-        cfg,
-        () -> KeyStoreFile.open(cfg.keyStore(), passphrase()),
-        node,
-        Invoices.decoder(),
-        Clock.systemUTC());
+    Server server =
+        new Server(
+            cfg,
+            () -> KeyStoreFile.open(cfg.keyStore(), passphrase()),
+            node,
+            Invoices.decoder(),
+            Clock.systemUTC());
+    return cfg.pkcs11() == null ? server : server.signers(EvmSigners.pkcs11(cfg.pkcs11()));
   }
 
   HelperConfig readConfig() throws HelperConfig.ConfigException {
@@ -144,22 +151,7 @@ public final class PayHelper implements Callable<Integer> {
       }
       file = Path.of(fromEnv);
     }
-    try {
-      byte[] bytes = Files.readAllBytes(file);
-      String s = new String(bytes, StandardCharsets.UTF_8);
-      Arrays.fill(bytes, (byte) 0);
-      int end = s.length();
-      while (end > 0 && (s.charAt(end - 1) == '\n' || s.charAt(end - 1) == '\r')) {
-        end--;
-      }
-      if (end == 0) {
-        throw new IOException("empty");
-      }
-      return s.substring(0, end).toCharArray();
-    } catch (IOException e) {
-      throw new HelperException(
-          HelperException.KEY_UNAVAILABLE, "the passphrase file cannot be read");
-    }
+    return PinFile.read(file);
   }
 
   static byte[] readCapped(InputStream in, int max) throws IOException, HelperException {
@@ -223,6 +215,29 @@ public final class PayHelper implements Callable<Integer> {
         return 0;
       } finally {
         Arrays.fill(pass, '\0');
+      }
+    }
+  }
+
+  /** {@code pkcs11-keygen}: makes the non-extractable secp256k1 key on the configured token. */
+  @Command(
+      name = "pkcs11-keygen",
+      description = "Generates the EVM key on the evm_pkcs11 token and prints its address.")
+  static final class Pkcs11Keygen implements Callable<Integer> {
+    @CommandLine.ParentCommand PayHelper parent;
+
+    @Override
+    public Integer call() throws Exception {
+      HelperConfig cfg = parent.readConfig();
+      if (cfg.pkcs11() == null) {
+        throw new IllegalStateException("no evm_pkcs11 in the configuration");
+      }
+      char[] pin = PinFile.read(cfg.pkcs11().pinFile());
+      try (Pkcs11EvmKey key = Pkcs11EvmKey.generate(cfg.pkcs11(), pin)) {
+        parent.stdout.println(key.address());
+        return 0;
+      } finally {
+        Arrays.fill(pin, '\0');
       }
     }
   }

@@ -52,6 +52,7 @@ public final class Server {
   private final LightningNode node;
   private final InvoiceDecoder decoder;
   private final Clock clock;
+  private EvmSigners signers = EvmSigners.KEY_STORE;
   private Runnable afterJournal = () -> {};
 
   public Server(
@@ -61,6 +62,12 @@ public final class Server {
     this.node = node;
     this.decoder = decoder;
     this.clock = clock;
+  }
+
+  /** Where the EVM key lives (default: the key store). */
+  public Server signers(EvmSigners signers) {
+    this.signers = signers;
+    return this;
   }
 
   /** Runs after an answer is journaled and before it is returned (tests simulate a crash there). */
@@ -123,11 +130,10 @@ public final class Server {
       if (earlier.isPresent()) {
         return replay(journal, key, digest, earlier.get(), X402);
       }
-      if (store.evmKey() == null) {
-        throw new HelperException(
-            HelperException.KEY_UNAVAILABLE, "no EVM key in the key store (import-evm-key)");
+      ObjectNode answer;
+      try (EvmSigners.Handle evm = signers.open(store)) {
+        answer = signer.sign(checked, evm.signer(), now);
       }
-      ObjectNode answer = signer.sign(checked, store.evmKey(), store.address(), now);
       journal.write(key, X402, digest, "done", null, now, JSON.writeValueAsBytes(answer));
       afterJournal.run();
       return answer;

@@ -13,7 +13,6 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Set;
-import org.web3j.crypto.ECKeyPair;
 
 /**
  * The x402 v2 part: re-parses the challenge, checks that {@code accepted} is one of its offers
@@ -99,7 +98,8 @@ final class X402Signer {
   }
 
   /** Signs a checked request with {@code key}; the answer of PAYMENTS §3. */
-  ObjectNode sign(Checked c, ECKeyPair key, String payer, Instant now) throws HelperException {
+  ObjectNode sign(Checked c, EvmSigner signer, Instant now) throws HelperException {
+    String payer = signer.address();
     String nonce = "0x" + HexFormat.of().formatHex(Sealed.random(32));
     Authorization auth;
     try {
@@ -121,7 +121,7 @@ final class X402Signer {
       throw new HelperException(
           HelperException.REQUEST_INVALID, "the offer has no EIP-712 domain: " + e.getMessage());
     }
-    String signature = Eip3009.sign(digest, key);
+    String signature = signer.sign(digest);
     ObjectNode answer = JsonNodeFactory.instance.objectNode();
     answer.put(
         "payment_signature_b64",

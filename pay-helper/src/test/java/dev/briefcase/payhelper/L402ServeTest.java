@@ -235,6 +235,74 @@ public class L402ServeTest {
   }
 
   @Test
+  public void theCommandDecodesTheNodesInvoicesAndPaysOnceThroughLnd() throws Exception {
+    ObjectNode extra = Helpers.JSON.createObjectNode();
+    extra
+        .putObject("lnd")
+        .put("url", nodes.lndUrl())
+        .put("tls_cert_file", nodes.lndCert().toString())
+        .put("macaroon_file", nodes.lndMacaroon().toString());
+    Helpers h = new Helpers(tmp.newFolder().toPath(), extra).withKeys();
+    LightningNodes.Invoice inv = nodes.invoice(LightningNodes.CLN, 9_000);
+    int before = nodes.payments(LightningNodes.LND);
+    ObjectNode request = request(inv.paymentRequest(), "9000", "cli-1");
+    Helpers.Result first = h.serve(request);
+    assertEquals(first.stdout(), 0, first.exit());
+    assertEquals(inv.paymentHash(), first.json().get("payment_hash").asText());
+    Helpers.Result second = h.serve(request);
+    assertEquals(first.stdout(), second.stdout());
+    assertEquals(before + 1, nodes.payments(LightningNodes.LND));
+    String preimage = first.json().get("preimage").asText();
+    assertFalse(first.stderr().contains(preimage));
+    assertFalse(h.allFiles().contains(preimage));
+    // the macaroon of the node never leaves the helper
+    String macaroonHex =
+        java.util.HexFormat.of().formatHex(Files.readAllBytes(nodes.lndMacaroon()));
+    assertFalse(first.stdout().contains(macaroonHex) || first.stderr().contains(macaroonHex));
+
+    // the real decoder refuses what the table cannot fake: another network, a damaged invoice
+    LightningNodes.Invoice mainnet = nodes.invoice(LightningNodes.CLN, 1_000, 3600, "bc");
+    assertEquals(
+        "payment_invoice_network",
+        h.serve(request(mainnet.paymentRequest(), "1000", "cli-2")).json().path("error").asText());
+    String pr = inv.paymentRequest();
+    String damaged = pr.substring(0, 20) + (pr.charAt(20) == 'q' ? 'p' : 'q') + pr.substring(21);
+    assertEquals(
+        "payment_invoice_invalid",
+        h.serve(request(damaged, "9000", "cli-3")).json().path("error").asText());
+    assertEquals(before + 1, nodes.payments(LightningNodes.LND));
+  }
+
+  @Test
+  public void aPreimageThatDoesNotHashToTheInvoiceIsNeverAnswered() throws Exception {
+    LightningNodes.Invoice inv = invoice(1_000, "bcrt", 3600);
+    String wrong = "11".repeat(32);
+    LightningNode lying =
+        new LightningNode() {
+          @Override
+          public Payment pay(String bolt11, String paymentHash) {
+            return new Payment(Status.SUCCEEDED, paymentHash, wrong);
+          }
+
+          @Override
+          public java.util.Optional<Payment> lookup(String paymentHash) {
+            return java.util.Optional.of(new Payment(Status.SUCCEEDED, paymentHash, wrong));
+          }
+        };
+    Server s = server(lying);
+    ObjectNode request = request(inv.paymentRequest(), "1000", "liar");
+    assertEquals(
+        "payment_preimage_mismatch",
+        assertThrows(HelperException.class, () -> s.serve(request)).code());
+    // the key stays "paying": a retry asks the node again and still answers nothing
+    assertEquals(
+        "payment_preimage_mismatch",
+        assertThrows(HelperException.class, () -> s.serve(request)).code());
+    assertEquals(
+        "paying", new Journal(config.journalDir(), new byte[32]).read("liar").get().state());
+  }
+
+  @Test
   public void withoutANodeNothingIsJournaled() throws Exception {
     LightningNodes.Invoice inv = invoice(1_000, "bcrt", 3600);
     assertEquals(

@@ -51,6 +51,26 @@ public class PaymentHelperCommandTest {
   }
 
   @Test
+  public void theConnectorsFeatureRailsGetTheCommandInsteadOfTheirEmptyDefault() throws Exception {
+    Path features = Path.of(System.getProperty("briefcase.test.featuresDir", "../features"));
+    Feature connectors = new FeatureReader().read(features.resolve("connectors.json"));
+    LaunchSettings s =
+        LaunchSettings.resolve(
+            Map.of("BRIEFCASE_PAYMENT_HELPER", "/opt/bin/briefcase-pay --config /etc/pay.json"),
+            Path.of("/home/u"),
+            null,
+            Path.of("/tmp/d"));
+    Map<ConfigurationPid, Hashtable<String, Object>> configs =
+        FeatureLauncher.configurations(connectors, s.frameworkProperties());
+    for (String pid : PaymentHelperCommand.RAIL_PIDS) {
+      assertArrayEquals(
+          pid,
+          new String[] {"/opt/bin/briefcase-pay", "--config", "/etc/pay.json"},
+          (String[]) configs.get(ConfigurationPid.parse(pid)).get("helper_command"));
+    }
+  }
+
+  @Test
   public void unsetLeavesTheRailsUnconfigured() {
     Map<ConfigurationPid, Hashtable<String, Object>> configs = new LinkedHashMap<>();
     PaymentHelperCommand.apply(configs, Map.of());

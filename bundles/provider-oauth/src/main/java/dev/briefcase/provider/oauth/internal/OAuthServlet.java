@@ -61,6 +61,10 @@ public final class OAuthServlet extends HttpServlet {
   static final String PR_METADATA = "/.well-known/oauth-protected-resource";
   static final String PROFILE_HEADER = "x-briefcase-compatibility-profile";
   static final int MAX_BODY = 16 * 1024;
+
+  /** The most of a refused body read and dropped so that the client gets the 413. */
+  static final int MAX_DRAIN = 256 * 1024;
+
   static final int MAX_QUERY = 8 * 1024;
   static final int MAX_PARAMS = 32;
 
@@ -270,15 +274,34 @@ public final class OAuthServlet extends HttpServlet {
     if (type == null || !type.toLowerCase().startsWith(mediaType)) {
       throw OAuthError.invalidRequest("the body must be " + mediaType);
     }
-    if (req.getContentLengthLong() > MAX_BODY) {
-      throw new OAuthError("invalid_request", 413, "the body is too large");
-    }
+    long declared = req.getContentLengthLong();
     try (InputStream in = req.getInputStream()) {
+      if (declared > MAX_BODY) {
+        drain(in, declared);
+        throw new OAuthError("invalid_request", 413, "the body is too large");
+      }
       byte[] bytes = in.readNBytes(MAX_BODY + 1);
       if (bytes.length > MAX_BODY) {
+        drain(in, MAX_DRAIN);
         throw new OAuthError("invalid_request", 413, "the body is too large");
       }
       return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * Reads and drops a refused body of up to {@link #MAX_DRAIN} bytes. A server that answers 413 and
+   * closes with the body unread resets the connection, and the client may lose the answer before it
+   * reads it; a larger body is not worth reading, and its sender gets the reset.
+   */
+  private static void drain(InputStream in, long declared) throws IOException {
+    if (declared <= MAX_DRAIN) {
+      byte[] sink = new byte[8192];
+      long left = MAX_DRAIN;
+      int n;
+      while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) >= 0) {
+        left -= n;
+      }
     }
   }
 

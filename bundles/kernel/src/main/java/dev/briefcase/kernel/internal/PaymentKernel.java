@@ -7,7 +7,6 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.payment.PaidRetry;
-import dev.briefcase.payment.PaymentApprovalRequiredException;
 import dev.briefcase.payment.PaymentChallenge;
 import dev.briefcase.payment.PaymentException;
 import dev.briefcase.payment.PaymentHistory;
@@ -242,10 +241,12 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     String provider = CanonicalJson.printable(providerBaseUrl);
     String matchHash = matchHash(provider, call, scheme, amount, quote.facts());
 
+    // a human's approval lifts the gate only for the payment it was shown, and only once
+    boolean approved = call.takeApproval(amount, provider, scheme);
     BudgetLedger.Reservation reservation =
-        budgets.reserve(call.category, amount, call.approved, call.toolId, call.requestId);
+        budgets.reserve(call.category, amount, approved, call.toolId, call.requestId);
     if (reservation == null) {
-      throw new PaymentApprovalRequiredException(
+      throw new PaymentOverBudgetException(
           "payment of "
               + ToolCallPipeline.usd(amount).toPlainString()
               + " USD via "
@@ -256,7 +257,8 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
               + OneLineText.of(quote.description(), 80)
               + ") exceeds the "
               + call.category
-              + " budget");
+              + " budget",
+          new CallsInFlight.ApprovedPayment(amount, provider, scheme));
     }
     String id;
     String key;

@@ -135,6 +135,36 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void anApprovedOverrunCannotPayMoreThanTheHumanSaw() throws Exception {
+    k.budgets.set("read", PRICE - 1);
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":2}");
+    assertEquals(Status.APPROVAL_REQUIRED, r.status());
+    String token = k.approvals.grant(r.approval().id(), "cli").token().reveal();
+    // the provider raises its price between the ask and the approved retry
+    x402.price = 100 * PRICE;
+    ToolCallOutcome retried = k.call("pay_tool", "{\"n\":2}", token);
+    assertEquals(retried.toString(), Status.ERROR, retried.status());
+    assertEquals(0, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
+  }
+
+  @Test
+  public void anApprovalGivenForAnotherReasonDoesNotLiftThePaymentGate() throws Exception {
+    k.budgets.set("read", PRICE - 1);
+    tool.asksFirst = true;
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":3}");
+    assertEquals(Status.APPROVAL_REQUIRED, r.status());
+    assertEquals("tool_requested_approval", r.approval().reason());
+    String token = k.approvals.grant(r.approval().id(), "cli").token().reveal();
+    // the human approved the tool's own question, never a payment over the budget
+    ToolCallOutcome retried = k.call("pay_tool", "{\"n\":3}", token);
+    assertEquals(retried.toString(), Status.ERROR, retried.status());
+    assertEquals(0, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+  }
+
+  @Test
   public void racingCallsCannotOverspend() throws Exception {
     int allowed = 3;
     int callers = 24;
@@ -405,6 +435,7 @@ public class PaymentKernelTest {
     private final PaymentKernel kernel;
     String prefix = "";
     int retryStatus = 200;
+    boolean asksFirst;
 
     PayingTool() {
       this(null);
@@ -431,6 +462,9 @@ public class PaymentKernelTest {
     @Override
     public ToolResult execute(ToolInvocation call) throws ToolException {
       PaymentKernel p = kernel != null ? kernel : payments;
+      if (asksFirst && !call.approved()) {
+        throw new dev.briefcase.connector.ApprovalRequiredException("may I call the provider?");
+      }
       PaidRetry retry =
           p.pay(call, PROVIDER, 402, Map.of("PAYMENT-REQUIRED", List.of("e30=")), "{}");
       assertTrue(retry.retryHeaders().reveal().containsKey("PAYMENT-SIGNATURE"));
@@ -446,7 +480,7 @@ public class PaymentKernelTest {
   /** A rail that counts its pay calls and records the idempotency keys it was given. */
   static final class FakeRail implements PaymentRail {
     final String scheme;
-    final long price;
+    volatile long price;
     final AtomicInteger pays = new AtomicInteger();
     final List<String> keys = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch gate = new CountDownLatch(1);

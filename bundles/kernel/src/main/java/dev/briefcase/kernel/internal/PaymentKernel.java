@@ -59,6 +59,10 @@ import org.slf4j.LoggerFactory;
 public final class PaymentKernel implements PaymentService, PaymentHistory {
   private static final Logger LOG = LoggerFactory.getLogger(PaymentKernel.class);
   static final int MAX_BODY_CHARS = 64 * 1024;
+
+  /** The same payment (same match) is being made or settled by another running call. */
+  static final String PAYMENT_IN_PROGRESS = "payment_in_progress";
+
   private static final int MAX_LIST = 500;
 
   /** The quote facts a receipt may carry; anything else a rail puts in its facts is dropped. */
@@ -127,6 +131,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
   private final SecureRandom random = new SecureRandom();
   private final Map<ServiceReference<PaymentRail>, PaymentRail> rails = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  // payment rows a running call is paying or waiting to settle: another call never takes their
+  // key over, so it cannot re-send the same authorisation nor move the row's state under it
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   // one key decision at a time per match hash (striped, so the locks do not grow with payments):
   // two retries of one payment racing each other share one key
   private final Object[] matchLocks = new Object[64];
@@ -270,7 +277,16 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
           // a retried or crashed attempt: the same key makes the rail re-send its authorisation
           id = open.get().id();
           key = open.get().idempotencyKey();
-          book.reopen(id, CanonicalJson.printable(call.requestId), now);
+          if (!inFlight.add(id)) {
+            throw new PaymentException(
+                PAYMENT_IN_PROGRESS, "the same payment is still being made for another call");
+          }
+          try {
+            book.reopen(id, CanonicalJson.printable(call.requestId), now);
+          } catch (RuntimeException e) {
+            inFlight.remove(id);
+            throw e;
+          }
         } else {
           id = UUID.randomUUID().toString();
           key = freshKey();
@@ -293,6 +309,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
                   null,
                   1),
               matchHash);
+          inFlight.add(id);
         }
       }
     } catch (RuntimeException e) {
@@ -309,6 +326,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     } catch (RuntimeException | Error e) {
       // a rail that breaks (any Throwable) leaves a failed row and no held budget
       String code = e instanceof PaymentException pe ? safeCode(pe.code()) : "payment_rail_failed";
+      inFlight.remove(id);
       budgets.release(reservation);
       book.update(id, "failed", code, null, clock.instant());
       receipt(id, call, provider, scheme, amount, facts, "failed", code, null);
@@ -325,7 +343,11 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     book.update(id, "paid", null, reference, clock.instant());
     receipt(id, call, provider, scheme, paid, facts, "paid", null, reference);
     pending.put(id, new Pending(rail, scheme, challenge, proof, call, paid, facts, provider));
-    call.onEnd(() -> pending.remove(id));
+    call.onEnd(
+        () -> {
+          pending.remove(id);
+          inFlight.remove(id);
+        });
     return new PaidRetry(id, scheme, paid, proof.retryHeaders());
   }
 
@@ -337,6 +359,17 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       throw new PaymentException(PAYMENT_UNKNOWN, "no such payment for a running call");
     }
     String id = retry.paymentId();
+    PaymentSettlement settlement;
+    try {
+      settlement = settle(p, id, status, headers);
+    } finally {
+      inFlight.remove(id);
+    }
+    return settlement;
+  }
+
+  private PaymentSettlement settle(
+      Pending p, String id, int status, Map<String, List<String>> headers) throws PaymentException {
     PaymentSettlement settlement;
     try {
       settlement = p.rail.settled(p.challenge, p.proof, status, lowerCase(headers));

@@ -165,6 +165,39 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void aSecondCallCannotRaceAPaymentStillInFlight() throws Exception {
+    k.budgets.set("read", 10 * PRICE);
+    CountDownLatch release = new CountDownLatch(1);
+    x402.hold = release;
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<ToolCallOutcome> first = pool.submit(() -> k.call("pay_tool", "{\"n\":9}"));
+      Poll.waitFor(() -> x402.pays.get() == 1, "the first payment", Duration.ofSeconds(20));
+      // the same payment (same provider, tool, arguments, quote) while the first is unfinished
+      Future<ToolCallOutcome> second = pool.submit(() -> k.call("pay_tool", "{\"n\":9}"));
+      ToolCallOutcome r;
+      try {
+        r = second.get(10, TimeUnit.SECONDS);
+      } finally {
+        release.countDown();
+      }
+      assertEquals(r.toString(), Status.ERROR, r.status());
+      assertTrue(r.toString(), r.toString().contains("payment_in_progress"));
+      assertEquals(Status.OK, first.get(20, TimeUnit.SECONDS).status());
+      assertEquals(1, x402.pays.get());
+      List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+      assertEquals(1, rows.size());
+      assertEquals("settled", rows.get(0).state());
+      assertEquals(1, rows.get(0).attempts());
+      assertEquals(PRICE, k.budgets.spentToday("read"));
+      assertEquals(0, k.budgets.reservedToday("read"));
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   public void racingCallsCannotOverspend() throws Exception {
     int allowed = 3;
     int callers = 24;
@@ -485,6 +518,7 @@ public class PaymentKernelTest {
     final List<String> keys = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch gate = new CountDownLatch(1);
     volatile boolean block;
+    volatile CountDownLatch hold;
     volatile boolean answers = true;
     volatile boolean rejectSettlement;
     volatile String failWith;
@@ -531,6 +565,14 @@ public class PaymentKernelTest {
           Thread.currentThread().interrupt();
         }
         throw new PaymentException("payment_helper_failed", "the process died");
+      }
+      CountDownLatch h = hold;
+      if (h != null) {
+        try {
+          h.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       if (failWith != null) {
         throw new PaymentException(failWith, "the helper timed out");

@@ -236,8 +236,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       }
       throw new PaymentException(PAYMENT_REQUIRED, "no payment rail answers the 402");
     }
-    if (quote.amountMicroUsd() <= 0) {
-      throw new PaymentException("payment_challenge_invalid", "the quote has no positive amount");
+    // 0 is a credential already paid for (an L402 token presented again); it is still receipted
+    if (quote.amountMicroUsd() < 0) {
+      throw new PaymentException("payment_challenge_invalid", "the quote has a negative amount");
     }
     if (quote.amountMicroUsd() > maxAmountMicroUsd) {
       throw new PaymentException(

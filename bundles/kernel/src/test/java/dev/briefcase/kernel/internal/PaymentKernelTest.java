@@ -198,6 +198,21 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void aCredentialAlreadyPaidForIsPresentedAtNoCost() throws Exception {
+    // an L402 rail quotes 0 for a provider whose paid token it still holds (bLIP-0026 reuse)
+    k.budgets.set("read", 0);
+    x402.price = 0;
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":4}");
+    assertEquals(r.toString(), Status.OK, r.status());
+    assertEquals(1, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+    List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+    assertEquals(1, rows.size());
+    assertEquals(0, rows.get(0).amountMicroUsd());
+    assertEquals("settled", rows.get(0).state());
+  }
+
+  @Test
   public void racingCallsCannotOverspend() throws Exception {
     int allowed = 3;
     int callers = 24;

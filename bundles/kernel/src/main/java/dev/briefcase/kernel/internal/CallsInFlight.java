@@ -58,6 +58,7 @@ public final class CallsInFlight {
     final String callHash;
     private ApprovedPayment approved;
     private final List<Runnable> onEnd = new ArrayList<>();
+    private boolean ended;
 
     /**
      * @param approved the over-budget payment a human approved for this call, or null
@@ -88,11 +89,18 @@ public final class CallsInFlight {
     }
 
     /** Runs {@code action} when the call ends (at once when it already has). */
-    synchronized void onEnd(Runnable action) {
-      onEnd.add(action);
+    void onEnd(Runnable action) {
+      synchronized (this) {
+        if (!ended) {
+          onEnd.add(action);
+          return;
+        }
+      }
+      action.run();
     }
 
     private synchronized List<Runnable> ending() {
+      ended = true;
       List<Runnable> out = new ArrayList<>(onEnd);
       onEnd.clear();
       return out;

@@ -82,7 +82,8 @@ public final class OfferPolicy {
   private AssetRule acceptable(Offer offer) {
     if (!"exact".equals(offer.scheme())
         || offer.chainId() == null
-        || !networks.contains(offer.network())) {
+        || !networks.contains(offer.network())
+        || offer.amount().signum() <= 0) {
       return null;
     }
     String method = offer.assetTransferMethod();

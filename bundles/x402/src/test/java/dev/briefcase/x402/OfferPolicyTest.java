@@ -91,6 +91,19 @@ public class OfferPolicyTest {
   }
 
   @Test
+  public void aZeroAmountOfferIsNeverChosenOrSigned() throws Exception {
+    // a free offer buys nothing: choosing it would only hand out a signed authorisation
+    ObjectNode c = PaymentRequiredAttackTest.challenge();
+    ObjectNode free = offer(c).deepCopy().put("amount", "0");
+    ((ArrayNode) c.get("accepts")).insert(0, free);
+    OfferPolicy.Selection s = policy(1_000_000).select(List.of(required(c)), 50_000);
+    assertEquals(10_000, s.microUsd());
+    c = PaymentRequiredAttackTest.challenge();
+    offer(c).put("amount", "0");
+    assertEquals("payment_offer_refused", code(policy(1_000_000), c, 50_000));
+  }
+
+  @Test
   public void theCheapestAcceptableOfferWins() throws Exception {
     ObjectNode c = PaymentRequiredAttackTest.challenge();
     ObjectNode cheaper = offer(c).deepCopy().put("amount", "500");

@@ -7,7 +7,6 @@ import static org.osgi.service.component.annotations.ReferencePolicyOption.GREED
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.connector.ToolInvocation;
 import dev.briefcase.payment.PaidRetry;
-import dev.briefcase.payment.PaymentApprovalRequiredException;
 import dev.briefcase.payment.PaymentChallenge;
 import dev.briefcase.payment.PaymentException;
 import dev.briefcase.payment.PaymentHistory;
@@ -60,6 +59,10 @@ import org.slf4j.LoggerFactory;
 public final class PaymentKernel implements PaymentService, PaymentHistory {
   private static final Logger LOG = LoggerFactory.getLogger(PaymentKernel.class);
   static final int MAX_BODY_CHARS = 64 * 1024;
+
+  /** The same payment (same match) is being made or settled by another running call. */
+  static final String PAYMENT_IN_PROGRESS = "payment_in_progress";
+
   private static final int MAX_LIST = 500;
 
   /** The quote facts a receipt may carry; anything else a rail puts in its facts is dropped. */
@@ -128,6 +131,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
   private final SecureRandom random = new SecureRandom();
   private final Map<ServiceReference<PaymentRail>, PaymentRail> rails = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  // payment rows a running call is paying or waiting to settle: another call never takes their
+  // key over, so it cannot re-send the same authorisation nor move the row's state under it
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   // one key decision at a time per match hash (striped, so the locks do not grow with payments):
   // two retries of one payment racing each other share one key
   private final Object[] matchLocks = new Object[64];
@@ -230,8 +236,9 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       }
       throw new PaymentException(PAYMENT_REQUIRED, "no payment rail answers the 402");
     }
-    if (quote.amountMicroUsd() <= 0) {
-      throw new PaymentException("payment_challenge_invalid", "the quote has no positive amount");
+    // 0 is a credential already paid for (an L402 token presented again); it is still receipted
+    if (quote.amountMicroUsd() < 0) {
+      throw new PaymentException("payment_challenge_invalid", "the quote has a negative amount");
     }
     if (quote.amountMicroUsd() > maxAmountMicroUsd) {
       throw new PaymentException(
@@ -242,10 +249,12 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     String provider = CanonicalJson.printable(providerBaseUrl);
     String matchHash = matchHash(provider, call, scheme, amount, quote.facts());
 
+    // a human's approval lifts the gate only for the payment it was shown, and only once
+    boolean approved = call.takeApproval(amount, provider, scheme);
     BudgetLedger.Reservation reservation =
-        budgets.reserve(call.category, amount, call.approved, call.toolId, call.requestId);
+        budgets.reserve(call.category, amount, approved, call.toolId, call.requestId);
     if (reservation == null) {
-      throw new PaymentApprovalRequiredException(
+      throw new PaymentOverBudgetException(
           "payment of "
               + ToolCallPipeline.usd(amount).toPlainString()
               + " USD via "
@@ -256,7 +265,8 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
               + OneLineText.of(quote.description(), 80)
               + ") exceeds the "
               + call.category
-              + " budget");
+              + " budget",
+          new CallsInFlight.ApprovedPayment(amount, provider, scheme));
     }
     String id;
     String key;
@@ -268,7 +278,16 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
           // a retried or crashed attempt: the same key makes the rail re-send its authorisation
           id = open.get().id();
           key = open.get().idempotencyKey();
-          book.reopen(id, CanonicalJson.printable(call.requestId), now);
+          if (!inFlight.add(id)) {
+            throw new PaymentException(
+                PAYMENT_IN_PROGRESS, "the same payment is still being made for another call");
+          }
+          try {
+            book.reopen(id, CanonicalJson.printable(call.requestId), now);
+          } catch (RuntimeException e) {
+            inFlight.remove(id);
+            throw e;
+          }
         } else {
           id = UUID.randomUUID().toString();
           key = freshKey();
@@ -291,6 +310,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
                   null,
                   1),
               matchHash);
+          inFlight.add(id);
         }
       }
     } catch (RuntimeException e) {
@@ -307,6 +327,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     } catch (RuntimeException | Error e) {
       // a rail that breaks (any Throwable) leaves a failed row and no held budget
       String code = e instanceof PaymentException pe ? safeCode(pe.code()) : "payment_rail_failed";
+      inFlight.remove(id);
       budgets.release(reservation);
       book.update(id, "failed", code, null, clock.instant());
       receipt(id, call, provider, scheme, amount, facts, "failed", code, null);
@@ -323,7 +344,11 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     book.update(id, "paid", null, reference, clock.instant());
     receipt(id, call, provider, scheme, paid, facts, "paid", null, reference);
     pending.put(id, new Pending(rail, scheme, challenge, proof, call, paid, facts, provider));
-    call.onEnd(() -> pending.remove(id));
+    call.onEnd(
+        () -> {
+          pending.remove(id);
+          inFlight.remove(id);
+        });
     return new PaidRetry(id, scheme, paid, proof.retryHeaders());
   }
 
@@ -335,6 +360,17 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       throw new PaymentException(PAYMENT_UNKNOWN, "no such payment for a running call");
     }
     String id = retry.paymentId();
+    PaymentSettlement settlement;
+    try {
+      settlement = settle(p, id, status, headers);
+    } finally {
+      inFlight.remove(id);
+    }
+    return settlement;
+  }
+
+  private PaymentSettlement settle(
+      Pending p, String id, int status, Map<String, List<String>> headers) throws PaymentException {
     PaymentSettlement settlement;
     try {
       settlement = p.rail.settled(p.challenge, p.proof, status, lowerCase(headers));

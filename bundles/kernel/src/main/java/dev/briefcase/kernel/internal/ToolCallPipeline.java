@@ -459,7 +459,10 @@ public final class ToolCallPipeline implements ToolCallService {
             attempt.context.requestId(),
             spec.category(),
             attempt.callHash,
-            granted != null));
+            granted != null
+                    && PaymentApprovalRequiredException.BUDGET_EXCEEDED.equals(granted.reason())
+                ? CallsInFlight.ApprovedPayment.of(granted.summary())
+                : null));
     try {
       result = attempt.tool.connector().execute(invocation);
     } catch (ApprovalRequiredException e) {
@@ -476,7 +479,12 @@ public final class ToolCallPipeline implements ToolCallService {
           e instanceof PaymentApprovalRequiredException
               ? PaymentApprovalRequiredException.BUDGET_EXCEEDED
               : ApprovalRequiredException.REASON;
-      return requireApproval(attempt, reason, ApprovalRequest.LOCAL, summary);
+      return requireApproval(
+          attempt,
+          reason,
+          ApprovalRequest.LOCAL,
+          summary,
+          e instanceof PaymentOverBudgetException over ? over.terms() : null);
     } catch (SandboxViolationException e) {
       return deny(
           attempt,
@@ -604,11 +612,15 @@ public final class ToolCallPipeline implements ToolCallService {
   }
 
   private ToolCallOutcome requireApproval(Attempt attempt, String reason, String kind) {
-    return requireApproval(attempt, reason, kind, null);
+    return requireApproval(attempt, reason, kind, null, null);
   }
 
   private ToolCallOutcome requireApproval(
-      Attempt attempt, String reason, String kind, String toolSummary) {
+      Attempt attempt,
+      String reason,
+      String kind,
+      String toolSummary,
+      CallsInFlight.ApprovedPayment payment) {
     ToolSpec spec = attempt.spec;
     ToolManifest manifest = attempt.manifest;
     JsonNode args = attempt.args;
@@ -640,6 +652,10 @@ public final class ToolCallPipeline implements ToolCallService {
     if (toolSummary != null) {
       // what the tool itself asked the approver (request_approval), clipped to one line
       summary.put("tool_summary", clip(toolSummary));
+    }
+    if (payment != null) {
+      // the terms the approved retry is held to (amount ceiling, provider, rail)
+      payment.putInto(summary);
     }
     ApprovalRequest approval;
     try {

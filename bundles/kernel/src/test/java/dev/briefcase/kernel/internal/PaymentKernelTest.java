@@ -135,6 +135,84 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void anApprovedOverrunCannotPayMoreThanTheHumanSaw() throws Exception {
+    k.budgets.set("read", PRICE - 1);
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":2}");
+    assertEquals(Status.APPROVAL_REQUIRED, r.status());
+    String token = k.approvals.grant(r.approval().id(), "cli").token().reveal();
+    // the provider raises its price between the ask and the approved retry
+    x402.price = 100 * PRICE;
+    ToolCallOutcome retried = k.call("pay_tool", "{\"n\":2}", token);
+    assertEquals(retried.toString(), Status.ERROR, retried.status());
+    assertEquals(0, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
+  }
+
+  @Test
+  public void anApprovalGivenForAnotherReasonDoesNotLiftThePaymentGate() throws Exception {
+    k.budgets.set("read", PRICE - 1);
+    tool.asksFirst = true;
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":3}");
+    assertEquals(Status.APPROVAL_REQUIRED, r.status());
+    assertEquals("tool_requested_approval", r.approval().reason());
+    String token = k.approvals.grant(r.approval().id(), "cli").token().reveal();
+    // the human approved the tool's own question, never a payment over the budget
+    ToolCallOutcome retried = k.call("pay_tool", "{\"n\":3}", token);
+    assertEquals(retried.toString(), Status.ERROR, retried.status());
+    assertEquals(0, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+  }
+
+  @Test
+  public void aSecondCallCannotRaceAPaymentStillInFlight() throws Exception {
+    k.budgets.set("read", 10 * PRICE);
+    CountDownLatch release = new CountDownLatch(1);
+    x402.hold = release;
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<ToolCallOutcome> first = pool.submit(() -> k.call("pay_tool", "{\"n\":9}"));
+      Poll.waitFor(() -> x402.pays.get() == 1, "the first payment", Duration.ofSeconds(20));
+      // the same payment (same provider, tool, arguments, quote) while the first is unfinished
+      Future<ToolCallOutcome> second = pool.submit(() -> k.call("pay_tool", "{\"n\":9}"));
+      ToolCallOutcome r;
+      try {
+        r = second.get(10, TimeUnit.SECONDS);
+      } finally {
+        release.countDown();
+      }
+      assertEquals(r.toString(), Status.ERROR, r.status());
+      assertTrue(r.toString(), r.toString().contains("payment_in_progress"));
+      assertEquals(Status.OK, first.get(20, TimeUnit.SECONDS).status());
+      assertEquals(1, x402.pays.get());
+      List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+      assertEquals(1, rows.size());
+      assertEquals("settled", rows.get(0).state());
+      assertEquals(1, rows.get(0).attempts());
+      assertEquals(PRICE, k.budgets.spentToday("read"));
+      assertEquals(0, k.budgets.reservedToday("read"));
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  public void aCredentialAlreadyPaidForIsPresentedAtNoCost() throws Exception {
+    // an L402 rail quotes 0 for a provider whose paid token it still holds (bLIP-0026 reuse)
+    k.budgets.set("read", 0);
+    x402.price = 0;
+    ToolCallOutcome r = k.call("pay_tool", "{\"n\":4}");
+    assertEquals(r.toString(), Status.OK, r.status());
+    assertEquals(1, x402.pays.get());
+    assertEquals(0, k.budgets.spentToday("read"));
+    List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+    assertEquals(1, rows.size());
+    assertEquals(0, rows.get(0).amountMicroUsd());
+    assertEquals("settled", rows.get(0).state());
+  }
+
+  @Test
   public void racingCallsCannotOverspend() throws Exception {
     int allowed = 3;
     int callers = 24;
@@ -405,6 +483,7 @@ public class PaymentKernelTest {
     private final PaymentKernel kernel;
     String prefix = "";
     int retryStatus = 200;
+    boolean asksFirst;
 
     PayingTool() {
       this(null);
@@ -431,6 +510,9 @@ public class PaymentKernelTest {
     @Override
     public ToolResult execute(ToolInvocation call) throws ToolException {
       PaymentKernel p = kernel != null ? kernel : payments;
+      if (asksFirst && !call.approved()) {
+        throw new dev.briefcase.connector.ApprovalRequiredException("may I call the provider?");
+      }
       PaidRetry retry =
           p.pay(call, PROVIDER, 402, Map.of("PAYMENT-REQUIRED", List.of("e30=")), "{}");
       assertTrue(retry.retryHeaders().reveal().containsKey("PAYMENT-SIGNATURE"));
@@ -446,11 +528,12 @@ public class PaymentKernelTest {
   /** A rail that counts its pay calls and records the idempotency keys it was given. */
   static final class FakeRail implements PaymentRail {
     final String scheme;
-    final long price;
+    volatile long price;
     final AtomicInteger pays = new AtomicInteger();
     final List<String> keys = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch gate = new CountDownLatch(1);
     volatile boolean block;
+    volatile CountDownLatch hold;
     volatile boolean answers = true;
     volatile boolean rejectSettlement;
     volatile String failWith;
@@ -497,6 +580,14 @@ public class PaymentKernelTest {
           Thread.currentThread().interrupt();
         }
         throw new PaymentException("payment_helper_failed", "the process died");
+      }
+      CountDownLatch h = hold;
+      if (h != null) {
+        try {
+          h.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       if (failWith != null) {
         throw new PaymentException(failWith, "the helper timed out");

@@ -64,10 +64,12 @@ public class PaidQuoteIT {
     int before = w.transfers();
     java.math.BigInteger paidBefore = w.chain.balanceOf(w.chain.payTo().address());
 
-    JsonNode r = w.quote("ACME", null);
+    // the agent's own MCP call, no credential of any kind for the provider
+    JsonNode r = AgentMcp.connect(w.agent.dataDir).quote("ACME");
+    w.printed.add(r.toString());
 
-    assertEquals(r.toString(), "ok", r.path("status").asText());
-    assertTrue(r.toString(), r.toString().contains("ACME"));
+    assertFalse(r.toString(), r.path("isError").asBoolean(true));
+    assertEquals(r.toString(), "ACME", r.at("/structuredContent/symbol").asText());
     assertEquals("exactly one transfer", before + 1, w.transfers());
     assertEquals(paidBefore.add(w.chain.amount()), w.chain.balanceOf(w.chain.payTo().address()));
     assertEquals(1, w.proxy.paidAccepted.get());

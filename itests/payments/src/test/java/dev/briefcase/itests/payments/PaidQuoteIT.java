@@ -118,6 +118,7 @@ public class PaidQuoteIT {
   @Test
   public void c1_aProviderFailingAfterSettlementIsNotPaidAgainByTheRetry() throws Exception {
     int before = w.transfers();
+    int authorizations = w.authorizations();
     int forwarded = w.proxy.paidForwarded.get();
     w.proxy.failAfterSettle.set(1);
 
@@ -130,6 +131,11 @@ public class PaidQuoteIT {
     System.out.println("[payments-itest] its retry: " + retried);
 
     assertEquals("the retry moved no more money", before + 1, w.transfers());
+    assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+    assertTrue(
+        "the first call's payment is receipted unresolved, not rejected",
+        w.receipts("payment").stream()
+            .anyMatch(p -> "unresolved".equals(p.path("result").asText())));
     assertNoSignatureAnywhere();
   }
 
@@ -137,6 +143,7 @@ public class PaidQuoteIT {
   public void c2_anAgentKilledWhileItsPaymentIsInFlightPaysAtMostOnceAfterRestart()
       throws Exception {
     int before = w.transfers();
+    int authorizations = w.authorizations();
     w.proxy.holdNextPaidMint();
     ExecutorService caller = Executors.newSingleThreadExecutor();
     try {
@@ -163,6 +170,7 @@ public class PaidQuoteIT {
       System.out.println("[payments-itest] the call repeated after the restart: " + again);
 
       assertEquals("at most one transfer in total", before + 1, w.transfers());
+      assertEquals("one authorisation used", authorizations + 1, w.authorizations());
     } finally {
       caller.shutdownNow();
     }
@@ -171,6 +179,7 @@ public class PaidQuoteIT {
   @Test
   public void d_theRailUpdatedUnderPaidLoadFailsNoCallAndPaysNoCallTwice() throws Exception {
     int before = w.transfers();
+    int authorizations = w.authorizations();
     int paymentsBefore = settledPayments();
     long bundle = w.railBundle;
     Path jar = PaymentWorld.railJar();
@@ -233,6 +242,8 @@ public class PaidQuoteIT {
     assertEquals(failures.toString(), 0, failures.size());
     assertEquals("transfers = recorded payments", recorded, moved);
     assertEquals("one payment per call", ok.get(), moved);
+    assertEquals("one authorisation per transfer", moved, w.authorizations() - authorizations);
+    assertNoSignatureAnywhere();
   }
 
   private static void setReadBudget(long microUsd) throws Exception {

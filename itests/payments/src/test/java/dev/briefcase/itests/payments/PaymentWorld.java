@@ -275,6 +275,11 @@ final class PaymentWorld implements AutoCloseable {
     return chain.transferCount(chain.payer().address());
   }
 
+  /** The EIP-3009 authorisations of the payer the token has used. */
+  int authorizations() throws Exception {
+    return chain.authorizationsUsed(chain.payer().address());
+  }
+
   /** The agent's receipt events of {@code type}, oldest first. */
   List<JsonNode> receipts(String type) throws Exception {
     Distribution.Answer a = agent.get("/v1/receipts?limit=500&offset=0");

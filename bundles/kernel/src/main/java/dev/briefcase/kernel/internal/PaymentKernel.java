@@ -360,6 +360,28 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
       throw new PaymentException(PAYMENT_UNKNOWN, "no such payment for a running call");
     }
     String id = retry.paymentId();
+    if ((status < 200 || status >= 300) && status != 401 && status != 402) {
+      // Neither a success nor a refusal (e.g. a 500 after the provider settled): the payment may
+      // have been made. The row stays unfinished, so a retry of the call sends the same
+      // authorisation again (a provider that already settled it refuses the replay) instead of a
+      // second payment.
+      book.update(id, "paid", "payment_response_invalid", null, clock.instant());
+      receipt(
+          id,
+          p.call,
+          p.provider,
+          p.scheme,
+          p.amountMicroUsd,
+          p.facts,
+          "unresolved",
+          "payment_response_invalid",
+          null);
+      throw new PaymentException(
+          "payment_response_invalid",
+          "the provider answered "
+              + status
+              + " to the paid retry; the payment stays open and a retry of the call sends it again");
+    }
     PaymentSettlement settlement;
     try {
       settlement = settle(p, id, status, headers);

@@ -328,6 +328,29 @@ public class PaymentKernelTest {
     assertEquals("rejected", payments.list(null, null, 10, 0).get(0).state());
   }
 
+  /**
+   * A provider that settled and then failed (500) may have taken the money: the payment stays open,
+   * and the retried call sends the same key (the same authorisation), never a new payment.
+   */
+  @Test
+  public void aServerErrorAfterThePaidRetryKeepsThePaymentOpenForTheSameKey() {
+    k.budgets.set("read", 10 * PRICE);
+    tool.retryStatus = 500;
+    ToolCallOutcome failed = k.call("pay_tool", "{\"n\":1}");
+    assertEquals(Status.ERROR, failed.status());
+    assertTrue(failed.message(), failed.message().startsWith("payment_response_invalid"));
+    assertEquals("paid", payments.list(null, null, 10, 0).get(0).state());
+    assertEquals("unresolved", k.receipts.ofType("payment").get(1).get("result").asText());
+
+    tool.retryStatus = 200;
+    assertEquals(Status.OK, k.call("pay_tool", "{\"n\":1}").status());
+    assertEquals(2, x402.keys.size());
+    assertEquals("the retry re-sends the same payment", x402.keys.get(0), x402.keys.get(1));
+    List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+    assertEquals(1, rows.size());
+    assertEquals("settled", rows.get(0).state());
+  }
+
   @Test
   public void aSecond402IsRejectedEvenWhenTheRailAcceptsIt() {
     k.budgets.set("read", PRICE);

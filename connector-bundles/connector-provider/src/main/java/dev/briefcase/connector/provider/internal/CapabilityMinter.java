@@ -132,7 +132,10 @@ final class CapabilityMinter {
     EgressPolicy policy = ProviderUrls.policy(base, "/token", loopbackAllowed);
     String origin = ProviderUrls.origin(base);
     PaidRetry paid = null;
-    for (int attempt = 1; ; attempt++) {
+    // one use_dpop_nonce retry before the payment and one after it: a provider may answer the
+    // unpaid mint 402 before it looks at the proof, so the paid mint can be the first to meet it
+    boolean nonceRetried = false;
+    while (true) {
       String nonce = nonces.get(origin);
       Map<String, String> headers = new LinkedHashMap<>();
       headers.put("Accept", "application/json");
@@ -164,14 +167,18 @@ final class CapabilityMinter {
         throw new CredentialException(e.code(), "the mint request failed: " + e.getMessage());
       }
       boolean nonceIssued = keepNonce(tokenUrl, res.header("dpop-nonce"));
+      boolean nonceRefused = res.status() == 400 && "use_dpop_nonce".equals(bodyError(res));
+      if (nonceRefused && !nonceRetried && nonceIssued) {
+        // the proof was refused before the payment was looked at (nothing settled): the same
+        // payment credential goes once more, with the nonce
+        nonceRetried = true;
+        continue;
+      }
       if (paid != null) {
-        // the one paid retry: the provider's answer says whether the payment held
+        // the paid retry: the provider's answer says whether the payment held
         settle(paid, res);
       }
-      if (res.status() == 400 && "use_dpop_nonce".equals(bodyError(res))) {
-        if (attempt == 1 && nonceIssued) {
-          continue;
-        }
+      if (nonceRefused) {
         throw new CredentialException(
             CredentialException.DPOP_NONCE_REJECTED, "the provider refused the DPoP nonce");
       }
@@ -186,6 +193,7 @@ final class CapabilityMinter {
         // SPEC §8.5 then §14.5: the kernel gates and pays; the mint is sent once more with the
         // payment headers and a fresh DPoP proof
         paid = service.pay(call, origin, 402, res.headers(), challengeBody(res));
+        nonceRetried = false;
         LOG.info(
             "provider {} was paid {} µUSD via {} to mint", id, paid.amountMicroUsd(), paid.rail());
         continue;

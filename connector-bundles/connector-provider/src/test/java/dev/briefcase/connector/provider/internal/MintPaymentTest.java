@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import dev.briefcase.connector.ToolInvocation;
@@ -103,6 +104,26 @@ public class MintPaymentTest {
     assertEquals(upstream.base(), payments.origin);
     assertEquals(List.of(200), payments.settled);
     assertFalse(receipts.events().toString().contains(CANARY));
+  }
+
+  /**
+   * The reference provider answers an unpaid mint 402 before it checks the proof, so the paid mint
+   * is the first to meet its DPoP nonce; that refusal comes before the payment is looked at, so the
+   * same payment goes once more with the nonce (not settled as a failure, not paid again).
+   */
+  @Test
+  public void aNonceAskedOfThePaidMintIsAnsweredWithTheSamePayment() {
+    strategy.bindPayments(payments);
+    peer.paymentFirst = true;
+    peer.mintNonce = "nonce-after-402";
+    RequestCredential c = authorizeInCall();
+    assertEquals("DPoP " + peer.minted.get(0), c.headers().get("Authorization").reveal());
+    assertEquals(3, upstream.seen.size());
+    assertEquals(CANARY, upstream.seen.get(1).header("PAYMENT-SIGNATURE"));
+    assertEquals(CANARY, upstream.seen.get(2).header("PAYMENT-SIGNATURE"));
+    assertTrue(Fakes.claims(upstream.seen.get(2).header("DPoP")).contains("nonce-after-402"));
+    assertEquals("paid once", 1, payments.calls.size());
+    assertEquals(List.of(200), payments.settled);
   }
 
   @Test

@@ -32,6 +32,7 @@ final class ProviderPeer implements Upstream.Script {
   volatile String quoteNonce; // when set, a quote proof must carry it (else 401 use_dpop_nonce)
   volatile boolean paid; // 402 on an unauthenticated mint
   volatile String acceptPayment; // when set, a mint with this PAYMENT-SIGNATURE is paid
+  volatile boolean paymentFirst; // the 402 comes before the proof's nonce is checked (reference)
   volatile String mintBody; // a hostile mint answer, when set
   volatile String mintJkt; // when set, the cnf.jkt of minted tokens (else the mint proof's key)
   volatile boolean unbound; // minted tokens carry no cnf
@@ -56,15 +57,16 @@ final class ProviderPeer implements Upstream.Script {
       return Answer.json(401, "{\"error\":\"missing_dpop\"}");
     }
     String claims = Fakes.claims(proof);
+    if (paymentFirst && unpaid(r)) {
+      return Answer.json(402, "{\"error\":\"payment_required\"}");
+    }
     if (mintNonce != null && !claims.contains("\"nonce\":\"" + mintNonce + "\"")) {
       return new Answer(
           400,
           Map.of("Content-Type", "application/json", "DPoP-Nonce", mintNonce),
           "{\"error\":\"use_dpop_nonce\"}".getBytes(StandardCharsets.UTF_8));
     }
-    if (paid
-        && r.header("Authorization") == null
-        && (acceptPayment == null || !acceptPayment.equals(r.header("PAYMENT-SIGNATURE")))) {
+    if (unpaid(r)) {
       return Answer.json(402, "{\"error\":\"payment_required\"}");
     }
     if (mintBody != null) {
@@ -96,6 +98,12 @@ final class ProviderPeer implements Upstream.Script {
             + "\",\"max_calls\":"
             + maxCalls
             + ",\"compatibility_profile\":\"aacp_v1\"}");
+  }
+
+  private boolean unpaid(Seen r) {
+    return paid
+        && r.header("Authorization") == null
+        && (acceptPayment == null || !acceptPayment.equals(r.header("PAYMENT-SIGNATURE")));
   }
 
   private Answer quote(Seen r) {

@@ -3,6 +3,8 @@ package dev.briefcase.provider.gateway.internal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The 402 answer to an unauthenticated mint of a priced tool (SPEC §14.1/§14.2): x402 v2 {@code
@@ -13,6 +15,8 @@ import java.util.Base64;
  * is checked and settled by {@link #x402()}.
  */
 final class PaymentChallenge {
+  private static final Logger LOG = LoggerFactory.getLogger(PaymentChallenge.class);
+
   /** One x402 {@code exact} offer. */
   record X402Offer(
       String network,
@@ -49,6 +53,11 @@ final class PaymentChallenge {
     this.invoices = invoices;
     this.priceMicroUsd = priceMicroUsd;
     this.acceptor = this.offer == null || acceptor == null ? null : acceptor.create(this);
+  }
+
+  /** The L402 gate of paid retries; null when no Lightning node is configured. */
+  L402Gate l402() {
+    return invoices instanceof L402Gate gate ? gate : null;
   }
 
   /** The acceptor of paid x402 retries; null when there is no offer or no facilitator. */
@@ -111,10 +120,20 @@ final class PaymentChallenge {
                 Json.bytes(
                     refusal == null ? Json.newObject() : Json.newObject().put("error", refusal)));
     if (invoices != null) {
-      InvoiceSource.Invoice invoice = invoices.create(priceMicroUsd, resourceUrl);
-      e.header(
-          "WWW-Authenticate",
-          "L402 macaroon=\"" + invoice.macaroonB64() + "\", invoice=\"" + invoice.bolt11() + "\"");
+      try {
+        InvoiceSource.Invoice invoice = invoices.create(priceMicroUsd, resourceUrl);
+        e.header(
+            "WWW-Authenticate",
+            "L402 macaroon=\""
+                + invoice.macaroonB64()
+                + "\", invoice=\""
+                + invoice.bolt11()
+                + "\"");
+      } catch (ProviderError failed) {
+        // the node cannot make an invoice: the 402 still offers x402; a client that only speaks
+        // L402 sees no L402 challenge rather than an unpayable one
+        LOG.warn("no L402 challenge: {} ({})", failed.code(), failed.getMessage());
+      }
     }
     return e;
   }

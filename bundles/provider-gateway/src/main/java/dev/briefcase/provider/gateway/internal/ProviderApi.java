@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * over {@link VcIssuer}. The servlet only moves bytes. Thread-safe.
  */
 final class ProviderApi {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderApi.class);
   static final String DPOP_ALGS = "DPoP algs=\"EdDSA ES256\"";
   static final int MAX_AUTHORIZATION_CHARS = Jws.MAX_TOKEN_CHARS + 16;
   static final int MAX_PROOF_CHARS = DpopVerifier.MAX_PROOF_CHARS;
@@ -108,12 +109,19 @@ final class ProviderApi {
     // the priced unauthenticated mint answers before any proof is checked: an unpaid request
     // must not spend a replay-cache entry; a paid one passes the local payment checks first
     X402Acceptor.Checked paid = null;
+    L402Gate.Paid l402 = null;
     String description = "capability token for " + scope;
-    if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
+    if (vcJwt == null
+        && authorization != null
+        && settings.priceMicroUsd() > 0
+        && L402Gate.isL402(authorization)) {
+      l402 = l402Retry(authorization, description);
+      authorization = null;
+    } else if (vcJwt == null && authorization == null && settings.priceMicroUsd() > 0) {
       paid = paidRetry(headers, description);
     }
     try {
-      return mint(headers, scope, vcJwt, authorization, proof, popPub, paid, description);
+      return mint(headers, scope, vcJwt, authorization, proof, popPub, paid, l402, description);
     } catch (RuntimeException e) {
       if (paid != null) {
         // refused before settlement (a bad proof, no capacity): the nonce may come again;
@@ -144,6 +152,28 @@ final class ProviderApi {
     return x402.check(values.get(0), settings.tokenUrl(), description);
   }
 
+  /**
+   * The L402 retry of a priced mint: a malformed, unsettled or spent credential is a fresh 402
+   * naming why (both challenges), an invalid one 401; no Lightning node configured: the plain
+   * challenge.
+   */
+  private L402Gate.Paid l402Retry(String authorization, String description) {
+    L402Gate gate = payment.l402();
+    if (gate == null) {
+      throw payment.challenge(settings.tokenUrl(), description);
+    }
+    try {
+      return gate.check(authorization);
+    } catch (ProviderError e) {
+      // the code and a reason naming no part of the credential (macaroon, preimage)
+      LOG.debug("L402 paid mint refused: {} ({})", e.code(), e.getMessage());
+      if (e.status() == 402) {
+        throw payment.challenge(settings.tokenUrl(), description, e.code());
+      }
+      throw e;
+    }
+  }
+
   private ApiResponse mint(
       RequestHeaders headers,
       String scope,
@@ -152,6 +182,7 @@ final class ProviderApi {
       String proof,
       String popPub,
       X402Acceptor.Checked paid,
+      L402Gate.Paid l402,
       String description) {
     usage.requireRoomForNew();
 
@@ -216,6 +247,10 @@ final class ProviderApi {
     X402Acceptor.Settled settled = null;
     if (paid != null) {
       settled = payment.x402().settle(paid, settings.tokenUrl(), description);
+    }
+    if (l402 != null && !payment.l402().spend(l402)) {
+      // a concurrent request spent the same credential first
+      throw payment.challenge(settings.tokenUrl(), description, L402Gate.USED);
     }
     CapabilityTokens.Minted minted =
         capabilities.mint(

@@ -169,6 +169,38 @@ public final class ProviderGateway extends HttpServlet {
     long x402_facilitator__timeout__ms() default 30000;
 
     @AttributeDefinition(
+        name = "L402: LND REST URL",
+        description =
+            "https://host:port of the provider's LND node (AddInvoice, LookupInvoice). Empty: the"
+                + " 402 carries no L402 challenge.")
+    String l402_lnd_url() default "";
+
+    @AttributeDefinition(
+        name = "L402: LND TLS certificate file",
+        description = "The node's tls.cert (PEM); the only certificate trusted for l402.lnd.url.")
+    String l402_lnd_cert_file() default "";
+
+    @AttributeDefinition(
+        name = "L402: LND macaroon secret id",
+        description = "Secret store id of the invoice macaroon (hex or base64); never in config.")
+    String l402_lnd_macaroon_secret_id() default "provider.lnd_macaroon";
+
+    @AttributeDefinition(
+        name = "L402: root secret id",
+        description =
+            "Secret store id of the macaroon root secret; 32 random bytes created on first use.")
+    String l402_root_secret_id() default "provider.l402_root_secret";
+
+    @AttributeDefinition(
+        name = "L402: USD per BTC",
+        description = "The rate pricing invoices: msat = ceil(µUSD × 100000 / usd_per_btc).",
+        min = "1")
+    long l402_usd__per__btc() default 100_000;
+
+    @AttributeDefinition(name = "L402: invoice expiry (s)", min = "60")
+    long l402_invoice_expiry_seconds() default 600;
+
+    @AttributeDefinition(
         name = "VC tier",
         description = "credentialSubject.tier of the credentials POST /vc/issue issues.")
     String vc_tier() default "standard";
@@ -233,7 +265,7 @@ public final class ProviderGateway extends HttpServlet {
                 config.x402_name(),
                 config.x402_version(),
                 config.x402_max_timeout_seconds()),
-            null,
+            l402(config, settings, store, secrets, clock),
             settings.priceMicroUsd(),
             facilitator(config, clock));
     String secretId = settings.adminSecretId();
@@ -271,6 +303,34 @@ public final class ProviderGateway extends HttpServlet {
         settings.baseUrl(),
         settings.scope(),
         settings.priceMicroUsd());
+  }
+
+  /** The L402 gate over the configured LND node, or null when no node is configured. */
+  static L402Gate l402(
+      Config config, Settings settings, Store store, SecretStore secrets, Clock clock) {
+    String url = config.l402_lnd_url();
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    if (config.l402_lnd_cert_file() == null || config.l402_lnd_cert_file().isBlank()) {
+      throw new IllegalArgumentException("l402.lnd.cert.file is required with l402.lnd.url");
+    }
+    SecureRandom random = new SecureRandom();
+    LndInvoices node =
+        new LndInvoices(
+            url,
+            java.nio.file.Path.of(config.l402_lnd_cert_file()),
+            L402Secrets.lndMacaroon(secrets, config.l402_lnd_macaroon_secret_id()),
+            Duration.ofSeconds(20));
+    return new L402Gate(
+        node,
+        new L402Tokens(store, clock),
+        L402Secrets.rootSecret(secrets, config.l402_root_secret_id(), random),
+        clock,
+        random,
+        settings.scope(),
+        config.l402_usd__per__btc(),
+        config.l402_invoice_expiry_seconds());
   }
 
   /** The acceptor of paid mints over the configured facilitator, or null when none is set. */

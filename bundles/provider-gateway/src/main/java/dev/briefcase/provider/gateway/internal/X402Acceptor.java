@@ -2,6 +2,12 @@ package dev.briefcase.provider.gateway.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.briefcase.payment.PaymentException;
+import dev.briefcase.x402.Authorization;
+import dev.briefcase.x402.Offer;
+import dev.briefcase.x402.PaymentRequired;
+import dev.briefcase.x402.PaymentSignature;
+import dev.briefcase.x402.PaymentVerifier;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -9,10 +15,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +58,6 @@ final class X402Acceptor {
   static final String BUSY = "payment_capacity_exhausted";
 
   private static final Logger LOG = LoggerFactory.getLogger(X402Acceptor.class);
-  private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
-  private static final Pattern UINT = Pattern.compile("[0-9]{1,78}");
-  private static final Pattern NONCE = Pattern.compile("0x[0-9a-fA-F]{64}");
-  private static final Pattern SIGNATURE = Pattern.compile("0x(?:[0-9a-fA-F]{2}){65,8192}");
   private static final String NONCE_USED = "nonce_already_used";
 
   /**
@@ -105,6 +107,7 @@ final class X402Acceptor {
   // payer|nonce -> the authorization's validBefore: a nonce seen here is never sent twice to the
   // facilitator, also while a first settlement is still in flight
   private final Map<String, Instant> seen = new ConcurrentHashMap<>();
+  private volatile List<Offer> offers;
 
   X402Acceptor(PaymentChallenge challenge, Facilitator facilitator, Clock clock) {
     this.challenge = challenge;
@@ -126,55 +129,65 @@ final class X402Acceptor {
     if (header.length() > MAX_SIGNATURE_CHARS || !standardBase64(header)) {
       throw refuse(INVALID, resourceUrl, description, "PAYMENT-SIGNATURE is not standard base64");
     }
+    PaymentSignature payment;
     ObjectNode payload;
     try {
+      payment = PaymentSignature.parse(header);
       payload = Json.object(Base64.getDecoder().decode(header));
-    } catch (ProviderError | IllegalArgumentException e) {
-      throw refuse(INVALID, resourceUrl, description, "PAYMENT-SIGNATURE is not a JSON object");
-    }
-    JsonNode version = payload.get("x402Version");
-    JsonNode accepted = payload.get("accepted");
-    JsonNode inner = payload.get("payload");
-    JsonNode auth = inner == null ? null : inner.get("authorization");
-    if (version == null
-        || !version.isIntegralNumber()
-        || version.asLong() != 2
-        || !(accepted instanceof ObjectNode)
-        || !(inner instanceof ObjectNode)
-        || !(auth instanceof ObjectNode)
-        || !matches(inner.get("signature"), SIGNATURE)
-        || !matches(auth.get("from"), ADDRESS)
-        || !matches(auth.get("to"), ADDRESS)
-        || !matches(auth.get("value"), UINT)
-        || !matches(auth.get("validAfter"), UINT)
-        || !matches(auth.get("validBefore"), UINT)
-        || !matches(auth.get("nonce"), NONCE)) {
+    } catch (PaymentException | ProviderError | IllegalArgumentException e) {
       throw refuse(INVALID, resourceUrl, description, "not an x402 v2 EIP-3009 payload");
     }
+    Authorization auth = payment.authorization();
+    // this provider's own codes first (terms, then the window), then bundles/x402 checks them
+    // all again with the signer: a forged signature never reaches the facilitator
     ObjectNode offer = challenge.offerJson();
-    if (!sameTerms((ObjectNode) accepted, offer)
-        || !auth.get("to").asText().equalsIgnoreCase(offer.get("payTo").asText())
-        || !new BigInteger(auth.get("value").asText())
-            .equals(new BigInteger(offer.get("amount").asText()))) {
+    if (!sameTerms(payment.accepted(), offer)
+        || !auth.to().equalsIgnoreCase(offer.get("payTo").asText())
+        || !auth.value().equals(new BigInteger(offer.get("amount").asText()))) {
       throw refuse(TERMS_MISMATCH, resourceUrl, description, "accepted is not the offer");
     }
-    BigInteger now = BigInteger.valueOf(clock.instant().getEpochSecond());
-    BigInteger validAfter = new BigInteger(auth.get("validAfter").asText());
-    BigInteger validBefore = new BigInteger(auth.get("validBefore").asText());
-    if (validAfter.compareTo(now) > 0) {
+    Instant nowInstant = clock.instant();
+    BigInteger now = BigInteger.valueOf(nowInstant.getEpochSecond());
+    if (auth.validAfter().compareTo(now) > 0) {
       throw refuse(NOT_YET_VALID, resourceUrl, description, "validAfter is in the future");
     }
-    if (validBefore.compareTo(now.add(BigInteger.valueOf(MIN_VALIDITY.toSeconds()))) < 0) {
+    if (auth.validBefore().compareTo(now.add(BigInteger.valueOf(MIN_VALIDITY.toSeconds()))) < 0) {
       throw refuse(EXPIRED, resourceUrl, description, "validBefore is too close or past");
     }
-    String from = auth.get("from").asText();
-    String key = (from + "|" + auth.get("nonce").asText()).toLowerCase(Locale.ROOT);
+    try {
+      PaymentVerifier.verify(payment, offers(), nowInstant);
+    } catch (PaymentException e) {
+      String code = e.code().equals(PaymentVerifier.TERMS_MISMATCH) ? TERMS_MISMATCH : INVALID;
+      throw refuse(code, resourceUrl, description, "x402: " + e.getMessage());
+    }
+    String from = auth.from();
+    String key = (from + "|" + auth.nonce()).toLowerCase(Locale.ROOT);
+    BigInteger validBefore = auth.validBefore();
     Instant expires =
         validBefore.bitLength() < 63
             ? Instant.ofEpochSecond(Math.min(validBefore.longValue(), Instant.MAX.getEpochSecond()))
             : Instant.MAX;
     remember(key, expires, resourceUrl, description);
     return new Checked(payload, from, key);
+  }
+
+  /** The offer as bundles/x402 reads it (parsed from this provider's own challenge). */
+  private List<Offer> offers() {
+    List<Offer> parsed = offers;
+    if (parsed == null) {
+      ObjectNode required = Json.newObject().put("x402Version", 2);
+      required.putArray("accepts").add(challenge.offerJson());
+      try {
+        parsed =
+            PaymentRequired.parse(Base64.getEncoder().encodeToString(Json.bytes(required)))
+                .accepts();
+      } catch (PaymentException e) {
+        // a configured offer no client could pay: nothing is accepted
+        throw new ProviderError(503, UNAVAILABLE, "the configured x402 offer is invalid");
+      }
+      offers = parsed;
+    }
+    return parsed;
   }
 
   /** Forgets the nonce of a payment that was never sent for settlement; else nothing. */
@@ -334,9 +347,5 @@ final class X402Acceptor {
       }
     }
     return true;
-  }
-
-  private static boolean matches(JsonNode node, Pattern pattern) {
-    return node != null && node.isTextual() && pattern.matcher(node.asText()).matches();
   }
 }

@@ -10,7 +10,10 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.testing.Poll;
+import dev.briefcase.x402.Authorization;
+import dev.briefcase.x402.Eip3009;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +25,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.Before;
 import org.junit.Test;
+import org.web3j.crypto.ECKeyPair;
+import org.web3j.crypto.Keys;
 
 /**
  * The paid mint's checks that need no chain: shapes, windows, terms, what a failed or unreachable
@@ -38,8 +43,16 @@ public class X402AcceptorTest {
           "USD Coin",
           "2",
           60);
-  static final String PAYER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
-  static final String CANARY_SIGNATURE = "0x" + "c4".repeat(65);
+
+  /** The payer's key (anvil's fourth account): payloads carry real EIP-3009 signatures. */
+  static final ECKeyPair PAYER_KEY =
+      ECKeyPair.create(
+          new BigInteger("7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6", 16));
+
+  static final String PAYER = Keys.toChecksumAddress(Keys.getAddress(PAYER_KEY.getPublicKey()));
+
+  /** Every signature made here: none may appear in an answer. */
+  static final List<String> SIGNATURES = new CopyOnWriteArrayList<>();
 
   /** A facilitator that answers from a script and records the paths it was sent. */
   static final class Scripted implements Facilitator {
@@ -84,7 +97,7 @@ public class X402AcceptorTest {
                 OFFER, null, 1000, X402Acceptor.factory(facilitator, fixture.clock)));
   }
 
-  /** A well-formed payload for the offer (the signature is the scripted facilitator's business). */
+  /** A well-formed payload for the offer, signed by {@link #PAYER_KEY}. */
   ObjectNode payload(String nonce) {
     ObjectNode p = Json.newObject().put("x402Version", 2);
     ObjectNode inner = p.putObject("payload");
@@ -96,8 +109,34 @@ public class X402AcceptorTest {
         .put("validAfter", "0")
         .put("validBefore", Long.toString(now + 60))
         .put("nonce", nonce);
-    inner.put("signature", CANARY_SIGNATURE);
     p.set("accepted", new PaymentChallenge(OFFER, null, 1000).offerJson());
+    if (nonce.matches("0x[0-9a-f]{64}")) {
+      return signed(p, PAYER_KEY);
+    }
+    inner.put("signature", "0x" + "c4".repeat(65));
+    return p;
+  }
+
+  /** {@code p} with its authorization (re-)signed by {@code key} for the offer's token. */
+  static ObjectNode signed(ObjectNode p, ECKeyPair key) {
+    JsonNode a = p.at("/payload/authorization");
+    Authorization auth =
+        new Authorization(
+            a.get("from").asText(),
+            a.get("to").asText(),
+            new BigInteger(a.get("value").asText()),
+            new BigInteger(a.get("validAfter").asText()),
+            new BigInteger(a.get("validBefore").asText()),
+            a.get("nonce").asText());
+    Eip3009.Domain domain =
+        new Eip3009.Domain(
+            OFFER.name(),
+            OFFER.version(),
+            new BigInteger(OFFER.network().substring(7)),
+            OFFER.asset());
+    String signature = Eip3009.sign(Eip3009.digest(domain, auth), key);
+    SIGNATURES.add(signature);
+    ((ObjectNode) p.get("payload")).put("signature", signature);
     return p;
   }
 
@@ -120,8 +159,10 @@ public class X402AcceptorTest {
   static void assertRefused(ApiResponse r, int status, String code) {
     assertEquals(status, r.status());
     assertEquals(code, r.headers().get("x-briefcase-error"));
-    assertFalse(new String(r.body(), StandardCharsets.UTF_8).contains(CANARY_SIGNATURE));
-    assertFalse(r.headers().toString().contains(CANARY_SIGNATURE));
+    for (String signature : SIGNATURES) {
+      assertFalse(new String(r.body(), StandardCharsets.UTF_8).contains(signature));
+      assertFalse(r.headers().toString().contains(signature));
+    }
   }
 
   static JsonNode decodeHeader(String value) throws IOException {
@@ -217,7 +258,7 @@ public class X402AcceptorTest {
     ObjectNode edge = payload("0x" + "23".repeat(32));
     ((ObjectNode) edge.at("/payload/authorization")).put("validAfter", Long.toString(now));
     ((ObjectNode) edge.at("/payload/authorization")).put("validBefore", Long.toString(now + 6));
-    assertEquals(200, pay(edge).status());
+    assertEquals(200, pay(signed(edge, PAYER_KEY)).status());
     assertTrue(facilitator.calls.size() == 2);
   }
 
@@ -261,6 +302,36 @@ public class X402AcceptorTest {
         mint("PAYMENT-SIGNATURE", b64(payload()), "PAYMENT-SIGNATURE", b64(payload()));
     assertRefused(twice, 402, X402Acceptor.INVALID);
     assertTrue(facilitator.calls.isEmpty());
+  }
+
+  @Test
+  public void aForgedSignatureIsRefusedBeforeTheFacilitator() {
+    // signed by another key in the payer's name
+    ECKeyPair other =
+        ECKeyPair.create(
+            new BigInteger("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", 16));
+    assertRefused(pay(signed(payload("0x" + "31".repeat(32)), other)), 402, X402Acceptor.INVALID);
+    // a valid signature over other terms (the value changed after signing)
+    ObjectNode tampered = payload("0x" + "32".repeat(32));
+    ((ObjectNode) tampered.at("/payload/authorization"))
+        .put("validBefore", Long.toString(now + 50));
+    assertRefused(pay(tampered), 402, X402Acceptor.INVALID);
+    // the high-S twin of a valid signature
+    ObjectNode highS = payload("0x" + "33".repeat(32));
+    String sig = highS.at("/payload/signature").asText();
+    BigInteger n =
+        new BigInteger("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", 16);
+    BigInteger s = new BigInteger(sig.substring(66, 130), 16);
+    int v = Integer.parseInt(sig.substring(130), 16);
+    String twin =
+        sig.substring(0, 66)
+            + String.format("%064x", n.subtract(s))
+            + String.format("%02x", v == 27 ? 28 : 27);
+    ((ObjectNode) highS.get("payload")).put("signature", twin);
+    assertRefused(pay(highS), 402, X402Acceptor.INVALID);
+    assertTrue(facilitator.calls.isEmpty());
+    // the nonces were given back: the genuine payment still goes through
+    assertEquals(200, pay(payload("0x" + "31".repeat(32))).status());
   }
 
   @Test

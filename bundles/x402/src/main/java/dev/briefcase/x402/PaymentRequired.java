@@ -62,8 +62,10 @@ public record PaymentRequired(
     }
     ObjectNode extensions = f.optionalObject(root, "extensions");
     JsonNode accepts = root.get("accepts");
-    if (accepts == null || !accepts.isArray() || accepts.isEmpty()) {
-      throw f.bad("accepts must be a non-empty array");
+    // an empty array is a challenge without an offer (the server says why in `error`): valid,
+    // and nothing to pay
+    if (accepts == null || !accepts.isArray()) {
+      throw f.bad("accepts must be an array");
     }
     List<Offer> offers = new ArrayList<>();
     for (JsonNode entry : accepts) {

@@ -1,6 +1,7 @@
 package dev.briefcase.x402;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -117,9 +118,15 @@ public class PaymentRequiredAttackTest {
   }
 
   @Test
-  public void acceptsMustBeANonEmptyArrayOfObjects() {
+  public void acceptsMustBeAnArrayOfObjects() throws Exception {
     assertEquals("payment_challenge_invalid", codeWith(c -> c.set("accepts", offer(challenge()))));
-    assertEquals("payment_challenge_invalid", codeWith(c -> c.putArray("accepts")));
+    ObjectNode noOffer = challenge();
+    noOffer.putArray("accepts");
+    noOffer.put("error", "no_payment_offer");
+    PaymentRequired parsed = PaymentRequired.parse(b64(noOffer.toString()));
+    assertTrue(
+        "a challenge without an offer is valid, with nothing to pay", parsed.accepts().isEmpty());
+    assertEquals("no_payment_offer", parsed.error());
     assertEquals(
         "payment_challenge_invalid", codeWith(c -> ((ArrayNode) c.get("accepts")).add("x")));
     assertEquals("payment_challenge_invalid", codeWith(c -> c.remove("accepts")));

@@ -92,7 +92,7 @@ public final class X402Rail implements PaymentRail {
 
   @Override
   public PaymentQuote quote(PaymentChallenge challenge) throws PaymentException {
-    if (challenge.header("payment-required").isEmpty()) {
+    if (challenge.header("payment-required").isEmpty() || !offersAnything(challenge)) {
       return null;
     }
     OfferPolicy.Selection s = select(challenge);
@@ -142,6 +142,20 @@ public final class X402Rail implements PaymentRail {
     String network = paid.accepted().get("network").asText();
     String tx = PaymentResponse.parse(responses.get(0)).check(paid.authorization().from(), network);
     return new PaymentSettlement(tx, paid.authorization().from());
+  }
+
+  /**
+   * Whether any PAYMENT-REQUIRED value carries an offer: a challenge whose {@code accepts} are all
+   * empty (a provider with no x402 offer configured) is one this rail cannot answer, so another
+   * rail may, or the call ends as {@code payment_required}.
+   */
+  private static boolean offersAnything(PaymentChallenge challenge) throws PaymentException {
+    for (String value : challenge.header("payment-required")) {
+      if (!PaymentRequired.parse(value).accepts().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private OfferPolicy.Selection select(PaymentChallenge challenge) throws PaymentException {

@@ -166,6 +166,15 @@ public class X402RailTest {
   }
 
   @Test
+  public void aChallengeWithoutAnyOfferIsNotForThisRail() throws Exception {
+    // the reference provider without a payTo answers 402 with accepts [] and an error: there is
+    // nothing to pay, so the call ends as payment_required rather than as a malformed challenge
+    ObjectNode none = challengeJson().put("error", "no_payment_offer");
+    none.putArray("accepts");
+    assertNull(rail().quote(challenge(1_000_000, FakeHelper.b64(none.toString()))));
+  }
+
+  @Test
   public void quotesTheOfferInMicroUsdWithPublicFacts() throws Exception {
     PaymentQuote quote = rail().quote(challenge());
     assertEquals(10_000, quote.amountMicroUsd());

@@ -19,7 +19,8 @@ mkdir -p "$repo" "$npm_config_cache"
 
 start=$(date +%s)
 status=0
-mvn -B -Dmaven.repo.local="$repo" install 2>&1 | tee target-test.log || status=$?
+# --fail-at-end: one failing module does not hide the results of every module that does not need it
+mvn -B -Dmaven.repo.local="$repo" --fail-at-end install 2>&1 | tee target-test.log || status=$?
 echo
 echo "== test summary =="
 grep -E "Tests run: [0-9]+, Failures" target-test.log | grep -v " -- in " | tail -n 40 || true

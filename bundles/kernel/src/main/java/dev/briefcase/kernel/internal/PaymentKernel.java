@@ -249,10 +249,16 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     String provider = CanonicalJson.printable(providerBaseUrl);
     String matchHash = matchHash(provider, call, scheme, amount, quote.facts());
 
+    // a payment already made for this match (left open by a 500 after settlement or a crash after
+    // paying) is re-sent with its key: the same authorisation, so no new money can move, and its
+    // spend is already counted; gating or counting it again would charge the budget twice
+    boolean alreadySpent =
+        book.unfinished(matchHash).filter(r -> "paid".equals(r.state())).isPresent();
+    long gated = alreadySpent ? 0 : amount;
     // a human's approval lifts the gate only for the payment it was shown, and only once
-    boolean approved = call.takeApproval(amount, provider, scheme);
+    boolean approved = !alreadySpent && call.takeApproval(amount, provider, scheme);
     BudgetLedger.Reservation reservation =
-        budgets.reserve(call.category, amount, approved, call.toolId, call.requestId);
+        budgets.reserve(call.category, gated, approved, call.toolId, call.requestId);
     if (reservation == null) {
       throw new PaymentOverBudgetException(
           "payment of "
@@ -339,7 +345,7 @@ public final class PaymentKernel implements PaymentService, PaymentHistory {
     }
     // the spend counts what the rail says it paid, never less than what was gated
     long paid = Math.max(amount, proof.amountMicroUsd());
-    budgets.settle(reservation, paid);
+    budgets.settle(reservation, alreadySpent ? 0 : paid);
     String reference = reference(proof.reference());
     book.update(id, "paid", null, reference, clock.instant());
     receipt(id, call, provider, scheme, paid, facts, "paid", null, reference);

@@ -334,7 +334,8 @@ public class PaymentKernelTest {
    */
   @Test
   public void aServerErrorAfterThePaidRetryKeepsThePaymentOpenForTheSameKey() {
-    k.budgets.set("read", 10 * PRICE);
+    // exactly one payment's worth: re-sending the payment already made must not need a second
+    k.budgets.set("read", PRICE);
     tool.retryStatus = 500;
     ToolCallOutcome failed = k.call("pay_tool", "{\"n\":1}");
     assertEquals(Status.ERROR, failed.status());
@@ -342,8 +343,12 @@ public class PaymentKernelTest {
     assertEquals("paid", payments.list(null, null, 10, 0).get(0).state());
     assertEquals("unresolved", k.receipts.ofType("payment").get(1).get("result").asText());
 
+    assertEquals(PRICE, k.budgets.spentToday("read"));
+
     tool.retryStatus = 200;
     assertEquals(Status.OK, k.call("pay_tool", "{\"n\":1}").status());
+    assertEquals("the re-sent payment is counted once", PRICE, k.budgets.spentToday("read"));
+    assertEquals(0, k.budgets.reservedToday("read"));
     assertEquals(2, x402.keys.size());
     assertEquals("the retry re-sends the same payment", x402.keys.get(0), x402.keys.get(1));
     List<PaymentRecord> rows = payments.list(null, null, 10, 0);

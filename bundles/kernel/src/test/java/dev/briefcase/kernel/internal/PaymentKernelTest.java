@@ -357,6 +357,23 @@ public class PaymentKernelTest {
   }
 
   @Test
+  public void aPaidRetryThatTimesOutLeavesThePaymentOpenForTheSameKey() {
+    k.budgets.set("read", PRICE);
+    tool.retryTimesOut = true;
+    assertEquals(Status.ERROR, k.call("pay_tool", "{\"n\":2}").status());
+    assertEquals("paid", payments.list(null, null, 10, 0).get(0).state());
+
+    tool.retryTimesOut = false;
+    assertEquals(Status.OK, k.call("pay_tool", "{\"n\":2}").status());
+    assertEquals(2, x402.keys.size());
+    assertEquals("the timed-out payment is re-sent", x402.keys.get(0), x402.keys.get(1));
+    assertEquals("counted once", PRICE, k.budgets.spentToday("read"));
+    List<PaymentRecord> rows = payments.list(null, null, 10, 0);
+    assertEquals(1, rows.size());
+    assertEquals("settled", rows.get(0).state());
+  }
+
+  @Test
   public void aSecond402IsRejectedEvenWhenTheRailAcceptsIt() {
     k.budgets.set("read", PRICE);
     tool.retryStatus = 402;
@@ -512,6 +529,7 @@ public class PaymentKernelTest {
     String prefix = "";
     int retryStatus = 200;
     boolean asksFirst;
+    boolean retryTimesOut;
 
     PayingTool() {
       this(null);
@@ -544,6 +562,10 @@ public class PaymentKernelTest {
       PaidRetry retry =
           p.pay(call, PROVIDER, 402, Map.of("PAYMENT-REQUIRED", List.of("e30=")), "{}");
       assertTrue(retry.retryHeaders().reveal().containsKey("PAYMENT-SIGNATURE"));
+      if (retryTimesOut) {
+        // what a connector does when the paid retry gets no answer: it never learns the outcome
+        throw new ToolException("egress_timeout", "the paid retry timed out");
+      }
       PaymentSettlement s =
           p.settled(retry, retryStatus, Map.of("PAYMENT-RESPONSE", List.of("e30=")));
       ObjectNode out = CanonicalJson.MAPPER.createObjectNode();

@@ -42,9 +42,15 @@ public record HelperConfig(
    * @param assets allowed x402 assets, each with its own maximum in atomic units
    * @param maxAmountMsat the largest L402 payment, in millisatoshi
    * @param l402Networks allowed BOLT11 networks ({@code bc}, {@code tb}, {@code bcrt}, {@code tbs})
+   * @param maxMsatPerDay the most paid over L402 per UTC day, in millisatoshi, or null for no daily
+   *     cap
    */
   public record Limits(
-      Set<String> networks, List<Asset> assets, long maxAmountMsat, Set<String> l402Networks) {
+      Set<String> networks,
+      List<Asset> assets,
+      long maxAmountMsat,
+      Set<String> l402Networks,
+      Long maxMsatPerDay) {
     public Limits {
       networks = Set.copyOf(networks);
       assets = List.copyOf(assets);
@@ -62,8 +68,12 @@ public record HelperConfig(
     }
   }
 
-  /** An allowed x402 asset and the most the helper signs for it, in atomic units. */
-  public record Asset(String network, String address, BigInteger maxAtomic) {}
+  /**
+   * An allowed x402 asset and the most the helper signs for it, in atomic units: per payment, and
+   * in total per UTC day ({@code maxAtomicPerDay}, null for no daily cap).
+   */
+  public record Asset(
+      String network, String address, BigInteger maxAtomic, BigInteger maxAtomicPerDay) {}
 
   /** LND REST: base URL, the pinned TLS certificate and the macaroon file. */
   public record Lnd(String url, Path tlsCertFile, Path macaroonFile) {}
@@ -77,7 +87,7 @@ public record HelperConfig(
   private static final Set<String> TOP =
       Set.of("key_store", "journal", "limits", "lnd", "cln", "evm_pkcs11");
   private static final Set<String> LIMITS =
-      Set.of("networks", "assets", "max_amount_msat", "l402_networks");
+      Set.of("networks", "assets", "max_amount_msat", "l402_networks", "max_msat_per_day");
   private static final Set<String> BOLT11_NETWORKS = Set.of("bc", "tb", "bcrt", "tbs");
 
   /** Reads and checks {@code file}; relative paths in it are resolved against its directory. */
@@ -112,7 +122,10 @@ public record HelperConfig(
         if (!a.isObject()) {
           throw new ConfigException(w + " must be an object");
         }
-        onlyKnown((ObjectNode) a, Set.of("network", "address", "max_atomic"), w + ".");
+        onlyKnown(
+            (ObjectNode) a,
+            Set.of("network", "address", "max_atomic", "max_atomic_per_day"),
+            w + ".");
         String network = text(a, "network", w + ".network", true);
         String address = text(a, "address", w + ".address", true);
         if (!address.matches("0x[0-9a-fA-F]{40}")) {
@@ -121,7 +134,12 @@ public record HelperConfig(
         if (!networks.contains(network)) {
           throw new ConfigException(w + ".network " + network + " is not in limits.networks");
         }
-        assets.add(new Asset(network, address, atomic(a.get("max_atomic"), w + ".max_atomic")));
+        BigInteger perDay =
+            a.has("max_atomic_per_day")
+                ? atomic(a.get("max_atomic_per_day"), w + ".max_atomic_per_day")
+                : null;
+        assets.add(
+            new Asset(network, address, atomic(a.get("max_atomic"), w + ".max_atomic"), perDay));
       }
     }
     long maxMsat = 0;
@@ -131,6 +149,14 @@ public record HelperConfig(
         throw new ConfigException("limits.max_amount_msat must be a non-negative integer");
       }
       maxMsat = msat.asLong();
+    }
+    Long msatPerDay = null;
+    JsonNode perDay = l.get("max_msat_per_day");
+    if (perDay != null) {
+      if (!perDay.isIntegralNumber() || !perDay.canConvertToLong() || perDay.asLong() < 0) {
+        throw new ConfigException("limits.max_msat_per_day must be a non-negative integer");
+      }
+      msatPerDay = perDay.asLong();
     }
     List<String> l402 = strings(l, "l402_networks", "limits.l402_networks");
     for (String n : l402) {
@@ -184,7 +210,7 @@ public record HelperConfig(
     return new HelperConfig(
         keyStore,
         journal,
-        new Limits(networks, assets, maxMsat, Set.copyOf(l402)),
+        new Limits(networks, assets, maxMsat, Set.copyOf(l402), msatPerDay),
         lnd,
         cln,
         pkcs11);

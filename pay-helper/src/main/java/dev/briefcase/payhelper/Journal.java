@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,8 +23,12 @@ import java.util.Optional;
  * key.
  */
 public final class Journal {
-  /** Resolved entries older than this may be removed. */
-  public static final Duration RETENTION = Duration.ofDays(7);
+  /**
+   * Resolved entries older than this may be removed. The kernel may re-send an idempotency key for
+   * an unfinished payment row long after the first attempt; within this window such a re-send is
+   * replayed, never signed or paid again.
+   */
+  public static final Duration RETENTION = Duration.ofDays(30);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -58,16 +59,17 @@ public final class Journal {
     PrivateFiles.createPrivateDirectory(dir);
   }
 
-  /** Holds the lock of {@code key} until closed (other helper processes wait). */
+  /**
+   * Holds the lock of {@code key} until closed (other helper processes and threads wait). Lock
+   * files are empty and never removed (see {@link FileMutex}).
+   */
   public AutoCloseable lock(String key) throws IOException {
-    FileChannel ch =
-        FileChannel.open(
-            dir.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock = ch.lock();
-    return () -> {
-      lock.release();
-      ch.close();
-    };
+    return FileMutex.lock(dir.resolve(key + ".lock"));
+  }
+
+  /** The per-day spending ledger kept beside the entries. */
+  DailyLedger ledger() {
+    return new DailyLedger(dir);
   }
 
   /** The entry of {@code key}, or empty. */
@@ -129,7 +131,11 @@ public final class Journal {
     }
   }
 
-  /** Removes resolved entries created before {@code now - 7 days}; unresolved ones stay. */
+  /**
+   * Removes resolved entries created before {@code now - RETENTION}; unresolved ones stay. Each is
+   * re-read and removed under its key's lock, which is only tried: a key in use is left for the
+   * next run. Lock files stay.
+   */
   public void prune(Instant now) {
     Instant cutoff = now.minus(RETENTION);
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
@@ -137,12 +143,12 @@ public final class Journal {
         try {
           String name = f.getFileName().toString();
           String key = name.substring(0, name.length() - 5);
-          Optional<Entry> e = read(key);
-          if (e.isPresent()
-              && !"paying".equals(e.get().state())
-              && e.get().createdAt().isBefore(cutoff)) {
-            Files.deleteIfExists(f);
-            Files.deleteIfExists(dir.resolve(key + ".lock"));
+          if (prunable(read(key), cutoff)) {
+            try (FileMutex.Held held = FileMutex.tryLock(dir.resolve(key + ".lock"))) {
+              if (held != null && prunable(read(key), cutoff)) {
+                Files.deleteIfExists(f);
+              }
+            }
           }
         } catch (IOException | RuntimeException ignored) {
           // a damaged or concurrently replaced entry is left for the next run
@@ -151,6 +157,12 @@ public final class Journal {
     } catch (IOException ignored) {
       // pruning is housekeeping; serving does not depend on it
     }
+  }
+
+  private static boolean prunable(Optional<Entry> e, Instant cutoff) {
+    return e.isPresent()
+        && !"paying".equals(e.get().state())
+        && e.get().createdAt().isBefore(cutoff);
   }
 
   private Path file(String key) {

@@ -8,11 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -130,9 +132,23 @@ public final class Server {
       if (earlier.isPresent()) {
         return replay(journal, key, digest, earlier.get(), X402);
       }
+      // counted durably before anything is signed; a re-send above is replayed and not counted
+      HelperConfig.Asset asset = checked.asset();
+      DailyLedger ledger = journal.ledger();
+      LocalDate day = DailyLedger.day(now);
+      String bucket = DailyLedger.x402Bucket(asset.network(), asset.address());
+      BigInteger amount = checked.offer().amount();
+      ledger.reserve(day, bucket, amount, asset.maxAtomicPerDay());
       ObjectNode answer;
+      boolean signed = false;
       try (EvmSigners.Handle evm = signers.open(store)) {
         answer = signer.sign(checked, evm.signer(), now);
+        signed = true;
+      } finally {
+        if (!signed) {
+          // nothing was signed: the reservation is given back
+          ledger.release(day, bucket, amount);
+        }
       }
       journal.write(key, X402, digest, "done", null, now, JSON.writeValueAsBytes(answer));
       afterJournal.run();
@@ -161,10 +177,20 @@ public final class Server {
           throw conflict();
         }
         if ("paying".equals(e.state())) {
-          return resolve(journal, key, digest, e, hash);
+          return resolve(journal, key, digest, e, hash, checked);
         }
         return replay(journal, key, digest, e, L402);
       }
+      // counted durably before the node is asked to pay; a re-send above is not counted again
+      journal
+          .ledger()
+          .reserve(
+              DailyLedger.day(now),
+              DailyLedger.L402_BUCKET,
+              msat(checked),
+              config.limits().maxMsatPerDay() == null
+                  ? null
+                  : BigInteger.valueOf(config.limits().maxMsatPerDay()));
       journal.write(key, L402, digest, "paying", hash, now, null);
       LightningNode.Payment paid;
       try {
@@ -172,7 +198,7 @@ public final class Server {
       } catch (LightningNode.NodeException ne) {
         if (ne.definite()) {
           // nothing was paid: a later call with this key may try again (after a node outage)
-          journal.delete(key);
+          free(journal, key, now, checked);
         }
         throw new HelperException(HelperException.NODE_FAILED, ne.getMessage());
       }
@@ -186,7 +212,12 @@ public final class Server {
 
   /** A key journaled as paying with no preimage: ask the node, never pay again. */
   private ObjectNode resolve(
-      Journal journal, String key, String digest, Journal.Entry e, String hash)
+      Journal journal,
+      String key,
+      String digest,
+      Journal.Entry e,
+      String hash,
+      L402Payer.Checked checked)
       throws HelperException, IOException {
     Optional<LightningNode.Payment> p;
     try {
@@ -200,13 +231,28 @@ public final class Server {
     }
     if (p.isPresent() && p.get().status() == LightningNode.Status.FAILED) {
       // a terminal failure paid nothing: the key is free for another attempt
-      journal.delete(key);
+      free(journal, key, e.createdAt(), checked);
       throw new HelperException(HelperException.NODE_FAILED, "the node reports the payment failed");
     }
     throw new HelperException(
         HelperException.NODE_FAILED,
         "an earlier payment with this key is unresolved (the node has no completed record yet);"
             + " it is not paid again");
+  }
+
+  /**
+   * Frees the key of a payment the node certainly did not make and takes its amount off the day it
+   * was counted on. The entry goes first: a crash in between leaves the amount counted (fail
+   * closed), never subtracted twice.
+   */
+  private static void free(Journal journal, String key, Instant created, L402Payer.Checked checked)
+      throws IOException {
+    journal.delete(key);
+    journal.ledger().release(DailyLedger.day(created), DailyLedger.L402_BUCKET, msat(checked));
+  }
+
+  private static BigInteger msat(L402Payer.Checked checked) {
+    return BigInteger.valueOf(checked.invoice().amountMsat());
   }
 
   private ObjectNode settle(

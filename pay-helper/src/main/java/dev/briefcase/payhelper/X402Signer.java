@@ -36,7 +36,8 @@ final class X402Signer {
   }
 
   /** A request that passed every check, ready to sign. */
-  record Checked(PaymentRequired required, Offer offer, ObjectNode accepted) {}
+  record Checked(
+      PaymentRequired required, Offer offer, ObjectNode accepted, HelperConfig.Asset asset) {}
 
   /** Checks the request; changes nothing. */
   Checked check(ObjectNode request) throws HelperException {
@@ -86,6 +87,11 @@ final class X402Signer {
           HelperException.ASSET_NOT_ALLOWED,
           "asset " + offer.asset() + " on " + offer.network() + " is not allowed");
     }
+    if (offer.amount().signum() <= 0) {
+      // a zero authorisation moves nothing but is still a valid signature under the payer's key
+      throw new HelperException(
+          HelperException.REQUEST_INVALID, "the offer's amount must be greater than zero");
+    }
     if (offer.amount().compareTo(max) > 0) {
       throw new HelperException(
           HelperException.LIMIT_EXCEEDED, "the offer's amount is above the request's max_amount");
@@ -94,7 +100,7 @@ final class X402Signer {
       throw new HelperException(
           HelperException.LIMIT_EXCEEDED, "the offer's amount is above the helper's limit");
     }
-    return new Checked(required, offer, (ObjectNode) accepted);
+    return new Checked(required, offer, (ObjectNode) accepted, asset);
   }
 
   /** Signs a checked request with {@code key}; the answer of PAYMENTS §3. */

@@ -99,6 +99,15 @@ public class ProtocolTest {
   }
 
   @Test
+  public void aZeroAmountOfferIsNotSigned() throws Exception {
+    ObjectNode offer = Helpers.offer(Helpers.NETWORK, Helpers.ASSET, "0");
+    Helpers.Result r = helper.serve(Helpers.x402Request(offer, "10", "zero"));
+    assertError(r, "payment_request_invalid");
+    assertFalse(r.stdout().contains("payment_signature"));
+    assertFalse(Files.exists(helper.dir.resolve("journal/zero.json")));
+  }
+
+  @Test
   public void amountAboveTheRequestsMaxIsRefused() throws Exception {
     ObjectNode offer = Helpers.offer(Helpers.NETWORK, Helpers.ASSET, "100");
     assertError(helper.serve(Helpers.x402Request(offer, "99", "k1")), "payment_limit_exceeded");

@@ -3,6 +3,7 @@ package dev.briefcase.provider.gateway.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.payment.PaymentException;
+import dev.briefcase.store.StoreException;
 import dev.briefcase.x402.Authorization;
 import dev.briefcase.x402.Offer;
 import dev.briefcase.x402.PaymentRequired;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * {@code extra} may add members, never drop or change the offer's), whose EIP-3009 authorization
  * pays the offer's amount to its {@code payTo} and is valid now and for at least {@link
  * #MIN_VALIDITY} more, and whose nonce this provider has not seen; then the facilitator's {@code
- * /verify} and {@code /settle}. Every refusal is a fresh 402 challenge naming a stable code; the
- * signature is never logged nor echoed.
+ * /verify} and {@code /settle}. A settled authorization sent again by the key that paid gets its
+ * receipt back ({@link SettledPayments}) instead of a second settlement. Every refusal is a fresh
+ * 402 challenge naming a stable code; the signature is never logged nor echoed.
  */
 final class X402Acceptor {
   /** Builds the acceptor for a challenge's offer. */
@@ -59,6 +61,7 @@ final class X402Acceptor {
   static final String SETTLE_FAILED = "payment_settlement_failed";
   static final String UNAVAILABLE = "payment_facilitator_unavailable";
   static final String BUSY = "payment_capacity_exhausted";
+  static final String STORE_UNAVAILABLE = "store_unavailable";
 
   private static final Logger LOG = LoggerFactory.getLogger(X402Acceptor.class);
   private static final String NONCE_USED = "nonce_already_used";
@@ -196,7 +199,13 @@ final class X402Acceptor {
     if (settledPayments != null) {
       // a settled authorization sent again (its answer was lost): the same signature gets the
       // receipt, before the window checks (it may have expired since); any other is a replay
-      SettledPayments.Receipt prior = settledPayments.find(authorizer, nonce).orElse(null);
+      SettledPayments.Receipt prior;
+      try {
+        prior = settledPayments.find(authorizer, nonce).orElse(null);
+      } catch (StoreException e) {
+        // unknown whether it was settled here: nothing goes to the facilitator
+        throw new ProviderError(503, STORE_UNAVAILABLE, "settled payments unreadable");
+      }
       if (prior != null) {
         if (!MessageDigest.isEqual(
             prior.signatureSha256().getBytes(StandardCharsets.US_ASCII),

@@ -274,4 +274,11 @@ public class X402ReissueTest {
     assertEquals(200, paidMint(api, header, client).status());
     assertEquals(List.of("/verify", "/settle"), facilitator.calls);
   }
+
+  @Test
+  public void anUnreadableStoreRefusesThePaymentBeforeTheFacilitator() {
+    store.close();
+    assertRefused(paidMint(api, b64(payload(NONCE)), client), 503, "store_unavailable");
+    assertEquals(List.of(), facilitator.calls);
+  }
 }

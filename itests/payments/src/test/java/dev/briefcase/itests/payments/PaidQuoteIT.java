@@ -121,6 +121,7 @@ public class PaidQuoteIT {
     int before = w.transfers();
     int authorizations = w.authorizations();
     int forwarded = w.proxy.paidForwarded.get();
+    int settledBefore = settledPayments();
     w.proxy.failAfterSettle.set(1);
 
     JsonNode failed = w.quote("FAULT", null);
@@ -136,6 +137,7 @@ public class PaidQuoteIT {
     assertEquals(retried.toString(), "ok", retried.path("status").asText());
     assertEquals("the retry moved no more money", before + 1, w.transfers());
     assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+    assertEquals("the agent's book settles the one payment", settledBefore + 1, settledPayments());
     assertTrue(
         "the first call's payment is receipted unresolved, not rejected",
         w.receipts("payment").stream()
@@ -148,6 +150,7 @@ public class PaidQuoteIT {
       throws Exception {
     int before = w.transfers();
     int authorizations = w.authorizations();
+    int settledBefore = settledPayments();
     w.proxy.holdNextPaidMint();
     ExecutorService caller = Executors.newSingleThreadExecutor();
     try {
@@ -176,6 +179,8 @@ public class PaidQuoteIT {
       assertEquals(again.toString(), "ok", again.path("status").asText());
       assertEquals("at most one transfer in total", before + 1, w.transfers());
       assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+      assertEquals(
+          "the agent's book settles the one payment", settledBefore + 1, settledPayments());
     } finally {
       caller.shutdownNow();
     }

@@ -116,10 +116,12 @@ public class PaidQuoteIT {
   }
 
   @Test
-  public void c1_aProviderFailingAfterSettlementIsNotPaidAgainByTheRetry() throws Exception {
+  public void c1_aProviderFailingAfterSettlementServesTheRetryWithoutASecondPayment()
+      throws Exception {
     int before = w.transfers();
     int authorizations = w.authorizations();
     int forwarded = w.proxy.paidForwarded.get();
+    int settledBefore = settledPayments();
     w.proxy.failAfterSettle.set(1);
 
     JsonNode failed = w.quote("FAULT", null);
@@ -130,8 +132,12 @@ public class PaidQuoteIT {
     JsonNode retried = w.quote("FAULT", null);
     System.out.println("[payments-itest] its retry: " + retried);
 
+    // the same authorisation again, from the same mint key: the provider re-issues the paid
+    // capability instead of refusing a replay
+    assertEquals(retried.toString(), "ok", retried.path("status").asText());
     assertEquals("the retry moved no more money", before + 1, w.transfers());
     assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+    assertEquals("the agent's book settles the one payment", settledBefore + 1, settledPayments());
     assertTrue(
         "the first call's payment is receipted unresolved, not rejected",
         w.receipts("payment").stream()
@@ -140,10 +146,11 @@ public class PaidQuoteIT {
   }
 
   @Test
-  public void c2_anAgentKilledWhileItsPaymentIsInFlightPaysAtMostOnceAfterRestart()
+  public void c2_anAgentKilledWhileItsPaymentIsInFlightIsServedOnceRestartedAndPaysOnce()
       throws Exception {
     int before = w.transfers();
     int authorizations = w.authorizations();
+    int settledBefore = settledPayments();
     w.proxy.holdNextPaidMint();
     ExecutorService caller = Executors.newSingleThreadExecutor();
     try {
@@ -169,8 +176,11 @@ public class PaidQuoteIT {
       JsonNode again = w.quote("CRASH", null);
       System.out.println("[payments-itest] the call repeated after the restart: " + again);
 
+      assertEquals(again.toString(), "ok", again.path("status").asText());
       assertEquals("at most one transfer in total", before + 1, w.transfers());
       assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+      assertEquals(
+          "the agent's book settles the one payment", settledBefore + 1, settledPayments());
     } finally {
       caller.shutdownNow();
     }

@@ -51,11 +51,32 @@ final class CapabilityTokens {
     }
   }
 
+  /**
+   * A token fixed before it is signed: its {@code jti} and {@code iat} with the grant. Signing the
+   * same plan again gives a token with the same claims (Ed25519 is deterministic: the same bytes
+   * while the identity key is the same), so a re-issue never adds calls, time or a jti to revoke.
+   */
+  record Planned(String jti, long iat, Grant grant) {
+    Instant expiresAt() {
+      return Instant.ofEpochSecond(iat + grant.ttlSeconds());
+    }
+  }
+
   Minted mint(Grant grant) {
-    Instant now = clock.instant();
-    long iat = now.getEpochSecond();
-    long exp = iat + grant.ttlSeconds();
-    String jti = UUID.randomUUID().toString();
+    return sign(plan(grant));
+  }
+
+  /** A fresh jti and now as {@code iat}. */
+  Planned plan(Grant grant) {
+    return new Planned(UUID.randomUUID().toString(), clock.instant().getEpochSecond(), grant);
+  }
+
+  /** Signs {@code planned}; the same plan always gives the same claims. */
+  Minted sign(Planned planned) {
+    Grant grant = planned.grant();
+    long iat = planned.iat();
+    long exp = planned.expiresAt().getEpochSecond();
+    String jti = planned.jti();
     ObjectNode claims =
         Json.newObject()
             .put("iss", issuer)

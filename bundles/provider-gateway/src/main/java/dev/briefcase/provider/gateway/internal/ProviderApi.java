@@ -245,23 +245,35 @@ final class ProviderApi {
     }
 
     X402Acceptor.Settled settled = null;
-    if (paid != null) {
-      settled = payment.x402().settle(paid, settings.tokenUrl(), description);
+    CapabilityTokens.Planned planned;
+    if (paid != null && paid.prior() != null) {
+      // the same settled authorization again, its answer lost: the same token (same jti, so
+      // the same calls and expiry) and receipt, no second settlement
+      SettledPayments.Receipt prior =
+          payment.x402().reissue(paid, jkt, settings.tokenUrl(), description);
+      settled = prior.settled();
+      planned = prior.token();
+    } else {
+      planned =
+          capabilities.plan(
+              new CapabilityTokens.Grant(
+                  scope,
+                  settings.maxCalls(),
+                  settings.priceMicroUsd(),
+                  jkt,
+                  settings.ttlSeconds(),
+                  settings.maxBytes(),
+                  settings.tokenAud()));
+      if (paid != null) {
+        settled = payment.x402().settle(paid, settings.tokenUrl(), description);
+        payment.x402().record(paid, jkt, settled, planned);
+      }
     }
     if (l402 != null && !payment.l402().spend(l402)) {
       // a concurrent request spent the same credential first
       throw payment.challenge(settings.tokenUrl(), description, L402Gate.USED);
     }
-    CapabilityTokens.Minted minted =
-        capabilities.mint(
-            new CapabilityTokens.Grant(
-                scope,
-                settings.maxCalls(),
-                settings.priceMicroUsd(),
-                jkt,
-                settings.ttlSeconds(),
-                settings.maxBytes(),
-                settings.tokenAud()));
+    CapabilityTokens.Minted minted = capabilities.sign(planned);
     usage.reserve(minted.jti(), minted.expiresAt());
     ObjectNode out =
         Json.newObject()

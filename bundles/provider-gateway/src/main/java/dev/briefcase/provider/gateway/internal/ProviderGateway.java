@@ -267,7 +267,7 @@ public final class ProviderGateway extends HttpServlet {
                 config.x402_max_timeout_seconds()),
             l402(config, settings, store, secrets, clock),
             settings.priceMicroUsd(),
-            facilitator(config, clock));
+            facilitator(config, clock, new SettledPayments(store, clock)));
     String secretId = settings.adminSecretId();
     Supplier<Optional<byte[]>> adminSecret =
         () -> {
@@ -334,12 +334,12 @@ public final class ProviderGateway extends HttpServlet {
   }
 
   /** The acceptor of paid mints over the configured facilitator, or null when none is set. */
-  static X402Acceptor.Factory facilitator(Config config, Clock clock) {
+  static X402Acceptor.Factory facilitator(Config config, Clock clock, SettledPayments settled) {
     HttpFacilitator f =
         HttpFacilitator.of(
             config.x402_facilitator__url(),
             Duration.ofMillis(Math.max(1000, config.x402_facilitator__timeout__ms())));
-    return f == null ? null : X402Acceptor.factory(f, clock);
+    return f == null ? null : X402Acceptor.factory(f, clock, settled);
   }
 
   static Settings settings(Config config) {

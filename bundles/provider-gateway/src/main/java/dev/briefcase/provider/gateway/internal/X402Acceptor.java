@@ -3,6 +3,7 @@ package dev.briefcase.provider.gateway.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.briefcase.payment.PaymentException;
+import dev.briefcase.store.StoreException;
 import dev.briefcase.x402.Authorization;
 import dev.briefcase.x402.Offer;
 import dev.briefcase.x402.PaymentRequired;
@@ -10,6 +11,9 @@ import dev.briefcase.x402.PaymentSignature;
 import dev.briefcase.x402.PaymentVerifier;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * {@code extra} may add members, never drop or change the offer's), whose EIP-3009 authorization
  * pays the offer's amount to its {@code payTo} and is valid now and for at least {@link
  * #MIN_VALIDITY} more, and whose nonce this provider has not seen; then the facilitator's {@code
- * /verify} and {@code /settle}. Every refusal is a fresh 402 challenge naming a stable code; the
- * signature is never logged nor echoed.
+ * /verify} and {@code /settle}. A settled authorization sent again by the key that paid gets its
+ * receipt back ({@link SettledPayments}) instead of a second settlement. Every refusal is a fresh
+ * 402 challenge naming a stable code; the signature is never logged nor echoed.
  */
 final class X402Acceptor {
   /** Builds the acceptor for a challenge's offer. */
@@ -56,6 +61,7 @@ final class X402Acceptor {
   static final String SETTLE_FAILED = "payment_settlement_failed";
   static final String UNAVAILABLE = "payment_facilitator_unavailable";
   static final String BUSY = "payment_capacity_exhausted";
+  static final String STORE_UNAVAILABLE = "store_unavailable";
 
   private static final Logger LOG = LoggerFactory.getLogger(X402Acceptor.class);
   private static final String NONCE_USED = "nonce_already_used";
@@ -68,12 +74,37 @@ final class X402Acceptor {
     private final ObjectNode payload;
     private final String from;
     private final String nonceKey;
+    private final String authorizer;
+    private final String nonce;
+    private final String signatureSha256;
+    private final Instant validBefore;
+    private final SettledPayments.Receipt prior;
     private volatile boolean kept;
 
-    Checked(ObjectNode payload, String from, String nonceKey) {
+    Checked(
+        ObjectNode payload,
+        String from,
+        String nonceKey,
+        String authorizer,
+        String nonce,
+        String signatureSha256,
+        Instant validBefore,
+        SettledPayments.Receipt prior) {
       this.payload = payload;
       this.from = from;
       this.nonceKey = nonceKey;
+      this.authorizer = authorizer;
+      this.nonce = nonce;
+      this.signatureSha256 = signatureSha256;
+      this.validBefore = validBefore;
+      this.prior = prior;
+      // a settled authorization holds no nonce of its own: releasing it must not free the nonce
+      this.kept = prior != null;
+    }
+
+    /** The receipt when this exact authorization was settled here before; else null. */
+    SettledPayments.Receipt prior() {
+      return prior;
     }
 
     ObjectNode payload() {
@@ -104,20 +135,35 @@ final class X402Acceptor {
   private final PaymentChallenge challenge;
   private final Facilitator facilitator;
   private final Clock clock;
+  // null: settled authorizations are not remembered, a re-sent one is a replay
+  private final SettledPayments settledPayments;
   // payer|nonce -> the authorization's validBefore: a nonce seen here is never sent twice to the
   // facilitator, also while a first settlement is still in flight
   private final Map<String, Instant> seen = new ConcurrentHashMap<>();
   private volatile List<Offer> offers;
 
-  X402Acceptor(PaymentChallenge challenge, Facilitator facilitator, Clock clock) {
+  X402Acceptor(
+      PaymentChallenge challenge,
+      Facilitator facilitator,
+      Clock clock,
+      SettledPayments settledPayments) {
     this.challenge = challenge;
     this.facilitator = facilitator;
     this.clock = clock;
+    this.settledPayments = settledPayments;
   }
 
-  /** A factory for {@link PaymentChallenge}. */
+  /** A factory for {@link PaymentChallenge} that remembers no settlement (no re-issue). */
   static Factory factory(Facilitator facilitator, Clock clock) {
-    return c -> new X402Acceptor(c, facilitator, clock);
+    return factory(facilitator, clock, null);
+  }
+
+  /**
+   * A factory for {@link PaymentChallenge}; {@code settled} (or null) records settled
+   * authorizations so that a re-sent one gets its capability again.
+   */
+  static Factory factory(Facilitator facilitator, Clock clock, SettledPayments settled) {
+    return c -> new X402Acceptor(c, facilitator, clock, settled);
   }
 
   /**
@@ -146,6 +192,37 @@ final class X402Acceptor {
         || !auth.value().equals(new BigInteger(offer.get("amount").asText()))) {
       throw refuse(TERMS_MISMATCH, resourceUrl, description, "accepted is not the offer");
     }
+    String authorizer = auth.from().toLowerCase(Locale.ROOT);
+    String nonce = auth.nonce().toLowerCase(Locale.ROOT);
+    String signatureSha256 = sha256Hex(payment.signature().toLowerCase(Locale.ROOT));
+    Instant validBefore = instant(auth.validBefore());
+    if (settledPayments != null) {
+      // a settled authorization sent again (its answer was lost): the same signature gets the
+      // receipt, before the window checks (it may have expired since); any other is a replay
+      SettledPayments.Receipt prior;
+      try {
+        prior = settledPayments.find(authorizer, nonce).orElse(null);
+      } catch (StoreException e) {
+        // unknown whether it was settled here: nothing goes to the facilitator
+        throw new ProviderError(503, STORE_UNAVAILABLE, "settled payments unreadable");
+      }
+      if (prior != null) {
+        if (!MessageDigest.isEqual(
+            prior.signatureSha256().getBytes(StandardCharsets.US_ASCII),
+            signatureSha256.getBytes(StandardCharsets.US_ASCII))) {
+          throw refuse(REPLAY, resourceUrl, description, "another signature of a settled nonce");
+        }
+        return new Checked(
+            payload,
+            auth.from(),
+            authorizer + "|" + nonce,
+            authorizer,
+            nonce,
+            signatureSha256,
+            validBefore,
+            prior);
+      }
+    }
     Instant nowInstant = clock.instant();
     BigInteger now = BigInteger.valueOf(nowInstant.getEpochSecond());
     if (auth.validAfter().compareTo(now) > 0) {
@@ -161,14 +238,71 @@ final class X402Acceptor {
       throw refuse(code, resourceUrl, description, "x402: " + e.getMessage());
     }
     String from = auth.from();
-    String key = (from + "|" + auth.nonce()).toLowerCase(Locale.ROOT);
-    BigInteger validBefore = auth.validBefore();
-    Instant expires =
-        validBefore.bitLength() < 63
-            ? Instant.ofEpochSecond(Math.min(validBefore.longValue(), Instant.MAX.getEpochSecond()))
-            : Instant.MAX;
-    remember(key, expires, resourceUrl, description);
-    return new Checked(payload, from, key);
+    String key = authorizer + "|" + nonce;
+    remember(key, validBefore, resourceUrl, description);
+    return new Checked(payload, from, key, authorizer, nonce, signatureSha256, validBefore, null);
+  }
+
+  /**
+   * Records a settled payment and the token it buys, before that token is signed: an answer lost
+   * after this point (a failed signing, a dropped connection) is recovered by sending the same
+   * authorization again. A store that refuses the write costs only that recovery: the payment is
+   * settled, so the token is still given (WARN).
+   *
+   * @param jkt the paid mint's key thumbprint, null for an unbound token (never re-issued)
+   */
+  void record(Checked checked, String jkt, Settled settled, CapabilityTokens.Planned token) {
+    if (settledPayments == null) {
+      return;
+    }
+    try {
+      settledPayments.record(
+          new SettledPayments.Receipt(
+              checked.authorizer,
+              checked.nonce,
+              checked.signatureSha256,
+              jkt == null ? "" : jkt,
+              settled,
+              token),
+          checked.validBefore);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "settled x402 payment not recorded, a re-sent one will be refused: {}",
+          e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * The receipt of a re-sent settled authorization, for the paid mint's key {@code jkt}: only the
+   * key that minted the paid token may have it again (anyone who merely saw the header gets {@value
+   * #REPLAY}), and only while that token is valid (after it nothing is left to serve).
+   */
+  SettledPayments.Receipt reissue(
+      Checked checked, String jkt, String resourceUrl, String description) {
+    SettledPayments.Receipt prior = checked.prior();
+    if (jkt == null || prior.jkt().isEmpty() || !prior.jkt().equals(jkt)) {
+      throw refuse(REPLAY, resourceUrl, description, "a settled nonce from another key");
+    }
+    if (!clock.instant().isBefore(prior.token().expiresAt())) {
+      throw refuse(REPLAY, resourceUrl, description, "the token of a settled nonce expired");
+    }
+    return prior;
+  }
+
+  private static Instant instant(BigInteger epochSeconds) {
+    return epochSeconds.bitLength() < 63
+        ? Instant.ofEpochSecond(Math.min(epochSeconds.longValue(), Instant.MAX.getEpochSecond()))
+        : Instant.MAX;
+  }
+
+  private static String sha256Hex(String s) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing", e);
+    }
   }
 
   /** The offer as bundles/x402 reads it (parsed from this provider's own challenge). */

@@ -86,7 +86,7 @@ final class L402World implements AutoCloseable {
       String helper = helper(pay, nodes, PRICE_MSAT * 10, setup);
       agent =
           new Distribution(work.resolve("agent"))
-              .startArgs("--feature", agentFeature(work).toString())
+              .startArgs("--feature", agentFeature(work, PRICE_MSAT * 10).toString())
               .env("BRIEFCASE_PAYMENT_HELPER", helper);
       L402World w = new L402World(work, nodes, tap, provider, agent, pay);
       w.printed.addAll(setup);
@@ -182,7 +182,7 @@ final class L402World implements AutoCloseable {
    * The agent's feature: features/connectors.json (both rails) with the provider tool and the L402
    * rail allowing regtest invoices at the provider's rate.
    */
-  private static Path agentFeature(Path work) throws IOException {
+  private static Path agentFeature(Path work, long railMaxMsat) throws IOException {
     ObjectNode f =
         (ObjectNode)
             JSON.readTree(Distribution.home().resolve("features/connectors.json").toFile());
@@ -194,7 +194,7 @@ final class L402World implements AutoCloseable {
     ObjectNode rail = c.putObject("dev.briefcase.rail.l402");
     rail.put("helper_timeout_ms:Long", 30000);
     rail.putArray("networks:String[]").add("bcrt");
-    rail.put("max_amount_msat:Long", PRICE_MSAT * 10);
+    rail.put("max_amount_msat:Long", railMaxMsat);
     rail.put("usd_per_btc:Long", 100000);
     return Files.writeString(work.resolve("agent-l402.json"), f.toString());
   }
@@ -240,6 +240,17 @@ final class L402World implements AutoCloseable {
   /** Sets the helper's own limit for the next payments. */
   void helperLimit(long maxMsat) throws IOException {
     writeHelperConfig(pay, nodes, maxMsat);
+  }
+
+  /**
+   * Restarts the agent with the L402 rail's {@code max_amount_msat} set to {@code railMaxMsat} (the
+   * feature file is read at every start; the rail's tokens of earlier payments are forgotten).
+   */
+  void restartAgentWithRailMax(long railMaxMsat) throws Exception {
+    agent.stop();
+    agentFeature(work, railMaxMsat);
+    agent.start();
+    agent.awaitCredentialService(Duration.ofSeconds(60));
   }
 
   private static int freePort() throws IOException {

@@ -112,6 +112,27 @@ public class PaidL402QuoteIT {
     assertNoProofAnywhere();
   }
 
+  @Test
+  public void c_anInvoiceAboveTheRailsMaximumIsRefusedBeforeTheHelperIsAsked() throws Exception {
+    w.restartAgentWithRailMax(L402World.PRICE_MSAT - 1);
+    int before = w.payments();
+    long balance = w.nodes.balanceMsat(LightningNodes.CLN);
+    int credentials = w.tap.credentials.size();
+    String[] journal = w.pay.resolve("journal").toFile().list();
+    int journaled = journal == null ? 0 : journal.length;
+
+    JsonNode r = w.quote("RAILMAX");
+    System.out.println("[payments-itest] the L402 call above the rail's maximum: " + r);
+
+    assertFalse(r.toString(), "ok".equals(r.path("status").asText()));
+    assertEquals("nothing paid", before, w.payments());
+    assertEquals(balance, w.nodes.balanceMsat(LightningNodes.CLN));
+    assertEquals("no credential went to the mint", credentials, w.tap.credentials.size());
+    String[] after = w.pay.resolve("journal").toFile().list();
+    assertEquals("the helper was not asked", journaled, after == null ? 0 : after.length);
+    assertTrue(r.toString(), r.toString().contains("payment_amount_too_high"));
+  }
+
   /**
    * The canary: no L402 credential the tap saw, nor its preimage or macaroon, nor any macaroon the
    * provider challenged with, in the agent's receipts, either process's log, the agent's data

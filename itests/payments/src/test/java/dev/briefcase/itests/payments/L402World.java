@@ -80,9 +80,9 @@ final class L402World implements AutoCloseable {
     try {
       int port = freePort();
       tap = new L402Tap("http://127.0.0.1:" + port);
-      provider = startProvider(work, nodes, tap, port);
-      Path pay = Files.createDirectories(work.resolve("pay"));
       List<String> setup = new ArrayList<>();
+      provider = startProvider(work, nodes, tap, port, setup);
+      Path pay = Files.createDirectories(work.resolve("pay"));
       String helper = helper(pay, nodes, PRICE_MSAT * 10, setup);
       agent =
           new Distribution(work.resolve("agent"))
@@ -117,7 +117,8 @@ final class L402World implements AutoCloseable {
     }
   }
 
-  private static Distribution startProvider(Path work, LightningNodes nodes, L402Tap tap, int port)
+  private static Distribution startProvider(
+      Path work, LightningNodes nodes, L402Tap tap, int port, List<String> printed)
       throws Exception {
     JsonNode shipped =
         JSON.readTree(Distribution.home().resolve("features/provider.json").toFile());
@@ -168,6 +169,7 @@ final class L402World implements AutoCloseable {
               "secrets",
               "set",
               "provider.lnd_macaroon");
+      printed.add(set.stdout() + set.stderr());
       if (set.exit() != 0) {
         throw new IOException("secrets set provider.lnd_macaroon: " + set.stderr());
       }

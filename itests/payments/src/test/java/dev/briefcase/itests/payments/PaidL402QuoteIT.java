@@ -181,5 +181,15 @@ public class PaidL402QuoteIT {
             place.contains(c));
       }
     }
+    // the provider's LND macaroon lives only in its secret store
+    String lndMacaroon =
+        java.util.HexFormat.of().formatHex(Files.readAllBytes(w.nodes.lndMacaroon()));
+    for (String place :
+        List.of(
+            String.join("\n", w.printed),
+            Files.readString(w.agent.logFile),
+            Files.readString(w.provider.logFile))) {
+      assertFalse("the LND macaroon in a log or CLI output", place.contains(lndMacaroon));
+    }
   }
 }

@@ -63,7 +63,7 @@ public final class L402Payments {
   }
 
   public PaymentQuote quote(PaymentChallenge challenge) throws PaymentException {
-    Offer offer = offer(challenge);
+    Offer offer = offer(challenge, true);
     if (offer == null) {
       return null;
     }
@@ -93,15 +93,18 @@ public final class L402Payments {
   }
 
   public PaymentProof pay(PaymentChallenge challenge, PaymentQuote quote) throws PaymentException {
-    Offer offer = offer(challenge);
+    Token token = tokens.get(challenge.providerBaseUrl());
+    boolean ours = token != null && token.paymentHash().equals(quote.facts().get("payment_hash"));
+    boolean reuse = ours && "true".equals(quote.facts().get("token_reused"));
+    // the kernel's pay challenge carries the quoted amount as its limit: 0 for a reused token,
+    // which pays nothing, so the new invoice's price is not held against it
+    Offer offer = offer(challenge, !reuse);
     if (offer == null) {
       throw new PaymentException("payment_challenge_invalid", "the challenge has no L402 offer");
     }
-    Token token = tokens.get(challenge.providerBaseUrl());
-    if (token != null && token.paymentHash().equals(quote.facts().get("payment_hash"))) {
+    if (ours) {
       // a reuse quote costs nothing; a retried pay of the quote that bought the token reports
       // what that payment cost, as the helper's journal would
-      boolean reuse = "true".equals(quote.facts().get("token_reused"));
       return new PaymentProof(
           Sensitive.of(Map.of("Authorization", token.authorization().reveal())),
           reuse ? 0 : quote.amountMicroUsd(),
@@ -160,7 +163,7 @@ public final class L402Payments {
         "payment_response_invalid", "the provider answered the paid retry with HTTP " + status);
   }
 
-  private Offer offer(PaymentChallenge challenge) throws PaymentException {
+  private Offer offer(PaymentChallenge challenge, boolean withinCallLimit) throws PaymentException {
     List<L402Challenge> found;
     try {
       found = L402Challenge.scan(challenge.header("www-authenticate"));
@@ -218,7 +221,7 @@ public final class L402Payments {
     } catch (ArithmeticException e) {
       throw new PaymentException("payment_amount_too_high", "the amount overflows");
     }
-    if (microUsd > challenge.maxAmountMicroUsd()) {
+    if (withinCallLimit && microUsd > challenge.maxAmountMicroUsd()) {
       throw new PaymentException(
           "payment_amount_too_high",
           microUsd + " µUSD is above the call's limit of " + challenge.maxAmountMicroUsd());

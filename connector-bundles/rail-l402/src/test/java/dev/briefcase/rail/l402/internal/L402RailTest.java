@@ -342,6 +342,39 @@ public class L402RailTest {
   }
 
   @Test
+  public void aReusedTokenIsPresentedWhenThePayChallengeAllowsOnlyItsQuotedZero() throws Exception {
+    Path flag = tmp.getRoot().toPath().resolve("paid-once-kernel");
+    L402Rail rail =
+        rail(
+            helper(
+                "if [ -e '"
+                    + flag
+                    + "' ]; then exit 9; fi; touch '"
+                    + flag
+                    + "'; "
+                    + answer(PREIMAGE)));
+    PaymentChallenge probe = paid(100_000);
+    PaymentQuote q = rail.quote(probe);
+    // as the kernel does: the pay challenge's limit is the quoted amount
+    PaymentProof first = rail.pay(withMax(probe, q.amountMicroUsd()), q);
+    rail.settled(probe, first, 200, Map.of());
+
+    PaymentQuote again = rail.quote(probe);
+    assertEquals(0, again.amountMicroUsd());
+    PaymentProof reused = rail.pay(withMax(probe, 0), again);
+    assertEquals(first.retryHeaders().reveal(), reused.retryHeaders().reveal());
+    assertEquals(0, reused.amountMicroUsd());
+    // without a token the limit still holds: a fresh invoice above it is refused before paying
+    assertEquals("payment_rejected", code(() -> rail.settled(probe, reused, 402, Map.of())));
+    PaymentQuote fresh = rail.quote(probe);
+    assertEquals("payment_amount_too_high", code(() -> rail.pay(withMax(probe, 0), fresh)));
+  }
+
+  private static PaymentChallenge withMax(PaymentChallenge c, long max) {
+    return new PaymentChallenge(c.providerBaseUrl(), c.headers(), c.body(), max, "key-pay");
+  }
+
+  @Test
   public void aRetriedPayOfTheSameQuoteReturnsTheSameAuthorizationWithoutPayingAgain()
       throws Exception {
     Path flag = tmp.getRoot().toPath().resolve("paid");

@@ -135,6 +135,8 @@ final class CapabilityMinter {
     // one use_dpop_nonce retry before the payment and one after it: a provider may answer the
     // unpaid mint 402 before it looks at the proof, so the paid mint can be the first to meet it
     boolean nonceRetried = false;
+    // one refused reuse of an already-paid credential may be followed by a real payment
+    boolean reuseRefused = false;
     while (true) {
       String nonce = nonces.get(origin);
       Map<String, String> headers = new LinkedHashMap<>();
@@ -174,7 +176,21 @@ final class CapabilityMinter {
         nonceRetried = true;
         continue;
       }
-      if (paid != null) {
+      if (paid != null && paid.amountMicroUsd() == 0 && res.status() == 402 && !reuseRefused) {
+        // a credential paid for earlier and presented again at no cost (an L402 token) that the
+        // provider no longer honours (single-use tokens): the kernel records the refusal and the
+        // rail drops it, and the 402's fresh challenge is paid below, once, in this same call
+        reuseRefused = true;
+        PaymentService service = payments;
+        try {
+          if (service != null) {
+            service.settled(paid, res.status(), res.headers());
+          }
+        } catch (PaymentException refused) {
+          LOG.info("provider {} refused a reused payment credential: {}", id, refused.code());
+        }
+        paid = null;
+      } else if (paid != null) {
         // the paid retry: the provider's answer says whether the payment held
         settle(paid, res);
       }

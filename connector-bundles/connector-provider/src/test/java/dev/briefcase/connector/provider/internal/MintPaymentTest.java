@@ -143,6 +143,45 @@ public class MintPaymentTest {
     assertFalse(strategy.cached("demo").isPresent());
   }
 
+  /**
+   * An L402 token paid for earlier is presented again at no cost; a provider whose tokens are
+   * single-use answers 402 with a fresh challenge, which is paid in the same call instead of
+   * failing it (the refused reuse is reported, so the rail drops the token).
+   */
+  @Test
+  public void aRefusedReuseOfAPaidCredentialIsFollowedByOnePayment() {
+    strategy.bindPayments(payments);
+    payments.next.add(
+        new PaidRetry("p-0", "l402", 0, Sensitive.of(Map.of("PAYMENT-SIGNATURE", "spent-token"))));
+    RequestCredential c = authorizeInCall();
+    assertEquals("DPoP " + peer.minted.get(0), c.headers().get("Authorization").reveal());
+    assertEquals(3, upstream.seen.size());
+    assertEquals("spent-token", upstream.seen.get(1).header("PAYMENT-SIGNATURE"));
+    assertEquals(CANARY, upstream.seen.get(2).header("PAYMENT-SIGNATURE"));
+    assertEquals(2, payments.calls.size());
+    assertEquals(
+        "the reuse was reported refused, then the payment held",
+        List.of(402, 200),
+        payments.settled);
+  }
+
+  @Test
+  public void aPaymentRefusedAfterARefusedReuseIsPaymentRejected() {
+    strategy.bindPayments(payments);
+    peer.acceptPayment = "something else";
+    payments.next.add(
+        new PaidRetry("p-0", "l402", 0, Sensitive.of(Map.of("PAYMENT-SIGNATURE", "spent-token"))));
+    try {
+      authorizeInCall();
+      fail("expected payment_rejected");
+    } catch (PaymentException e) {
+      assertEquals("payment_rejected", e.code());
+    }
+    assertEquals("one refused reuse, one paid retry", 3, upstream.seen.size());
+    assertEquals(2, payments.calls.size());
+    assertEquals(List.of(402, 402), payments.settled);
+  }
+
   @Test
   public void withoutAPaymentServiceOrOutsideACallIt402sAsBefore() {
     try {
@@ -179,6 +218,7 @@ public class MintPaymentTest {
   static final class FakePayments implements PaymentService {
     final List<ToolInvocation> calls = new ArrayList<>();
     final List<Integer> settled = new ArrayList<>();
+    final java.util.ArrayDeque<PaidRetry> next = new java.util.ArrayDeque<>();
     String origin;
     boolean overBudget;
 
@@ -193,6 +233,9 @@ public class MintPaymentTest {
       origin = providerBaseUrl;
       if (overBudget) {
         throw new PaymentApprovalRequiredException("payment exceeds the read budget");
+      }
+      if (!next.isEmpty()) {
+        return next.poll();
       }
       return new PaidRetry("p-1", "x402", 1000, Sensitive.of(Map.of("PAYMENT-SIGNATURE", CANARY)));
     }

@@ -208,7 +208,18 @@ final class CapabilityMinter {
         }
         // SPEC §8.5 then §14.5: the kernel gates and pays; the mint is sent once more with the
         // payment headers and a fresh DPoP proof
-        paid = service.pay(call, origin, 402, res.headers(), challengeBody(res));
+        try {
+          paid = service.pay(call, origin, 402, res.headers(), challengeBody(res));
+        } catch (PaymentException e) {
+          if (PaymentService.PAYMENT_REQUIRED.equals(e.code())) {
+            // no rail answers this 402 (e.g. a provider with no offer): nothing was paid, so the
+            // mint failed as it does without payments, with its capability receipt
+            throw new CredentialException(
+                CapabilityStrategy.PAYMENT_REQUIRED,
+                "provider " + id + " asks for a payment no rail can make");
+          }
+          throw e;
+        }
         nonceRetried = false;
         LOG.info(
             "provider {} was paid {} µUSD via {} to mint", id, paid.amountMicroUsd(), paid.rail());

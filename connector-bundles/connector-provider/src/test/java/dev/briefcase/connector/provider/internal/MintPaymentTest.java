@@ -182,6 +182,22 @@ public class MintPaymentTest {
     assertEquals(List.of(402, 402), payments.settled);
   }
 
+  /** A 402 no rail answers (no offer, no rail for its scheme) is the mint's payment_required. */
+  @Test
+  public void a402NoRailAnswersIsTheMintsPaymentRequired() {
+    strategy.bindPayments(payments);
+    payments.noRailAnswers = true;
+    try {
+      authorizeInCall();
+      fail();
+    } catch (CredentialException e) {
+      assertEquals(CapabilityStrategy.PAYMENT_REQUIRED, e.code());
+    }
+    assertEquals(1, upstream.seen.size());
+    assertTrue(
+        receipts.events().toString(), receipts.events().toString().contains("payment_required"));
+  }
+
   @Test
   public void withoutAPaymentServiceOrOutsideACallIt402sAsBefore() {
     try {
@@ -221,6 +237,7 @@ public class MintPaymentTest {
     final java.util.ArrayDeque<PaidRetry> next = new java.util.ArrayDeque<>();
     String origin;
     boolean overBudget;
+    boolean noRailAnswers;
 
     @Override
     public PaidRetry pay(
@@ -233,6 +250,9 @@ public class MintPaymentTest {
       origin = providerBaseUrl;
       if (overBudget) {
         throw new PaymentApprovalRequiredException("payment exceeds the read budget");
+      }
+      if (noRailAnswers) {
+        throw new PaymentException(PaymentService.PAYMENT_REQUIRED, "no payment rail answers");
       }
       if (!next.isEmpty()) {
         return next.poll();

@@ -292,7 +292,7 @@ public class PaidQuoteIT {
     assertEquals("one transfer for the whole scenario", before + 1, w.transfers());
     assertEquals("one authorisation used", authorizations + 1, w.authorizations());
     assertEquals("the agent's book settles the one payment", settledBefore + 1, settledPayments());
-    Distribution.CliResult list = w.agent.cli("payments", "list", "--json");
+    Distribution.CliResult list = w.agent.cli("payments", "list", "--json", "--limit", "500");
     w.printed.add(list.stdout() + list.stderr());
     assertEquals(list.stderr(), 0, list.exit());
     assertEquals(

@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A loopback forwarder in front of the provider process (whose public base URL is this proxy's, so
  * DPoP {@code htu} checks hold). It keeps every {@code PAYMENT-SIGNATURE} value it forwards (the
- * canary list: none may show up anywhere else) and injects the two failures around a paid mint: an
- * answer of 500 after the provider settled, and a paid mint held until the test releases it.
+ * canary list: none may show up anywhere else) and injects the failures around a paid mint: an
+ * answer of 500 after the provider settled, a paid mint held until the test releases it, and a paid
+ * mint forwarded (so the provider settles it) whose answer is held until the test releases it.
  */
 final class FaultProxy implements AutoCloseable {
   private static final Set<String> HOP =
@@ -47,6 +48,8 @@ final class FaultProxy implements AutoCloseable {
   private volatile CountDownLatch holdRelease;
   // the latch of the mint being held, armed by holdNextPaidMint and taken by the first paid mint
   private volatile CountDownLatch armed;
+  // the same for a paid mint whose answer (not the request) is held
+  private volatile CountDownLatch armedAnswer;
 
   private final String target;
   private final HttpServer server;
@@ -73,12 +76,22 @@ final class FaultProxy implements AutoCloseable {
     armed = holdRelease;
   }
 
-  /** Whether the held paid mint has arrived within {@code timeout}. */
+  /**
+   * The next paid mint goes to the provider (which settles it) and its answer waits until {@link
+   * #release()}: the caller sees no answer for as long as the test wants.
+   */
+  void holdNextPaidAnswer() {
+    holdRelease = new CountDownLatch(1);
+    holdArrived = new CountDownLatch(1);
+    armedAnswer = holdRelease;
+  }
+
+  /** Whether the held paid mint (or its answer) has arrived within {@code timeout}. */
   boolean awaitHeld(Duration timeout) throws InterruptedException {
     return holdArrived.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Forwards the held paid mint. */
+  /** Forwards the held paid mint, or its held answer. */
   void release() {
     holdRelease.countDown();
   }
@@ -99,6 +112,10 @@ final class FaultProxy implements AutoCloseable {
           ex.sendResponseHeaders(504, -1);
           return;
         }
+      }
+      CountDownLatch answerRelease = paid ? armedAnswer : null;
+      if (answerRelease != null) {
+        armedAnswer = null;
       }
       URI uri =
           URI.create(
@@ -127,6 +144,13 @@ final class FaultProxy implements AutoCloseable {
         if (failAfterSettle.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
           ex.sendResponseHeaders(500, -1);
           return;
+        }
+        if (answerRelease != null) {
+          holdArrived.countDown();
+          if (!answerRelease.await(60, TimeUnit.SECONDS)) {
+            ex.sendResponseHeaders(504, -1);
+            return;
+          }
         }
       }
       r.headers()

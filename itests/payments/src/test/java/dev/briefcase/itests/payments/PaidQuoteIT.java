@@ -38,8 +38,9 @@ import org.junit.runners.MethodSorters;
  * PaymentWorld}): an unauthenticated quote pays its mint through the helper; a budget below the
  * price asks for approval first; a provider failing after settlement and an agent killed while its
  * payment is in flight move money at most once; the x402 rail updated under paid load loses no call
- * and pays no call twice. Every assertion about money is on chain. The methods run in name order on
- * the shared processes; each compares the chain before and after itself.
+ * and pays no call twice; a paid mint whose answer outlasts the agent's egress timeout is served on
+ * the repeated call by the same authorisation. Every assertion about money is on chain. The methods
+ * run in name order on the shared processes; each compares the chain before and after itself.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class PaidQuoteIT {
@@ -256,6 +257,51 @@ public class PaidQuoteIT {
     assertNoSignatureAnywhere();
   }
 
+  @Test
+  public void e_aPaidMintWhoseAnswerOutlastsTheEgressTimeoutIsServedOnRepeatWithoutASecondPayment()
+      throws Exception {
+    // the agent runs with a lowered egress ceiling (PaymentWorld), so the held answer below
+    // outlasts it in seconds instead of the connector's 10 s default
+    assertTrue(
+        "the agent's egress runs with the lowered ceiling",
+        Files.readString(w.agent.logFile)
+            .contains("overall timeout ceiling " + PaymentWorld.EGRESS_TIMEOUT_MS + " ms"));
+    int before = w.transfers();
+    int authorizations = w.authorizations();
+    int forwarded = w.proxy.paidForwarded.get();
+    int settledBefore = settledPayments();
+    w.proxy.holdNextPaidAnswer();
+    try {
+      JsonNode timedOut = w.quote("SLOW", null);
+      System.out.println("[payments-itest] the call whose paid answer was held: " + timedOut);
+
+      assertFalse(timedOut.toString(), "ok".equals(timedOut.path("status").asText()));
+      assertTrue(timedOut.toString(), timedOut.toString().contains("egress_timeout"));
+      assertTrue("the paid mint's answer was held", w.proxy.awaitHeld(Duration.ZERO));
+      assertEquals(forwarded + 1, w.proxy.paidForwarded.get());
+      assertEquals("the provider settled the payment", before + 1, w.transfers());
+    } finally {
+      // the held answer goes to a caller that has given up
+      w.proxy.release();
+    }
+
+    JsonNode repeated = w.quote("SLOW", null);
+    System.out.println("[payments-itest] the call repeated after the timeout: " + repeated);
+
+    assertEquals(repeated.toString(), "ok", repeated.path("status").asText());
+    assertEquals("one transfer for the whole scenario", before + 1, w.transfers());
+    assertEquals("one authorisation used", authorizations + 1, w.authorizations());
+    assertEquals("the agent's book settles the one payment", settledBefore + 1, settledPayments());
+    Distribution.CliResult list = w.agent.cli("payments", "list", "--json", "--limit", "500");
+    w.printed.add(list.stdout() + list.stderr());
+    assertEquals(list.stderr(), 0, list.exit());
+    assertEquals(
+        "payments list shows the one payment settled",
+        settledBefore + 1,
+        settledIn(JSON.readTree(list.stdout())));
+    assertNoSignatureAnywhere();
+  }
+
   private static void setReadBudget(long microUsd) throws Exception {
     Distribution.Answer a =
         w.agent.post("/v1/budgets/read", "{\"daily_limit_microusd\":" + microUsd + "}");
@@ -268,6 +314,18 @@ public class PaidQuoteIT {
     assertEquals(a.body(), 200, a.status());
     int n = 0;
     for (JsonNode p : a.json().path("payments")) {
+      if ("settled".equals(p.path("state").asText())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Settled payments in {@code payments list --json} output (an array, or {@code {payments}}). */
+  private static int settledIn(JsonNode list) {
+    JsonNode rows = list.isArray() ? list : list.path("payments");
+    int n = 0;
+    for (JsonNode p : rows) {
       if ("settled".equals(p.path("state").asText())) {
         n++;
       }

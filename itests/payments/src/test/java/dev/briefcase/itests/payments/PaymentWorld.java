@@ -31,6 +31,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class PaymentWorld implements AutoCloseable {
   static final String PROVIDER = "demo";
   static final String RAIL_BSN = "dev.briefcase.rail.x402";
+  static final String EGRESS_PID = "dev.briefcase.egress";
+
+  /** The agent's egress overall timeout ceiling (any paid mint on loopback answers well within). */
+  static final long EGRESS_TIMEOUT_MS = 4000;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -182,6 +187,9 @@ final class PaymentWorld implements AutoCloseable {
     c.putObject("dev.briefcase.connector.provider~" + PROVIDER)
         .put("connector.id", "provider-" + PROVIDER)
         .put("provider.id", PROVIDER);
+    // the egress ceiling on one call's overall time, well below the 10 s default of the
+    // provider connector's policy: a paid mint whose answer is held times out in seconds
+    c.putObject(EGRESS_PID).put("max.total.timeout.millis:Long", EGRESS_TIMEOUT_MS);
     ObjectNode rail = c.putObject("dev.briefcase.rail.x402");
     rail.put("helper_timeout_ms:Long", 30000);
     rail.putArray("networks:String[]").add(chain.network());

@@ -33,8 +33,11 @@ final class PaymentWorld implements AutoCloseable {
   static final String RAIL_BSN = "dev.briefcase.rail.x402";
   static final String EGRESS_PID = "dev.briefcase.egress";
 
-  /** The agent's egress overall timeout ceiling (any paid mint on loopback answers well within). */
-  static final long EGRESS_TIMEOUT_MS = 4000;
+  /**
+   * The agent's egress overall timeout ceiling: short enough for scenario (e) to wait it out, long
+   * enough that a paid mint on a loaded machine (settlement on anvil included) answers within it.
+   */
+  static final long EGRESS_TIMEOUT_MS = 8000;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
